@@ -1,0 +1,114 @@
+/* The experiment file (*.experiment.json, format "lathe-experiment", version 1): the data
+ * source, the preparation steps, the model, the training settings and the seed. Parsing
+ * validates every field and reports the JSON path of the first problem, e.g.
+ * "train.batch_size: must be an integer >= 1". docs/experiment-format.md documents it. */
+#ifndef LATHE_EXPERIMENT_H
+#define LATHE_EXPERIMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lathe/layers.h"
+#include "lathe/optim.h"
+#include "lathe/status.h"
+
+#define LATHE_NAME_MAX 128
+#define LATHE_PATH_MAX 1024
+#define LATHE_MAX_OPS 32
+#define LATHE_MAX_LAYERS 64
+#define LATHE_MAX_DROP 64
+
+typedef enum lathe_task { LATHE_TASK_CLASSIFICATION = 0, LATHE_TASK_REGRESSION = 1 } lathe_task;
+
+typedef enum lathe_data_kind {
+    LATHE_DATA_BUILTIN = 0,  /* data.builtin names a set in the built-in data folder */
+    LATHE_DATA_FILE = 1,     /* data.file is a path (the CLI reads it; the page uploads it) */
+    LATHE_DATA_SYNTHETIC = 2 /* data.synthetic names a generator of the core */
+} lathe_data_kind;
+
+typedef enum lathe_prep_kind {
+    LATHE_PREP_DROP_COLUMNS = 0, /* row-independent: allowed anywhere */
+    LATHE_PREP_DROP_MISSING,     /* drops rows with a missing feature or target; before split */
+    LATHE_PREP_SPLIT,            /* train / validation / test, seeded, optionally stratified */
+    LATHE_PREP_IMPUTE,           /* fitted on train: mean, median, most_frequent or constant */
+    LATHE_PREP_STANDARDIZE,      /* fitted on train: z-score per feature */
+    LATHE_PREP_MINMAX            /* fitted on train: to [0, 1] per feature */
+} lathe_prep_kind;
+
+typedef enum lathe_impute_strategy {
+    LATHE_IMPUTE_MEAN = 0,
+    LATHE_IMPUTE_MEDIAN,
+    LATHE_IMPUTE_MOST_FREQUENT,
+    LATHE_IMPUTE_CONSTANT
+} lathe_impute_strategy;
+
+typedef struct lathe_prep_op {
+    lathe_prep_kind kind;
+    /* split */
+    float test, validation;
+    int stratify;
+    /* impute */
+    lathe_impute_strategy strategy;
+    float constant;
+    /* drop_columns */
+    size_t n_columns;
+    char columns[LATHE_MAX_DROP][LATHE_NAME_MAX];
+} lathe_prep_op;
+
+typedef enum lathe_layer_kind {
+    LATHE_LAYER_DENSE = 0,    /* units: output features (0: as many as the task needs) */
+    LATHE_LAYER_ACTIVATION    /* activation: relu, leaky_relu, sigmoid, tanh */
+} lathe_layer_kind;
+
+typedef struct lathe_layer_spec {
+    lathe_layer_kind kind;
+    size_t units;
+    lathe_activation activation;
+} lathe_layer_spec;
+
+typedef enum lathe_init_kind {
+    LATHE_INIT_DEFAULT = 0,  /* PyTorch's nn.Linear default: U(±1/sqrt(fan_in)) for W and b */
+    LATHE_INIT_XAVIER_UNIFORM,
+    LATHE_INIT_HE_UNIFORM
+} lathe_init_kind;
+
+typedef enum lathe_loss_kind {
+    LATHE_LOSS_AUTO = 0, /* softmax cross-entropy for classification, MSE for regression */
+    LATHE_LOSS_SOFTMAX_CROSS_ENTROPY,
+    LATHE_LOSS_MSE
+} lathe_loss_kind;
+
+typedef struct lathe_experiment {
+    uint64_t seed;
+    /* data */
+    lathe_data_kind data_kind;
+    char data_name[LATHE_NAME_MAX];  /* built-in or synthetic name */
+    char data_file[LATHE_PATH_MAX];  /* for LATHE_DATA_FILE */
+    char data_sha256[65];            /* fingerprint of the data bytes, "" when not given */
+    char target[LATHE_NAME_MAX];     /* target column ("" for synthetic: "label"/"y") */
+    lathe_task task;
+    size_t synthetic_samples;        /* synthetic sets */
+    float synthetic_noise;
+    size_t synthetic_classes;
+    /* preparation, in order */
+    size_t n_ops;
+    lathe_prep_op ops[LATHE_MAX_OPS];
+    /* model */
+    size_t n_layers;
+    lathe_layer_spec layers[LATHE_MAX_LAYERS];
+    lathe_init_kind init;
+    /* training */
+    lathe_optimizer_config optimizer;
+    lathe_loss_kind loss;
+    size_t batch_size, epochs;
+} lathe_experiment;
+
+/* Parses and validates an experiment file. The caller owns *out (lathe_experiment_destroy). */
+lathe_status lathe_experiment_parse(const char *json, size_t n, lathe_experiment **out,
+                                    lathe_error *err);
+void lathe_experiment_destroy(lathe_experiment *exp);
+
+/* The synthetic generators' names, NULL-terminated: spiral, moons, circles, xor, blobs, curve. */
+extern const char *const lathe_synthetic_names[];
+
+#endif

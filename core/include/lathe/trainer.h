@@ -1,0 +1,60 @@
+/* The trainer: a steppable object, create -> step(n) -> evaluate -> destroy. Creation
+ * allocates every buffer (parameters, gradients, optimiser state, activations for one
+ * batch); stepping allocates nothing. The browser's worker steps it a slice at a time, the
+ * CLI in a loop: same object, same bits. */
+#ifndef LATHE_TRAINER_H
+#define LATHE_TRAINER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lathe/experiment.h"
+#include "lathe/prepare.h"
+#include "lathe/status.h"
+
+typedef struct lathe_trainer lathe_trainer;
+
+typedef struct lathe_progress {
+    size_t epoch;            /* completed epochs */
+    size_t epochs;           /* planned epochs */
+    size_t batch;            /* batches done in the current epoch */
+    size_t batches_per_epoch;
+    size_t steps;            /* optimiser steps so far */
+    float last_epoch_loss;   /* mean training loss of the last completed epoch (NaN before) */
+    int done;                /* 1 when every epoch has run (or training diverged) */
+} lathe_progress;
+
+typedef struct lathe_metrics {
+    size_t rows;
+    float loss;       /* the training loss function on these rows */
+    float accuracy;   /* classification */
+    float mse, mae, r2; /* regression */
+} lathe_metrics;
+
+typedef enum lathe_split { LATHE_SPLIT_TRAIN = 0, LATHE_SPLIT_VALIDATION, LATHE_SPLIT_TEST } lathe_split;
+
+/* Builds the network for exp on prepared data (borrowed: it must outlive the trainer) and
+ * initialises the weights from exp->seed. The caller owns *out. */
+lathe_status lathe_trainer_create(const lathe_experiment *exp, const lathe_prepared *data,
+                                  lathe_trainer **out, lathe_error *err);
+void lathe_trainer_destroy(lathe_trainer *trainer);
+
+/* Runs up to `batches` mini-batches (fewer when training ends). A NaN or infinite loss stops
+ * training with LATHE_ERR_DIVERGED and restores the weights of the last completed epoch. */
+lathe_status lathe_trainer_step(lathe_trainer *trainer, size_t batches, lathe_error *err);
+lathe_progress lathe_trainer_progress(const lathe_trainer *trainer);
+
+/* Metrics of the current weights on one split (rows 0 gives NaN metrics). No allocation. */
+lathe_metrics lathe_trainer_evaluate(lathe_trainer *trainer, lathe_split split);
+
+/* Predicts on prepared rows x:(n, n_features): out:(n, n_outputs) gets the class
+ * probabilities (classification) or the predicted values (regression). No allocation. */
+void lathe_trainer_predict(lathe_trainer *trainer, size_t n, const float *x, float *out);
+size_t lathe_trainer_n_outputs(const lathe_trainer *trainer);
+
+/* All parameters, layer by layer (W row-major, then b), and their count. */
+const float *lathe_trainer_params(const lathe_trainer *trainer, size_t *count);
+/* SHA-256 of the parameters as little-endian float32 bytes in layer order. */
+void lathe_trainer_weights_sha256(const lathe_trainer *trainer, char hex[65]);
+
+#endif

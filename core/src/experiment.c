@@ -1,0 +1,463 @@
+/* Experiment file parsing and validation. Every error names its JSON path. */
+#include "lathe/experiment.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cJSON.h"
+#include "lathe/alloc.h"
+
+const char *const lathe_synthetic_names[] = {"spiral", "moons", "circles", "xor", "blobs",
+                                             "curve", NULL};
+
+static lathe_status bad(lathe_error *err, const char *path, const char *what) {
+    return lathe_error_set(err, LATHE_ERR_INVALID, "%s: %s", path, what);
+}
+
+/* Rejects keys not in allowed (NULL-terminated): a typo should not be silently ignored. */
+static lathe_status check_keys(const cJSON *obj, const char *path, const char *const *allowed,
+                               lathe_error *err) {
+    const cJSON *item;
+    cJSON_ArrayForEach(item, obj) {
+        const char *const *a;
+        int known = 0;
+        for (a = allowed; *a; a++)
+            if (item->string && strcmp(item->string, *a) == 0) known = 1;
+        if (!known) {
+            char list[400] = "";
+            size_t used = 0;
+            for (a = allowed; *a && used + strlen(*a) + 3 < sizeof list; a++) {
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
+                                         a == allowed ? "" : ", ", *a);
+            }
+            return lathe_error_set(err, LATHE_ERR_INVALID, "%s.%s: unknown key (expected one of %s)",
+                                   path, item->string ? item->string : "?", list);
+        }
+    }
+    return LATHE_OK;
+}
+
+static lathe_status get_string(const cJSON *obj, const char *key, const char *path, char *dst,
+                               size_t cap, int required, lathe_error *err) {
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char where[256];
+    snprintf(where, sizeof where, "%s.%s", path, key);
+    if (!item) return required ? bad(err, where, "missing (a string is required)") : LATHE_OK;
+    if (!cJSON_IsString(item)) return bad(err, where, "must be a string");
+    if (strlen(item->valuestring) >= cap) return bad(err, where, "is too long");
+    strcpy(dst, item->valuestring);
+    return LATHE_OK;
+}
+
+/* A number in [lo, hi]; absent keeps *dst. */
+static lathe_status get_number(const cJSON *obj, const char *key, const char *path, double lo,
+                               double hi, double *dst, lathe_error *err) {
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!item) return LATHE_OK;
+    if (!cJSON_IsNumber(item) || item->valuedouble < lo || item->valuedouble > hi) {
+        char where[256], what[128];
+        snprintf(where, sizeof where, "%s.%s", path, key);
+        snprintf(what, sizeof what, "must be a number in [%g, %g]", lo, hi);
+        return bad(err, where, what);
+    }
+    *dst = item->valuedouble;
+    return LATHE_OK;
+}
+
+static lathe_status get_float(const cJSON *obj, const char *key, const char *path, double lo,
+                              double hi, float *dst, lathe_error *err) {
+    double v = (double)*dst;
+    lathe_status st = get_number(obj, key, path, lo, hi, &v, err);
+    if (st == LATHE_OK) *dst = (float)v;
+    return st;
+}
+
+static lathe_status get_size(const cJSON *obj, const char *key, const char *path, double lo,
+                             double hi, size_t *dst, lathe_error *err) {
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    double v = (double)*dst;
+    lathe_status st;
+    if (item && cJSON_IsNumber(item) && item->valuedouble != (double)(long long)item->valuedouble) {
+        char where[256];
+        snprintf(where, sizeof where, "%s.%s", path, key);
+        return bad(err, where, "must be a whole number");
+    }
+    st = get_number(obj, key, path, lo, hi, &v, err);
+    if (st == LATHE_OK) *dst = (size_t)v;
+    return st;
+}
+
+static lathe_status get_bool(const cJSON *obj, const char *key, const char *path, int *dst,
+                             lathe_error *err) {
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!item) return LATHE_OK;
+    if (!cJSON_IsBool(item)) {
+        char where[256];
+        snprintf(where, sizeof where, "%s.%s", path, key);
+        return bad(err, where, "must be true or false");
+    }
+    *dst = cJSON_IsTrue(item);
+    return LATHE_OK;
+}
+
+/* Index of value in names (NULL-terminated), or an error listing the choices. */
+static lathe_status choose(const char *value, const char *const *names, const char *path,
+                           int *index, lathe_error *err) {
+    char list[300] = "";
+    size_t used = 0;
+    int i;
+    for (i = 0; names[i]; i++) {
+        if (strcmp(value, names[i]) == 0) {
+            *index = i;
+            return LATHE_OK;
+        }
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
+        if (used >= sizeof list) used = sizeof list - 1;
+    }
+    return lathe_error_set(err, LATHE_ERR_INVALID, "%s: '%s' is not one of %s", path, value, list);
+}
+
+#define TRY(expr)                                                                              \
+    do {                                                                                       \
+        lathe_status try_status_ = (expr);                                                     \
+        if (try_status_ != LATHE_OK) return try_status_;                                       \
+    } while (0)
+
+static lathe_status parse_data(const cJSON *data, lathe_experiment *exp, lathe_error *err) {
+    static const char *const keys[] = {"builtin", "file", "synthetic", "target", "task", "sha256",
+                                       "samples", "noise", "classes", NULL};
+    static const char *const tasks[] = {"classification", "regression", NULL};
+    char task[32] = "";
+    int sources = 0, index;
+    if (!cJSON_IsObject(data)) return bad(err, "data", "missing or not an object");
+    TRY(check_keys(data, "data", keys, err));
+    sources += cJSON_HasObjectItem(data, "builtin");
+    sources += cJSON_HasObjectItem(data, "file");
+    sources += cJSON_HasObjectItem(data, "synthetic");
+    if (sources != 1)
+        return bad(err, "data", "needs exactly one of builtin, file or synthetic");
+    if (cJSON_HasObjectItem(data, "builtin")) {
+        exp->data_kind = LATHE_DATA_BUILTIN;
+        TRY(get_string(data, "builtin", "data", exp->data_name, sizeof exp->data_name, 1, err));
+    } else if (cJSON_HasObjectItem(data, "file")) {
+        exp->data_kind = LATHE_DATA_FILE;
+        TRY(get_string(data, "file", "data", exp->data_file, sizeof exp->data_file, 1, err));
+    } else {
+        exp->data_kind = LATHE_DATA_SYNTHETIC;
+        TRY(get_string(data, "synthetic", "data", exp->data_name, sizeof exp->data_name, 1, err));
+        TRY(choose(exp->data_name, lathe_synthetic_names, "data.synthetic", &index, err));
+        exp->synthetic_samples = 300;
+        exp->synthetic_noise = 0.1f;
+        exp->synthetic_classes = strcmp(exp->data_name, "spiral") == 0 ? 3 : 2;
+        TRY(get_size(data, "samples", "data", 4, 1e7, &exp->synthetic_samples, err));
+        TRY(get_float(data, "noise", "data", 0, 10, &exp->synthetic_noise, err));
+        TRY(get_size(data, "classes", "data", 2, 10, &exp->synthetic_classes, err));
+    }
+    TRY(get_string(data, "target", "data", exp->target, sizeof exp->target,
+                   exp->data_kind != LATHE_DATA_SYNTHETIC, err));
+    if (exp->data_kind == LATHE_DATA_SYNTHETIC && !exp->target[0])
+        strcpy(exp->target, strcmp(exp->data_name, "curve") == 0 ? "y" : "label");
+    TRY(get_string(data, "task", "data", task, sizeof task, 0, err));
+    exp->task = strcmp(exp->data_name, "curve") == 0 && exp->data_kind == LATHE_DATA_SYNTHETIC
+                    ? LATHE_TASK_REGRESSION
+                    : LATHE_TASK_CLASSIFICATION;
+    if (task[0]) {
+        TRY(choose(task, tasks, "data.task", &index, err));
+        exp->task = (lathe_task)index;
+    }
+    TRY(get_string(data, "sha256", "data", exp->data_sha256, sizeof exp->data_sha256, 0, err));
+    if (exp->data_sha256[0]) {
+        size_t i, len = strlen(exp->data_sha256);
+        int hex = len == 64;
+        for (i = 0; i < len && hex; i++)
+            hex = (exp->data_sha256[i] >= '0' && exp->data_sha256[i] <= '9') ||
+                  (exp->data_sha256[i] >= 'a' && exp->data_sha256[i] <= 'f');
+        if (!hex) return bad(err, "data.sha256", "must be 64 lowercase hex digits");
+    }
+    return LATHE_OK;
+}
+
+static lathe_status parse_op(const cJSON *item, const char *path, lathe_prep_op *op,
+                             int split_seen, lathe_error *err) {
+    static const char *const kinds[] = {"drop_columns", "drop_missing", "split", "impute",
+                                        "standardize", "minmax", NULL};
+    static const char *const strategies[] = {"mean", "median", "most_frequent", "constant",
+                                             NULL};
+    char kind[32] = "", strategy[32] = "mean", where[64];
+    int index;
+    if (!cJSON_IsObject(item)) return bad(err, path, "must be an object with an \"op\"");
+    TRY(get_string(item, "op", path, kind, sizeof kind, 1, err));
+    snprintf(where, sizeof where, "%s.op", path);
+    TRY(choose(kind, kinds, where, &index, err));
+    op->kind = (lathe_prep_kind)index;
+    switch (op->kind) {
+    case LATHE_PREP_SPLIT: {
+        static const char *const keys[] = {"op", "test", "validation", "stratify", NULL};
+        TRY(check_keys(item, path, keys, err));
+        op->test = 0.2f, op->validation = 0.0f, op->stratify = 1;
+        TRY(get_float(item, "test", path, 0.0, 0.9, &op->test, err));
+        TRY(get_float(item, "validation", path, 0.0, 0.9, &op->validation, err));
+        TRY(get_bool(item, "stratify", path, &op->stratify, err));
+        if (op->test + op->validation > 0.95f)
+            return bad(err, path, "test + validation must leave at least 5% of rows to train on");
+        break;
+    }
+    case LATHE_PREP_IMPUTE: {
+        static const char *const keys[] = {"op", "strategy", "value", NULL};
+        TRY(check_keys(item, path, keys, err));
+        TRY(get_string(item, "strategy", path, strategy, sizeof strategy, 0, err));
+        snprintf(where, sizeof where, "%s.strategy", path);
+        TRY(choose(strategy, strategies, where, &index, err));
+        op->strategy = (lathe_impute_strategy)index;
+        if (op->strategy == LATHE_IMPUTE_CONSTANT && !cJSON_HasObjectItem(item, "value"))
+            return bad(err, path, "strategy constant needs a \"value\"");
+        TRY(get_float(item, "value", path, -3.4e38, 3.4e38, &op->constant, err));
+        break;
+    }
+    case LATHE_PREP_DROP_COLUMNS: {
+        static const char *const keys[] = {"op", "columns", NULL};
+        const cJSON *cols = cJSON_GetObjectItemCaseSensitive(item, "columns"), *c;
+        TRY(check_keys(item, path, keys, err));
+        snprintf(where, sizeof where, "%s.columns", path);
+        if (!cJSON_IsArray(cols)) return bad(err, where, "must be an array of column names");
+        cJSON_ArrayForEach(c, cols) {
+            if (!cJSON_IsString(c) || strlen(c->valuestring) >= LATHE_NAME_MAX)
+                return bad(err, where, "must hold column names (strings)");
+            if (op->n_columns == LATHE_MAX_DROP) return bad(err, where, "too many columns");
+            strcpy(op->columns[op->n_columns++], c->valuestring);
+        }
+        break;
+    }
+    default: {
+        static const char *const keys[] = {"op", NULL};
+        TRY(check_keys(item, path, keys, err));
+        break;
+    }
+    }
+    if (op->kind == LATHE_PREP_DROP_MISSING && split_seen)
+        return bad(err, path, "drop_missing removes rows, so it must come before split");
+    if ((op->kind == LATHE_PREP_IMPUTE || op->kind == LATHE_PREP_STANDARDIZE ||
+         op->kind == LATHE_PREP_MINMAX) &&
+        !split_seen)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "%s: %s is fitted on the training rows, so it must come after "
+                               "split",
+                               path, kind);
+    return LATHE_OK;
+}
+
+static lathe_status parse_prepare(const cJSON *prepare, lathe_experiment *exp, lathe_error *err) {
+    const cJSON *item;
+    int split_seen = 0;
+    if (!prepare) return bad(err, "prepare", "missing (a list of steps; it needs a split)");
+    if (!cJSON_IsArray(prepare)) return bad(err, "prepare", "must be a list of steps");
+    cJSON_ArrayForEach(item, prepare) {
+        char path[32];
+        lathe_prep_op *op;
+        if (exp->n_ops == LATHE_MAX_OPS) return bad(err, "prepare", "too many steps");
+        snprintf(path, sizeof path, "prepare[%zu]", exp->n_ops);
+        op = &exp->ops[exp->n_ops];
+        TRY(parse_op(item, path, op, split_seen, err));
+        if (op->kind == LATHE_PREP_SPLIT) {
+            if (split_seen) return bad(err, path, "only one split is allowed");
+            split_seen = 1;
+        }
+        exp->n_ops++;
+    }
+    if (!split_seen) return bad(err, "prepare", "needs a split step ({\"op\": \"split\"})");
+    return LATHE_OK;
+}
+
+static lathe_status parse_activation(const char *name, const char *path, lathe_activation *act,
+                                     lathe_error *err) {
+    static const char *const names[] = {"identity", "relu", "leaky_relu", "sigmoid", "tanh",
+                                        NULL};
+    int index;
+    TRY(choose(name, names, path, &index, err));
+    *act = (lathe_activation)index;
+    return LATHE_OK;
+}
+
+static lathe_status add_layer(lathe_experiment *exp, lathe_layer_kind kind, size_t units,
+                              lathe_activation act, lathe_error *err) {
+    if (exp->n_layers == LATHE_MAX_LAYERS) return bad(err, "model", "too many layers");
+    exp->layers[exp->n_layers].kind = kind;
+    exp->layers[exp->n_layers].units = units;
+    exp->layers[exp->n_layers].activation = act;
+    exp->n_layers++;
+    return LATHE_OK;
+}
+
+static lathe_status parse_model(const cJSON *model, lathe_experiment *exp, lathe_error *err) {
+    static const char *const keys[] = {"template", "hidden", "activation", "layers", "init", NULL};
+    static const char *const templates[] = {"linear", "logistic", "mlp", NULL};
+    static const char *const inits[] = {"default", "xavier_uniform", "he_uniform", NULL};
+    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(model, "layers");
+    char template_name[32] = "", act_name[32] = "relu", init[32] = "default";
+    lathe_activation act;
+    int index;
+    if (!cJSON_IsObject(model)) return bad(err, "model", "missing or not an object");
+    TRY(check_keys(model, "model", keys, err));
+    TRY(get_string(model, "template", "model", template_name, sizeof template_name, 0, err));
+    TRY(get_string(model, "activation", "model", act_name, sizeof act_name, 0, err));
+    TRY(parse_activation(act_name, "model.activation", &act, err));
+    TRY(get_string(model, "init", "model", init, sizeof init, 0, err));
+    TRY(choose(init, inits, "model.init", &index, err));
+    exp->init = (lathe_init_kind)index;
+    if ((template_name[0] != 0) == (layers != NULL))
+        return bad(err, "model", "needs exactly one of template or layers");
+    if (template_name[0]) {
+        TRY(choose(template_name, templates, "model.template", &index, err));
+        if (index == 2) {
+            const cJSON *hidden = cJSON_GetObjectItemCaseSensitive(model, "hidden"), *h;
+            size_t i = 0;
+            if (!cJSON_IsArray(hidden) || cJSON_GetArraySize(hidden) == 0)
+                return bad(err, "model.hidden", "an mlp needs a list of hidden layer sizes");
+            cJSON_ArrayForEach(h, hidden) {
+                char where[48];
+                snprintf(where, sizeof where, "model.hidden[%zu]", i++);
+                if (!cJSON_IsNumber(h) || h->valuedouble < 1 || h->valuedouble > 65536 ||
+                    h->valuedouble != (double)(long)h->valuedouble)
+                    return bad(err, where, "must be a whole number in [1, 65536]");
+                TRY(add_layer(exp, LATHE_LAYER_DENSE, (size_t)h->valuedouble, LATHE_ACT_IDENTITY,
+                              err));
+                TRY(add_layer(exp, LATHE_LAYER_ACTIVATION, 0, act, err));
+            }
+        } else if (cJSON_HasObjectItem(model, "hidden")) {
+            return bad(err, "model.hidden", "only an mlp has hidden layers");
+        }
+        TRY(add_layer(exp, LATHE_LAYER_DENSE, 0, LATHE_ACT_IDENTITY, err));
+        return LATHE_OK;
+    }
+    if (!cJSON_IsArray(layers) || cJSON_GetArraySize(layers) == 0)
+        return bad(err, "model.layers", "must be a non-empty list of layers");
+    {
+        static const char *const kinds[] = {"dense", "relu", "leaky_relu", "sigmoid", "tanh",
+                                            NULL};
+        static const char *const layer_keys[] = {"type", "units", NULL};
+        const cJSON *layer;
+        size_t i = 0;
+        cJSON_ArrayForEach(layer, layers) {
+            char path[48], where[64], type[32] = "";
+            size_t units = 0;
+            snprintf(path, sizeof path, "model.layers[%zu]", i++);
+            if (!cJSON_IsObject(layer)) return bad(err, path, "must be an object with a type");
+            TRY(check_keys(layer, path, layer_keys, err));
+            TRY(get_string(layer, "type", path, type, sizeof type, 1, err));
+            snprintf(where, sizeof where, "%s.type", path);
+            TRY(choose(type, kinds, where, &index, err));
+            if (index == 0) {
+                TRY(get_size(layer, "units", path, 1, 65536, &units, err));
+                TRY(add_layer(exp, LATHE_LAYER_DENSE, units, LATHE_ACT_IDENTITY, err));
+            } else {
+                if (cJSON_HasObjectItem(layer, "units"))
+                    return bad(err, path, "an activation layer has no units");
+                TRY(add_layer(exp, LATHE_LAYER_ACTIVATION, 0, (lathe_activation)index, err));
+            }
+        }
+    }
+    if (exp->layers[exp->n_layers - 1].kind != LATHE_LAYER_DENSE)
+        return bad(err, "model.layers", "the last layer must be dense (it gives the outputs)");
+    return LATHE_OK;
+}
+
+static lathe_status parse_train(const cJSON *train, lathe_experiment *exp, lathe_error *err) {
+    static const char *const keys[] = {"optimizer", "learning_rate", "momentum", "nesterov",
+                                       "weight_decay", "beta1", "beta2", "eps", "batch_size",
+                                       "epochs", "loss", NULL};
+    static const char *const optimizers[] = {"sgd", "adam", "adamw", NULL};
+    static const char *const losses[] = {"auto", "softmax_cross_entropy", "mse", NULL};
+    char name[32] = "adam", loss[32] = "auto";
+    int index;
+    if (!cJSON_IsObject(train)) return bad(err, "train", "missing or not an object");
+    TRY(check_keys(train, "train", keys, err));
+    TRY(get_string(train, "optimizer", "train", name, sizeof name, 0, err));
+    TRY(choose(name, optimizers, "train.optimizer", &index, err));
+    exp->optimizer = lathe_optimizer_defaults((lathe_optimizer_kind)index);
+    TRY(get_float(train, "learning_rate", "train", 1e-12, 100, &exp->optimizer.lr, err));
+    TRY(get_float(train, "momentum", "train", 0, 0.9999, &exp->optimizer.momentum, err));
+    TRY(get_bool(train, "nesterov", "train", &exp->optimizer.nesterov, err));
+    TRY(get_float(train, "weight_decay", "train", 0, 10, &exp->optimizer.weight_decay, err));
+    TRY(get_float(train, "beta1", "train", 0, 0.9999999, &exp->optimizer.beta1, err));
+    TRY(get_float(train, "beta2", "train", 0, 0.9999999, &exp->optimizer.beta2, err));
+    TRY(get_float(train, "eps", "train", 0, 1, &exp->optimizer.eps, err));
+    if (exp->optimizer.kind != LATHE_OPT_SGD &&
+        (cJSON_HasObjectItem(train, "momentum") || cJSON_HasObjectItem(train, "nesterov")))
+        return bad(err, "train", "momentum and nesterov apply to the sgd optimizer only");
+    if (exp->optimizer.nesterov && exp->optimizer.momentum == 0.0f)
+        return bad(err, "train.nesterov", "needs a momentum > 0");
+    exp->batch_size = 32;
+    exp->epochs = 10;
+    TRY(get_size(train, "batch_size", "train", 1, 65536, &exp->batch_size, err));
+    TRY(get_size(train, "epochs", "train", 1, 100000, &exp->epochs, err));
+    TRY(get_string(train, "loss", "train", loss, sizeof loss, 0, err));
+    TRY(choose(loss, losses, "train.loss", &index, err));
+    exp->loss = (lathe_loss_kind)index;
+    return LATHE_OK;
+}
+
+static lathe_status parse_root(const cJSON *root, lathe_experiment *exp, lathe_error *err) {
+    static const char *const keys[] = {"format", "version", "name", "description", "seed",
+                                       "data", "prepare", "model", "train", "evaluate", NULL};
+    const cJSON *format = cJSON_GetObjectItemCaseSensitive(root, "format");
+    const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "version");
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(root, "seed");
+    if (!cJSON_IsObject(root)) return bad(err, "(root)", "an experiment file is a JSON object");
+    if (!cJSON_IsString(format) || strcmp(format->valuestring, "lathe-experiment") != 0)
+        return bad(err, "format", "must be \"lathe-experiment\" (is this an experiment file?)");
+    if (!cJSON_IsNumber(version) || version->valuedouble != 1.0)
+        return bad(err, "version", "must be 1 (this Lathe reads experiment format version 1)");
+    TRY(check_keys(root, "(root)", keys, err));
+    if (seed) {
+        if (!cJSON_IsNumber(seed) || seed->valuedouble < 0 || seed->valuedouble > 9007199254740991.0 ||
+            seed->valuedouble != (double)(long long)seed->valuedouble)
+            return bad(err, "seed", "must be a whole number in [0, 2^53)");
+        exp->seed = (uint64_t)seed->valuedouble;
+    }
+    TRY(parse_data(cJSON_GetObjectItemCaseSensitive(root, "data"), exp, err));
+    TRY(parse_prepare(cJSON_GetObjectItemCaseSensitive(root, "prepare"), exp, err));
+    TRY(parse_model(cJSON_GetObjectItemCaseSensitive(root, "model"), exp, err));
+    TRY(parse_train(cJSON_GetObjectItemCaseSensitive(root, "train"), exp, err));
+    if (exp->task == LATHE_TASK_REGRESSION && exp->loss == LATHE_LOSS_SOFTMAX_CROSS_ENTROPY)
+        return bad(err, "train.loss", "softmax_cross_entropy needs a classification task");
+    return LATHE_OK;
+}
+
+lathe_status lathe_experiment_parse(const char *json, size_t n, lathe_experiment **out,
+                                    lathe_error *err) {
+    cJSON *root;
+    lathe_experiment *exp;
+    lathe_status st;
+    const char *error_at = NULL;
+    cJSON_Hooks hooks = {lathe_malloc, lathe_free};
+    *out = NULL;
+    cJSON_InitHooks(&hooks); /* cJSON allocates through the core's hook too */
+    root = cJSON_ParseWithLengthOpts(json, n, &error_at, 0);
+    if (!root) {
+        size_t line = 1, column = 1;
+        const char *p;
+        if (!error_at || error_at < json || error_at > json + n)
+            return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory parsing the experiment");
+        for (p = json; p < error_at; p++) {
+            if (*p == '\n') line++, column = 1;
+            else column++;
+        }
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "not valid JSON: line %zu, column %zu", line, column);
+    }
+    exp = lathe_calloc(1, sizeof *exp);
+    if (!exp) {
+        cJSON_Delete(root);
+        return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory parsing the experiment");
+    }
+    st = parse_root(root, exp, err);
+    cJSON_Delete(root);
+    if (st != LATHE_OK) {
+        lathe_free(exp);
+        return st;
+    }
+    *out = exp;
+    return LATHE_OK;
+}
+
+void lathe_experiment_destroy(lathe_experiment *exp) { lathe_free(exp); }

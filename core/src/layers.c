@@ -1,0 +1,128 @@
+#include "lathe/layers.h"
+
+#include "lathe/mathf.h"
+
+void lathe_dense_forward(const lathe_kernel_table *k, size_t n, size_t in, size_t out,
+                         const float *x, const float *w, const float *b, float *y) {
+    k->gemm_nt(n, out, in, x, in, w, in, b, y, out, 0);
+}
+
+void lathe_dense_backward(const lathe_kernel_table *k, size_t n, size_t in, size_t out,
+                          const float *x, const float *w, const float *dy, float *dx, float *dw,
+                          float *db) {
+    if (dx) k->gemm_nn(n, in, out, dy, out, w, in, NULL, dx, in, 0);
+    if (dw) k->gemm_tn(out, in, n, dy, out, x, in, NULL, dw, in, 0);
+    if (db) {
+        size_t i, j;
+        for (j = 0; j < out; j++) db[j] = 0.0f;
+        for (i = 0; i < n; i++)
+            for (j = 0; j < out; j++) db[j] += dy[i * out + j];
+    }
+}
+
+void lathe_activation_forward(lathe_activation act, size_t n, const float *x, float *y) {
+    size_t i;
+    switch (act) {
+    case LATHE_ACT_IDENTITY:
+        for (i = 0; i < n; i++) y[i] = x[i];
+        break;
+    case LATHE_ACT_RELU:
+        for (i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        break;
+    case LATHE_ACT_LEAKY_RELU:
+        for (i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.01f * x[i];
+        break;
+    case LATHE_ACT_SIGMOID:
+        for (i = 0; i < n; i++) y[i] = lathe_sigmoidf(x[i]);
+        break;
+    case LATHE_ACT_TANH:
+        for (i = 0; i < n; i++) y[i] = lathe_tanhf(x[i]);
+        break;
+    }
+}
+
+void lathe_activation_backward(lathe_activation act, size_t n, const float *x, const float *y,
+                               const float *dy, float *dx) {
+    size_t i;
+    switch (act) {
+    case LATHE_ACT_IDENTITY:
+        for (i = 0; i < n; i++) dx[i] = dy[i];
+        break;
+    case LATHE_ACT_RELU:
+        for (i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+        break;
+    case LATHE_ACT_LEAKY_RELU:
+        for (i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : 0.01f * dy[i];
+        break;
+    case LATHE_ACT_SIGMOID:
+        for (i = 0; i < n; i++) dx[i] = dy[i] * (y[i] * (1.0f - y[i]));
+        break;
+    case LATHE_ACT_TANH:
+        for (i = 0; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+        break;
+    }
+}
+
+static float row_max(size_t c, const float *z) {
+    float m = z[0];
+    size_t j;
+    for (j = 1; j < c; j++)
+        if (z[j] > m) m = z[j];
+    return m;
+}
+
+void lathe_softmax_forward(size_t n, size_t c, const float *x, float *y) {
+    size_t i, j;
+    for (i = 0; i < n; i++) {
+        const float *z = x + i * c;
+        float *out = y + i * c, m = row_max(c, z), sum = 0.0f;
+        for (j = 0; j < c; j++) {
+            out[j] = lathe_expf(z[j] - m);
+            sum += out[j];
+        }
+        for (j = 0; j < c; j++) out[j] = out[j] / sum;
+    }
+}
+
+void lathe_log_softmax_forward(size_t n, size_t c, const float *x, float *y) {
+    size_t i, j;
+    for (i = 0; i < n; i++) {
+        const float *z = x + i * c;
+        float m = row_max(c, z), sum = 0.0f, log_sum;
+        for (j = 0; j < c; j++) sum += lathe_expf(z[j] - m);
+        log_sum = lathe_logf(sum);
+        for (j = 0; j < c; j++) y[i * c + j] = (z[j] - m) - log_sum;
+    }
+}
+
+float lathe_softmax_cross_entropy(size_t n, size_t c, const float *logits,
+                                  const uint32_t *targets, float *grad) {
+    float total = 0.0f, inv_n = 1.0f / (float)n;
+    size_t i, j;
+    for (i = 0; i < n; i++) {
+        const float *z = logits + i * c;
+        float m = row_max(c, z), sum = 0.0f, log_sum;
+        for (j = 0; j < c; j++) sum += lathe_expf(z[j] - m);
+        log_sum = lathe_logf(sum);
+        total += (log_sum + m) - z[targets[i]];
+        if (grad) {
+            float *g = grad + i * c;
+            for (j = 0; j < c; j++) {
+                float p = lathe_expf(z[j] - m) / sum;
+                g[j] = (p - (j == targets[i] ? 1.0f : 0.0f)) * inv_n;
+            }
+        }
+    }
+    return total / (float)n;
+}
+
+float lathe_mse(size_t n, size_t d, const float *pred, const float *target, float *grad) {
+    size_t i, count = n * d;
+    float total = 0.0f, scale = 2.0f / (float)count;
+    for (i = 0; i < count; i++) {
+        float diff = pred[i] - target[i];
+        total += diff * diff;
+        if (grad) grad[i] = scale * diff;
+    }
+    return total / (float)count;
+}

@@ -1,0 +1,422 @@
+/* The preparation pipeline: row filters, the split, then fitted steps (imputation and
+ * scaling) learned from the training rows alone, then one-hot expansion of categorical
+ * features into the final matrices. */
+#include "lathe/prepare.h"
+
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lathe/alloc.h"
+#include "lathe/rng.h"
+#include "lathe/sha256.h"
+
+static int is_nan(float v) { return v != v; }
+
+/* One input column's contribution to the feature matrix. */
+typedef struct feature_source {
+    size_t column;  /* table column */
+    size_t width;   /* 1, or the number of categories for one-hot */
+    float fill;     /* imputed value (in the column's own units or category index) */
+} feature_source;
+
+void lathe_prepared_destroy(lathe_prepared *prep) {
+    size_t i;
+    lathe_split_data *splits[3];
+    if (!prep) return;
+    splits[0] = &prep->train, splits[1] = &prep->validation, splits[2] = &prep->test;
+    for (i = 0; i < 3; i++) {
+        lathe_free(splits[i]->x);
+        lathe_free(splits[i]->label);
+        lathe_free(splits[i]->value);
+        lathe_free(splits[i]->source_row);
+    }
+    for (i = 0; prep->feature_names && i < prep->n_features; i++) lathe_free(prep->feature_names[i]);
+    lathe_free(prep->feature_names);
+    for (i = 0; prep->class_names && i < prep->n_classes; i++) lathe_free(prep->class_names[i]);
+    lathe_free(prep->class_names);
+    lathe_free(prep->fill);
+    lathe_free(prep->shift);
+    lathe_free(prep->scale);
+    lathe_free(prep);
+}
+
+static char *copy_string(const char *a, const char *b) {
+    size_t na = strlen(a), nb = b ? strlen(b) : 0;
+    char *s = lathe_malloc(na + nb + 2);
+    if (!s) return NULL;
+    memcpy(s, a, na);
+    if (b) {
+        s[na] = '=';
+        memcpy(s + na + 1, b, nb + 1);
+    } else {
+        s[na] = '\0';
+    }
+    return s;
+}
+
+static int dropped(const lathe_experiment *exp, const char *name) {
+    size_t i, j;
+    for (i = 0; i < exp->n_ops; i++)
+        if (exp->ops[i].kind == LATHE_PREP_DROP_COLUMNS)
+            for (j = 0; j < exp->ops[i].n_columns; j++)
+                if (strcmp(exp->ops[i].columns[j], name) == 0) return 1;
+    return 0;
+}
+
+static const lathe_prep_op *find_op(const lathe_experiment *exp, lathe_prep_kind kind) {
+    const lathe_prep_op *found = NULL;
+    size_t i;
+    for (i = 0; i < exp->n_ops; i++)
+        if (exp->ops[i].kind == kind) found = &exp->ops[i];
+    return found;
+}
+
+static int compare_floats(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* The imputed value of a column over the training rows (NaN when no row has a value). */
+static lathe_status fit_fill(const lathe_column *col, const uint32_t *rows, size_t n,
+                             const lathe_prep_op *op, float *fill) {
+    size_t i, present = 0;
+    float *values;
+    if (op->strategy == LATHE_IMPUTE_CONSTANT) {
+        *fill = op->constant;
+        return LATHE_OK;
+    }
+    values = lathe_malloc((n ? n : 1) * sizeof *values);
+    if (!values) return LATHE_ERR_NOMEM;
+    for (i = 0; i < n; i++)
+        if (!is_nan(col->values[rows[i]])) values[present++] = col->values[rows[i]];
+    *fill = __builtin_nanf("");
+    if (present > 0) {
+        qsort(values, present, sizeof *values, compare_floats);
+        if (op->strategy == LATHE_IMPUTE_MEAN && col->type == LATHE_COLUMN_NUMERIC) {
+            double sum = 0.0;
+            for (i = 0; i < present; i++) sum += (double)values[i];
+            *fill = (float)(sum / (double)present);
+        } else if (op->strategy == LATHE_IMPUTE_MEDIAN && col->type == LATHE_COLUMN_NUMERIC) {
+            *fill = present % 2 ? values[present / 2]
+                                : (float)(((double)values[present / 2 - 1] +
+                                           (double)values[present / 2]) / 2.0);
+        } else { /* most frequent (also for categories under mean/median); ties: smallest */
+            size_t best = 0, run = 1, best_run = 0;
+            for (i = 1; i <= present; i++) {
+                if (i < present && values[i] == values[i - 1]) {
+                    run++;
+                    continue;
+                }
+                if (run > best_run) best_run = run, best = i - 1;
+                run = 1;
+            }
+            *fill = values[best];
+        }
+    }
+    lathe_free(values);
+    return LATHE_OK;
+}
+
+/* Stratified (or plain) seeded split of rows[0..n) into train / validation / test lists.
+ * Per class, rows keep table order, are shuffled, then the first round(test·n_c) go to test
+ * and the next round(validation·n_c) to validation. */
+static lathe_status split_rows(const lathe_prep_op *op, const float *strata, size_t n_strata,
+                               const uint32_t *rows, size_t n, uint64_t seed, uint32_t *assign) {
+    lathe_rng rng;
+    uint32_t *members = lathe_malloc((n ? n : 1) * sizeof *members);
+    size_t s, i;
+    if (!members) return LATHE_ERR_NOMEM;
+    lathe_rng_seed(&rng, seed, 0x5711);
+    for (s = 0; s < (n_strata ? n_strata : 1); s++) {
+        size_t count = 0, n_test, n_val;
+        for (i = 0; i < n; i++)
+            if (!n_strata || (size_t)strata[rows[i]] == s) members[count++] = (uint32_t)i;
+        lathe_rng_shuffle_u32(&rng, members, count);
+        n_test = (size_t)((double)op->test * (double)count + 0.5);
+        n_val = (size_t)((double)op->validation * (double)count + 0.5);
+        if (n_test + n_val > count) n_val = count - n_test;
+        for (i = 0; i < count; i++) assign[members[i]] = i < n_test ? 2u : i < n_test + n_val ? 1u : 0u;
+    }
+    lathe_free(members);
+    return LATHE_OK;
+}
+
+lathe_status lathe_prepare(const lathe_experiment *exp, const lathe_table *table,
+                           lathe_prepared **out, lathe_error *err) {
+    lathe_prepared *prep = NULL;
+    feature_source *sources = NULL;
+    uint32_t *rows = NULL, *assign = NULL;
+    size_t n_rows = 0, n_sources = 0, i, j, c, f;
+    long target_index;
+    const lathe_column *target;
+    const lathe_prep_op *split = find_op(exp, LATHE_PREP_SPLIT);
+    const lathe_prep_op *impute = find_op(exp, LATHE_PREP_IMPUTE);
+    const lathe_prep_op *standardize = find_op(exp, LATHE_PREP_STANDARDIZE);
+    const lathe_prep_op *minmax = find_op(exp, LATHE_PREP_MINMAX);
+    const lathe_prep_op *scaler = standardize && (!minmax || standardize > minmax) ? standardize
+                                                                                   : minmax;
+    int drop_missing = find_op(exp, LATHE_PREP_DROP_MISSING) != NULL;
+    lathe_split_data *splits[3];
+    lathe_status st = LATHE_OK;
+
+    *out = NULL;
+    target_index = lathe_table_find(table, exp->target);
+    if (target_index < 0)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "data.target: the data has no column named '%s'", exp->target);
+    target = &table->columns[target_index];
+    if (exp->task == LATHE_TASK_REGRESSION && target->type != LATHE_COLUMN_NUMERIC)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "data.target: column '%s' holds text, but a regression target "
+                               "must be numeric",
+                               exp->target);
+    if (exp->task == LATHE_TASK_CLASSIFICATION && target->type == LATHE_COLUMN_NUMERIC) {
+        for (i = 0; i < table->rows; i++) {
+            float v = target->values[i];
+            if (!is_nan(v) && (v < 0.0f || v > 65535.0f || v != (float)(long)v))
+                return lathe_error_set(err, LATHE_ERR_INVALID,
+                                       "data.target: column '%s' has the value %g (data row "
+                                       "%zu); numeric class labels must be whole numbers in "
+                                       "[0, 65535] (or choose task regression)",
+                                       exp->target, (double)v, i + 1);
+        }
+    }
+
+    prep = lathe_calloc(1, sizeof *prep);
+    sources = lathe_calloc(table->cols, sizeof *sources);
+    rows = lathe_malloc(table->rows * sizeof *rows);
+    assign = lathe_malloc(table->rows * sizeof *assign);
+    if (!prep || !sources || !rows || !assign) goto nomem;
+    prep->task = exp->task;
+
+    /* Feature columns: every column but the target and the dropped ones. */
+    for (c = 0; c < table->cols; c++)
+        if ((long)c != target_index && !dropped(exp, table->columns[c].name))
+            sources[n_sources++].column = c;
+    if (n_sources == 0) {
+        st = lathe_error_set(err, LATHE_ERR_INVALID,
+                             "prepare: no feature columns are left besides the target");
+        goto fail;
+    }
+
+    /* Rows: with drop_missing, only complete rows; a missing target is never trainable. */
+    for (i = 0; i < table->rows; i++) {
+        int complete = !is_nan(target->values[i]);
+        for (j = 0; j < n_sources && complete && drop_missing; j++)
+            complete = !is_nan(table->columns[sources[j].column].values[i]);
+        if (complete) rows[n_rows++] = (uint32_t)i;
+        else if (!drop_missing) {
+            st = lathe_error_set(err, LATHE_ERR_INVALID,
+                                 "data row %zu: the target '%s' is missing; add "
+                                 "{\"op\": \"drop_missing\"} before the split",
+                                 i + 1, exp->target);
+            goto fail;
+        }
+    }
+    if (n_rows < 2) {
+        st = lathe_error_set(err, LATHE_ERR_INVALID, "prepare: fewer than 2 usable rows remain");
+        goto fail;
+    }
+
+    /* Classes. */
+    if (exp->task == LATHE_TASK_CLASSIFICATION) {
+        if (target->type == LATHE_COLUMN_CATEGORICAL) {
+            prep->n_classes = target->n_categories;
+        } else if (target->type == LATHE_COLUMN_BOOLEAN) {
+            prep->n_classes = 2;
+        } else {
+            float top = 0.0f;
+            for (i = 0; i < n_rows; i++)
+                if (target->values[rows[i]] > top) top = target->values[rows[i]];
+            prep->n_classes = (size_t)top + 1;
+        }
+        if (prep->n_classes < 2) {
+            st = lathe_error_set(err, LATHE_ERR_INVALID,
+                                 "data.target: column '%s' has only one class", exp->target);
+            goto fail;
+        }
+        prep->class_names = lathe_calloc(prep->n_classes, sizeof *prep->class_names);
+        if (!prep->class_names) goto nomem;
+        for (i = 0; i < prep->n_classes; i++) {
+            char number[24];
+            const char *name = number;
+            if (target->type == LATHE_COLUMN_CATEGORICAL) name = target->categories[i];
+            else if (target->type == LATHE_COLUMN_BOOLEAN) name = i ? "true" : "false";
+            else snprintf(number, sizeof number, "%zu", i);
+            prep->class_names[i] = copy_string(name, NULL);
+            if (!prep->class_names[i]) goto nomem;
+        }
+    }
+
+    /* Split. */
+    st = split_rows(split, split->stratify && exp->task == LATHE_TASK_CLASSIFICATION
+                               ? target->values : NULL,
+                    split->stratify && exp->task == LATHE_TASK_CLASSIFICATION ? prep->n_classes
+                                                                              : 0,
+                    rows, n_rows, exp->seed, assign);
+    if (st != LATHE_OK) goto nomem;
+
+    /* Fit the imputation on the training rows and size the features. */
+    {
+        uint32_t *train_rows = lathe_malloc(n_rows * sizeof *train_rows);
+        size_t n_train = 0;
+        if (!train_rows) goto nomem;
+        for (i = 0; i < n_rows; i++)
+            if (assign[i] == 0) train_rows[n_train++] = rows[i];
+        for (j = 0; j < n_sources && st == LATHE_OK; j++) {
+            const lathe_column *col = &table->columns[sources[j].column];
+            size_t missing = 0;
+            sources[j].width = col->type == LATHE_COLUMN_CATEGORICAL ? col->n_categories : 1;
+            sources[j].fill = __builtin_nanf("");
+            for (i = 0; i < n_rows; i++) missing += is_nan(col->values[rows[i]]);
+            if (missing == 0) continue;
+            if (!impute) {
+                st = lathe_error_set(err, LATHE_ERR_INVALID,
+                                     "column '%s' has %zu missing value%s: add an impute step "
+                                     "after the split, or drop_missing before it",
+                                     col->name, missing, missing == 1 ? "" : "s");
+            } else if (fit_fill(col, train_rows, n_train, impute, &sources[j].fill) != LATHE_OK) {
+                st = LATHE_ERR_NOMEM;
+            }
+        }
+        lathe_free(train_rows);
+        if (st == LATHE_ERR_NOMEM) goto nomem;
+        if (st != LATHE_OK) goto fail;
+    }
+    for (j = 0; j < n_sources; j++) prep->n_features += sources[j].width;
+    prep->feature_names = lathe_calloc(prep->n_features, sizeof *prep->feature_names);
+    prep->fill = lathe_malloc(prep->n_features * sizeof *prep->fill);
+    prep->shift = lathe_calloc(prep->n_features, sizeof *prep->shift);
+    prep->scale = lathe_malloc(prep->n_features * sizeof *prep->scale);
+    if (!prep->feature_names || !prep->fill || !prep->shift || !prep->scale) goto nomem;
+    for (j = 0, f = 0; j < n_sources; j++) {
+        const lathe_column *col = &table->columns[sources[j].column];
+        for (c = 0; c < sources[j].width; c++, f++) {
+            prep->feature_names[f] = copy_string(
+                col->name, col->type == LATHE_COLUMN_CATEGORICAL ? col->categories[c] : NULL);
+            if (!prep->feature_names[f]) goto nomem;
+            prep->fill[f] = col->type == LATHE_COLUMN_CATEGORICAL
+                                ? (is_nan(sources[j].fill) ? 0.0f
+                                                           : (sources[j].fill == (float)c ? 1.0f
+                                                                                          : 0.0f))
+                                : sources[j].fill;
+            prep->scale[f] = 1.0f;
+        }
+    }
+
+    /* Build the matrices (one-hot expanding categories, imputing missing cells). */
+    splits[0] = &prep->train, splits[1] = &prep->validation, splits[2] = &prep->test;
+    for (i = 0; i < n_rows; i++) splits[assign[i]]->rows++;
+    for (c = 0; c < 3; c++) {
+        lathe_split_data *s = splits[c];
+        size_t count = s->rows ? s->rows : 1;
+        s->x = lathe_malloc(count * prep->n_features * sizeof *s->x);
+        s->source_row = lathe_malloc(count * sizeof *s->source_row);
+        if (exp->task == LATHE_TASK_CLASSIFICATION) s->label = lathe_malloc(count * sizeof *s->label);
+        else s->value = lathe_malloc(count * sizeof *s->value);
+        if (!s->x || !s->source_row || (!s->label && !s->value)) goto nomem;
+        s->rows = 0;
+    }
+    for (i = 0; i < n_rows; i++) {
+        lathe_split_data *s = splits[assign[i]];
+        uint32_t r = rows[i];
+        float *x = s->x + s->rows * prep->n_features;
+        for (j = 0, f = 0; j < n_sources; j++) {
+            const lathe_column *col = &table->columns[sources[j].column];
+            float v = col->values[r];
+            if (col->type == LATHE_COLUMN_CATEGORICAL) {
+                for (c = 0; c < sources[j].width; c++, f++)
+                    x[f] = is_nan(v) ? prep->fill[f] : (v == (float)c ? 1.0f : 0.0f);
+            } else {
+                x[f] = is_nan(v) ? sources[j].fill : v;
+                f++;
+            }
+        }
+        if (s->label) s->label[s->rows] = (uint32_t)target->values[r];
+        else s->value[s->rows] = target->values[r];
+        s->source_row[s->rows] = r;
+        s->rows++;
+    }
+    if (prep->train.rows == 0) {
+        st = lathe_error_set(err, LATHE_ERR_INVALID, "prepare: the split leaves no training rows");
+        goto fail;
+    }
+
+    /* Fit the scaler on the training matrix (sums in double, in row order) and apply it. */
+    if (scaler) {
+        for (f = 0; f < prep->n_features; f++) {
+            double lo = 0.0, hi = 0.0, sum = 0.0, sq = 0.0, mean;
+            for (i = 0; i < prep->train.rows; i++) {
+                double v = (double)prep->train.x[i * prep->n_features + f];
+                if (i == 0 || v < lo) lo = v;
+                if (i == 0 || v > hi) hi = v;
+                sum += v;
+            }
+            mean = sum / (double)prep->train.rows;
+            for (i = 0; i < prep->train.rows; i++) {
+                double d = (double)prep->train.x[i * prep->n_features + f] - mean;
+                sq += d * d;
+            }
+            if (scaler->kind == LATHE_PREP_STANDARDIZE) {
+                double sd = __builtin_sqrt(sq / (double)prep->train.rows);
+                prep->shift[f] = (float)mean;
+                prep->scale[f] = sd > 0.0 ? (float)(1.0 / sd) : 1.0f;
+            } else {
+                prep->shift[f] = (float)lo;
+                prep->scale[f] = hi > lo ? (float)(1.0 / (hi - lo)) : 1.0f;
+            }
+        }
+        for (c = 0; c < 3; c++)
+            for (i = 0; i < splits[c]->rows * prep->n_features; i++) {
+                f = i % prep->n_features;
+                splits[c]->x[i] = (splits[c]->x[i] - prep->shift[f]) * prep->scale[f];
+            }
+    }
+    goto done;
+
+nomem:
+    st = lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory preparing the data");
+fail:
+    lathe_prepared_destroy(prep);
+    prep = NULL;
+done:
+    lathe_free(sources);
+    lathe_free(rows);
+    lathe_free(assign);
+    *out = prep;
+    return st;
+}
+
+static void hash_split(lathe_sha256 *ctx, const lathe_split_data *s, size_t n_features) {
+    size_t i;
+    /* Floats and labels as little-endian bytes, whatever the host order. */
+    for (i = 0; i < s->rows * n_features; i++) {
+        uint32_t bits;
+        uint8_t le[4];
+        memcpy(&bits, &s->x[i], 4);
+        le[0] = (uint8_t)bits, le[1] = (uint8_t)(bits >> 8), le[2] = (uint8_t)(bits >> 16),
+        le[3] = (uint8_t)(bits >> 24);
+        lathe_sha256_update(ctx, le, 4);
+    }
+    for (i = 0; i < s->rows; i++) {
+        uint32_t bits;
+        uint8_t le[4];
+        if (s->label) bits = s->label[i];
+        else memcpy(&bits, &s->value[i], 4);
+        le[0] = (uint8_t)bits, le[1] = (uint8_t)(bits >> 8), le[2] = (uint8_t)(bits >> 16),
+        le[3] = (uint8_t)(bits >> 24);
+        lathe_sha256_update(ctx, le, 4);
+    }
+}
+
+void lathe_prepared_sha256(const lathe_prepared *prep, char hex[65]) {
+    lathe_sha256 ctx;
+    uint8_t digest[32];
+    lathe_sha256_init(&ctx);
+    hash_split(&ctx, &prep->train, prep->n_features);
+    hash_split(&ctx, &prep->validation, prep->n_features);
+    hash_split(&ctx, &prep->test, prep->n_features);
+    lathe_sha256_final(&ctx, digest);
+    lathe_sha256_to_hex(digest, hex);
+}

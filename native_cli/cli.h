@@ -1,0 +1,35 @@
+/* Shared pieces of the `lathe` command: file reading, data location, output helpers. */
+#ifndef LATHE_CLI_H
+#define LATHE_CLI_H
+
+#include <stddef.h>
+
+#include "lathe/experiment.h"
+#include "lathe/status.h"
+#include "lathe/table.h"
+
+/* Exit statuses: 0 success, 1 a failed run (e.g. divergence), 2 bad usage or bad input. */
+enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
+
+/* Reads a whole file into a NUL-terminated buffer; the caller frees it. On failure prints
+ * "lathe: PATH: reason" and returns NULL. */
+char *cli_read_file(const char *path, size_t *size);
+
+/* Prints "lathe: <context>: <message>" on stderr. */
+void cli_error(const char *context, const char *message);
+
+/* The built-in data folder: $LATHE_DATA_DIR, else data/builtin beside the experiment's
+ * folder's parent, else ./data/builtin. Writes into dir (cap bytes). */
+void cli_data_dir(const char *experiment_path, char *dir, size_t cap);
+
+/* Loads the experiment's data as a table: a built-in CSV, a file (relative paths are taken
+ * from the experiment's folder), or a synthetic set. data_override (may be NULL) replaces
+ * the file. Checks data.sha256 unless data_override is given. On failure prints the error
+ * and returns the exit status; *fingerprint receives the data bytes' SHA-256 ("" synthetic). */
+int cli_load_data(const lathe_experiment *exp, const char *experiment_path,
+                  const char *data_override, lathe_table **table, char fingerprint[65]);
+
+int cmd_run(int argc, char **argv);
+int cmd_datasets(int argc, char **argv);
+
+#endif

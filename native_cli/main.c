@@ -1,0 +1,46 @@
+/* lathe: train, evaluate and inspect models from the command line. The same experiment file
+ * gives the same weights here as in the browser workbench. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define LATHE_VERSION_STRING "0.1.0"
+
+static void usage(FILE *out) {
+    fputs("usage: lathe <command> [options]\n"
+          "\n"
+          "Train and inspect models; the same experiment gives the same weights here as in\n"
+          "the browser workbench.\n"
+          "\n"
+          "commands:\n"
+          "  run EXPERIMENT      train an experiment, print its metrics and weights hash\n"
+          "  datasets            list the built-in data sets\n"
+          "\n"
+          "options:\n"
+          "  -h, --help          show this help (or `lathe COMMAND --help`)\n"
+          "  --version           print the version\n"
+          "\n"
+          "exit status: 0 success, 1 a failed run (e.g. divergence), 2 bad usage or input\n",
+          out);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("lathe %s\n", LATHE_VERSION_STRING);
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "datasets") == 0) return cmd_datasets(argc - 1, argv + 1);
+    fprintf(stderr, "lathe: '%s' is not a command; see `lathe --help`\n", argv[1]);
+    return CLI_USAGE;
+}

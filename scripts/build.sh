@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Sets up (scripts/bootstrap.sh) and builds everything: the native CLI (build/native/lathe),
+# the wasm build (build/wasm: the CLI's node twin lathe.js and the browser engine), and the
+# static site in build/web/. Pass --no-bootstrap to skip the set-up step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "${1:-}" = "--no-bootstrap" ] || ./scripts/bootstrap.sh
+export NODE_PATH=/usr/share/nodejs
+jobs=$(nproc 2>/dev/null || echo 2)
+
+log() { printf '[build] %s\n' "$*" >&2; }
+log "native"
+cmake --preset native >/dev/null
+cmake --build --preset native -j "$jobs" >/dev/null
+log "wasm"
+cmake --preset wasm >/dev/null
+cmake --build --preset wasm -j "$jobs" >/dev/null
+
+log "site: build/web"
+rm -rf build/web.tmp
+mkdir -p build/web.tmp/data build/web.tmp/examples
+cp web/*.html web/*.css web/*.js build/web.tmp/
+cp wasm_bindings/lathe.js wasm_bindings/worker.js build/web.tmp/
+cp build/wasm/lathe_engine.js build/wasm/lathe_engine.wasm build/web.tmp/
+cp examples/*.experiment.json build/web.tmp/examples/
+if [ -f data/builtin/manifest.json ]; then
+  cp data/builtin/manifest.json build/web.tmp/data/
+  cp data/builtin/*.csv build/web.tmp/data/ 2>/dev/null || true
+fi
+rm -rf build/web
+mv build/web.tmp build/web
+log "done"

@@ -1,0 +1,104 @@
+// Browser tests: the real page in Debian's Chromium, driven by playwright-core. Each test
+// prints "PASS name" or "FAIL name: why"; the process exits non-zero when one fails.
+// Needs build/web and build/native/lathe (scripts/build.sh).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from '../../scripts/static_server.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const logs = path.join(root, 'build/test-logs');
+fs.mkdirSync(logs, { recursive: true });
+
+const results = [];
+async function test(name, fn) {
+  try {
+    await fn();
+    results.push(true);
+    console.log(`PASS ${name}`);
+  } catch (e) {
+    results.push(false);
+    console.log(`FAIL ${name}: ${e.message.split('\n').slice(0, 6).join(' | ')}`);
+  }
+}
+function assert(cond, message) { if (!cond) throw new Error(message); }
+
+function nativeRun(experiment) {
+  const out = execFileSync(path.join(root, 'build/native/lathe'), ['run', experiment, '--json', '--quiet'], { cwd: root });
+  return JSON.parse(out.toString());
+}
+
+const server = await startServer(path.join(root, 'build/web'), 0);
+const url = `http://127.0.0.1:${server.address().port}/`;
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'lathe-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const page = context.pages()[0] || await context.newPage();
+const consoleErrors = [];
+page.on('pageerror', (e) => consoleErrors.push(e.message));
+page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+
+try {
+  await test('page opens with iris ready and one click trains it to the native weights', async () => {
+    await page.goto(url);
+    await page.waitForFunction(() => !document.querySelector('[data-testid=train]').disabled, null, { timeout: 20000 });
+    const experiment = JSON.parse(await page.inputValue('[data-testid=experiment]'));
+    assert(experiment.data.builtin === 'iris', `the page opened with ${JSON.stringify(experiment.data)}, not iris`);
+    await page.click('[data-testid=train]');
+    await page.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector('[data-testid=weights-hash]').textContent), null, { timeout: 60000 });
+    const browserHash = await page.textContent('[data-testid=weights-hash]');
+    const native = nativeRun('examples/iris.experiment.json');
+    await page.screenshot({ path: path.join(logs, 'page-iris-trained.png'), fullPage: true });
+    assert(browserHash === native.weights_sha256, `browser ${browserHash} != native ${native.weights_sha256}`);
+    const accuracy = await page.$$eval('[data-testid=metrics] tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+    const testRow = accuracy.find((r) => r[0] === 'test');
+    assert(testRow && Number(testRow[3]).toFixed(4) === native.metrics.test.accuracy.toFixed(4),
+      `test accuracy in the page ${testRow && testRow[3]} != native ${native.metrics.test.accuracy}`);
+  });
+
+  await test('a spiral (synthetic) experiment trains to the native weights', async () => {
+    const text = fs.readFileSync(path.join(root, 'examples/spiral.experiment.json'), 'utf8');
+    await page.fill('[data-testid=experiment]', text);
+    await page.click('[data-testid=train]');
+    await page.waitForFunction(() => /^Done/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout: 60000 });
+    const browserHash = await page.textContent('[data-testid=weights-hash]');
+    const native = nativeRun('examples/spiral.experiment.json');
+    assert(browserHash === native.weights_sha256, `browser ${browserHash} != native ${native.weights_sha256}`);
+  });
+
+  await test('a broken experiment shows where the problem is and the page keeps working', async () => {
+    const good = fs.readFileSync(path.join(root, 'examples/iris.experiment.json'), 'utf8');
+    await page.fill('[data-testid=experiment]', good.replace('"batch_size": 16', '"batch_size": 0'));
+    await page.click('[data-testid=train]');
+    await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 20000 });
+    const message = await page.textContent('[data-testid=error]');
+    assert(message.includes('train.batch_size'), `the error does not name the field: "${message}"`);
+    await page.screenshot({ path: path.join(logs, 'page-error.png'), fullPage: true });
+    await page.fill('[data-testid=experiment]', good);
+    assert(!(await page.isDisabled('[data-testid=train]')), 'the Train button stayed disabled after an error');
+    await page.click('[data-testid=train]');
+    await page.waitForFunction(() => /^Done/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout: 60000 });
+    assert(await page.isHidden('[data-testid=error]'), 'the old error is still shown after a good run');
+  });
+
+  await test('the page is served cross-origin isolated', async () => {
+    const isolated = await page.evaluate(() => self.crossOriginIsolated);
+    assert(isolated === true, 'crossOriginIsolated is false: COOP/COEP headers missing');
+  });
+
+  await test('no uncaught errors in the page or the worker', async () => {
+    assert(consoleErrors.length === 0, consoleErrors.join(' | '));
+  });
+} finally {
+  await context.close();
+  server.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+}
+process.exit(results.every(Boolean) ? 0 : 1);

@@ -1,0 +1,68 @@
+#include "check.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+int check_failures = 0;
+int check_count = 0;
+
+void check_fail(const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    check_failures++;
+    fprintf(stderr, "FAIL %s:%d: ", file, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int check_close(double a, double b, double atol, double rtol) {
+    if (isnan(a) || isnan(b)) return 0;
+    if (a == b) return 1; /* also equal infinities */
+    return fabs(a - b) <= atol + rtol * fabs(b);
+}
+
+size_t check_close_arrays(const char *file, int line, const char *what, const float *got,
+                          const float *want, size_t n, double atol, double rtol) {
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        check_count++;
+        if (!check_close((double)got[i], (double)want[i], atol, rtol)) {
+            if (bad < 5)
+                check_fail(file, line, "%s[%zu]: got %.9g, want %.9g", what, i, (double)got[i],
+                           (double)want[i]);
+            else
+                check_failures++;
+            bad++;
+        }
+    }
+    return bad;
+}
+
+size_t check_same_bits(const char *file, int line, const char *what, const float *got,
+                       const float *want, size_t n) {
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a, b;
+        memcpy(&a, &got[i], 4);
+        memcpy(&b, &want[i], 4);
+        check_count++;
+        if (a != b) {
+            if (bad < 5)
+                check_fail(file, line, "%s[%zu]: bits %08x (%.9g) != %08x (%.9g)", what, i, a,
+                           (double)got[i], b, (double)want[i]);
+            else
+                check_failures++;
+            bad++;
+        }
+    }
+    return bad;
+}
+
+int check_finish(const char *name) {
+    printf("%s: %d checks, %d failed\n", name, check_count, check_failures);
+    return check_failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,39 @@
+/* A minimal test harness: checks count failures, print what failed and where, and
+ * check_finish() returns the process exit status (non-zero when anything failed). */
+#ifndef LATHE_TEST_CHECK_H
+#define LATHE_TEST_CHECK_H
+
+#include <stddef.h>
+
+extern int check_failures;
+extern int check_count;
+
+void check_fail(const char *file, int line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* CHECK(cond, "format", args...): records a failure with the message when cond is false. */
+#define CHECK(cond, ...)                                                                       \
+    do {                                                                                       \
+        check_count++;                                                                         \
+        if (!(cond)) check_fail(__FILE__, __LINE__, __VA_ARGS__);                              \
+    } while (0)
+
+/* |a - b| <= atol + rtol*|b|, with NaN always failing. Returns 1 when close. */
+int check_close(double a, double b, double atol, double rtol);
+/* Compares n floats; reports the first few mismatches under `what`. Returns mismatches. */
+size_t check_close_arrays(const char *file, int line, const char *what, const float *got,
+                          const float *want, size_t n, double atol, double rtol);
+#define CHECK_CLOSE_ARRAYS(what, got, want, n, atol, rtol)                                     \
+    check_close_arrays(__FILE__, __LINE__, what, got, want, n, atol, rtol)
+/* Bitwise equality of n floats; reports the first few mismatches. Returns mismatches. */
+size_t check_same_bits(const char *file, int line, const char *what, const float *got,
+                       const float *want, size_t n);
+#define CHECK_SAME_BITS(what, got, want, n) check_same_bits(__FILE__, __LINE__, what, got, want, n)
+
+/* Prints "<name>: N checks, N failed" and returns 0 when nothing failed, else 1. */
+int check_finish(const char *name);
+
+#endif
