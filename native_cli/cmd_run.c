@@ -6,16 +6,19 @@
 
 #include "cJSON.h"
 #include "cli.h"
+#include "lathe/alloc.h"
+#include "lathe/model_file.h"
 #include "lathe/prepare.h"
 #include "lathe/trainer.h"
 
 static void run_usage(FILE *out) {
-    fputs("usage: lathe run EXPERIMENT [--json] [--quiet] [--data FILE]\n"
+    fputs("usage: lathe run EXPERIMENT [--out MODEL] [--json] [--quiet] [--data FILE]\n"
           "\n"
           "Prepares the experiment's data, trains its model and prints the metrics and the\n"
           "SHA-256 of the final weights (little-endian float32, layer order).\n"
           "\n"
           "options:\n"
+          "  --out MODEL    write the trained model file (*.lathe.json)\n"
           "  --json         print one JSON object (metrics, weights_sha256, ...) on stdout\n"
           "  --quiet        no progress on stderr\n"
           "  --data FILE    train on FILE instead of the experiment's data (skips the\n"
@@ -50,7 +53,7 @@ static void print_metrics(const char *name, const lathe_metrics *m, lathe_task t
 }
 
 int cmd_run(int argc, char **argv) {
-    const char *path = NULL, *data_override = NULL;
+    const char *path = NULL, *data_override = NULL, *model_path = NULL;
     int json = 0, quiet = 0, status = CLI_OK, i;
     char *text = NULL, fingerprint[65], weights[65], prepared_hash[65];
     size_t n;
@@ -72,6 +75,8 @@ int cmd_run(int argc, char **argv) {
             json = 1;
         } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
             quiet = 1;
+        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            model_path = argv[++i];
         } else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
             data_override = argv[++i];
         } else if (argv[i][0] == '-') {
@@ -128,6 +133,28 @@ int cmd_run(int argc, char **argv) {
     val_m = lathe_trainer_evaluate(trainer, LATHE_SPLIT_VALIDATION);
     test_m = lathe_trainer_evaluate(trainer, LATHE_SPLIT_TEST);
     lathe_trainer_weights_sha256(trainer, weights);
+    if (model_path) {
+        cJSON *metrics = cJSON_CreateObject();
+        char *metrics_text, *model = NULL;
+        cJSON_AddItemToObject(metrics, "train", metrics_json(&train_m, prep->task));
+        if (val_m.rows) cJSON_AddItemToObject(metrics, "validation", metrics_json(&val_m, prep->task));
+        cJSON_AddItemToObject(metrics, "test", metrics_json(&test_m, prep->task));
+        metrics_text = cJSON_PrintUnformatted(metrics);
+        cJSON_Delete(metrics);
+        if (lathe_model_file_write(text, n, prep, trainer, metrics_text, &model, &err) != LATHE_OK) {
+            cli_error(model_path, err.message);
+            status = CLI_FAILED;
+        } else {
+            FILE *f = fopen(model_path, "wb");
+            size_t len = strlen(model);
+            if (!f || fwrite(model, 1, len, f) != len || fclose(f) != 0) {
+                cli_error(model_path, "could not write the model file");
+                status = CLI_FAILED;
+            }
+        }
+        lathe_free(model);
+        lathe_free(metrics_text);
+    }
     if (json) {
         cJSON *o = cJSON_CreateObject(), *metrics = cJSON_CreateObject();
         char *printed;

@@ -339,3 +339,15 @@ void lathe_trainer_weights_sha256(const lathe_trainer *t, char hex[65]) {
     lathe_sha256_final(&ctx, digest);
     lathe_sha256_to_hex(digest, hex);
 }
+
+size_t lathe_trainer_layer_count(const lathe_trainer *t) { return t->n_layers; }
+
+void lathe_trainer_layer(const lathe_trainer *t, size_t index, lathe_layer_info *info) {
+    const layer *ly = &t->layers[index];
+    info->kind = ly->kind;
+    info->activation = ly->activation;
+    info->in = ly->in;
+    info->out = ly->out;
+    info->weights = ly->kind == LATHE_LAYER_DENSE ? t->params + ly->w_off : NULL;
+    info->bias = ly->kind == LATHE_LAYER_DENSE ? t->params + ly->b_off : NULL;
+}

@@ -52,6 +52,19 @@ lathe_metrics lathe_trainer_evaluate(lathe_trainer *trainer, lathe_split split);
 void lathe_trainer_predict(lathe_trainer *trainer, size_t n, const float *x, float *out);
 size_t lathe_trainer_n_outputs(const lathe_trainer *trainer);
 
+/* One layer of the network, for serialising and inspecting. */
+typedef struct lathe_layer_info {
+    lathe_layer_kind kind;
+    lathe_activation activation;
+    size_t in, out;        /* features per sample */
+    const float *weights;  /* dense: (out, in) row-major; else NULL */
+    const float *bias;     /* dense: (out); else NULL */
+} lathe_layer_info;
+
+size_t lathe_trainer_layer_count(const lathe_trainer *trainer);
+/* Fills *info for layer index (< lathe_trainer_layer_count). Pointers are borrowed. */
+void lathe_trainer_layer(const lathe_trainer *trainer, size_t index, lathe_layer_info *info);
+
 /* All parameters, layer by layer (W row-major, then b), and their count. */
 const float *lathe_trainer_params(const lathe_trainer *trainer, size_t *count);
 /* SHA-256 of the parameters as little-endian float32 bytes in layer order. */

@@ -1,0 +1,23 @@
+/* The model file (*.lathe.json, format "lathe-model", version 1): the experiment, the fitted
+ * preparation, the layers with their weights (little-endian float32, base64), the metrics
+ * and the SHA-256 of the weights. */
+#ifndef LATHE_MODEL_FILE_H
+#define LATHE_MODEL_FILE_H
+
+#include <stddef.h>
+
+#include "lathe/prepare.h"
+#include "lathe/status.h"
+#include "lathe/trainer.h"
+
+/* Serialises a trained model. experiment_json (n bytes) is embedded as parsed JSON.
+ * metrics_json (NUL-terminated JSON object text, or NULL) is embedded as "metrics".
+ * On success *out is a NUL-terminated string the caller frees with lathe_free. */
+lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
+                                    const lathe_prepared *prep, const lathe_trainer *trainer,
+                                    const char *metrics_json, char **out, lathe_error *err);
+
+/* Standard base64 (RFC 4648, with padding) of n bytes into out (4·ceil(n/3) + 1 bytes). */
+void lathe_base64_encode(const void *data, size_t n, char *out);
+
+#endif

@@ -1,0 +1,130 @@
+#include "lathe/model_file.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "cJSON.h"
+#include "lathe/alloc.h"
+
+void lathe_base64_encode(const void *data, size_t n, char *out) {
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const uint8_t *p = data;
+    size_t i, o = 0;
+    for (i = 0; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        out[o++] = alphabet[v >> 18], out[o++] = alphabet[(v >> 12) & 63];
+        out[o++] = alphabet[(v >> 6) & 63], out[o++] = alphabet[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0u);
+        out[o++] = alphabet[v >> 18], out[o++] = alphabet[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? alphabet[(v >> 6) & 63] : '=';
+        out[o++] = '=';
+    }
+    out[o] = '\0';
+}
+
+/* A base64 string of n floats as little-endian bytes, or NULL when out of memory. */
+static cJSON *floats_base64(const float *v, size_t n) {
+    uint8_t *bytes = lathe_malloc(n * 4);
+    char *text = lathe_malloc(((n * 4 + 2) / 3) * 4 + 1);
+    cJSON *item = NULL;
+    size_t i;
+    if (bytes && text) {
+        for (i = 0; i < n; i++) {
+            uint32_t bits;
+            memcpy(&bits, &v[i], 4);
+            bytes[4 * i] = (uint8_t)bits, bytes[4 * i + 1] = (uint8_t)(bits >> 8);
+            bytes[4 * i + 2] = (uint8_t)(bits >> 16), bytes[4 * i + 3] = (uint8_t)(bits >> 24);
+        }
+        lathe_base64_encode(bytes, n * 4, text);
+        item = cJSON_CreateString(text);
+    }
+    lathe_free(bytes);
+    lathe_free(text);
+    return item;
+}
+
+static const char *activation_name(lathe_activation a) {
+    switch (a) {
+    case LATHE_ACT_RELU: return "relu";
+    case LATHE_ACT_LEAKY_RELU: return "leaky_relu";
+    case LATHE_ACT_SIGMOID: return "sigmoid";
+    case LATHE_ACT_TANH: return "tanh";
+    default: return "identity";
+    }
+}
+
+static cJSON *float_array(const float *v, size_t n) {
+    cJSON *a = cJSON_CreateArray();
+    size_t i;
+    for (i = 0; a && i < n; i++) {
+        cJSON *x = cJSON_CreateNumber((double)v[i]);
+        if (!x || !cJSON_AddItemToArray(a, x)) {
+            cJSON_Delete(x);
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
+                                    const lathe_prepared *prep, const lathe_trainer *trainer,
+                                    const char *metrics_json, char **out, lathe_error *err) {
+    cJSON_Hooks hooks = {lathe_malloc, lathe_free};
+    cJSON *root, *prepared, *layers, *features, *classes;
+    char hash[65];
+    size_t i, count;
+    int ok;
+    *out = NULL;
+    cJSON_InitHooks(&hooks); /* so *out is freed with lathe_free */
+    root = cJSON_CreateObject();
+    ok = root != NULL;
+    lathe_trainer_weights_sha256(trainer, hash);
+    ok = ok && cJSON_AddStringToObject(root, "format", "lathe-model");
+    ok = ok && cJSON_AddNumberToObject(root, "version", 1);
+    ok = ok && cJSON_AddItemToObject(root, "experiment", cJSON_ParseWithLength(experiment_json, n));
+    prepared = cJSON_AddObjectToObject(root, "preparation");
+    ok = ok && prepared;
+    ok = ok && cJSON_AddStringToObject(prepared, "task",
+                                       prep->task == LATHE_TASK_CLASSIFICATION ? "classification"
+                                                                               : "regression");
+    features = ok ? cJSON_AddArrayToObject(prepared, "features") : NULL;
+    for (i = 0; features && i < prep->n_features; i++)
+        ok = ok && cJSON_AddItemToArray(features, cJSON_CreateString(prep->feature_names[i]));
+    ok = ok && features && cJSON_AddItemToObject(prepared, "fill", float_array(prep->fill, prep->n_features));
+    ok = ok && cJSON_AddItemToObject(prepared, "shift", float_array(prep->shift, prep->n_features));
+    ok = ok && cJSON_AddItemToObject(prepared, "scale", float_array(prep->scale, prep->n_features));
+    classes = ok ? cJSON_AddArrayToObject(prepared, "classes") : NULL;
+    for (i = 0; classes && i < prep->n_classes; i++)
+        ok = ok && cJSON_AddItemToArray(classes, cJSON_CreateString(prep->class_names[i]));
+    layers = ok ? cJSON_AddArrayToObject(root, "layers") : NULL;
+    ok = ok && layers;
+    for (i = 0, count = ok ? lathe_trainer_layer_count(trainer) : 0; ok && i < count; i++) {
+        lathe_layer_info info;
+        cJSON *layer = cJSON_CreateObject();
+        lathe_trainer_layer(trainer, i, &info);
+        ok = layer && cJSON_AddItemToArray(layers, layer);
+        if (!ok) {
+            cJSON_Delete(layer);
+            break;
+        }
+        if (info.kind == LATHE_LAYER_DENSE) {
+            ok = ok && cJSON_AddStringToObject(layer, "type", "dense");
+            ok = ok && cJSON_AddNumberToObject(layer, "in", (double)info.in);
+            ok = ok && cJSON_AddNumberToObject(layer, "units", (double)info.out);
+            ok = ok && cJSON_AddItemToObject(layer, "weights", floats_base64(info.weights, info.in * info.out));
+            ok = ok && cJSON_AddItemToObject(layer, "bias", floats_base64(info.bias, info.out));
+        } else {
+            ok = ok && cJSON_AddStringToObject(layer, "type", activation_name(info.activation));
+        }
+    }
+    if (ok && metrics_json) ok = cJSON_AddItemToObject(root, "metrics", cJSON_Parse(metrics_json));
+    ok = ok && cJSON_AddStringToObject(root, "weights_sha256", hash);
+    if (ok) *out = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!*out) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory writing the model file");
+    return LATHE_OK;
+}
