@@ -1,0 +1,106 @@
+/* 2-D convolution and pooling on NCHW feature maps, in PyTorch's conventions (see
+ * ../shared/reference/vectors/README.md): W is (out_ch, in_ch, kh, kw); the convolution is a
+ * cross-correlation (no kernel flip) with zero padding, dilation 1 and groups 1; pooling has no
+ * padding and floor mode (a 5×5 input with k = 2, s = 2 gives 2×2: the last row and column are
+ * dropped). Output sizes: H_out = floor((H + 2·pad − kh) / stride) + 1, the same for W.
+ *
+ * Flatten needs no function: an NCHW tensor x:(n,c,h,w) is already the row-major matrix
+ * (n, c·h·w) a dense layer takes, with feature index c·h·w + i·w + j, so flatten (and its
+ * backward) is a no-op on the memory; only the shape the caller records changes.
+ *
+ * Canonical order (the parity contract; every target gives the same bits). Here xpad is x with
+ * `pad` zeros on each side; taps that fall in the padding take part as products 0·w (forward,
+ * grad_W) or are skipped (grad_x, where they have no input element to go to).
+ *   conv forward   y[n,o,i,j]  = s + b[o], where s = 0; for c, for ki, for kj (row-major):
+ *                                s = s + xpad[n,c,i·stride+ki,j·stride+kj] · W[o,c,ki,kj]
+ *                                (no "+ b" when b is NULL)
+ *   conv grad_x    dx[n,c,h,w] = 0; for ki, for kj (row-major) whose tap lands on (h,w) from an
+ *                                output position (i,j): dx = dx + t, where t = 0; for o:
+ *                                t = t + dy[n,o,i,j] · W[o,c,ki,kj]
+ *   conv grad_W    per sample   s_n = 0; for i, for j: s_n = s_n + dy[n,o,i,j] · xpad[...];
+ *                  dW[o,c,ki,kj] = s_0, then dW = dW + s_n for n = 1, 2, …
+ *   conv grad_b    db[o]       = 0; for n, for i, for j: db = db + dy[n,o,i,j]
+ *   max pool       y = the first maximum of the window in row-major order (a later element
+ *                  replaces it only when strictly greater; a NaN, once met, is kept);
+ *                  argmax = h·W + w of that element inside its (n,c) plane
+ *   max pool dx    dx = 0; for each output (n,c,i,j) in row-major order: dx[argmax] += dy
+ *                  (overlapping windows add up)
+ *   avg pool       y = s / (k·k), where s = 0; for ki, for kj: s = s + x[...]
+ *   avg pool dx    dx = 0; for each output (n,c,i,j) in row-major order, for ki, for kj:
+ *                  dx[...] += dy[n,c,i,j] / (k·k)
+ * The convolution computes its sums with the GEMM kernels of the table passed in (im2col
+ * into a caller-provided workspace); every table gives the same bits by kernels.h's contract.
+ *
+ * Callers check a shape once with lathe_conv2d_output_size / lathe_pool2d_output_size, which
+ * report what is wrong; the layer functions trust the buffers' sizes and do nothing for a shape
+ * those functions reject. None of them allocates. */
+#ifndef LATHE_CONV_H
+#define LATHE_CONV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lathe/kernels.h"
+#include "lathe/status.h"
+
+/* Geometry of one conv2d layer: input x:(n, in_ch, h, w), weight W:(out_ch, in_ch, kh, kw),
+ * the same stride and zero padding along both axes. */
+typedef struct lathe_conv2d_shape {
+    size_t n, in_ch, h, w;
+    size_t out_ch, kh, kw;
+    size_t stride, pad;
+} lathe_conv2d_shape;
+
+/* Checks s (every size >= 1, the kernel fits the padded input, no size_t overflow in any
+ * tensor or workspace size) and writes H_out, W_out. LATHE_ERR_INVALID with a message naming
+ * the field otherwise; h_out and w_out may be NULL. */
+lathe_status lathe_conv2d_output_size(const lathe_conv2d_shape *s, size_t *h_out, size_t *w_out,
+                                      lathe_error *err);
+
+/* Floats of workspace every conv2d function below needs: in_ch·kh·kw · H_out·W_out (one
+ * sample's im2col matrix). 0 for a shape lathe_conv2d_output_size rejects. */
+size_t lathe_conv2d_workspace_size(const lathe_conv2d_shape *s);
+
+/* y:(n,out_ch,H_out,W_out) from x:(n,in_ch,h,w), w:(out_ch,in_ch,kh,kw), b:(out_ch) or NULL.
+ * work: lathe_conv2d_workspace_size(s) floats, overwritten. */
+void lathe_conv2d_forward(const lathe_kernel_table *k, const lathe_conv2d_shape *s,
+                          const float *x, const float *w, const float *b, float *y, float *work);
+
+/* dx:(n,in_ch,h,w) = the gradient of Σ y·dy with respect to x, given w and
+ * dy:(n,out_ch,H_out,W_out). Writes (does not accumulate) dx. work as for forward. */
+void lathe_conv2d_backward_data(const lathe_kernel_table *k, const lathe_conv2d_shape *s,
+                                const float *w, const float *dy, float *dx, float *work);
+
+/* dw:(out_ch,in_ch,kh,kw) and db:(out_ch) (either may be NULL) from x and dy. Writes (does not
+ * accumulate) them. work as for forward. */
+void lathe_conv2d_backward_weights(const lathe_kernel_table *k, const lathe_conv2d_shape *s,
+                                   const float *x, const float *dy, float *dw, float *db,
+                                   float *work);
+
+/* Geometry of one pooling layer: x:(n, c, h, w), a k×k window moved by stride, no padding,
+ * floor mode. */
+typedef struct lathe_pool2d_shape {
+    size_t n, c, h, w;
+    size_t k, stride;
+} lathe_pool2d_shape;
+
+/* Checks s (every size >= 1, k <= h and k <= w, h·w fits in uint32_t, no size_t overflow) and
+ * writes H_out = floor((h − k) / stride) + 1 and W_out likewise; h_out, w_out may be NULL. */
+lathe_status lathe_pool2d_output_size(const lathe_pool2d_shape *s, size_t *h_out, size_t *w_out,
+                                      lathe_error *err);
+
+/* y:(n,c,H_out,W_out) = the window maxima of x:(n,c,h,w); argmax:(n,c,H_out,W_out) (or NULL
+ * at inference) receives each maximum's index h·W + w inside its plane, the FIRST maximum in
+ * row-major window order on ties (PyTorch CPU's choice). */
+void lathe_max_pool2d_forward(const lathe_pool2d_shape *s, const float *x, float *y,
+                              uint32_t *argmax);
+/* dx:(n,c,h,w) = 0 except dy routed to each window's recorded argmax (overlaps add up). */
+void lathe_max_pool2d_backward(const lathe_pool2d_shape *s, const uint32_t *argmax,
+                               const float *dy, float *dx);
+
+/* y:(n,c,H_out,W_out) = the window means of x:(n,c,h,w) (sum divided by k·k). */
+void lathe_avg_pool2d_forward(const lathe_pool2d_shape *s, const float *x, float *y);
+/* dx:(n,c,h,w): each dy/(k·k) spread over its window (overlaps add up). */
+void lathe_avg_pool2d_backward(const lathe_pool2d_shape *s, const float *dy, float *dx);
+
+#endif

@@ -1,0 +1,215 @@
+/* GEMM, SIMD twins (SIMDe's wasm SIMD128 API). Same bits as gemm_ref.c.
+ *
+ * Design. Every layout is reduced to one micro-kernel that computes a 4x8 tile of outputs
+ * (rows i..i+3, columns j..j+7) in eight f32x4 accumulators, one per (row, 4 columns). Each
+ * step k broadcasts A(i+r,k) for the 4 rows and multiplies it by the 8 values B(k,j..j+7),
+ * so each lane is one output's own sum, built in increasing k exactly like the scalar twin:
+ * the reduction is never split across lanes. B is first packed into a stack panel of
+ * KC steps x 8 columns (a plain copy for nn and tn, a 4x4-transposing copy for nt), which
+ * makes every micro-kernel load contiguous, pads short strips with zeros, and avoids cache
+ * set conflicts when ldb is a power of two. A is read in place through two strides, so
+ * nn (row-major A) and tn (A stored transposed) share the micro-kernel.
+ *
+ * K is split into chunks of KC steps so the panel stays small. A sum that spans chunks is
+ * parked as a float in a stack buffer of MC x 8 partial sums and resumed by the next chunk:
+ * the float round trip is exact, so the order of operations is unchanged. Bias and the old
+ * output are added only after the last chunk. Stack use is (KC + MC) * 8 floats = 10 KiB. */
+#include "lathe/kernels.h"
+
+#include <simde/wasm/simd128.h>
+
+typedef simde_v128_t v128;
+
+enum {
+    MR = 4,   /* rows per micro-tile */
+    NR = 8,   /* columns per micro-tile (two f32x4) */
+    KC = 256, /* steps of k per packed panel */
+    MC = 64   /* rows per block sharing one packed panel (a multiple of MR) */
+};
+
+#define LOAD(p) simde_wasm_v128_load(p)
+#define STORE(p, v) simde_wasm_v128_store((p), (v))
+#define SPLAT(p) simde_wasm_f32x4_splat(*(p))
+#define ADD(x, y) simde_wasm_f32x4_add((x), (y))
+#define MUL(x, y) simde_wasm_f32x4_mul((x), (y))
+
+/* Inlined into the driver, the micro-kernel's accumulators lose their registers under gcc
+ * (a register copy per step), and one call per tile costs nothing. */
+#if defined(__clang__)
+#define NOINLINE __attribute__((noinline))
+#elif defined(__GNUC__)
+#define NOINLINE __attribute__((noipa))
+#else
+#define NOINLINE
+#endif
+
+/* K == 0: every sum is the empty sum 0, then bias, then the old output. */
+static void gemm_k0(size_t M, size_t N, const float *bias, float *out, size_t ldc,
+                    int accumulate) {
+    for (size_t i = 0; i < M; i++) {
+        for (size_t j = 0; j < N; j++) {
+            float s = 0.0f;
+            if (bias) s = s + bias[j];
+            out[i * ldc + j] = accumulate ? out[i * ldc + j] + s : s;
+        }
+    }
+}
+
+/* panel:(kc,8) = B(k, 0..7) for k < kc, where B(k,c) = b[k*ldb + c] and columns c >= nr
+ * are zero. */
+static void pack_b_rows(size_t kc, size_t nr, const float *b, size_t ldb, float *panel) {
+    if (nr == NR) {
+        for (size_t k = 0; k < kc; k++, b += ldb, panel += NR) {
+            STORE(panel, LOAD(b));
+            STORE(panel + 4, LOAD(b + 4));
+        }
+        return;
+    }
+    for (size_t k = 0; k < kc; k++, b += ldb, panel += NR)
+        for (size_t c = 0; c < NR; c++) panel[c] = c < nr ? b[c] : 0.0f;
+}
+
+/* panel:(kc,8) = B(k, 0..7) for k < kc, where B(k,c) = b[c*ldb + k] (b holds the columns
+ * of B as rows, as in gemm_nt) and columns c >= nr are zero. Four rows of b at k..k+3 are
+ * transposed in registers into four panel half-rows. */
+static void pack_b_cols(size_t kc, size_t nr, const float *b, size_t ldb, float *panel) {
+    size_t k = 0;
+    if (nr == NR) {
+        for (; k + 4 <= kc; k += 4) {
+            for (size_t g = 0; g < NR; g += 4) {
+                const float *bg = b + g * ldb + k;
+                v128 r0 = LOAD(bg), r1 = LOAD(bg + ldb);
+                v128 r2 = LOAD(bg + 2 * ldb), r3 = LOAD(bg + 3 * ldb);
+                v128 t0 = simde_wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5);
+                v128 t1 = simde_wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+                v128 t2 = simde_wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+                v128 t3 = simde_wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+                float *p = panel + k * NR + g;
+                STORE(p, simde_wasm_i32x4_shuffle(t0, t1, 0, 1, 4, 5));
+                STORE(p + NR, simde_wasm_i32x4_shuffle(t0, t1, 2, 3, 6, 7));
+                STORE(p + 2 * NR, simde_wasm_i32x4_shuffle(t2, t3, 0, 1, 4, 5));
+                STORE(p + 3 * NR, simde_wasm_i32x4_shuffle(t2, t3, 2, 3, 6, 7));
+            }
+        }
+    }
+    for (; k < kc; k++)
+        for (size_t c = 0; c < NR; c++) panel[k * NR + c] = c < nr ? b[c * ldb + k] : 0.0f;
+}
+
+/* sums:(4,8) += A(r,k) * panel(k,c) for k < kc in increasing k, starting from 0 (first) or
+ * from sums. Row r < mr of A starts at a + r*a_rs and advances by a_ks per step; rows
+ * r >= mr re-read row 0 (their sums are never used), so no read leaves A. The sums go back
+ * to memory at the end, which keeps the loop's register allocation independent of the
+ * epilogue; that costs 8 stores per kc steps. */
+NOINLINE static void tile_4x8(size_t kc, const float *a, size_t a_rs, size_t a_ks, size_t mr,
+                     const float *panel, int first, float *sums) {
+    const float *a0 = a;
+    const float *a1 = mr > 1 ? a + a_rs : a;
+    const float *a2 = mr > 2 ? a + 2 * a_rs : a;
+    const float *a3 = mr > 3 ? a + 3 * a_rs : a;
+    v128 c00, c01, c10, c11, c20, c21, c30, c31;
+    if (first) {
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = simde_wasm_f32x4_splat(0.0f);
+    } else {
+        c00 = LOAD(sums), c01 = LOAD(sums + 4);
+        c10 = LOAD(sums + 8), c11 = LOAD(sums + 12);
+        c20 = LOAD(sums + 16), c21 = LOAD(sums + 20);
+        c30 = LOAD(sums + 24), c31 = LOAD(sums + 28);
+    }
+    for (size_t k = 0, off = 0; k < kc; k++, off += a_ks, panel += NR) {
+        const v128 b0 = LOAD(panel), b1 = LOAD(panel + 4);
+        v128 x = SPLAT(a0 + off);
+        c00 = ADD(c00, MUL(x, b0));
+        c01 = ADD(c01, MUL(x, b1));
+        x = SPLAT(a1 + off);
+        c10 = ADD(c10, MUL(x, b0));
+        c11 = ADD(c11, MUL(x, b1));
+        x = SPLAT(a2 + off);
+        c20 = ADD(c20, MUL(x, b0));
+        c21 = ADD(c21, MUL(x, b1));
+        x = SPLAT(a3 + off);
+        c30 = ADD(c30, MUL(x, b0));
+        c31 = ADD(c31, MUL(x, b1));
+    }
+    STORE(sums, c00), STORE(sums + 4, c01);
+    STORE(sums + 8, c10), STORE(sums + 12, c11);
+    STORE(sums + 16, c20), STORE(sums + 20, c21);
+    STORE(sums + 24, c30), STORE(sums + 28, c31);
+}
+
+/* out(r,c) = [out(r,c) +] (sums(r,c) [+ bias(c)]) for r < mr, c < nr: the canonical
+ * epilogue, four columns at a time on a whole row of the tile, else one at a time. */
+static void finish_tile(const float *sums, size_t mr, size_t nr, const float *bias, float *out,
+                        size_t ldc, int accumulate) {
+    for (size_t r = 0; r < mr; r++, sums += NR, out += ldc) {
+        size_t c = 0;
+        for (; c + 4 <= nr; c += 4) {
+            v128 s = LOAD(sums + c);
+            if (bias) s = ADD(s, LOAD(bias + c));
+            if (accumulate) s = ADD(LOAD(out + c), s);
+            STORE(out + c, s);
+        }
+        for (; c < nr; c++) {
+            float s = sums[c];
+            if (bias) s = s + bias[c];
+            out[c] = accumulate ? out[c] + s : s;
+        }
+    }
+}
+
+/* The blocked driver shared by the three layouts. A(i,k) = a[i*a_rs + k*a_ks]; B(k,j) is
+ * b[k*ldb + j] (b_cols == 0) or b[j*ldb + k] (b_cols != 0). */
+static void gemm_blocked(size_t M, size_t N, size_t K, const float *a, size_t a_rs,
+                         size_t a_ks, const float *b, size_t ldb, int b_cols,
+                         const float *bias, float *out, size_t ldc, int accumulate) {
+    /* 16-byte alignment is not needed for correctness (all loads are unaligned), only
+     * kind to the cache. */
+    _Alignas(16) float panel[KC * NR];   /* (KC,8) */
+    _Alignas(16) float partial[MC * NR]; /* (MC,8) sums parked between K chunks */
+    if (M == 0 || N == 0) return;
+    if (K == 0) {
+        gemm_k0(M, N, bias, out, ldc, accumulate);
+        return;
+    }
+    for (size_t i0 = 0; i0 < M; i0 += MC) {
+        const size_t i_end = M - i0 < MC ? M : i0 + MC;
+        for (size_t j = 0; j < N; j += NR) {
+            const size_t nr = N - j < NR ? N - j : NR;
+            const float *bias_j = bias ? bias + j : NULL;
+            for (size_t k0 = 0; k0 < K; k0 += KC) {
+                const size_t kc = K - k0 < KC ? K - k0 : KC;
+                const int first = k0 == 0, last = k0 + kc == K;
+                if (b_cols)
+                    pack_b_cols(kc, nr, b + j * ldb + k0, ldb, panel);
+                else
+                    pack_b_rows(kc, nr, b + k0 * ldb + j, ldb, panel);
+                for (size_t i = i0; i < i_end; i += MR) {
+                    const size_t mr = i_end - i < MR ? i_end - i : MR;
+                    float *sums = partial + (i - i0) * NR;
+                    tile_4x8(kc, a + i * a_rs + k0 * a_ks, a_rs, a_ks, mr, panel, first,
+                             sums);
+                    if (last) finish_tile(sums, mr, nr, bias_j, out + i * ldc + j, ldc,
+                                          accumulate);
+                }
+            }
+        }
+    }
+}
+
+void lathe_f32_gemm_nn__simd128(size_t M, size_t N, size_t K, const float *a, size_t lda,
+                                const float *b, size_t ldb, const float *bias, float *out,
+                                size_t ldc, int accumulate) {
+    gemm_blocked(M, N, K, a, lda, 1, b, ldb, 0, bias, out, ldc, accumulate);
+}
+
+void lathe_f32_gemm_nt__simd128(size_t M, size_t N, size_t K, const float *a, size_t lda,
+                                const float *b, size_t ldb, const float *bias, float *out,
+                                size_t ldc, int accumulate) {
+    gemm_blocked(M, N, K, a, lda, 1, b, ldb, 1, bias, out, ldc, accumulate);
+}
+
+void lathe_f32_gemm_tn__simd128(size_t M, size_t N, size_t K, const float *a, size_t lda,
+                                const float *b, size_t ldb, const float *bias, float *out,
+                                size_t ldc, int accumulate) {
+    gemm_blocked(M, N, K, a, 1, lda, b, ldb, 0, bias, out, ldc, accumulate);
+}

@@ -1,0 +1,32 @@
+/* The kernel tables: one static const table per ISA, and the choice of the table in use.
+ * A new kernel adds a field to lathe_kernel_table (kernels.h) and one entry per table
+ * below; designated initialisers keep the entries readable as the tables grow. */
+#include "lathe/kernels.h"
+
+static const lathe_kernel_table table_ref = {
+    .isa = LATHE_ISA_REF,
+    .name = "ref",
+    .gemm_nn = lathe_f32_gemm_nn__ref,
+    .gemm_nt = lathe_f32_gemm_nt__ref,
+    .gemm_tn = lathe_f32_gemm_tn__ref,
+};
+
+static const lathe_kernel_table table_simd128 = {
+    .isa = LATHE_ISA_SIMD128,
+    .name = "simd128",
+    .gemm_nn = lathe_f32_gemm_nn__simd128,
+    .gemm_nt = lathe_f32_gemm_nt__simd128,
+    .gemm_tn = lathe_f32_gemm_tn__simd128,
+};
+
+/* The table in use. Both tables give identical bits, so switching only changes speed. */
+static const lathe_kernel_table *table_in_use = &table_simd128;
+
+const lathe_kernel_table *lathe_kernels_for(lathe_isa isa) {
+    /* An unknown value (a cast from an integer) gets the reference table, never NULL. */
+    return isa == LATHE_ISA_SIMD128 ? &table_simd128 : &table_ref;
+}
+
+const lathe_kernel_table *lathe_kernels(void) { return table_in_use; }
+
+void lathe_kernels_select(lathe_isa isa) { table_in_use = lathe_kernels_for(isa); }
