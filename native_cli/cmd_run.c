@@ -45,10 +45,10 @@ static cJSON *metrics_json(const lathe_metrics *m, lathe_task task) {
 static void print_metrics(const char *name, const lathe_metrics *m, lathe_task task) {
     if (m->rows == 0) return;
     if (task == LATHE_TASK_CLASSIFICATION)
-        printf("%-10s rows %-6zu loss %.6f  accuracy %.4f\n", name, m->rows, (double)m->loss,
+        printf("%-10s rows %-6zu loss %-10.6g accuracy %.4f\n", name, m->rows, (double)m->loss,
                (double)m->accuracy);
     else
-        printf("%-10s rows %-6zu mse %.6f  mae %.6f  r2 %.4f\n", name, m->rows, (double)m->mse,
+        printf("%-10s rows %-6zu mse %-10.6g mae %-10.6g r2 %.4f\n", name, m->rows, (double)m->mse,
                (double)m->mae, (double)m->r2);
 }
 
