@@ -40,13 +40,13 @@ mapfile -t need < <(missing_packages "${required_packages[@]}")
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing Debian packages: ${need[*]}"
   apt_update_once
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 mapfile -t need < <(missing_packages "${optional_packages[@]}")
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing optional data packages: ${need[*]}"
   apt_update_once
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null ||
+  "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null ||
     log "optional packages unavailable (${need[*]}); the data sets they carry will be skipped"
 fi
 
