@@ -31,6 +31,7 @@ int cli_load_data(const lathe_experiment *exp, const char *experiment_path,
 
 int cmd_run(int argc, char **argv);
 int cmd_datasets(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
 /* lathe reference-check DIR: native_cli/cmd_reference_check.c */
 int cmd_reference_check(int argc, char **argv);
 

@@ -10,8 +10,9 @@
  *
  * Tolerances (the vectors' README): |got − want| <= atol + rtol·|want|, NaN never passes;
  * rtol 1e-5, atol 1e-6 for single ops, including optimiser steps (elementwise, on given
- * gradients); rtol 1e-4, atol 1e-5 for conv2d, batch norm and multi-step MLP training. Expected values are parsed with strtod (by cJSON) and cast to
- * float, which gives back the float32 bits the files hold.
+ * gradients); rtol 1e-4, atol 1e-5 for conv2d, batch norm and multi-step MLP training. Expected
+ * values are parsed with strtod (by cJSON) and cast to float, which gives back the float32 bits the
+ * files hold.
  *
  * The core has no softmax / log-softmax backward yet, so the two vector-Jacobian products are
  * computed here (softmax_backward, log_softmax_backward), on the core's forward outputs. */
@@ -71,7 +72,8 @@ typedef struct rc {
 
 /* Bounded string building for JSON paths and labels (truncates, always terminates). */
 static void append(char *out, size_t cap, size_t *used, const char *s) {
-    while (*s && *used + 1 < cap) out[(*used)++] = *s++;
+    while (*s && *used + 1 < cap)
+        out[(*used)++] = *s++;
     out[*used] = '\0';
 }
 
@@ -114,8 +116,7 @@ static void malformed(rc *c, const char *path, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "lathe reference-check: %s: %s%s%s\n", c->file, path, path[0] ? ": " : "",
-            msg);
+    fprintf(stderr, "lathe reference-check: %s: %s%s%s\n", c->file, path, path[0] ? ": " : "", msg);
     if (c->json) {
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "file", c->file);
@@ -153,11 +154,14 @@ static void *rc_alloc(rc *c, size_t count, size_t size) {
     return p;
 }
 
-static float *floats(rc *c, size_t n) { return rc_alloc(c, n, sizeof(float)); }
+static float *floats(rc *c, size_t n) {
+    return rc_alloc(c, n, sizeof(float));
+}
 
 static void rc_free_all(rc *c) {
     size_t i;
-    for (i = 0; i < c->n_allocs; i++) free(c->allocs[i]);
+    for (i = 0; i < c->n_allocs; i++)
+        free(c->allocs[i]);
     c->n_allocs = 0;
 }
 
@@ -166,8 +170,10 @@ static void shape_str(char *out, size_t cap, size_t ndim, const size_t *dims) {
     out[0] = '\0';
     for (i = 0; i <= ndim && used < cap; i++) {
         int n;
-        if (i == ndim) n = snprintf(out + used, cap - used, "]");
-        else n = snprintf(out + used, cap - used, "%s%zu", i ? "," : "[", dims[i]);
+        if (i == ndim)
+            n = snprintf(out + used, cap - used, "]");
+        else
+            n = snprintf(out + used, cap - used, "%s%zu", i ? "," : "[", dims[i]);
         if (n < 0) break;
         used += (size_t)n;
     }
@@ -180,8 +186,10 @@ static void shape_str(char *out, size_t cap, size_t ndim, const size_t *dims) {
  * (> 1 fails; shown in --json as "worst_ratio" to tell how much room a check has), or < 0. */
 static void record(rc *c, const char *label, const char *what, int pass, const char *detail,
                    size_t bad, size_t count, double worst) {
-    if (pass) c->passed++;
-    else c->failed++;
+    if (pass)
+        c->passed++;
+    else
+        c->failed++;
     if (c->json) {
         cJSON *r = cJSON_CreateObject();
         cJSON_AddStringToObject(r, "file", c->file);
@@ -352,8 +360,7 @@ static const cJSON *array_field(rc *c, const cJSON *obj, const char *base, const
     return it;
 }
 
-static int number_field(rc *c, const cJSON *obj, const char *base, const char *key,
-                        double *out) {
+static int number_field(rc *c, const cJSON *obj, const char *base, const char *key, double *out) {
     const cJSON *it = field(c, obj, base, key);
     char path[PATH_CAP];
     if (!it) return 0;
@@ -444,8 +451,10 @@ static tensor *tensor_at(rc *c, const cJSON *t, const char *path, int integer) {
                   count);
         return NULL;
     }
-    if (integer) out->i = rc_alloc(c, count, sizeof *out->i);
-    else out->f = floats(c, count);
+    if (integer)
+        out->i = rc_alloc(c, count, sizeof *out->i);
+    else
+        out->f = floats(c, count);
     if (c->bad) return NULL;
     k = 0;
     cJSON_ArrayForEach(v, data) {
@@ -499,7 +508,8 @@ static int expect_shape(rc *c, const tensor *t, size_t ndim, const size_t *dims)
     size_t i;
     int ok = t && t->ndim == ndim;
     if (!t) return 0;
-    for (i = 0; ok && i < ndim; i++) ok = dims[i] == SIZE_MAX || dims[i] == t->shape[i];
+    for (i = 0; ok && i < ndim; i++)
+        ok = dims[i] == SIZE_MAX || dims[i] == t->shape[i];
     if (!ok) {
         char a[96], b[96];
         shape_str(a, sizeof a, t->ndim, t->shape);
@@ -522,8 +532,7 @@ static uint32_t *targets_of(rc *c, const tensor *t, size_t classes) {
         if (t->i[i] < 0 || (uint64_t)t->i[i] >= classes) {
             char at[PATH_CAP];
             join_index(at, t->path, "data", i);
-            malformed(c, at, "target %lld is not a class in [0, %zu)", (long long)t->i[i],
-                      classes);
+            malformed(c, at, "target %lld is not a class in [0, %zu)", (long long)t->i[i], classes);
             return NULL;
         }
         out[i] = (uint32_t)t->i[i];
@@ -539,27 +548,31 @@ static void softmax_backward(size_t n, size_t c, const float *y, const float *dy
     for (i = 0; i < n; i++) {
         const float *yr = y + i * c, *g = dy + i * c;
         float dot = 0.0f;
-        for (j = 0; j < c; j++) dot += g[j] * yr[j];
-        for (j = 0; j < c; j++) dx[i * c + j] = yr[j] * (g[j] - dot);
+        for (j = 0; j < c; j++)
+            dot += g[j] * yr[j];
+        for (j = 0; j < c; j++)
+            dx[i * c + j] = yr[j] * (g[j] - dot);
     }
 }
 
 /* dx = dy − exp(y)·Σ_j dy_j per row of y:(n,c), the log-softmax output. */
-static void log_softmax_backward(size_t n, size_t c, const float *y, const float *dy,
-                                 float *dx) {
+static void log_softmax_backward(size_t n, size_t c, const float *y, const float *dy, float *dx) {
     size_t i, j;
     for (i = 0; i < n; i++) {
         const float *yr = y + i * c, *g = dy + i * c;
         float sum = 0.0f;
-        for (j = 0; j < c; j++) sum += g[j];
-        for (j = 0; j < c; j++) dx[i * c + j] = g[j] - lathe_expf(yr[j]) * sum;
+        for (j = 0; j < c; j++)
+            sum += g[j];
+        for (j = 0; j < c; j++)
+            dx[i * c + j] = g[j] - lathe_expf(yr[j]) * sum;
     }
 }
 
 /* ---- ops ------------------------------------------------------------------------------ */
 
 static void check_linear(rc *c, const cJSON *root) {
-    const cJSON *in = object_field(c, root, "", "inputs"), *out = object_field(c, root, "", "outputs");
+    const cJSON *in = object_field(c, root, "", "inputs"),
+                *out = object_field(c, root, "", "outputs");
     tensor *x = tensor_field(c, in, "inputs", "x"), *w = tensor_field(c, in, "inputs", "W");
     tensor *b = tensor_field_opt(c, in, "inputs", "b");
     tensor *dy = tensor_field(c, in, "inputs", "grad_output");
@@ -574,8 +587,7 @@ static void check_linear(rc *c, const cJSON *root) {
     n = x->shape[0], fin = x->shape[1];
     if (!expect_shape(c, w, 2, DIMS(ANY, fin))) return;
     fout = w->shape[0];
-    if ((b && !expect_shape(c, b, 1, DIMS(fout))) || !expect_shape(c, dy, 2, DIMS(n, fout)))
-        return;
+    if ((b && !expect_shape(c, b, 1, DIMS(fout))) || !expect_shape(c, dy, 2, DIMS(n, fout))) return;
     y = floats(c, n * fout), dx = floats(c, n * fin), dw = floats(c, fout * fin);
     db = floats(c, fout);
     if (c->bad) return;
@@ -588,7 +600,8 @@ static void check_linear(rc *c, const cJSON *root) {
 }
 
 static void check_activations(rc *c, const cJSON *root) {
-    const cJSON *in = object_field(c, root, "", "inputs"), *out = object_field(c, root, "", "outputs");
+    const cJSON *in = object_field(c, root, "", "inputs"),
+                *out = object_field(c, root, "", "outputs");
     const cJSON *act;
     tensor *x = tensor_field(c, in, "inputs", "x");
     tensor *dy = tensor_field(c, in, "inputs", "grad_output");
@@ -677,14 +690,16 @@ static void check_softmax_ce(rc *c, const cJSON *root) {
         if (c->bad) return;
         if (cJSON_IsString(name_item))
             snprintf(label, sizeof label, "softmax_cross_entropy[%s]", name_item->valuestring);
-        else snprintf(label, sizeof label, "softmax_cross_entropy[%zu]", ci);
+        else
+            snprintf(label, sizeof label, "softmax_cross_entropy[%zu]", ci);
         loss_mean = lathe_softmax_cross_entropy(n, k, z->f, targets, grad);
         for (i = 0; i < n; i++) {
             per[i] = lathe_softmax_cross_entropy(1, k, z->f + i * k, targets + i, NULL);
             loss_sum += per[i];
         }
         /* The sum reduction's gradient is the mean one times N. */
-        for (i = 0; i < n * k; i++) grad_sum[i] = grad[i] * (float)n;
+        for (i = 0; i < n * k; i++)
+            grad_sum[i] = grad[i] * (float)n;
         lathe_softmax_forward(n, k, z->f, sm);
         compare_scalar(c, label, "loss_mean", loss_mean, loss_mean_want, TOL_OP);
         compare(c, label, "loss_per_sample", per, 1, DIMS(n), per_want, TOL_OP);
@@ -698,7 +713,8 @@ static void check_softmax_ce(rc *c, const cJSON *root) {
 }
 
 static void check_mse(rc *c, const cJSON *root) {
-    const cJSON *in = object_field(c, root, "", "inputs"), *out = object_field(c, root, "", "outputs");
+    const cJSON *in = object_field(c, root, "", "inputs"),
+                *out = object_field(c, root, "", "outputs");
     tensor *p = tensor_field(c, in, "inputs", "pred"), *t = tensor_field(c, in, "inputs", "target");
     tensor *gp_want = tensor_field(c, out, "outputs", "grad_pred_mean");
     tensor *gt_want = tensor_field(c, out, "outputs", "grad_target_mean");
@@ -731,7 +747,8 @@ static void check_mse(rc *c, const cJSON *root) {
     compare(c, "mse_loss", "grad_target_mean", gt, p->ndim, p->shape, gt_want, TOL_OP);
     compare_scalar(c, "mse_loss", "loss_sum", loss * (float)p->count, sum_want, TOL_OP);
     compare(c, "mse_loss", "grad_pred_sum", gs, p->ndim, p->shape, gps_want, TOL_OP);
-    if (gts_want) compare(c, "mse_loss", "grad_target_sum", gts, p->ndim, p->shape, gts_want, TOL_OP);
+    if (gts_want)
+        compare(c, "mse_loss", "grad_target_sum", gts, p->ndim, p->shape, gts_want, TOL_OP);
 }
 
 /* Checks the file's y_shape (when given) against the core's output shape. */
@@ -760,7 +777,8 @@ static int y_shape_ok(rc *c, const cJSON *cs, const char *base, const char *labe
 }
 
 static void check_conv2d(rc *c, const cJSON *root) {
-    const cJSON *in = object_field(c, root, "", "inputs"), *cases = array_field(c, root, "", "cases");
+    const cJSON *in = object_field(c, root, "", "inputs"),
+                *cases = array_field(c, root, "", "cases");
     const cJSON *cs;
     tensor *x = tensor_field(c, in, "inputs", "x"), *w = tensor_field(c, in, "inputs", "W");
     tensor *b = tensor_field_opt(c, in, "inputs", "b");
@@ -886,7 +904,8 @@ static void check_pool2d(rc *c, const cJSON *root) {
 }
 
 static void check_batchnorm(rc *c, const cJSON *root, const char *op) {
-    const cJSON *in = object_field(c, root, "", "inputs"), *out = object_field(c, root, "", "outputs");
+    const cJSON *in = object_field(c, root, "", "inputs"),
+                *out = object_field(c, root, "", "outputs");
     tensor *x = tensor_field(c, in, "inputs", "x");
     tensor *gamma = tensor_field_opt(c, in, "inputs", "gamma");
     tensor *beta = tensor_field_opt(c, in, "inputs", "beta");
@@ -935,21 +954,19 @@ static void check_batchnorm(rc *c, const cJSON *root, const char *op) {
     rv = floats(c, ch), dg = floats(c, ch), db = floats(c, ch);
     if (c->bad) return;
     snprintf(label, sizeof label, "%s", op);
-    if (rm0 && rv0) {
-        memcpy(rm, rm0->f, ch * sizeof *rm);
-        memcpy(rv, rv0->f, ch * sizeof *rv);
-    } else {
-        lathe_batchnorm_init_running(ch, rm, rv);
-    }
+    lathe_batchnorm_init_running(ch, rm, rv); /* unless the file gives the starting stats */
+    if (rm0) memcpy(rm, rm0->f, ch * sizeof *rm);
+    if (rv0) memcpy(rv, rv0->f, ch * sizeof *rv);
     if (lathe_batchnorm_forward_train(n, ch, hw, (float)eps, (float)momentum, x->f,
-                                      gamma ? gamma->f : NULL, beta ? beta->f : NULL, y,
-                                      save_mean, save_invstd, rm, rv, &err) != LATHE_OK) {
+                                      gamma ? gamma->f : NULL, beta ? beta->f : NULL, y, save_mean,
+                                      save_invstd, rm, rv, &err) != LATHE_OK) {
         malformed(c, x->path, "%s", err.message);
         return;
     }
     lathe_batchnorm_stats(n, ch, hw, x->f, mean, var);
     /* The unbiased variance is not a core output: it is derived here as var·m/(m − 1). */
-    for (i = 0; i < ch; i++) varu[i] = (float)((double)var[i] * (double)m / (double)(m - 1));
+    for (i = 0; i < ch; i++)
+        varu[i] = (float)((double)var[i] * (double)m / (double)(m - 1));
     lathe_batchnorm_backward(n, ch, hw, x->f, gamma ? gamma->f : NULL, save_mean, save_invstd,
                              dy->f, dx, dg, db);
     lathe_batchnorm_forward_eval(x_eval->shape[0], ch, hw, (float)eps, x_eval->f,
@@ -978,11 +995,22 @@ static int same_word(const char *a, const char *b) {
     return *a == *b;
 }
 
+/* The optimiser named by name up to its first '_' ("Adam", "adamw_lr0.01", "SGD"). */
 static int optimizer_kind(const char *name, lathe_optimizer_kind *kind) {
-    if (same_word(name, "sgd")) *kind = LATHE_OPT_SGD;
-    else if (same_word(name, "adam")) *kind = LATHE_OPT_ADAM;
-    else if (same_word(name, "adamw")) *kind = LATHE_OPT_ADAMW;
-    else return 0;
+    char word[16];
+    size_t i;
+    for (i = 0; name[i] && name[i] != '_' && i + 1 < sizeof word; i++)
+        word[i] = name[i];
+    word[i] = '\0';
+    name = word;
+    if (same_word(name, "sgd"))
+        *kind = LATHE_OPT_SGD;
+    else if (same_word(name, "adam"))
+        *kind = LATHE_OPT_ADAM;
+    else if (same_word(name, "adamw"))
+        *kind = LATHE_OPT_ADAMW;
+    else
+        return 0;
     return 1;
 }
 
@@ -1071,14 +1099,28 @@ static int optimizer_from_name(rc *c, const char *label, const char *desc,
             return 0;
         }
         switch (k) {
-        case 0: cfg->lr = (float)v; break;
-        case 1: cfg->momentum = (float)v; break;
-        case 2: cfg->dampening = (float)v; break;
+        case 0:
+            cfg->lr = (float)v;
+            break;
+        case 1:
+            cfg->momentum = (float)v;
+            break;
+        case 2:
+            cfg->dampening = (float)v;
+            break;
         case 3:
-        case 4: cfg->weight_decay = (float)v; break;
-        case 5: cfg->eps = (float)v; break;
-        case 6: cfg->beta1 = (float)v; break;
-        default: cfg->beta2 = (float)v; break;
+        case 4:
+            cfg->weight_decay = (float)v;
+            break;
+        case 5:
+            cfg->eps = (float)v;
+            break;
+        case 6:
+            cfg->beta1 = (float)v;
+            break;
+        default:
+            cfg->beta2 = (float)v;
+            break;
         }
     }
     return 1;
@@ -1140,14 +1182,14 @@ static int steps_in_range(rc *c, const cJSON *list, const char *base, const char
 
 /* What one after_step entry expects: the parameter and the optimiser state. */
 #define OPT_KEYS 4
-static const char *const opt_keys[OPT_KEYS] = {"param", "exp_avg", "exp_avg_sq",
-                                               "momentum_buffer"};
+static const char *const opt_keys[OPT_KEYS] = {"param", "exp_avg", "exp_avg_sq", "momentum_buffer"};
 typedef struct opt_expect {
     tensor *t[OPT_KEYS]; /* "param" required, the state tensors when present */
 } opt_expect;
 
 static void check_optimizers(rc *c, const cJSON *root) {
-    const cJSON *in = object_field(c, root, "", "inputs"), *cases = array_field(c, root, "", "cases");
+    const cJSON *in = object_field(c, root, "", "inputs"),
+                *cases = array_field(c, root, "", "cases");
     const cJSON *grads_json = array_field(c, in, "inputs", "grads"), *cs, *g;
     tensor *p0 = tensor_field(c, in, "inputs", "param0"), **grads;
     size_t steps, i, ci = 0;
@@ -1237,10 +1279,14 @@ static void check_optimizers(rc *c, const cJSON *root) {
                     if (!tw) continue;
                     snprintf(what, sizeof what, "after_step[%zu].%s", idx, opt_keys[k]);
                     /* State layout (core/src/optim.c): Adam m then v; SGD the momentum buffer. */
-                    if (k == 0) got = p;
-                    else if (k == 1 && per == 2) got = state;
-                    else if (k == 2 && per == 2) got = state + n;
-                    else if (k == 3 && per == 1) got = state;
+                    if (k == 0)
+                        got = p;
+                    else if (k == 1 && per == 2)
+                        got = state;
+                    else if (k == 2 && per == 2)
+                        got = state + n;
+                    else if (k == 3 && per == 1)
+                        got = state;
                     else {
                         fail_msg(c, label, "%s: the core keeps no such state for this setting",
                                  what);
@@ -1249,8 +1295,7 @@ static void check_optimizers(rc *c, const cJSON *root) {
                     compare(c, label, what, got, p0->ndim, p0->shape, tw, TOL_OP);
                 }
             if (t == k_final)
-                compare(c, label, final_item->string, p, p0->ndim, p0->shape, final_want,
-                        TOL_OP);
+                compare(c, label, final_item->string, p, p0->ndim, p0->shape, final_want, TOL_OP);
         }
     }
     if (ci == 0 && !c->bad) malformed(c, "cases", "no cases");
@@ -1278,24 +1323,26 @@ static float mlp_pass(mlp *m, const float *x, const uint32_t *targets, int grads
         if (l + 1 < L)
             lathe_activation_forward(LATHE_ACT_RELU, m->n * m->dims[l + 1], m->z[l], m->a[l]);
     }
-    loss = lathe_softmax_cross_entropy(m->n, m->dims[L], m->z[L - 1], targets,
-                                       grads ? m->dz : NULL);
+    loss =
+        lathe_softmax_cross_entropy(m->n, m->dims[L], m->z[L - 1], targets, grads ? m->dz : NULL);
     if (!grads) return loss;
     for (l = L; l-- > 0;) {
         const float *in = l ? m->a[l - 1] : x;
         lathe_dense_backward(k, m->n, m->dims[l], m->dims[l + 1], in, m->w[l], m->dz,
                              l ? m->da : NULL, m->dw[l], m->db[l]);
         if (l)
-            lathe_activation_backward(LATHE_ACT_RELU, m->n * m->dims[l], m->z[l - 1],
-                                      m->a[l - 1], m->da, m->dz);
+            lathe_activation_backward(LATHE_ACT_RELU, m->n * m->dims[l], m->z[l - 1], m->a[l - 1],
+                                      m->da, m->dz);
     }
     return loss;
 }
 
 static void check_mlp(rc *c, const cJSON *root) {
-    const cJSON *in = object_field(c, root, "", "inputs"), *cases = array_field(c, root, "", "cases");
+    const cJSON *in = object_field(c, root, "", "inputs"),
+                *cases = array_field(c, root, "", "cases");
     const cJSON *cs;
-    tensor *x = tensor_field(c, in, "inputs", "x"), *t = int_tensor_field(c, in, "inputs", "targets");
+    tensor *x = tensor_field(c, in, "inputs", "x"),
+           *t = int_tensor_field(c, in, "inputs", "targets");
     mlp m;
     size_t l, ci = 0, widest;
     uint32_t *targets;
@@ -1373,13 +1420,14 @@ static void check_mlp(rc *c, const cJSON *root) {
                               DIMS(m.dims[l + 1], m.dims[l])))
                 return;
             snprintf(key, sizeof key, "b%zu", l + 1);
-            if (m.b0[l] && !expect_shape(c, tensor_field(c, params_item, what, key), 1,
-                                         DIMS(m.dims[l + 1])))
+            if (m.b0[l] &&
+                !expect_shape(c, tensor_field(c, params_item, what, key), 1, DIMS(m.dims[l + 1])))
                 return;
         }
         if (!steps_in_range(c, history, base, "history", steps)) return;
+        join(what, base, "hyper");
         ok = field_opt(cs, "hyper")
-                 ? optimizer_from_hyper(c, label, opt, field_opt(cs, "hyper"), base, &cfg)
+                 ? optimizer_from_hyper(c, label, opt, field_opt(cs, "hyper"), what, &cfg)
                  : optimizer_from_name(c, label, opt, &cfg);
         if (c->bad) return;
         if (!ok) continue;
@@ -1439,8 +1487,7 @@ static void check_mlp(rc *c, const cJSON *root) {
                             compare(c, label, what, m.dw[li - 1], 2,
                                     DIMS(m.dims[li], m.dims[li - 1]), gw, TOL_SUM);
                         else
-                            compare(c, label, what, m.db[li - 1], 1, DIMS(m.dims[li]), gw,
-                                    TOL_SUM);
+                            compare(c, label, what, m.db[li - 1], 1, DIMS(m.dims[li]), gw, TOL_SUM);
                     }
                 }
                 if (c->bad) return;
@@ -1450,8 +1497,8 @@ static void check_mlp(rc *c, const cJSON *root) {
                 lathe_optimizer_step(&cfg, cfg.lr, (unsigned long)step, nw, m.w[l], m.dw[l],
                                      m.sw[l]);
                 if (m.b[l])
-                    lathe_optimizer_step(&cfg, cfg.lr, (unsigned long)step, nb, m.b[l],
-                                         m.db[l], m.sb[l]);
+                    lathe_optimizer_step(&cfg, cfg.lr, (unsigned long)step, nb, m.b[l], m.db[l],
+                                         m.sb[l]);
             }
         }
         join(what, base, params_item->string);
@@ -1619,7 +1666,8 @@ int cmd_reference_check(int argc, char **argv) {
     memset(&c, 0, sizeof c);
     c.json = json;
     if (json) c.results = cJSON_CreateArray(), c.errors = cJSON_CreateArray();
-    for (i = 0; i < n_names; i++) check_file(&c, dir, names[i]);
+    for (i = 0; i < n_names; i++)
+        check_file(&c, dir, names[i]);
     status = c.any_bad ? CLI_USAGE : c.failed ? CLI_FAILED : CLI_OK;
     if (json) {
         cJSON *report = cJSON_CreateObject();
@@ -1637,7 +1685,8 @@ int cmd_reference_check(int argc, char **argv) {
     } else {
         printf("%ld passed, %ld failed\n", c.passed, c.failed);
     }
-    for (i = 0; i < n_names; i++) free(names[i]);
+    for (i = 0; i < n_names; i++)
+        free(names[i]);
     free(names);
     free(c.allocs);
     return status;

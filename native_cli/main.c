@@ -15,6 +15,7 @@ static void usage(FILE *out) {
           "\n"
           "commands:\n"
           "  run EXPERIMENT      train an experiment, print its metrics and weights hash\n"
+          "  profile FILE        describe a CSV file column by column\n"
           "  datasets            list the built-in data sets\n"
           "  reference-check DIR check the core against PyTorch reference vectors in DIR\n"
           "\n"
@@ -41,6 +42,7 @@ int main(int argc, char **argv) {
         return CLI_OK;
     }
     if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "profile") == 0) return cmd_profile(argc - 1, argv + 1);
     if (strcmp(argv[1], "datasets") == 0) return cmd_datasets(argc - 1, argv + 1);
     if (strcmp(argv[1], "reference-check") == 0) return cmd_reference_check(argc - 1, argv + 1);
     fprintf(stderr, "lathe: '%s' is not a command; see `lathe --help`\n", argv[1]);

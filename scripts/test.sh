@@ -10,6 +10,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 logs=build/test-logs
 passed=0
 failed=0
+skipped=0
 
 log() { printf '\n[test] %s\n' "$*"; }
 tally() { # tally NAME STATUS: one test that passed (0) or failed
@@ -41,8 +42,10 @@ for preset in native native-asan wasm; do
   echo "[$preset] $summary"
   total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$summary")
   bad=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$summary")
-  passed=$((passed + total - bad))
+  skip=$(grep -cE '^ *[0-9]+/[0-9]+ Test.*\*\*\*Skipped' "$logs/ctest-$preset.log" || true)
+  passed=$((passed + total - bad - skip))
   failed=$((failed + bad))
+  skipped=$((skipped + skip))
   [ "$bad" -eq 0 ] || grep -B2 -A20 -E 'FAIL|Failed|\*\*\*' "$logs/ctest-$preset.log" | head -n 80
 done
 
@@ -65,5 +68,9 @@ while read -r line; do
 done < <(node tests/e2e/run.mjs 2>&1)
 
 echo
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]
