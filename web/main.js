@@ -11,6 +11,7 @@ const state = {
   experimentText: '',  // the editor's text: the unit of work
   training: false,
   paused: false,
+  upload: null,        // {name, bytes: ArrayBuffer} of a user's CSV: never leaves the tab
 };
 
 const worker = new Worker('worker.js');
@@ -83,12 +84,51 @@ function selectedDatasetName() {
 
 async function dataBytesFor(experiment) {
   if (experiment.data.synthetic) return null;
+  if (experiment.data.file) {
+    if (!state.upload || state.upload.name !== experiment.data.file) {
+      throw new Error(`The experiment reads the file '${experiment.data.file}': choose it with "use your own CSV file" above.`);
+    }
+    return state.upload.bytes.slice(0); // the worker takes its own copy
+  }
   if (experiment.data.builtin) {
     const response = await fetch(`data/${experiment.data.builtin}.csv`);
     if (!response.ok) throw new Error(`the built-in data set '${experiment.data.builtin}' is not available on this page`);
     return await response.arrayBuffer();
   }
-  throw new Error('this page trains built-in and synthetic data sets; uploads come next');
+  throw new Error('data needs one of builtin, file or synthetic');
+}
+
+/** The header's last column name, read the way the engine does for plain headers. */
+function lastColumnName(bytes) {
+  const head = new TextDecoder().decode(bytes.slice(0, 65536)).replace(/^\uFEFF/, '');
+  const line = head.split(/\r?\n/)[0] || '';
+  const counts = [',', ';', '\t'].map((d) => [d, line.split(d).length]);
+  const [delimiter] = counts.sort((a, b) => b[1] - a[1])[0];
+  const last = line.split(delimiter).pop() || '';
+  return last.trim().replace(/^"(.*)"$/, '$1');
+}
+
+async function useUpload(file) {
+  showError('');
+  if (file.size > 512 * 1024 * 1024) {
+    showError(`${file.name} is ${(file.size / 1048576).toFixed(0)} MB; this page takes files up to 512 MB.`);
+    return;
+  }
+  const bytes = await file.arrayBuffer();
+  state.upload = { name: file.name, bytes };
+  const target = lastColumnName(bytes);
+  const experiment = {
+    format: 'lathe-experiment', version: 1, seed: 42,
+    data: { file: file.name, target, task: 'classification' },
+    prepare: [{ op: 'split', test: 0.2, validation: 0.1, stratify: true }, { op: 'impute', strategy: 'mean' }, { op: 'standardize' }],
+    model: { template: 'mlp', hidden: [32], activation: 'relu' },
+    train: { optimizer: 'adam', learning_rate: 0.01, batch_size: 32, epochs: 30 },
+  };
+  const text = JSON.stringify(experiment, null, 2);
+  $('experiment').value = text;
+  saveExperiment(text);
+  $('dataset-description').textContent = `${file.name}: ${(file.size / 1024).toFixed(1)} KB, read in this tab only. Target: '${target}' (a classification task; set data.task to "regression" for numbers).`;
+  setStatus(`Loaded ${file.name}. Press Train.`);
 }
 
 function renderMetrics(metrics) {
@@ -179,12 +219,15 @@ worker.onmessage = (event) => {
       setTraining(false);
       setStatus('Training cancelled. The experiment is unchanged; press Train to start again.');
       break;
-    case 'error':
+    case 'error': {
       setTraining(false);
       if (msg.result) renderMetrics(msg.result.metrics);
-      showError(msg.message);
+      let where = '';
+      try { where = JSON.parse(state.experimentText).data.file || ''; } catch { /* shown as is */ }
+      showError(where && /^(line|the file|data row|column)/.test(msg.message) ? `${where}: ${msg.message}` : msg.message);
       setStatus('Training stopped.');
       break;
+    }
     default:
       break;
   }
@@ -212,6 +255,15 @@ async function init() {
     describe(e.target.value);
   });
   $('experiment').addEventListener('input', (e) => saveExperiment(e.target.value));
+  $('upload').addEventListener('change', (e) => { if (e.target.files[0]) useUpload(e.target.files[0]); });
+  const zone = $('drop-zone');
+  zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('dragging'); });
+  zone.addEventListener('dragleave', () => zone.classList.remove('dragging'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('dragging');
+    if (e.dataTransfer.files[0]) useUpload(e.dataTransfer.files[0]);
+  });
   $('train').addEventListener('click', startTraining);
   $('pause').addEventListener('click', () => {
     state.paused = !state.paused;

@@ -88,6 +88,25 @@ try {
     assert(await page.isHidden('[data-testid=error]'), 'the old error is still shown after a good run');
   });
 
+  await test('an uploaded CSV trains; a malformed one is refused with its line, and the page keeps working', async () => {
+    const rows = ['height,weight,kind'];
+    for (let i = 0; i < 60; i++) rows.push(`${150 + i},${50 + (i % 7)},${i < 30 ? 'short' : 'tall'}`);
+    const bad = rows.slice(0, 10).concat(['160,55'], rows.slice(10)).join('\n');
+    await page.setInputFiles('[data-testid=upload]', { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+    await page.waitForFunction(() => JSON.parse(document.querySelector('[data-testid=experiment]').value).data.file === 'people.csv');
+    await page.click('[data-testid=train]');
+    await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 20000 });
+    const message = await page.textContent('[data-testid=error]');
+    assert(message.includes('people.csv') && message.includes('line 11') && message.includes('2 fields'),
+      `the error does not say which file and line: "${message}"`);
+    await page.setInputFiles('[data-testid=upload]', { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+    await page.click('[data-testid=train]');
+    await page.waitForFunction(() => /^Done/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout: 60000 });
+    const experiment = JSON.parse(await page.inputValue('[data-testid=experiment]'));
+    assert(experiment.data.target === 'kind', `the target is ${experiment.data.target}, not the last column`);
+    await page.screenshot({ path: path.join(logs, 'page-upload-trained.png'), fullPage: true });
+  });
+
   await test('the page is served cross-origin isolated', async () => {
     const isolated = await page.evaluate(() => self.crossOriginIsolated);
     assert(isolated === true, 'crossOriginIsolated is false: COOP/COEP headers missing');
