@@ -7,17 +7,19 @@
 
 void lathe_batchnorm_init_running(size_t c, float *running_mean, float *running_var) {
     size_t i;
-    for (i = 0; i < c; i++) running_mean[i] = 0.0f, running_var[i] = 1.0f;
+    for (i = 0; i < c; i++)
+        running_mean[i] = 0.0f, running_var[i] = 1.0f;
 }
 
 /* Mean and biased variance of channel ch of x:(n,c,hw), two passes in double. */
-static void channel_stats(size_t n, size_t c, size_t hw, const float *x, size_t ch,
-                          double *mean, double *var) {
+static void channel_stats(size_t n, size_t c, size_t hw, const float *x, size_t ch, double *mean,
+                          double *var) {
     size_t i, j, m = n * hw;
     double sum = 0.0, sq = 0.0, mu;
     for (i = 0; i < n; i++) {
         const float *row = x + (i * c + ch) * hw;
-        for (j = 0; j < hw; j++) sum += (double)row[j];
+        for (j = 0; j < hw; j++)
+            sum += (double)row[j];
     }
     mu = sum / (double)m;
     for (i = 0; i < n; i++) {
@@ -31,8 +33,7 @@ static void channel_stats(size_t n, size_t c, size_t hw, const float *x, size_t 
     *var = sq / (double)m;
 }
 
-void lathe_batchnorm_stats(size_t n, size_t c, size_t hw, const float *x, float *mean,
-                           float *var) {
+void lathe_batchnorm_stats(size_t n, size_t c, size_t hw, const float *x, float *mean, float *var) {
     size_t ch;
     for (ch = 0; ch < c; ch++) {
         double mu, v;
@@ -43,8 +44,8 @@ void lathe_batchnorm_stats(size_t n, size_t c, size_t hw, const float *x, float 
 }
 
 /* y = gamma·((x − mean)·invstd) + beta over channel ch, in double, rounded once. */
-static void normalize_channel(size_t n, size_t c, size_t hw, size_t ch, const float *x,
-                              double mean, double invstd, double gamma, double beta, float *y) {
+static void normalize_channel(size_t n, size_t c, size_t hw, size_t ch, const float *x, double mean,
+                              double invstd, double gamma, double beta, float *y) {
     size_t i, j;
     for (i = 0; i < n; i++) {
         size_t at = (i * c + ch) * hw;
@@ -53,11 +54,11 @@ static void normalize_channel(size_t n, size_t c, size_t hw, size_t ch, const fl
     }
 }
 
-lathe_status lathe_batchnorm_forward_train(size_t n, size_t c, size_t hw, float eps,
-                                           float momentum, const float *x, const float *gamma,
-                                           const float *beta, float *y, float *save_mean,
-                                           float *save_invstd, float *running_mean,
-                                           float *running_var, lathe_error *err) {
+lathe_status lathe_batchnorm_forward_train(size_t n, size_t c, size_t hw, float eps, float momentum,
+                                           const float *x, const float *gamma, const float *beta,
+                                           float *y, float *save_mean, float *save_invstd,
+                                           float *running_mean, float *running_var,
+                                           lathe_error *err) {
     size_t ch, m = n * hw;
     double mom = (double)momentum;
     if (c == 0) return lathe_error_set(err, LATHE_ERR_INVALID, "batch norm: 0 channels");
@@ -88,9 +89,8 @@ lathe_status lathe_batchnorm_forward_train(size_t n, size_t c, size_t hw, float 
 }
 
 void lathe_batchnorm_forward_eval(size_t n, size_t c, size_t hw, float eps, const float *x,
-                                  const float *gamma, const float *beta,
-                                  const float *running_mean, const float *running_var,
-                                  float *y) {
+                                  const float *gamma, const float *beta, const float *running_mean,
+                                  const float *running_var, float *y) {
     size_t ch;
     for (ch = 0; ch < c; ch++) {
         double invstd = 1.0 / sqrt((double)running_var[ch] + (double)eps);

@@ -28,12 +28,10 @@ lathe_status lathe_conv2d_output_size(const lathe_conv2d_shape *s, size_t *h_out
     if (s->h == 0 || s->w == 0)
         return lathe_error_set(err, LATHE_ERR_INVALID, "conv2d: input is %zux%zu", s->h, s->w);
     if (s->kh == 0 || s->kw == 0)
-        return lathe_error_set(err, LATHE_ERR_INVALID, "conv2d: kernel is %zux%zu", s->kh,
-                               s->kw);
+        return lathe_error_set(err, LATHE_ERR_INVALID, "conv2d: kernel is %zux%zu", s->kh, s->kw);
     if (s->stride == 0) return lathe_error_set(err, LATHE_ERR_INVALID, "conv2d: stride is 0");
     if (s->pad > (SIZE_MAX - s->h) / 2 || s->pad > (SIZE_MAX - s->w) / 2)
-        return lathe_error_set(err, LATHE_ERR_INVALID, "conv2d: padding %zu is too large",
-                               s->pad);
+        return lathe_error_set(err, LATHE_ERR_INVALID, "conv2d: padding %zu is too large", s->pad);
     padded_h = s->h + 2 * s->pad;
     padded_w = s->w + 2 * s->pad;
     if (s->kh > padded_h || s->kw > padded_w)
@@ -59,8 +57,7 @@ size_t lathe_conv2d_workspace_size(const lathe_conv2d_shape *s) {
 
 /* col:(in_ch·kh·kw, ho·wo) with col[(c·kh + ki)·kw + kj][i·wo + j] = xpad[c, i·s+ki, j·s+kj]
  * for one sample x:(in_ch, h, w); padding taps are 0. */
-static void im2col(const lathe_conv2d_shape *s, size_t ho, size_t wo, const float *x,
-                   float *col) {
+static void im2col(const lathe_conv2d_shape *s, size_t ho, size_t wo, const float *x, float *col) {
     size_t c, ki, kj, i, j;
     for (c = 0; c < s->in_ch; c++)
         for (ki = 0; ki < s->kh; ki++)
@@ -81,10 +78,10 @@ static void im2col(const lathe_conv2d_shape *s, size_t ho, size_t wo, const floa
 
 /* dx:(in_ch, h, w) = 0, then for each row (c, ki, kj) in order, for each (i, j): add
  * col[row][i·wo + j] to the input element its tap lands on (padding taps are dropped). */
-static void col2im(const lathe_conv2d_shape *s, size_t ho, size_t wo, const float *col,
-                   float *dx) {
+static void col2im(const lathe_conv2d_shape *s, size_t ho, size_t wo, const float *col, float *dx) {
     size_t c, ki, kj, i, j, plane = s->h * s->w;
-    for (i = 0; i < s->in_ch * plane; i++) dx[i] = 0.0f;
+    for (i = 0; i < s->in_ch * plane; i++)
+        dx[i] = 0.0f;
     for (c = 0; c < s->in_ch; c++)
         for (ki = 0; ki < s->kh; ki++)
             for (kj = 0; kj < s->kw; kj++) {
@@ -101,8 +98,8 @@ static void col2im(const lathe_conv2d_shape *s, size_t ho, size_t wo, const floa
             }
 }
 
-void lathe_conv2d_forward(const lathe_kernel_table *k, const lathe_conv2d_shape *s,
-                          const float *x, const float *w, const float *b, float *y, float *work) {
+void lathe_conv2d_forward(const lathe_kernel_table *k, const lathe_conv2d_shape *s, const float *x,
+                          const float *w, const float *b, float *y, float *work) {
     size_t ho, wo, n, o, p, kk = s->in_ch * s->kh * s->kw, plane;
     if (lathe_conv2d_output_size(s, &ho, &wo, NULL) != LATHE_OK) return;
     plane = ho * wo;
@@ -114,7 +111,8 @@ void lathe_conv2d_forward(const lathe_kernel_table *k, const lathe_conv2d_shape 
         k->gemm_nn(s->out_ch, plane, kk, w, kk, work, plane, NULL, yn, plane, 0);
         if (b)
             for (o = 0; o < s->out_ch; o++)
-                for (p = 0; p < plane; p++) yn[o * plane + p] = yn[o * plane + p] + b[o];
+                for (p = 0; p < plane; p++)
+                    yn[o * plane + p] = yn[o * plane + p] + b[o];
     }
 }
 
@@ -142,15 +140,16 @@ void lathe_conv2d_backward_weights(const lathe_kernel_table *k, const lathe_conv
             im2col(s, ho, wo, x + n * s->in_ch * s->h * s->w, work);
             /* dW:(out_ch, K) (+)= dy_n:(out_ch, P) · colᵀ: the per-sample partial s_n, added
              * to dW from the second sample on. */
-            k->gemm_nt(s->out_ch, kk, plane, dy + n * s->out_ch * plane, plane, work, plane,
-                       NULL, dw, kk, n > 0);
+            k->gemm_nt(s->out_ch, kk, plane, dy + n * s->out_ch * plane, plane, work, plane, NULL,
+                       dw, kk, n > 0);
         }
     if (db)
         for (o = 0; o < s->out_ch; o++) {
             float sum = 0.0f;
             for (n = 0; n < s->n; n++) {
                 const float *g = dy + (n * s->out_ch + o) * plane;
-                for (p = 0; p < plane; p++) sum = sum + g[p];
+                for (p = 0; p < plane; p++)
+                    sum = sum + g[p];
             }
             db[o] = sum;
         }
@@ -204,13 +203,14 @@ void lathe_max_pool2d_forward(const lathe_pool2d_shape *s, const float *x, float
     }
 }
 
-void lathe_max_pool2d_backward(const lathe_pool2d_shape *s, const uint32_t *argmax,
-                               const float *dy, float *dx) {
+void lathe_max_pool2d_backward(const lathe_pool2d_shape *s, const uint32_t *argmax, const float *dy,
+                               float *dx) {
     size_t ho, wo, plane, nc, p, total;
     if (lathe_pool2d_output_size(s, &ho, &wo, NULL) != LATHE_OK) return;
     plane = s->h * s->w;
     total = s->n * s->c * plane;
-    for (p = 0; p < total; p++) dx[p] = 0.0f;
+    for (p = 0; p < total; p++)
+        dx[p] = 0.0f;
     for (nc = 0; nc < s->n * s->c; nc++)
         for (p = 0; p < ho * wo; p++) {
             size_t at = *argmax++;
@@ -232,7 +232,8 @@ void lathe_avg_pool2d_forward(const lathe_pool2d_shape *s, const float *x, float
                 const float *win = xp + i * s->stride * s->w + j * s->stride;
                 float sum = 0.0f;
                 for (ki = 0; ki < s->k; ki++)
-                    for (kj = 0; kj < s->k; kj++) sum = sum + win[ki * s->w + kj];
+                    for (kj = 0; kj < s->k; kj++)
+                        sum = sum + win[ki * s->w + kj];
                 *y++ = sum / count;
             }
     }
@@ -245,7 +246,8 @@ void lathe_avg_pool2d_backward(const lathe_pool2d_shape *s, const float *dy, flo
     plane = s->h * s->w;
     count = (float)(s->k * s->k);
     total = s->n * s->c * plane;
-    for (i = 0; i < total; i++) dx[i] = 0.0f;
+    for (i = 0; i < total; i++)
+        dx[i] = 0.0f;
     for (nc = 0; nc < s->n * s->c; nc++) {
         float *xp = dx + nc * plane;
         for (i = 0; i < ho; i++)
@@ -253,7 +255,8 @@ void lathe_avg_pool2d_backward(const lathe_pool2d_shape *s, const float *dy, flo
                 float *win = xp + i * s->stride * s->w + j * s->stride;
                 float g = *dy++ / count;
                 for (ki = 0; ki < s->k; ki++)
-                    for (kj = 0; kj < s->k; kj++) win[ki * s->w + kj] += g;
+                    for (kj = 0; kj < s->k; kj++)
+                        win[ki * s->w + kj] += g;
             }
     }
 }

@@ -36,25 +36,23 @@ void lathe_batchnorm_init_running(size_t c, float *running_mean, float *running_
 
 /* The batch statistics of x:(n,c,hw) per channel: mean:(c) and the biased variance var:(c),
  * in the canonical order above (the same values the training forward normalises with). */
-void lathe_batchnorm_stats(size_t n, size_t c, size_t hw, const float *x, float *mean,
-                           float *var);
+void lathe_batchnorm_stats(size_t n, size_t c, size_t hw, const float *x, float *mean, float *var);
 
 /* Training-mode forward: y:(n,c,hw) from x, gamma:(c), beta:(c); writes save_mean:(c) and
  * save_invstd:(c) for the backward pass and updates running_mean:(c), running_var:(c) in place
  * (either pair may be NULL to skip it). LATHE_ERR_INVALID, writing nothing, when n·hw < 2 (the
  * unbiased variance needs two values per channel, as PyTorch requires) or c is 0. */
-lathe_status lathe_batchnorm_forward_train(size_t n, size_t c, size_t hw, float eps,
-                                           float momentum, const float *x, const float *gamma,
-                                           const float *beta, float *y, float *save_mean,
-                                           float *save_invstd, float *running_mean,
-                                           float *running_var, lathe_error *err);
+lathe_status lathe_batchnorm_forward_train(size_t n, size_t c, size_t hw, float eps, float momentum,
+                                           const float *x, const float *gamma, const float *beta,
+                                           float *y, float *save_mean, float *save_invstd,
+                                           float *running_mean, float *running_var,
+                                           lathe_error *err);
 
 /* Inference-mode forward: y = gamma·((x − running_mean)·invstd) + beta with
  * invstd = 1/sqrt(running_var + eps), evaluated in double and rounded once. */
 void lathe_batchnorm_forward_eval(size_t n, size_t c, size_t hw, float eps, const float *x,
-                                  const float *gamma, const float *beta,
-                                  const float *running_mean, const float *running_var,
-                                  float *y);
+                                  const float *gamma, const float *beta, const float *running_mean,
+                                  const float *running_var, float *y);
 
 /* Training-mode backward from x, gamma (or NULL), the forward's save_mean/save_invstd and dy:
  * writes (does not accumulate) dx:(n,c,hw), grad_gamma:(c), grad_beta:(c); any of the three

@@ -63,8 +63,8 @@ size_t lathe_conv2d_workspace_size(const lathe_conv2d_shape *s);
 
 /* y:(n,out_ch,H_out,W_out) from x:(n,in_ch,h,w), w:(out_ch,in_ch,kh,kw), b:(out_ch) or NULL.
  * work: lathe_conv2d_workspace_size(s) floats, overwritten. */
-void lathe_conv2d_forward(const lathe_kernel_table *k, const lathe_conv2d_shape *s,
-                          const float *x, const float *w, const float *b, float *y, float *work);
+void lathe_conv2d_forward(const lathe_kernel_table *k, const lathe_conv2d_shape *s, const float *x,
+                          const float *w, const float *b, float *y, float *work);
 
 /* dx:(n,in_ch,h,w) = the gradient of Σ y·dy with respect to x, given w and
  * dy:(n,out_ch,H_out,W_out). Writes (does not accumulate) dx. work as for forward. */
@@ -95,8 +95,8 @@ lathe_status lathe_pool2d_output_size(const lathe_pool2d_shape *s, size_t *h_out
 void lathe_max_pool2d_forward(const lathe_pool2d_shape *s, const float *x, float *y,
                               uint32_t *argmax);
 /* dx:(n,c,h,w) = 0 except dy routed to each window's recorded argmax (overlaps add up). */
-void lathe_max_pool2d_backward(const lathe_pool2d_shape *s, const uint32_t *argmax,
-                               const float *dy, float *dx);
+void lathe_max_pool2d_backward(const lathe_pool2d_shape *s, const uint32_t *argmax, const float *dy,
+                               float *dx);
 
 /* y:(n,c,H_out,W_out) = the window means of x:(n,c,h,w) (sum divided by k·k). */
 void lathe_avg_pool2d_forward(const lathe_pool2d_shape *s, const float *x, float *y);
