@@ -24,8 +24,23 @@ function showError(message) {
 
 function setStatus(text) { $('status').textContent = text; }
 
+/** The experiment's download name, and the command that replays it. */
+function experimentFileName(experiment) {
+  const data = (experiment && experiment.data) || {};
+  const base = data.builtin || data.synthetic || (data.file || 'lathe').replace(/\.[^.]*$/, '');
+  return `${base}.experiment.json`;
+}
+
+function updateCliCommand(text) {
+  let experiment = null;
+  try { experiment = JSON.parse(text); } catch { return; }
+  const file = experiment.data && experiment.data.file;
+  $('cli-command').textContent = `lathe run ${experimentFileName(experiment)}` + (file ? `   (with ${file} in the same folder)` : '');
+}
+
 function saveExperiment(text) {
   state.experimentText = text;
+  updateCliCommand(text);
   try { localStorage.setItem(STORAGE_KEY, text); } catch { /* storage may be disabled */ }
   try {
     const compact = JSON.stringify(JSON.parse(text));
@@ -127,6 +142,12 @@ async function useUpload(file) {
   const text = JSON.stringify(experiment, null, 2);
   $('experiment').value = text;
   saveExperiment(text);
+  const select = $('dataset');
+  select.querySelector('option[data-upload]')?.remove();
+  const option = new Option(`${file.name} (your file)`, `upload:${file.name}`);
+  option.dataset.upload = 'true';
+  select.prepend(option);
+  select.value = option.value;
   $('dataset-description').textContent = `${file.name}: ${(file.size / 1024).toFixed(1)} KB, read in this tab only. Target: '${target}' (a classification task; set data.task to "regression" for numbers).`;
   setStatus(`Loaded ${file.name}. Press Train.`);
 }
@@ -249,6 +270,7 @@ async function init() {
   describe($('dataset').value);
 
   $('dataset').addEventListener('change', async (e) => {
+    if (e.target.value.startsWith('upload:')) return;
     const next = await experimentFor(e.target.value);
     $('experiment').value = next;
     saveExperiment(next);
@@ -275,12 +297,12 @@ async function init() {
     const blob = new Blob([state.experimentText], { type: 'application/json' });
     const a = document.createElement('a');
     a.href = URL.createObjectURL(blob);
-    a.download = `${selectedDatasetName() || 'lathe'}.experiment.json`;
+    let experiment = null;
+    try { experiment = JSON.parse(state.experimentText); } catch { /* download the text as is */ }
+    a.download = experimentFileName(experiment);
     a.click();
     URL.revokeObjectURL(a.href);
-    $('cli-command').textContent = `lathe run ${a.download}`;
   });
-  $('cli-command').textContent = `lathe run examples/${selectedDatasetName() || 'iris'}.experiment.json`;
 }
 
 init().catch((e) => showError(`The page could not start: ${e.message}`));
