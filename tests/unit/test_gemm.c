@@ -42,7 +42,9 @@ static uint32_t lcg_next(lcg *g) {
     return (uint32_t)(g->s >> 32);
 }
 
-static size_t lcg_below(lcg *g, size_t n) { return (size_t)(lcg_next(g) % (uint32_t)n); }
+static size_t lcg_below(lcg *g, size_t n) {
+    return (size_t)(lcg_next(g) % (uint32_t)n);
+}
 
 static float f32(uint32_t u) {
     float f;
@@ -114,13 +116,18 @@ static void make_operands(const gemm_case *c, lcg *g, operands *op) {
     op->a_ks = c->lay == TN ? c->lda : 1;
     op->b_ks = c->lay == NT ? 1 : c->ldb;
     op->b_cs = c->lay == NT ? c->ldb : 1;
-    for (size_t i = 0; i < op->n_a; i++) op->a[i] = random_value(g);
-    for (size_t i = 0; i < op->n_b; i++) op->b[i] = random_value(g);
-    for (size_t i = 0; i < op->n_out; i++) op->out_init[i] = f32(SENTINEL);
+    for (size_t i = 0; i < op->n_a; i++)
+        op->a[i] = random_value(g);
+    for (size_t i = 0; i < op->n_b; i++)
+        op->b[i] = random_value(g);
+    for (size_t i = 0; i < op->n_out; i++)
+        op->out_init[i] = f32(SENTINEL);
     for (size_t i = 0; i < c->M; i++)
-        for (size_t j = 0; j < c->N; j++) op->out_init[i * c->ldc + j] = random_value(g);
+        for (size_t j = 0; j < c->N; j++)
+            op->out_init[i * c->ldc + j] = random_value(g);
     if (op->bias)
-        for (size_t j = 0; j < c->N; j++) op->bias[j] = random_value(g);
+        for (size_t j = 0; j < c->N; j++)
+            op->bias[j] = random_value(g);
 }
 
 static void free_operands(operands *op) {
@@ -142,8 +149,8 @@ static void call(const gemm_case *c, const operands *op, lathe_isa isa, float *o
 
 /* Element (i,j) in another order, to show that the inputs make the order visible:
  * mode 0 adds the products in decreasing k, mode 1 fuses each step (s = fma(a, b, s)). */
-static float other_order(const gemm_case *c, const operands *op, const float *out_init,
-                         size_t i, size_t j, int mode) {
+static float other_order(const gemm_case *c, const operands *op, const float *out_init, size_t i,
+                         size_t j, int mode) {
     float s = 0.0f;
     for (size_t t = 0; t < c->K; t++) {
         size_t k = mode == 0 ? c->K - 1 - t : t;
@@ -177,8 +184,8 @@ static void check_case(const gemm_case *c, lcg *g) {
     CHECK_SAME_BITS(what, out_simd, out_ref, op.n_out);
     for (size_t i = 0; i < c->M; i++) {
         for (size_t j = c->N; j < c->ldc && i * c->ldc + j < op.n_out; j++)
-            CHECK(bits32(out_ref[i * c->ldc + j]) == SENTINEL, "%s: gap (%zu,%zu) written",
-                  what, i, j);
+            CHECK(bits32(out_ref[i * c->ldc + j]) == SENTINEL, "%s: gap (%zu,%zu) written", what, i,
+                  j);
     }
     /* Against double precision: |float sum - exact| <= (K+2) eps * sum of |terms|, with
      * the products, bias and old output as terms (K+2 roundings at most). */
@@ -197,8 +204,8 @@ static void check_case(const gemm_case *c, lcg *g) {
                 exact += old, mag += fabs(old);
             }
             bound = (double)(c->K + 2) * (double)FLT_EPSILON * mag;
-            CHECK(check_close(got, exact, bound, 0.0), "%s (%zu,%zu): ref %.9g, double %.17g",
-                  what, i, j, got, exact);
+            CHECK(check_close(got, exact, bound, 0.0), "%s (%zu,%zu): ref %.9g, double %.17g", what,
+                  i, j, got, exact);
             for (int mode = 0; mode < 2; mode++) {
                 float o = other_order(c, &op, op.out_init, i, j, mode);
                 if (bits32(o) != bits32(out_ref[i * c->ldc + j])) n_differ[mode]++;
@@ -268,25 +275,27 @@ static void check_empty(lcg *g) {
             f(1, 0, 4, NULL, 4, NULL, 1, NULL, NULL, 1, 1);
             f(1, 2, 0, NULL, 1, NULL, 2, NULL, out, 2, 1);
         }
-        CHECK(out[0] == 1.0f && out[1] == 2.0f, "%s: K=0 accumulate changed out",
-              layout_name[lay]);
+        CHECK(out[0] == 1.0f && out[1] == 2.0f, "%s: K=0 accumulate changed out", layout_name[lay]);
     }
 }
 
 /* Every sum starts at +0: products that are all -0 give +0, never -0. */
 static void check_signed_zero(void) {
     float a[3 * 5], b[5 * 9], out[3 * 9];
-    for (size_t i = 0; i < 15; i++) a[i] = 0.0f;
-    for (size_t i = 0; i < 45; i++) b[i] = -1.0f - (float)i;
+    for (size_t i = 0; i < 15; i++)
+        a[i] = 0.0f;
+    for (size_t i = 0; i < 45; i++)
+        b[i] = -1.0f - (float)i;
     for (int lay = 0; lay < 3; lay++) {
         for (int isa = 0; isa < 2; isa++) {
             /* nn: a (3,5) b (5,9); nt: b as (9,5); tn: a as (5,3). */
             size_t lda = lay == TN ? 3 : 5, ldb = lay == NT ? 5 : 9;
-            for (size_t i = 0; i < 27; i++) out[i] = 7.0f;
+            for (size_t i = 0; i < 27; i++)
+                out[i] = 7.0f;
             kernel((layout)lay, (lathe_isa)isa)(3, 9, 5, a, lda, b, ldb, NULL, out, 9, 0);
             for (size_t i = 0; i < 27; i++)
-                CHECK(bits32(out[i]) == 0u, "%s %s: out[%zu] = %08x, want +0",
-                      layout_name[lay], isa ? "simd128" : "ref", i, bits32(out[i]));
+                CHECK(bits32(out[i]) == 0u, "%s %s: out[%zu] = %08x, want +0", layout_name[lay],
+                      isa ? "simd128" : "ref", i, bits32(out[i]));
         }
     }
 }
@@ -324,15 +333,22 @@ static uint64_t fnv1a(uint64_t h, const float *x, size_t n) {
 /* The digest: a fixed list of cases (every layout, block edges, bias and accumulate) from a
  * fixed seed, hashed from the simd128 outputs (which must equal ref's, checked above). */
 static uint64_t digest(void) {
-    static const size_t shapes[][3] = {{1, 1, 1},   {4, 8, 16},  {7, 10, 33},
+    static const size_t shapes[][3] = {{1, 1, 1},      {4, 8, 16},   {7, 10, 33},
                                        {64, 128, 100}, {65, 9, 257}, {130, 24, 600}};
     uint64_t h = 0xcbf29ce484222325ULL;
     lcg g = {20240611u};
     for (int lay = 0; lay < 3; lay++) {
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
             size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
-            gemm_case c = {(layout)lay, M, N, K, lay == TN ? M + 1 : K + 1,
-                           lay == NT ? K + 2 : N + 2, N + 3, (int)(s & 1), (int)((s >> 1) & 1)};
+            gemm_case c = {(layout)lay,
+                           M,
+                           N,
+                           K,
+                           lay == TN ? M + 1 : K + 1,
+                           lay == NT ? K + 2 : N + 2,
+                           N + 3,
+                           (int)(s & 1),
+                           (int)((s >> 1) & 1)};
             operands op;
             float *out;
             make_operands(&c, &g, &op);
@@ -360,8 +376,8 @@ int main(void) {
                     check_sizes((layout)lay, SIZES[m], SIZES[n], SIZES[k], &g);
     /* Around the blocking: row blocks of 64, k panels of 256. */
     {
-        static const size_t Ms[] = {63, 64, 65, 129}, Ns[] = {8, 9, 23}, Ks[] = {255, 256, 257,
-                                                                              513};
+        static const size_t Ms[] = {63, 64, 65, 129}, Ns[] = {8, 9, 23},
+                            Ks[] = {255, 256, 257, 513};
         for (int lay = 0; lay < 3; lay++)
             for (size_t m = 0; m < 4; m++)
                 for (size_t n = 0; n < 3; n++)
@@ -378,8 +394,8 @@ int main(void) {
      * tell a reordered kernel from the canonical one. */
     CHECK(n_differ[0] > 0, "reversing the order of k never changed a result");
     CHECK(n_differ[1] > 0, "fusing multiply-add never changed a result");
-    printf("order-sensitivity: reversed k changes %zu outputs, fma changes %zu\n",
-           n_differ[0], n_differ[1]);
+    printf("order-sensitivity: reversed k changes %zu outputs, fma changes %zu\n", n_differ[0],
+           n_differ[1]);
     printf("gemm digest: %016" PRIx64 "\n", digest());
     return check_finish("test_gemm");
 }

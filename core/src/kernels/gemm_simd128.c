@@ -4,11 +4,16 @@
  * (rows i..i+3, columns j..j+7) in eight f32x4 accumulators, one per (row, 4 columns). Each
  * step k broadcasts A(i+r,k) for the 4 rows and multiplies it by the 8 values B(k,j..j+7),
  * so each lane is one output's own sum, built in increasing k exactly like the scalar twin:
- * the reduction is never split across lanes. B is first packed into a stack panel of
- * KC steps x 8 columns (a plain copy for nn and tn, a 4x4-transposing copy for nt), which
- * makes every micro-kernel load contiguous, pads short strips with zeros, and avoids cache
- * set conflicts when ldb is a power of two. A is read in place through two strides, so
- * nn (row-major A) and tn (A stored transposed) share the micro-kernel.
+ * the reduction is never split across lanes. 4x8 fits the 16 SIMD registers of x86-64 (and
+ * of V8's wasm code there) with 8 accumulators, 2 B vectors and a broadcast; 6x8, 8x8 and
+ * 4x16 were measured slower under V8 and no faster natively.
+ *
+ * B is first packed into a stack panel of KC steps x 8 columns (a plain copy for nn and tn,
+ * a 4x4-transposing copy for nt), which makes every micro-kernel load contiguous, pads a
+ * short last strip with zeros, and avoids cache-set conflicts when ldb is a power of two.
+ * A is read in place through two strides, so nn (row-major A) and tn (A stored transposed)
+ * share the micro-kernel. (tn still meets set conflicts on A when lda is a multiple of 1024
+ * floats: packing A too would need a bigger buffer than the stack should hold.)
  *
  * K is split into chunks of KC steps so the panel stays small. A sum that spans chunks is
  * parked as a float in a stack buffer of MC x 8 partial sums and resumed by the next chunk:
@@ -27,14 +32,17 @@ enum {
     MC = 64   /* rows per block sharing one packed panel (a multiple of MR) */
 };
 
+/* SPLAT is wasm's one-instruction load32_splat; natively SIMDe gives movd+pshufd, which gcc
+ * schedules better than f32x4_splat's movss+shufps (measured 20% faster with SSE2). */
 #define LOAD(p) simde_wasm_v128_load(p)
 #define STORE(p, v) simde_wasm_v128_store((p), (v))
-#define SPLAT(p) simde_wasm_f32x4_splat(*(p))
+#define SPLAT(p) simde_wasm_v128_load32_splat(p)
 #define ADD(x, y) simde_wasm_f32x4_add((x), (y))
 #define MUL(x, y) simde_wasm_f32x4_mul((x), (y))
 
-/* Inlined into the driver, the micro-kernel's accumulators lose their registers under gcc
- * (a register copy per step), and one call per tile costs nothing. */
+/* The micro-kernel is kept out of line, and out of gcc's interprocedural analysis: analysed
+ * with its caller, gcc 12 allocates the accumulators badly (a register copy per accumulator
+ * per step, 20% slower). One call per tile costs nothing measurable. */
 #if defined(__clang__)
 #define NOINLINE __attribute__((noinline))
 #elif defined(__GNUC__)
@@ -44,8 +52,7 @@ enum {
 #endif
 
 /* K == 0: every sum is the empty sum 0, then bias, then the old output. */
-static void gemm_k0(size_t M, size_t N, const float *bias, float *out, size_t ldc,
-                    int accumulate) {
+static void gemm_k0(size_t M, size_t N, const float *bias, float *out, size_t ldc, int accumulate) {
     for (size_t i = 0; i < M; i++) {
         for (size_t j = 0; j < N; j++) {
             float s = 0.0f;
@@ -66,7 +73,8 @@ static void pack_b_rows(size_t kc, size_t nr, const float *b, size_t ldb, float 
         return;
     }
     for (size_t k = 0; k < kc; k++, b += ldb, panel += NR)
-        for (size_t c = 0; c < NR; c++) panel[c] = c < nr ? b[c] : 0.0f;
+        for (size_t c = 0; c < NR; c++)
+            panel[c] = c < nr ? b[c] : 0.0f;
 }
 
 /* panel:(kc,8) = B(k, 0..7) for k < kc, where B(k,c) = b[c*ldb + k] (b holds the columns
@@ -93,7 +101,8 @@ static void pack_b_cols(size_t kc, size_t nr, const float *b, size_t ldb, float 
         }
     }
     for (; k < kc; k++)
-        for (size_t c = 0; c < NR; c++) panel[k * NR + c] = c < nr ? b[c * ldb + k] : 0.0f;
+        for (size_t c = 0; c < NR; c++)
+            panel[k * NR + c] = c < nr ? b[c * ldb + k] : 0.0f;
 }
 
 /* sums:(4,8) += A(r,k) * panel(k,c) for k < kc in increasing k, starting from 0 (first) or
@@ -102,7 +111,7 @@ static void pack_b_cols(size_t kc, size_t nr, const float *b, size_t ldb, float 
  * to memory at the end, which keeps the loop's register allocation independent of the
  * epilogue; that costs 8 stores per kc steps. */
 NOINLINE static void tile_4x8(size_t kc, const float *a, size_t a_rs, size_t a_ks, size_t mr,
-                     const float *panel, int first, float *sums) {
+                              const float *panel, int first, float *sums) {
     const float *a0 = a;
     const float *a1 = mr > 1 ? a + a_rs : a;
     const float *a2 = mr > 2 ? a + 2 * a_rs : a;
@@ -159,9 +168,9 @@ static void finish_tile(const float *sums, size_t mr, size_t nr, const float *bi
 
 /* The blocked driver shared by the three layouts. A(i,k) = a[i*a_rs + k*a_ks]; B(k,j) is
  * b[k*ldb + j] (b_cols == 0) or b[j*ldb + k] (b_cols != 0). */
-static void gemm_blocked(size_t M, size_t N, size_t K, const float *a, size_t a_rs,
-                         size_t a_ks, const float *b, size_t ldb, int b_cols,
-                         const float *bias, float *out, size_t ldc, int accumulate) {
+static void gemm_blocked(size_t M, size_t N, size_t K, const float *a, size_t a_rs, size_t a_ks,
+                         const float *b, size_t ldb, int b_cols, const float *bias, float *out,
+                         size_t ldc, int accumulate) {
     /* 16-byte alignment is not needed for correctness (all loads are unaligned), only
      * kind to the cache. */
     _Alignas(16) float panel[KC * NR];   /* (KC,8) */
@@ -186,10 +195,8 @@ static void gemm_blocked(size_t M, size_t N, size_t K, const float *a, size_t a_
                 for (size_t i = i0; i < i_end; i += MR) {
                     const size_t mr = i_end - i < MR ? i_end - i : MR;
                     float *sums = partial + (i - i0) * NR;
-                    tile_4x8(kc, a + i * a_rs + k0 * a_ks, a_rs, a_ks, mr, panel, first,
-                             sums);
-                    if (last) finish_tile(sums, mr, nr, bias_j, out + i * ldc + j, ldc,
-                                          accumulate);
+                    tile_4x8(kc, a + i * a_rs + k0 * a_ks, a_rs, a_ks, mr, panel, first, sums);
+                    if (last) finish_tile(sums, mr, nr, bias_j, out + i * ldc + j, ldc, accumulate);
                 }
             }
         }

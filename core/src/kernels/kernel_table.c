@@ -27,6 +27,10 @@ const lathe_kernel_table *lathe_kernels_for(lathe_isa isa) {
     return isa == LATHE_ISA_SIMD128 ? &table_simd128 : &table_ref;
 }
 
-const lathe_kernel_table *lathe_kernels(void) { return table_in_use; }
+const lathe_kernel_table *lathe_kernels(void) {
+    return table_in_use;
+}
 
-void lathe_kernels_select(lathe_isa isa) { table_in_use = lathe_kernels_for(isa); }
+void lathe_kernels_select(lathe_isa isa) {
+    table_in_use = lathe_kernels_for(isa);
+}
