@@ -7,6 +7,7 @@
 #include "cJSON.h"
 #include "cli.h"
 #include "lathe/alloc.h"
+#include "lathe/metrics.h"
 #include "lathe/model_file.h"
 #include "lathe/prepare.h"
 #include "lathe/trainer.h"
@@ -42,6 +43,82 @@ static cJSON *metrics_json(const lathe_metrics *m, lathe_task task) {
     return o;
 }
 
+/* The classification report of one split (NULL when the split is empty or memory is short). */
+static lathe_class_report *split_report(lathe_trainer *trainer, const lathe_prepared *prep,
+                                        const lathe_split_data *s) {
+    lathe_class_report *report = NULL;
+    float *probs;
+    if (prep->task != LATHE_TASK_CLASSIFICATION || s->rows == 0) return NULL;
+    probs = malloc(s->rows * prep->n_classes * sizeof *probs);
+    if (!probs) return NULL;
+    lathe_trainer_predict(trainer, s->rows, s->x, probs);
+    (void)lathe_class_report_create(s->rows, prep->n_classes, s->label, probs, &report, NULL);
+    free(probs);
+    return report;
+}
+
+static void add_number_or_null(cJSON *o, const char *key, double v) {
+    if (v == v) cJSON_AddNumberToObject(o, key, v);
+    else cJSON_AddNullToObject(o, key);
+}
+
+static void add_report_json(cJSON *o, const lathe_class_report *r, const lathe_prepared *prep) {
+    cJSON *per_class, *confusion;
+    size_t c, k;
+    if (!r) return;
+    add_number_or_null(o, "log_loss", r->log_loss);
+    add_number_or_null(o, "precision_macro", r->macro_precision);
+    add_number_or_null(o, "recall_macro", r->macro_recall);
+    add_number_or_null(o, "f1_macro", r->macro_f1);
+    add_number_or_null(o, "precision_weighted", r->weighted_precision);
+    add_number_or_null(o, "recall_weighted", r->weighted_recall);
+    add_number_or_null(o, "f1_weighted", r->weighted_f1);
+    add_number_or_null(o, "roc_auc_macro", r->macro_roc_auc);
+    per_class = cJSON_AddArrayToObject(o, "per_class");
+    for (c = 0; c < r->n_classes; c++) {
+        cJSON *item = cJSON_CreateObject();
+        cJSON_AddStringToObject(item, "class", prep->class_names[c]);
+        add_number_or_null(item, "precision", r->precision[c]);
+        add_number_or_null(item, "recall", r->recall[c]);
+        add_number_or_null(item, "f1", r->f1[c]);
+        cJSON_AddNumberToObject(item, "support", (double)r->support[c]);
+        add_number_or_null(item, "roc_auc", r->roc_auc[c]);
+        add_number_or_null(item, "average_precision", r->average_precision[c]);
+        cJSON_AddItemToArray(per_class, item);
+    }
+    confusion = cJSON_AddArrayToObject(o, "confusion");
+    for (c = 0; c < r->n_classes; c++) {
+        cJSON *row = cJSON_CreateArray();
+        for (k = 0; k < r->n_classes; k++)
+            cJSON_AddItemToArray(row, cJSON_CreateNumber((double)r->confusion[c * r->n_classes + k]));
+        cJSON_AddItemToArray(confusion, row);
+    }
+}
+
+/* sklearn's classification_report layout, plus AUC, then the confusion matrix. */
+static void print_report(const char *split, const lathe_class_report *r, const lathe_prepared *prep) {
+    size_t c, k, width = 12;
+    if (!r) return;
+    for (c = 0; c < r->n_classes; c++)
+        if (strlen(prep->class_names[c]) > width) width = strlen(prep->class_names[c]);
+    if (width > 28) width = 28;
+    printf("\n%s split, per class:\n%*s  precision    recall  f1-score   support   roc-auc\n", split,
+           (int)width, "");
+    for (c = 0; c < r->n_classes; c++)
+        printf("%*.*s  %9.4f %9.4f %9.4f %9zu %9.4f\n", (int)width, (int)width, prep->class_names[c],
+               r->precision[c], r->recall[c], r->f1[c], r->support[c], r->roc_auc[c]);
+    printf("%*s  %9.4f %9.4f %9.4f %9zu %9.4f\n", (int)width, "macro avg", r->macro_precision,
+           r->macro_recall, r->macro_f1, r->rows, r->macro_roc_auc);
+    printf("%*s  %9.4f %9.4f %9.4f %9zu\n", (int)width, "weighted avg", r->weighted_precision,
+           r->weighted_recall, r->weighted_f1, r->rows);
+    printf("log loss %.4f\n\nconfusion matrix (rows: true class, columns: predicted):\n", r->log_loss);
+    for (c = 0; c < r->n_classes; c++) {
+        printf("%*.*s ", (int)width, (int)width, prep->class_names[c]);
+        for (k = 0; k < r->n_classes; k++) printf(" %6zu", r->confusion[c * r->n_classes + k]);
+        putchar('\n');
+    }
+}
+
 static void print_metrics(const char *name, const lathe_metrics *m, lathe_task task) {
     if (m->rows == 0) return;
     if (task == LATHE_TASK_CLASSIFICATION)
@@ -65,6 +142,7 @@ int cmd_run(int argc, char **argv) {
     lathe_status st;
     lathe_metrics train_m, val_m, test_m;
     lathe_progress progress;
+    lathe_class_report *val_report = NULL, *test_report = NULL;
     int progress_on_tty;
 
     for (i = 1; i < argc; i++) {
@@ -133,12 +211,19 @@ int cmd_run(int argc, char **argv) {
     val_m = lathe_trainer_evaluate(trainer, LATHE_SPLIT_VALIDATION);
     test_m = lathe_trainer_evaluate(trainer, LATHE_SPLIT_TEST);
     lathe_trainer_weights_sha256(trainer, weights);
+    val_report = split_report(trainer, prep, &prep->validation);
+    test_report = split_report(trainer, prep, &prep->test);
     if (model_path) {
         cJSON *metrics = cJSON_CreateObject();
         char *metrics_text, *model = NULL;
+        cJSON *item;
         cJSON_AddItemToObject(metrics, "train", metrics_json(&train_m, prep->task));
-        if (val_m.rows) cJSON_AddItemToObject(metrics, "validation", metrics_json(&val_m, prep->task));
-        cJSON_AddItemToObject(metrics, "test", metrics_json(&test_m, prep->task));
+        if (val_m.rows) {
+            cJSON_AddItemToObject(metrics, "validation", item = metrics_json(&val_m, prep->task));
+            add_report_json(item, val_report, prep);
+        }
+        cJSON_AddItemToObject(metrics, "test", item = metrics_json(&test_m, prep->task));
+        add_report_json(item, test_report, prep);
         metrics_text = cJSON_PrintUnformatted(metrics);
         cJSON_Delete(metrics);
         if (lathe_model_file_write(text, n, prep, trainer, metrics_text, &model, &err) != LATHE_OK) {
@@ -168,9 +253,14 @@ int cmd_run(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "parameters", (double)n_params);
         cJSON_AddNumberToObject(o, "epochs", (double)progress.epoch);
         cJSON_AddNumberToObject(o, "steps", (double)progress.steps);
+        cJSON *item;
         cJSON_AddItemToObject(metrics, "train", metrics_json(&train_m, prep->task));
-        if (val_m.rows) cJSON_AddItemToObject(metrics, "validation", metrics_json(&val_m, prep->task));
-        cJSON_AddItemToObject(metrics, "test", metrics_json(&test_m, prep->task));
+        if (val_m.rows) {
+            cJSON_AddItemToObject(metrics, "validation", item = metrics_json(&val_m, prep->task));
+            add_report_json(item, val_report, prep);
+        }
+        cJSON_AddItemToObject(metrics, "test", item = metrics_json(&test_m, prep->task));
+        add_report_json(item, test_report, prep);
         cJSON_AddItemToObject(o, "metrics", metrics);
         cJSON_AddStringToObject(o, "weights_sha256", weights);
         printed = cJSON_Print(o);
@@ -183,10 +273,13 @@ int cmd_run(int argc, char **argv) {
         print_metrics("train", &train_m, prep->task);
         print_metrics("validation", &val_m, prep->task);
         print_metrics("test", &test_m, prep->task);
-        printf("weights sha256 %s\n", weights);
+        print_report("test", test_report, prep);
+        printf("\nweights sha256 %s\n", weights);
     }
 
 done:
+    lathe_class_report_destroy(val_report);
+    lathe_class_report_destroy(test_report);
     lathe_trainer_destroy(trainer);
     lathe_prepared_destroy(prep);
     lathe_table_destroy(table);
