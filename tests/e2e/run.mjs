@@ -107,6 +107,40 @@ try {
     await page.screenshot({ path: path.join(logs, 'page-upload-trained.png'), fullPage: true });
   });
 
+  await test('training stays responsive, and pause, resume and cancel work', async () => {
+    const long = JSON.parse(fs.readFileSync(path.join(root, 'examples/digits.experiment.json'), 'utf8'));
+    long.train.epochs = 2000; // long enough to interact with; it is cancelled below
+    await page.fill('[data-testid=experiment]', JSON.stringify(long, null, 2));
+    await page.click('[data-testid=train]');
+    await page.waitForFunction(() => /^Epoch [0-9]+ of 2000/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout: 30000 });
+    // Main-thread latency of a click while the worker trains: event creation to handler.
+    const delays = await page.evaluate(async () => {
+      const button = document.getElementById('pause');
+      const out = [];
+      for (let i = 0; i < 6; i++) {
+        const delay = new Promise((resolve) => button.addEventListener('click', (e) => resolve(performance.now() - e.timeStamp), { once: true }));
+        button.click();
+        out.push(await delay);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return out;
+    });
+    assert(Math.max(...delays) < 100, `a click waited ${Math.max(...delays).toFixed(1)} ms during training`);
+    // six clicks toggled pause three times: running again now. Pause and check that it stops.
+    await page.click('#pause');
+    await page.waitForFunction(() => /paused/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout: 5000 });
+    const before = await page.getAttribute('#progress', 'value');
+    await page.waitForTimeout(400);
+    assert(await page.getAttribute('#progress', 'value') === before, 'progress moved while paused');
+    assert((await page.textContent('#pause')) === 'Resume', 'the pause button does not offer Resume');
+    await page.click('#pause');
+    await page.waitForFunction((b) => document.getElementById('progress').value > Number(b), before, { timeout: 10000 });
+    await page.click('#cancel');
+    await page.waitForFunction(() => /cancelled/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout: 5000 });
+    assert(!(await page.isDisabled('[data-testid=train]')), 'Train is disabled after cancel');
+    assert(JSON.parse(await page.inputValue('[data-testid=experiment]')).train.epochs === 2000, 'cancel lost the experiment');
+  });
+
   await test('the page is served cross-origin isolated', async () => {
     const isolated = await page.evaluate(() => self.crossOriginIsolated);
     assert(isolated === true, 'crossOriginIsolated is false: COOP/COEP headers missing');
