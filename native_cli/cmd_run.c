@@ -95,6 +95,22 @@ static void add_report_json(cJSON *o, const lathe_class_report *r, const lathe_p
     }
 }
 
+/* {"train": …, "validation": … (when it has rows), "test": …} with the class reports. */
+static cJSON *all_metrics_json(const lathe_prepared *prep, const lathe_metrics *train,
+                               const lathe_metrics *val, const lathe_metrics *test,
+                               const lathe_class_report *val_report,
+                               const lathe_class_report *test_report) {
+    cJSON *metrics = cJSON_CreateObject(), *item;
+    cJSON_AddItemToObject(metrics, "train", metrics_json(train, prep->task));
+    if (val->rows) {
+        cJSON_AddItemToObject(metrics, "validation", item = metrics_json(val, prep->task));
+        add_report_json(item, val_report, prep);
+    }
+    cJSON_AddItemToObject(metrics, "test", item = metrics_json(test, prep->task));
+    add_report_json(item, test_report, prep);
+    return metrics;
+}
+
 /* sklearn's classification_report layout, plus AUC, then the confusion matrix. */
 static void print_report(const char *split, const lathe_class_report *r, const lathe_prepared *prep) {
     size_t c, k, width = 12;
@@ -214,16 +230,8 @@ int cmd_run(int argc, char **argv) {
     val_report = split_report(trainer, prep, &prep->validation);
     test_report = split_report(trainer, prep, &prep->test);
     if (model_path) {
-        cJSON *metrics = cJSON_CreateObject();
+        cJSON *metrics = all_metrics_json(prep, &train_m, &val_m, &test_m, val_report, test_report);
         char *metrics_text, *model = NULL;
-        cJSON *item;
-        cJSON_AddItemToObject(metrics, "train", metrics_json(&train_m, prep->task));
-        if (val_m.rows) {
-            cJSON_AddItemToObject(metrics, "validation", item = metrics_json(&val_m, prep->task));
-            add_report_json(item, val_report, prep);
-        }
-        cJSON_AddItemToObject(metrics, "test", item = metrics_json(&test_m, prep->task));
-        add_report_json(item, test_report, prep);
         metrics_text = cJSON_PrintUnformatted(metrics);
         cJSON_Delete(metrics);
         if (lathe_model_file_write(text, n, prep, trainer, metrics_text, &model, &err) != LATHE_OK) {
@@ -241,7 +249,7 @@ int cmd_run(int argc, char **argv) {
         lathe_free(metrics_text);
     }
     if (json) {
-        cJSON *o = cJSON_CreateObject(), *metrics = cJSON_CreateObject();
+        cJSON *o = cJSON_CreateObject();
         char *printed;
         size_t n_params;
         (void)lathe_trainer_params(trainer, &n_params);
@@ -253,15 +261,8 @@ int cmd_run(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "parameters", (double)n_params);
         cJSON_AddNumberToObject(o, "epochs", (double)progress.epoch);
         cJSON_AddNumberToObject(o, "steps", (double)progress.steps);
-        cJSON *item;
-        cJSON_AddItemToObject(metrics, "train", metrics_json(&train_m, prep->task));
-        if (val_m.rows) {
-            cJSON_AddItemToObject(metrics, "validation", item = metrics_json(&val_m, prep->task));
-            add_report_json(item, val_report, prep);
-        }
-        cJSON_AddItemToObject(metrics, "test", item = metrics_json(&test_m, prep->task));
-        add_report_json(item, test_report, prep);
-        cJSON_AddItemToObject(o, "metrics", metrics);
+        cJSON_AddItemToObject(o, "metrics", all_metrics_json(prep, &train_m, &val_m, &test_m,
+                                                             val_report, test_report));
         cJSON_AddStringToObject(o, "weights_sha256", weights);
         printed = cJSON_Print(o);
         if (printed) puts(printed);
