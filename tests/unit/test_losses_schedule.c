@@ -10,7 +10,7 @@
 typedef float (*loss_fn)(size_t, size_t, const float *, const float *, float *);
 
 static void gradcheck(const char *name, loss_fn f, const float *p0, const float *t, size_t n) {
-    float p[8], grad[8], scratch[8];
+    float p[8] = {0}, grad[8] = {0}, scratch[8] = {0};
     size_t i;
     for (i = 0; i < n; i++) p[i] = p0[i];
     (void)f(n, 1, p, t, grad);
@@ -37,7 +37,7 @@ int main(void) {
     static const float bits[6] = {0.0f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f};
     static const float pred[6] = {-2.0f, -0.3f, 0.25f, 0.7f, 1.5f, 3.0f};
     static const float truth[6] = {0.5f, 0.0f, 0.0f, 1.0f, -1.0f, 2.9f};
-    float g[2];
+    float g[2] = {0.0f, 0.0f};
 
     /* BCE with logits: z = 0 gives log 2 for either target; extreme logits stay finite. */
     CHECK(fabsf(lathe_bce_with_logits(1, 1, (const float[]){0.0f}, (const float[]){1.0f}, g) -
