@@ -34,5 +34,7 @@ int cmd_datasets(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 /* lathe reference-check DIR: native_cli/cmd_reference_check.c */
 int cmd_reference_check(int argc, char **argv);
+/* lathe bench kernels [--json] [--max N] [--seconds S]: native_cli/cmd_bench.c */
+int cmd_bench(int argc, char **argv);
 
 #endif

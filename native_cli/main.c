@@ -18,6 +18,7 @@ static void usage(FILE *out) {
           "  profile FILE        describe a CSV file column by column\n"
           "  datasets            list the built-in data sets\n"
           "  reference-check DIR check the core against PyTorch reference vectors in DIR\n"
+          "  bench kernels       GFLOPS of the kernels, both twins\n"
           "\n"
           "options:\n"
           "  -h, --help          show this help (or `lathe COMMAND --help`)\n"
@@ -45,6 +46,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "profile") == 0) return cmd_profile(argc - 1, argv + 1);
     if (strcmp(argv[1], "datasets") == 0) return cmd_datasets(argc - 1, argv + 1);
     if (strcmp(argv[1], "reference-check") == 0) return cmd_reference_check(argc - 1, argv + 1);
+    if (strcmp(argv[1], "bench") == 0) return cmd_bench(argc - 1, argv + 1);
     fprintf(stderr, "lathe: '%s' is not a command; see `lathe --help`\n", argv[1]);
     return CLI_USAGE;
 }

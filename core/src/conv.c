@@ -1,6 +1,6 @@
-/* conv2d through im2col + the GEMM kernels, and max/avg pooling by direct loops. The canonical
- * order of every sum is documented in lathe/conv.h; the comments here show how the GEMM
- * calls realise it. */
+/* conv2d through im2col + the GEMM kernels, and max/avg pooling through the pool kernels.
+ * The canonical order of every sum is documented in lathe/conv.h; the comments here show how
+ * the GEMM calls realise it. */
 #include "lathe/conv.h"
 
 #include <stdint.h>
@@ -177,86 +177,27 @@ lathe_status lathe_pool2d_output_size(const lathe_pool2d_shape *s, size_t *h_out
     return LATHE_OK;
 }
 
+/* The pooling layers check the shape and hand the n·c planes to the pool kernels of the table
+ * in use (lathe_kernels()), which follow the order documented in lathe/conv.h and
+ * lathe/kernels.h; every table gives the same bits. */
 void lathe_max_pool2d_forward(const lathe_pool2d_shape *s, const float *x, float *y,
                               uint32_t *argmax) {
-    size_t ho, wo, plane, nc, i, j, ki, kj;
-    if (lathe_pool2d_output_size(s, &ho, &wo, NULL) != LATHE_OK) return;
-    plane = s->h * s->w;
-    for (nc = 0; nc < s->n * s->c; nc++) {
-        const float *xp = x + nc * plane;
-        for (i = 0; i < ho; i++)
-            for (j = 0; j < wo; j++) {
-                size_t top = i * s->stride, left = j * s->stride;
-                size_t best = top * s->w + left;
-                float m = xp[best];
-                for (ki = 0; ki < s->k; ki++)
-                    for (kj = 0; kj < s->k; kj++) {
-                        size_t at = (top + ki) * s->w + left + kj;
-                        float v = xp[at];
-                        /* Strictly greater keeps the first maximum; a NaN wins once and stays
-                         * (nothing compares greater than it). */
-                        if (v > m || (v != v && m == m)) m = v, best = at;
-                    }
-                *y++ = m;
-                if (argmax) *argmax++ = (uint32_t)best;
-            }
-    }
+    if (lathe_pool2d_output_size(s, NULL, NULL, NULL) != LATHE_OK) return;
+    lathe_kernels()->max_pool2d(s->n * s->c, s->h, s->w, s->k, s->stride, x, y, argmax);
 }
 
 void lathe_max_pool2d_backward(const lathe_pool2d_shape *s, const uint32_t *argmax, const float *dy,
                                float *dx) {
-    size_t ho, wo, plane, nc, p, total;
-    if (lathe_pool2d_output_size(s, &ho, &wo, NULL) != LATHE_OK) return;
-    plane = s->h * s->w;
-    total = s->n * s->c * plane;
-    for (p = 0; p < total; p++)
-        dx[p] = 0.0f;
-    for (nc = 0; nc < s->n * s->c; nc++)
-        for (p = 0; p < ho * wo; p++) {
-            size_t at = *argmax++;
-            float g = *dy++;
-            if (at < plane) dx[nc * plane + at] += g;
-        }
+    if (lathe_pool2d_output_size(s, NULL, NULL, NULL) != LATHE_OK) return;
+    lathe_kernels()->max_pool2d_backward(s->n * s->c, s->h, s->w, s->k, s->stride, argmax, dy, dx);
 }
 
 void lathe_avg_pool2d_forward(const lathe_pool2d_shape *s, const float *x, float *y) {
-    size_t ho, wo, plane, nc, i, j, ki, kj;
-    float count;
-    if (lathe_pool2d_output_size(s, &ho, &wo, NULL) != LATHE_OK) return;
-    plane = s->h * s->w;
-    count = (float)(s->k * s->k);
-    for (nc = 0; nc < s->n * s->c; nc++) {
-        const float *xp = x + nc * plane;
-        for (i = 0; i < ho; i++)
-            for (j = 0; j < wo; j++) {
-                const float *win = xp + i * s->stride * s->w + j * s->stride;
-                float sum = 0.0f;
-                for (ki = 0; ki < s->k; ki++)
-                    for (kj = 0; kj < s->k; kj++)
-                        sum = sum + win[ki * s->w + kj];
-                *y++ = sum / count;
-            }
-    }
+    if (lathe_pool2d_output_size(s, NULL, NULL, NULL) != LATHE_OK) return;
+    lathe_kernels()->avg_pool2d(s->n * s->c, s->h, s->w, s->k, s->stride, x, y);
 }
 
 void lathe_avg_pool2d_backward(const lathe_pool2d_shape *s, const float *dy, float *dx) {
-    size_t ho, wo, plane, nc, i, j, ki, kj, total;
-    float count;
-    if (lathe_pool2d_output_size(s, &ho, &wo, NULL) != LATHE_OK) return;
-    plane = s->h * s->w;
-    count = (float)(s->k * s->k);
-    total = s->n * s->c * plane;
-    for (i = 0; i < total; i++)
-        dx[i] = 0.0f;
-    for (nc = 0; nc < s->n * s->c; nc++) {
-        float *xp = dx + nc * plane;
-        for (i = 0; i < ho; i++)
-            for (j = 0; j < wo; j++) {
-                float *win = xp + i * s->stride * s->w + j * s->stride;
-                float g = *dy++ / count;
-                for (ki = 0; ki < s->k; ki++)
-                    for (kj = 0; kj < s->k; kj++)
-                        win[ki * s->w + kj] += g;
-            }
-    }
+    if (lathe_pool2d_output_size(s, NULL, NULL, NULL) != LATHE_OK) return;
+    lathe_kernels()->avg_pool2d_backward(s->n * s->c, s->h, s->w, s->k, s->stride, dy, dx);
 }

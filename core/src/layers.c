@@ -12,12 +12,7 @@ void lathe_dense_backward(const lathe_kernel_table *k, size_t n, size_t in, size
                           float *db) {
     if (dx) k->gemm_nn(n, in, out, dy, out, w, in, NULL, dx, in, 0);
     if (dw) k->gemm_tn(out, in, n, dy, out, x, in, NULL, dw, in, 0);
-    if (db) {
-        size_t i, j;
-        for (j = 0; j < out; j++) db[j] = 0.0f;
-        for (i = 0; i < n; i++)
-            for (j = 0; j < out; j++) db[j] += dy[i * out + j];
-    }
+    if (db) k->colsum(n, out, dy, out, db);
 }
 
 void lathe_activation_forward(lathe_activation act, size_t n, const float *x, float *y) {
@@ -27,10 +22,10 @@ void lathe_activation_forward(lathe_activation act, size_t n, const float *x, fl
         for (i = 0; i < n; i++) y[i] = x[i];
         break;
     case LATHE_ACT_RELU:
-        for (i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        lathe_kernels()->relu(n, x, y);
         break;
     case LATHE_ACT_LEAKY_RELU:
-        for (i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.01f * x[i];
+        lathe_kernels()->leaky_relu(n, x, y);
         break;
     case LATHE_ACT_SIGMOID:
         for (i = 0; i < n; i++) y[i] = lathe_sigmoidf(x[i]);
@@ -49,10 +44,10 @@ void lathe_activation_backward(lathe_activation act, size_t n, const float *x, c
         for (i = 0; i < n; i++) dx[i] = dy[i];
         break;
     case LATHE_ACT_RELU:
-        for (i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+        lathe_kernels()->relu_backward(n, x, dy, dx);
         break;
     case LATHE_ACT_LEAKY_RELU:
-        for (i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : 0.01f * dy[i];
+        lathe_kernels()->leaky_relu_backward(n, x, dy, dx);
         break;
     case LATHE_ACT_SIGMOID:
         for (i = 0; i < n; i++) dx[i] = dy[i] * (y[i] * (1.0f - y[i]));

@@ -9,11 +9,13 @@
  *     if (bias)       s = s + bias[j];
  *     out[i,j] = accumulate ? out[i,j] + s : s;
  * Matrices are row-major with leading dimensions (row strides, in elements) lda, ldb, ldc.
- * No kernel allocates. */
+ * The element-wise and pooling kernels below state their own order; elementwise_ref.c and
+ * pool_ref.c are the definitions. No kernel allocates. */
 #ifndef LATHE_KERNELS_H
 #define LATHE_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* out:(M,N) = a:(M,K) · b:(K,N) (+ bias:(N) or NULL) (+ out when accumulate != 0). */
 typedef void (*lathe_gemm_fn)(size_t M, size_t N, size_t K, const float *a, size_t lda,
@@ -41,6 +43,88 @@ void lathe_f32_gemm_tn__simd128(size_t M, size_t N, size_t K, const float *a, si
                                 const float *b, size_t ldb, const float *bias, float *out,
                                 size_t ldc, int accumulate);
 
+/* ---- Element-wise ----------------------------------------------------------------------
+ * Each output element depends on the same index of the inputs only; y may be x (and dx may
+ * be dy) for an in-place call, but no other overlap is allowed. "x > 0" is false for -0 and
+ * NaN, so those take the negative branch. */
+
+/* The slope of leaky ReLU where x > 0 is false (PyTorch's default negative_slope). */
+#define LATHE_LEAKY_RELU_SLOPE 0.01f
+
+/* y:(n) from x:(n), one output per input. */
+typedef void (*lathe_unary_fn)(size_t n, const float *x, float *y);
+/* dx:(n) from the forward input x:(n) and the upstream gradient dy:(n). */
+typedef void (*lathe_unary_backward_fn)(size_t n, const float *x, const float *dy, float *dx);
+/* out:(cols) = column sums of x:(rows,cols) with row stride ldx:
+ * out[j] = 0; for i = 0..rows-1: out[j] = out[j] + x[i*ldx + j]. rows = 0 gives +0. */
+typedef void (*lathe_colsum_fn)(size_t rows, size_t cols, const float *x, size_t ldx, float *out);
+
+/* y = x > 0 ? x : +0. */
+void lathe_f32_relu__ref(size_t n, const float *x, float *y);
+void lathe_f32_relu__simd128(size_t n, const float *x, float *y);
+/* dx = x > 0 ? dy : +0 (ReLU'(0) = 0). */
+void lathe_f32_relu_backward__ref(size_t n, const float *x, const float *dy, float *dx);
+void lathe_f32_relu_backward__simd128(size_t n, const float *x, const float *dy, float *dx);
+/* y = x > 0 ? x : SLOPE·x. */
+void lathe_f32_leaky_relu__ref(size_t n, const float *x, float *y);
+void lathe_f32_leaky_relu__simd128(size_t n, const float *x, float *y);
+/* dx = x > 0 ? dy : SLOPE·dy. */
+void lathe_f32_leaky_relu_backward__ref(size_t n, const float *x, const float *dy, float *dx);
+void lathe_f32_leaky_relu_backward__simd128(size_t n, const float *x, const float *dy, float *dx);
+/* Column sums, as lathe_colsum_fn. */
+void lathe_f32_colsum__ref(size_t rows, size_t cols, const float *x, size_t ldx, float *out);
+void lathe_f32_colsum__simd128(size_t rows, size_t cols, const float *x, size_t ldx, float *out);
+
+/* ---- 2-D pooling ------------------------------------------------------------------------
+ * On `planes` contiguous h×w planes (NCHW with planes = n·c), a k×k window moved by stride,
+ * no padding, floor mode: ho = (h − k)/stride + 1, wo likewise. The caller guarantees
+ * 1 <= k <= min(h, w), stride >= 1 and h·w <= UINT32_MAX (lathe_pool2d_output_size checks
+ * these). Window (i,j) covers rows i·stride .. i·stride+k−1 and columns j·stride ..
+ * j·stride+k−1 of its plane. The order of every operation is the one lathe/conv.h documents
+ * (the PyTorch-verified reference):
+ *   max forward   m = the window's first element; for ki, for kj (row-major): v replaces m
+ *                 when v > m, or when v is NaN and m is not. argmax = r·w + c, the index
+ *                 of that v (row r, column c) in its plane.
+ *   max backward  dx = 0; for each output in row-major order: dx[argmax] = dx[argmax] + dy
+ *                 (argmax values >= h·w are skipped).
+ *   avg forward   s = 0; for ki, for kj: s = s + x; y = s / (float)(k·k).
+ *   avg backward  dx = 0; for each output in row-major order: g = dy / (float)(k·k); for ki,
+ *                 for kj: dx[...] = dx[...] + g.
+ * So each dx element is 0 plus its contributions in the row-major order of the outputs they
+ * come from. Outputs are written, never accumulated; inputs and outputs must not overlap. */
+
+/* y:(planes,ho,wo) = window maxima of x:(planes,h,w); argmax:(planes,ho,wo) or NULL. */
+typedef void (*lathe_max_pool_fn)(size_t planes, size_t h, size_t w, size_t k, size_t stride,
+                                  const float *x, float *y, uint32_t *argmax);
+/* dx:(planes,h,w) from argmax and dy:(planes,ho,wo). */
+typedef void (*lathe_max_pool_backward_fn)(size_t planes, size_t h, size_t w, size_t k,
+                                           size_t stride, const uint32_t *argmax, const float *dy,
+                                           float *dx);
+/* y:(planes,ho,wo) = window means of x:(planes,h,w). */
+typedef void (*lathe_avg_pool_fn)(size_t planes, size_t h, size_t w, size_t k, size_t stride,
+                                  const float *x, float *y);
+/* dx:(planes,h,w) from dy:(planes,ho,wo). */
+typedef void (*lathe_avg_pool_backward_fn)(size_t planes, size_t h, size_t w, size_t k,
+                                           size_t stride, const float *dy, float *dx);
+
+void lathe_f32_max_pool2d__ref(size_t planes, size_t h, size_t w, size_t k, size_t stride,
+                               const float *x, float *y, uint32_t *argmax);
+void lathe_f32_max_pool2d__simd128(size_t planes, size_t h, size_t w, size_t k, size_t stride,
+                                   const float *x, float *y, uint32_t *argmax);
+void lathe_f32_max_pool2d_backward__ref(size_t planes, size_t h, size_t w, size_t k, size_t stride,
+                                        const uint32_t *argmax, const float *dy, float *dx);
+void lathe_f32_max_pool2d_backward__simd128(size_t planes, size_t h, size_t w, size_t k,
+                                            size_t stride, const uint32_t *argmax, const float *dy,
+                                            float *dx);
+void lathe_f32_avg_pool2d__ref(size_t planes, size_t h, size_t w, size_t k, size_t stride,
+                               const float *x, float *y);
+void lathe_f32_avg_pool2d__simd128(size_t planes, size_t h, size_t w, size_t k, size_t stride,
+                                   const float *x, float *y);
+void lathe_f32_avg_pool2d_backward__ref(size_t planes, size_t h, size_t w, size_t k, size_t stride,
+                                        const float *dy, float *dx);
+void lathe_f32_avg_pool2d_backward__simd128(size_t planes, size_t h, size_t w, size_t k,
+                                            size_t stride, const float *dy, float *dx);
+
 typedef enum lathe_isa { LATHE_ISA_REF = 0, LATHE_ISA_SIMD128 = 1 } lathe_isa;
 
 typedef struct lathe_kernel_table {
@@ -49,6 +133,15 @@ typedef struct lathe_kernel_table {
     lathe_gemm_fn gemm_nn;
     lathe_gemm_fn gemm_nt;
     lathe_gemm_fn gemm_tn;
+    lathe_unary_fn relu;
+    lathe_unary_backward_fn relu_backward;
+    lathe_unary_fn leaky_relu;
+    lathe_unary_backward_fn leaky_relu_backward;
+    lathe_colsum_fn colsum;
+    lathe_max_pool_fn max_pool2d;
+    lathe_max_pool_backward_fn max_pool2d_backward;
+    lathe_avg_pool_fn avg_pool2d;
+    lathe_avg_pool_backward_fn avg_pool2d_backward;
 } lathe_kernel_table;
 
 /* The table for isa (a static object; never NULL). */

@@ -9,6 +9,15 @@ static const lathe_kernel_table table_ref = {
     .gemm_nn = lathe_f32_gemm_nn__ref,
     .gemm_nt = lathe_f32_gemm_nt__ref,
     .gemm_tn = lathe_f32_gemm_tn__ref,
+    .relu = lathe_f32_relu__ref,
+    .relu_backward = lathe_f32_relu_backward__ref,
+    .leaky_relu = lathe_f32_leaky_relu__ref,
+    .leaky_relu_backward = lathe_f32_leaky_relu_backward__ref,
+    .colsum = lathe_f32_colsum__ref,
+    .max_pool2d = lathe_f32_max_pool2d__ref,
+    .max_pool2d_backward = lathe_f32_max_pool2d_backward__ref,
+    .avg_pool2d = lathe_f32_avg_pool2d__ref,
+    .avg_pool2d_backward = lathe_f32_avg_pool2d_backward__ref,
 };
 
 static const lathe_kernel_table table_simd128 = {
@@ -17,6 +26,15 @@ static const lathe_kernel_table table_simd128 = {
     .gemm_nn = lathe_f32_gemm_nn__simd128,
     .gemm_nt = lathe_f32_gemm_nt__simd128,
     .gemm_tn = lathe_f32_gemm_tn__simd128,
+    .relu = lathe_f32_relu__simd128,
+    .relu_backward = lathe_f32_relu_backward__simd128,
+    .leaky_relu = lathe_f32_leaky_relu__simd128,
+    .leaky_relu_backward = lathe_f32_leaky_relu_backward__simd128,
+    .colsum = lathe_f32_colsum__simd128,
+    .max_pool2d = lathe_f32_max_pool2d__simd128,
+    .max_pool2d_backward = lathe_f32_max_pool2d_backward__simd128,
+    .avg_pool2d = lathe_f32_avg_pool2d__simd128,
+    .avg_pool2d_backward = lathe_f32_avg_pool2d_backward__simd128,
 };
 
 /* The table in use. Both tables give identical bits, so switching only changes speed. */

@@ -1,0 +1,33 @@
+/* Element-wise kernels and the column sum, scalar twins: plain loops that define the bits
+ * (kernels.h). The __simd128 twins in elementwise_simd128.c must reproduce them exactly. */
+#include "lathe/kernels.h"
+
+void lathe_f32_relu__ref(size_t n, const float *x, float *y) {
+    for (size_t i = 0; i < n; i++)
+        y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void lathe_f32_relu_backward__ref(size_t n, const float *x, const float *dy, float *dx) {
+    for (size_t i = 0; i < n; i++)
+        dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+void lathe_f32_leaky_relu__ref(size_t n, const float *x, float *y) {
+    for (size_t i = 0; i < n; i++)
+        y[i] = x[i] > 0.0f ? x[i] : LATHE_LEAKY_RELU_SLOPE * x[i];
+}
+
+void lathe_f32_leaky_relu_backward__ref(size_t n, const float *x, const float *dy, float *dx) {
+    for (size_t i = 0; i < n; i++)
+        dx[i] = x[i] > 0.0f ? dy[i] : LATHE_LEAKY_RELU_SLOPE * dy[i];
+}
+
+/* out:(cols): each column's sum starts at +0 and adds the rows in increasing i. */
+void lathe_f32_colsum__ref(size_t rows, size_t cols, const float *x, size_t ldx, float *out) {
+    for (size_t j = 0; j < cols; j++) {
+        float s = 0.0f;
+        for (size_t i = 0; i < rows; i++)
+            s = s + x[i * ldx + j];
+        out[j] = s;
+    }
+}
