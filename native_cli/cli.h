@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "lathe/experiment.h"
+#include "lathe/prepare.h"
 #include "lathe/status.h"
 #include "lathe/table.h"
 
@@ -22,12 +23,17 @@ void cli_error(const char *context, const char *message);
  * folder's parent, else ./data/builtin. Writes into dir (cap bytes). */
 void cli_data_dir(const char *experiment_path, char *dir, size_t cap);
 
-/* Loads the experiment's data as a table: a built-in CSV, a file (relative paths are taken
- * from the experiment's folder), or a synthetic set. data_override (may be NULL) replaces
- * the file. Checks data.sha256 unless data_override is given. On failure prints the error
- * and returns the exit status; *fingerprint receives the data bytes' SHA-256 ("" synthetic). */
+/* Loads the experiment's data as a table: a built-in CSV, a built-in IDX set (its files as
+ * listed in data/builtin/manifest.json, gzipped or raw; its "test" split becomes the
+ * predefined test split of *layout, its image shape layout->image), a file (relative paths
+ * are taken from the experiment's folder), or a synthetic set. data_override (may be NULL)
+ * replaces the file with a CSV. Checks data.sha256 unless data_override is given. On failure
+ * prints the error and returns the exit status; *fingerprint receives the data bytes'
+ * SHA-256 ("" synthetic; for IDX sets the SHA-256 of every file's stored bytes in order:
+ * each split's images then labels, the test split last). */
 int cli_load_data(const lathe_experiment *exp, const char *experiment_path,
-                  const char *data_override, lathe_table **table, char fingerprint[65]);
+                  const char *data_override, lathe_table **table, lathe_data_layout *layout,
+                  char fingerprint[65]);
 
 int cmd_run(int argc, char **argv);
 int cmd_datasets(int argc, char **argv);

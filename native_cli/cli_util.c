@@ -3,9 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cJSON.h"
 #include "cli.h"
+#include "lathe/idx.h"
 #include "lathe/prepare.h"
 #include "lathe/sha256.h"
+#include "zlib.h"
 
 void cli_error(const char *context, const char *message) {
     if (context && context[0]) fprintf(stderr, "lathe: %s: %s\n", context, message);
@@ -84,13 +87,189 @@ void cli_data_dir(const char *experiment_path, char *dir, size_t cap) {
     snprintf(dir, cap, "data/builtin");
 }
 
+/* Undoes gzip (bytes starting 1f 8b) with zlib's inflate; other bytes are returned as they
+ * are. On success *out is bytes itself or a new buffer (the caller frees it if different). */
+static int gunzip(const char *path, const unsigned char *bytes, size_t n, unsigned char **out,
+                  size_t *out_n) {
+    z_stream zs;
+    unsigned char *buf;
+    size_t cap;
+    int rc;
+    if (n < 18 || bytes[0] != 0x1f || bytes[1] != 0x8b) {
+        *out = (unsigned char *)bytes, *out_n = n;
+        return 0;
+    }
+    /* ISIZE, the last 4 bytes, is the uncompressed size mod 2^32: a first guess. */
+    cap = (size_t)bytes[n - 4] | (size_t)bytes[n - 3] << 8 | (size_t)bytes[n - 2] << 16 |
+          (size_t)bytes[n - 1] << 24;
+    if (cap < n) cap = 2 * n;
+    buf = malloc(cap + 1);
+    if (!buf) {
+        cli_error(path, "out of memory decompressing the file");
+        return -1;
+    }
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 15 + 16) != Z_OK) {
+        free(buf);
+        cli_error(path, "could not start zlib");
+        return -1;
+    }
+    zs.next_in = (unsigned char *)bytes;
+    zs.avail_in = (uInt)n;
+    for (;;) {
+        zs.next_out = buf + zs.total_out;
+        zs.avail_out = (uInt)(cap - zs.total_out);
+        rc = inflate(&zs, Z_NO_FLUSH);
+        if (rc == Z_STREAM_END) break;
+        if (rc == Z_OK && zs.avail_out == 0) {
+            unsigned char *grown = realloc(buf, 2 * cap + 1);
+            if (!grown) {
+                rc = Z_MEM_ERROR;
+            } else {
+                buf = grown, cap *= 2;
+                continue;
+            }
+        }
+        if (rc != Z_OK) {
+            char message[200];
+            snprintf(message, sizeof message, "not a valid gzip file (zlib: %s, at byte %lu)",
+                     zs.msg ? zs.msg : "truncated", (unsigned long)zs.total_in);
+            inflateEnd(&zs);
+            free(buf);
+            cli_error(path, message);
+            return -1;
+        }
+    }
+    *out_n = zs.total_out;
+    inflateEnd(&zs);
+    *out = buf;
+    return 0;
+}
+
+/* Reads one IDX file (raw or gzipped), adding its stored bytes to the fingerprint. */
+static lathe_idx *read_idx(const char *path, lathe_sha256 *fingerprint) {
+    size_t n, raw_n;
+    char *bytes = cli_read_file(path, &n);
+    unsigned char *raw;
+    lathe_idx *idx = NULL;
+    lathe_error err;
+    if (!bytes) return NULL;
+    lathe_sha256_update(fingerprint, bytes, n);
+    if (gunzip(path, (const unsigned char *)bytes, n, &raw, &raw_n) != 0) {
+        free(bytes);
+        return NULL;
+    }
+    if (lathe_idx_read(raw, raw_n, &idx, &err) != LATHE_OK) cli_error(path, err.message);
+    if (raw != (unsigned char *)bytes) free(raw);
+    free(bytes);
+    return idx;
+}
+
+#define CLI_MAX_PARTS 4
+
+/* A built-in IDX set described by dir/manifest.json: its splits' files become one table
+ * ("train" and "all" first, "test" last and predefined), its classes the label names. */
+static int load_idx_builtin(const char *experiment_path, const char *dir, const cJSON *set,
+                            lathe_table **table, lathe_data_layout *layout,
+                            char fingerprint[65]) {
+    const cJSON *splits = cJSON_GetObjectItemCaseSensitive(set, "splits");
+    const cJSON *classes = cJSON_GetObjectItemCaseSensitive(set, "classes"), *split, *c;
+    const char *class_names[256];
+    lathe_idx *images[CLI_MAX_PARTS] = {0}, *labels[CLI_MAX_PARTS] = {0};
+    size_t n_parts = 0, n_classes = 0, starts[CLI_MAX_PARTS], i, pass;
+    long test_part = -1;
+    int status = CLI_OK;
+    lathe_sha256 ctx;
+    uint8_t digest[32];
+    lathe_error err;
+    lathe_sha256_init(&ctx);
+    cJSON_ArrayForEach(c, classes) {
+        if (!cJSON_IsString(c) || n_classes == 256) break;
+        class_names[n_classes++] = c->valuestring;
+    }
+    /* Two passes: every split but "test", then "test". */
+    for (pass = 0; pass < 2 && status == CLI_OK; pass++)
+        cJSON_ArrayForEach(split, splits) {
+            const cJSON *im = cJSON_GetObjectItemCaseSensitive(split, "images");
+            const cJSON *lb = cJSON_GetObjectItemCaseSensitive(split, "labels");
+            char path[2048];
+            int is_test = split->string && strcmp(split->string, "test") == 0;
+            if (is_test != (pass == 1)) continue;
+            if (!cJSON_IsString(im) || !cJSON_IsString(lb) || n_parts == CLI_MAX_PARTS) {
+                cli_error(experiment_path, "data/builtin/manifest.json: a split needs \"images\" "
+                                           "and \"labels\" files");
+                status = CLI_USAGE;
+                break;
+            }
+            if (is_test) test_part = (long)n_parts;
+            snprintf(path, sizeof path, "%s/%s", dir, im->valuestring);
+            images[n_parts] = read_idx(path, &ctx);
+            snprintf(path, sizeof path, "%s/%s", dir, lb->valuestring);
+            labels[n_parts] = images[n_parts] ? read_idx(path, &ctx) : NULL;
+            n_parts++;
+            if (!labels[n_parts - 1]) {
+                status = CLI_USAGE;
+                break;
+            }
+        }
+    if (status == CLI_OK && n_parts == 0) {
+        cli_error(experiment_path, "data/builtin/manifest.json: the data set lists no splits");
+        status = CLI_USAGE;
+    }
+    if (status == CLI_OK &&
+        lathe_image_table((const lathe_idx *const *)images, (const lathe_idx *const *)labels,
+                          n_parts, n_classes ? class_names : NULL, n_classes, table,
+                          layout->image, starts, &err) != LATHE_OK) {
+        char context[1200];
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(set, "name");
+        snprintf(context, sizeof context, "%s: data set '%s' (parts in order: %s)",
+                 experiment_path, cJSON_IsString(name) ? name->valuestring : "?",
+                 test_part >= 0 ? "training files, then the test files" : "its files");
+        cli_error(context, err.message);
+        status = err.status == LATHE_ERR_NOMEM ? CLI_FAILED : CLI_USAGE;
+    }
+    if (status == CLI_OK && test_part >= 0) layout->test_from = starts[test_part];
+    for (i = 0; i < n_parts; i++) {
+        lathe_idx_destroy(images[i]);
+        lathe_idx_destroy(labels[i]);
+    }
+    lathe_sha256_final(&ctx, digest);
+    lathe_sha256_to_hex(digest, fingerprint);
+    return status;
+}
+
+/* The manifest entry of built-in set name, or NULL; *root receives the parsed manifest. */
+static const cJSON *manifest_entry(const char *dir, const char *name, cJSON **root) {
+    char path[1200];
+    char *text;
+    size_t n;
+    const cJSON *set;
+    FILE *f;
+    *root = NULL;
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    if (!(f = fopen(path, "rb"))) return NULL;
+    fclose(f);
+    text = cli_read_file(path, &n);
+    if (!text) return NULL;
+    *root = cJSON_ParseWithLength(text, n);
+    free(text);
+    cJSON_ArrayForEach(set, cJSON_GetObjectItemCaseSensitive(*root, "datasets")) {
+        const cJSON *set_name = cJSON_GetObjectItemCaseSensitive(set, "name");
+        if (cJSON_IsString(set_name) && strcmp(set_name->valuestring, name) == 0) return set;
+    }
+    return NULL;
+}
+
 int cli_load_data(const lathe_experiment *exp, const char *experiment_path,
-                  const char *data_override, lathe_table **table, char fingerprint[65]) {
+                  const char *data_override, lathe_table **table, lathe_data_layout *layout,
+                  char fingerprint[65]) {
     char path[2048], dir[1024];
     char *bytes;
     size_t n;
     lathe_error err;
     fingerprint[0] = '\0';
+    memset(layout, 0, sizeof *layout);
+    layout->test_from = (size_t)-1;
     if (exp->data_kind == LATHE_DATA_SYNTHETIC && !data_override) {
         if (lathe_synthetic_table(exp->data_name, exp->synthetic_samples, exp->synthetic_noise,
                                   exp->synthetic_classes, exp->seed, table, &err) != LATHE_OK) {
@@ -105,6 +284,26 @@ int cli_load_data(const lathe_experiment *exp, const char *experiment_path,
         cli_data_dir(experiment_path, dir, sizeof dir);
         snprintf(path, sizeof path, "%s/%s.csv", dir, exp->data_name);
         if (!exists(path)) {
+            cJSON *manifest;
+            const cJSON *set = manifest_entry(dir, exp->data_name, &manifest);
+            const cJSON *format = cJSON_GetObjectItemCaseSensitive(set, "format");
+            int status;
+            if (cJSON_IsString(format) && strcmp(format->valuestring, "idx") == 0) {
+                status = load_idx_builtin(experiment_path, dir, set, table, layout, fingerprint);
+                cJSON_Delete(manifest);
+                if (status == CLI_OK && exp->data_sha256[0] &&
+                    strcmp(exp->data_sha256, fingerprint) != 0) {
+                    fprintf(stderr,
+                            "lathe: %s: the data does not match the experiment's fingerprint\n"
+                            "  data.sha256 %s\n  the files of '%s' have %s\n",
+                            experiment_path, exp->data_sha256, exp->data_name, fingerprint);
+                    lathe_table_destroy(*table);
+                    *table = NULL;
+                    return CLI_USAGE;
+                }
+                return status;
+            }
+            cJSON_Delete(manifest);
             fprintf(stderr,
                     "lathe: %s: built-in data set '%s' not found at %s (run ./scripts/bootstrap.sh, "
                     "set LATHE_DATA_DIR, or pass --data FILE)\n",

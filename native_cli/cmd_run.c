@@ -154,6 +154,7 @@ int cmd_run(int argc, char **argv) {
     lathe_experiment *exp = NULL;
     lathe_table *table = NULL;
     lathe_prepared *prep = NULL;
+    lathe_data_layout layout;
     lathe_trainer *trainer = NULL;
     lathe_status st;
     lathe_metrics train_m, val_m, test_m;
@@ -195,9 +196,9 @@ int cmd_run(int argc, char **argv) {
         status = CLI_USAGE;
         goto done;
     }
-    status = cli_load_data(exp, path, data_override, &table, fingerprint);
+    status = cli_load_data(exp, path, data_override, &table, &layout, fingerprint);
     if (status != CLI_OK) goto done;
-    if (lathe_prepare(exp, table, &prep, &err) != LATHE_OK ||
+    if (lathe_prepare_layout(exp, table, &layout, &prep, &err) != LATHE_OK ||
         lathe_trainer_create(exp, prep, &trainer, &err) != LATHE_OK) {
         cli_error(path, err.message);
         status = err.status == LATHE_ERR_NOMEM ? CLI_FAILED : CLI_USAGE;

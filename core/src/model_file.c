@@ -5,6 +5,7 @@
 
 #include "cJSON.h"
 #include "lathe/alloc.h"
+#include "lathe/batchnorm.h"
 
 void lathe_base64_encode(const void *data, size_t n, char *out) {
     static const char alphabet[] =
@@ -70,6 +71,78 @@ static cJSON *float_array(const float *v, size_t n) {
     return a;
 }
 
+static cJSON *size_array(const size_t *v, size_t n) {
+    cJSON *a = cJSON_CreateArray();
+    size_t i;
+    for (i = 0; a && i < n; i++) {
+        cJSON *x = cJSON_CreateNumber((double)v[i]);
+        if (!x || !cJSON_AddItemToArray(a, x)) {
+            cJSON_Delete(x);
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* One layer: its type, the fields that rebuild it, and its tensors as base64 little-endian
+ * float32 (dense W:(units, in); conv2d W:(filters, in_channels, kernel, kernel); batch norm
+ * gamma, beta and the running statistics, which are state, not parameters). */
+static int add_layer_fields(cJSON *layer, const lathe_layer_info *info) {
+    int ok = 1;
+    size_t in_shape[3];
+    in_shape[0] = info->in_c, in_shape[1] = info->in_h, in_shape[2] = info->in_w;
+    switch (info->kind) {
+    case LATHE_LAYER_DENSE:
+        ok = ok && cJSON_AddStringToObject(layer, "type", "dense");
+        ok = ok && cJSON_AddNumberToObject(layer, "in", (double)info->in);
+        ok = ok && cJSON_AddNumberToObject(layer, "units", (double)info->out);
+        ok = ok && cJSON_AddItemToObject(layer, "weights", floats_base64(info->weights, info->n_weights));
+        ok = ok && cJSON_AddItemToObject(layer, "bias", floats_base64(info->bias, info->n_bias));
+        break;
+    case LATHE_LAYER_CONV2D:
+        ok = ok && cJSON_AddStringToObject(layer, "type", "conv2d");
+        ok = ok && cJSON_AddItemToObject(layer, "in", size_array(in_shape, 3));
+        ok = ok && cJSON_AddNumberToObject(layer, "filters", (double)info->out_c);
+        ok = ok && cJSON_AddNumberToObject(layer, "kernel", (double)info->kernel);
+        ok = ok && cJSON_AddNumberToObject(layer, "stride", (double)info->stride);
+        ok = ok && cJSON_AddNumberToObject(layer, "padding", (double)info->pad);
+        ok = ok && cJSON_AddItemToObject(layer, "weights", floats_base64(info->weights, info->n_weights));
+        ok = ok && cJSON_AddItemToObject(layer, "bias", floats_base64(info->bias, info->n_bias));
+        break;
+    case LATHE_LAYER_MAX_POOL:
+    case LATHE_LAYER_AVG_POOL:
+        ok = ok && cJSON_AddStringToObject(layer, "type",
+                                           info->kind == LATHE_LAYER_MAX_POOL ? "max_pool" : "avg_pool");
+        ok = ok && cJSON_AddItemToObject(layer, "in", size_array(in_shape, 3));
+        ok = ok && cJSON_AddNumberToObject(layer, "size", (double)info->kernel);
+        ok = ok && cJSON_AddNumberToObject(layer, "stride", (double)info->stride);
+        break;
+    case LATHE_LAYER_FLATTEN:
+        ok = ok && cJSON_AddStringToObject(layer, "type", "flatten");
+        ok = ok && cJSON_AddItemToObject(layer, "in", size_array(in_shape, 3));
+        break;
+    case LATHE_LAYER_BATCH_NORM:
+        ok = ok && cJSON_AddStringToObject(layer, "type", "batch_norm");
+        ok = ok && cJSON_AddNumberToObject(layer, "channels", (double)info->channels);
+        ok = ok && cJSON_AddNumberToObject(layer, "eps", (double)LATHE_BATCHNORM_EPS);
+        ok = ok && cJSON_AddNumberToObject(layer, "momentum", (double)LATHE_BATCHNORM_MOMENTUM);
+        ok = ok && cJSON_AddItemToObject(layer, "gamma", floats_base64(info->weights, info->n_weights));
+        ok = ok && cJSON_AddItemToObject(layer, "beta", floats_base64(info->bias, info->n_bias));
+        ok = ok && cJSON_AddItemToObject(layer, "running_mean", floats_base64(info->running_mean, info->channels));
+        ok = ok && cJSON_AddItemToObject(layer, "running_var", floats_base64(info->running_var, info->channels));
+        break;
+    case LATHE_LAYER_DROPOUT:
+        ok = ok && cJSON_AddStringToObject(layer, "type", "dropout");
+        ok = ok && cJSON_AddNumberToObject(layer, "rate", (double)info->rate);
+        break;
+    default:
+        ok = ok && cJSON_AddStringToObject(layer, "type", activation_name(info->activation));
+        break;
+    }
+    return ok;
+}
+
 lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
                                     const lathe_prepared *prep, const lathe_trainer *trainer,
                                     const char *metrics_json, char **out, lathe_error *err) {
@@ -97,6 +170,8 @@ lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
     ok = ok && features && cJSON_AddItemToObject(prepared, "fill", float_array(prep->fill, prep->n_features));
     ok = ok && cJSON_AddItemToObject(prepared, "shift", float_array(prep->shift, prep->n_features));
     ok = ok && cJSON_AddItemToObject(prepared, "scale", float_array(prep->scale, prep->n_features));
+    if (ok && prep->image[0])
+        ok = cJSON_AddItemToObject(prepared, "image", size_array(prep->image, 3));
     classes = ok ? cJSON_AddArrayToObject(prepared, "classes") : NULL;
     for (i = 0; classes && i < prep->n_classes; i++)
         ok = ok && cJSON_AddItemToArray(classes, cJSON_CreateString(prep->class_names[i]));
@@ -111,15 +186,7 @@ lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
             cJSON_Delete(layer);
             break;
         }
-        if (info.kind == LATHE_LAYER_DENSE) {
-            ok = ok && cJSON_AddStringToObject(layer, "type", "dense");
-            ok = ok && cJSON_AddNumberToObject(layer, "in", (double)info.in);
-            ok = ok && cJSON_AddNumberToObject(layer, "units", (double)info.out);
-            ok = ok && cJSON_AddItemToObject(layer, "weights", floats_base64(info.weights, info.in * info.out));
-            ok = ok && cJSON_AddItemToObject(layer, "bias", floats_base64(info.bias, info.out));
-        } else {
-            ok = ok && cJSON_AddStringToObject(layer, "type", activation_name(info.activation));
-        }
+        ok = add_layer_fields(layer, &info);
     }
     if (ok && metrics_json) ok = cJSON_AddItemToObject(root, "metrics", cJSON_Parse(metrics_json));
     ok = ok && cJSON_AddStringToObject(root, "weights_sha256", hash);

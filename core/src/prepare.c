@@ -142,8 +142,39 @@ static lathe_status split_rows(const lathe_prep_op *op, const float *strata, siz
     return LATHE_OK;
 }
 
+/* data.limit: keeps a seeded random subset of limit[s] rows of each split s (stream 0x1117
+ * of the seed; per split in order train, validation, test, a shuffle of its rows in table
+ * order and the first limit[s] of them), then compacts rows/assign in table order. */
+static lathe_status apply_limit(const lathe_experiment *exp, uint32_t *rows, uint32_t *assign,
+                                size_t *n_rows) {
+    lathe_rng rng;
+    uint32_t *members = lathe_malloc((*n_rows ? *n_rows : 1) * sizeof *members);
+    size_t s, i, count, kept;
+    if (!members) return LATHE_ERR_NOMEM;
+    lathe_rng_seed(&rng, exp->seed, 0x1117);
+    for (s = 0; s < 3; s++) {
+        if (!exp->limit[s]) continue;
+        for (i = 0, count = 0; i < *n_rows; i++)
+            if (assign[i] == s) members[count++] = (uint32_t)i;
+        if (count <= exp->limit[s]) continue;
+        lathe_rng_shuffle_u32(&rng, members, count);
+        for (i = exp->limit[s]; i < count; i++) assign[members[i]] = 3u; /* dropped */
+    }
+    for (i = 0, kept = 0; i < *n_rows; i++)
+        if (assign[i] != 3u) rows[kept] = rows[i], assign[kept] = assign[i], kept++;
+    *n_rows = kept;
+    lathe_free(members);
+    return LATHE_OK;
+}
+
 lathe_status lathe_prepare(const lathe_experiment *exp, const lathe_table *table,
                            lathe_prepared **out, lathe_error *err) {
+    return lathe_prepare_layout(exp, table, NULL, out, err);
+}
+
+lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table *table,
+                                  const lathe_data_layout *layout, lathe_prepared **out,
+                                  lathe_error *err) {
     lathe_prepared *prep = NULL;
     feature_source *sources = NULL;
     uint32_t *rows = NULL, *assign = NULL;
@@ -159,18 +190,34 @@ lathe_status lathe_prepare(const lathe_experiment *exp, const lathe_table *table
     int drop_missing = find_op(exp, LATHE_PREP_DROP_MISSING) != NULL;
     lathe_split_data *splits[3];
     lathe_status st = LATHE_OK;
+    /* An empty data.target means "label" (synthetic and IDX sets name their target so). */
+    const char *target_name = exp->target[0] ? exp->target : "label";
+    size_t test_from = layout && layout->test_from < table->rows ? layout->test_from : table->rows;
+    const size_t *image = exp->image[0]                 ? exp->image
+                          : layout && layout->image[0] ? layout->image
+                                                       : NULL;
 
     *out = NULL;
-    target_index = lathe_table_find(table, exp->target);
+    target_index = lathe_table_find(table, target_name);
+    if (target_index < 0 && !exp->target[0])
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "data.target: missing (name the column to predict; the data has "
+                               "no column named 'label')");
     if (target_index < 0)
         return lathe_error_set(err, LATHE_ERR_INVALID,
-                               "data.target: the data has no column named '%s'", exp->target);
+                               "data.target: the data has no column named '%s'", target_name);
+    if (test_from < table->rows && split->test_given)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "prepare[%zu].test: the data comes with its own test split (%zu "
+                               "rows); remove \"test\" (\"validation\" is carved from the "
+                               "training rows)",
+                               (size_t)(split - exp->ops), table->rows - test_from);
     target = &table->columns[target_index];
     if (exp->task == LATHE_TASK_REGRESSION && target->type != LATHE_COLUMN_NUMERIC)
         return lathe_error_set(err, LATHE_ERR_INVALID,
                                "data.target: column '%s' holds text, but a regression target "
                                "must be numeric",
-                               exp->target);
+                               target_name);
     if (exp->task == LATHE_TASK_CLASSIFICATION && target->type == LATHE_COLUMN_NUMERIC) {
         for (i = 0; i < table->rows; i++) {
             float v = target->values[i];
@@ -179,7 +226,7 @@ lathe_status lathe_prepare(const lathe_experiment *exp, const lathe_table *table
                                        "data.target: column '%s' has the value %g (data row "
                                        "%zu); numeric class labels must be whole numbers in "
                                        "[0, 65535] (or choose task regression)",
-                                       exp->target, (double)v, i + 1);
+                                       target_name, (double)v, i + 1);
         }
     }
 
@@ -210,7 +257,7 @@ lathe_status lathe_prepare(const lathe_experiment *exp, const lathe_table *table
             st = lathe_error_set(err, LATHE_ERR_INVALID,
                                  "data row %zu: the target '%s' is missing; add "
                                  "{\"op\": \"drop_missing\"} before the split",
-                                 i + 1, exp->target);
+                                 i + 1, target_name);
             goto fail;
         }
     }
@@ -233,7 +280,7 @@ lathe_status lathe_prepare(const lathe_experiment *exp, const lathe_table *table
         }
         if (prep->n_classes < 2) {
             st = lathe_error_set(err, LATHE_ERR_INVALID,
-                                 "data.target: column '%s' has only one class", exp->target);
+                                 "data.target: column '%s' has only one class", target_name);
             goto fail;
         }
         prep->class_names = lathe_calloc(prep->n_classes, sizeof *prep->class_names);
@@ -249,13 +296,24 @@ lathe_status lathe_prepare(const lathe_experiment *exp, const lathe_table *table
         }
     }
 
-    /* Split. */
-    st = split_rows(split, split->stratify && exp->task == LATHE_TASK_CLASSIFICATION
-                               ? target->values : NULL,
-                    split->stratify && exp->task == LATHE_TASK_CLASSIFICATION ? prep->n_classes
-                                                                              : 0,
-                    rows, n_rows, exp->seed, assign);
-    if (st != LATHE_OK) goto nomem;
+    /* Split. Rows of a predefined test split (table rows from test_from on; rows[] is in
+     * table order) are test rows; the seeded split carves validation from the others. */
+    {
+        lathe_prep_op head = *split;
+        size_t n_head = 0;
+        while (n_head < n_rows && rows[n_head] < test_from) n_head++;
+        if (n_head < n_rows) head.test = 0.0f;
+        st = split_rows(&head, split->stratify && exp->task == LATHE_TASK_CLASSIFICATION
+                                   ? target->values : NULL,
+                        split->stratify && exp->task == LATHE_TASK_CLASSIFICATION
+                            ? prep->n_classes : 0,
+                        rows, n_head, exp->seed, assign);
+        if (st != LATHE_OK) goto nomem;
+        for (i = n_head; i < n_rows; i++) assign[i] = 2u;
+    }
+    if (exp->limit[0] || exp->limit[1] || exp->limit[2]) {
+        if (apply_limit(exp, rows, assign, &n_rows) != LATHE_OK) goto nomem;
+    }
 
     /* Fit the imputation on the training rows and size the features. */
     {
@@ -285,6 +343,17 @@ lathe_status lathe_prepare(const lathe_experiment *exp, const lathe_table *table
         if (st != LATHE_OK) goto fail;
     }
     for (j = 0; j < n_sources; j++) prep->n_features += sources[j].width;
+    if (image) {
+        if (image[0] * image[1] * image[2] != prep->n_features) {
+            st = lathe_error_set(err, LATHE_ERR_INVALID,
+                                 "data.image: [%zu, %zu, %zu] holds %zu values per row, but the "
+                                 "prepared data has %zu features",
+                                 image[0], image[1], image[2], image[0] * image[1] * image[2],
+                                 prep->n_features);
+            goto fail;
+        }
+        memcpy(prep->image, image, sizeof prep->image);
+    }
     prep->feature_names = lathe_calloc(prep->n_features, sizeof *prep->feature_names);
     prep->fill = lathe_malloc(prep->n_features * sizeof *prep->fill);
     prep->shift = lathe_calloc(prep->n_features, sizeof *prep->shift);
@@ -345,21 +414,27 @@ lathe_status lathe_prepare(const lathe_experiment *exp, const lathe_table *table
 
     /* Fit the scaler on the training matrix (sums in double, in row order) and apply it. */
     if (scaler) {
-        for (f = 0; f < prep->n_features; f++) {
-            double lo = 0.0, hi = 0.0, sum = 0.0, sq = 0.0, mean;
-            for (i = 0; i < prep->train.rows; i++) {
-                double v = (double)prep->train.x[i * prep->n_features + f];
-                if (i == 0 || v < lo) lo = v;
-                if (i == 0 || v > hi) hi = v;
-                sum += v;
-            }
-            mean = sum / (double)prep->train.rows;
-            for (i = 0; i < prep->train.rows; i++) {
-                double d = (double)prep->train.x[i * prep->n_features + f] - mean;
-                sq += d * d;
-            }
+        size_t F = prep->n_features, first = 0, last = F;
+        if (scaler->per_all) last = 1; /* one statistic over every value, copied to each */
+        for (f = first; f < last; f++) {
+            double lo = 0.0, hi = 0.0, sum = 0.0, sq = 0.0, mean, count = 0.0;
+            size_t width = scaler->per_all ? F : 1;
+            for (i = 0; i < prep->train.rows; i++)
+                for (c = 0; c < width; c++) {
+                    double v = (double)prep->train.x[i * F + f + c];
+                    if (count == 0.0 || v < lo) lo = v;
+                    if (count == 0.0 || v > hi) hi = v;
+                    sum += v;
+                    count += 1.0;
+                }
+            mean = sum / count;
+            for (i = 0; i < prep->train.rows; i++)
+                for (c = 0; c < width; c++) {
+                    double d = (double)prep->train.x[i * F + f + c] - mean;
+                    sq += d * d;
+                }
             if (scaler->kind == LATHE_PREP_STANDARDIZE) {
-                double sd = __builtin_sqrt(sq / (double)prep->train.rows);
+                double sd = __builtin_sqrt(sq / count);
                 prep->shift[f] = (float)mean;
                 prep->scale[f] = sd > 0.0 ? (float)(1.0 / sd) : 1.0f;
             } else {
@@ -367,10 +442,11 @@ lathe_status lathe_prepare(const lathe_experiment *exp, const lathe_table *table
                 prep->scale[f] = hi > lo ? (float)(1.0 / (hi - lo)) : 1.0f;
             }
         }
+        for (f = last; f < F; f++) prep->shift[f] = prep->shift[0], prep->scale[f] = prep->scale[0];
         for (c = 0; c < 3; c++)
-            for (i = 0; i < splits[c]->rows * prep->n_features; i++) {
-                f = i % prep->n_features;
-                splits[c]->x[i] = (splits[c]->x[i] - prep->shift[f]) * prep->scale[f];
+            for (i = 0; i < splits[c]->rows; i++) {
+                float *x = splits[c]->x + i * F;
+                for (f = 0; f < F; f++) x[f] = (x[f] - prep->shift[f]) * prep->scale[f];
             }
     }
     goto done;
@@ -419,4 +495,102 @@ void lathe_prepared_sha256(const lathe_prepared *prep, char hex[65]) {
     hash_split(&ctx, &prep->test, prep->n_features);
     lathe_sha256_final(&ctx, digest);
     lathe_sha256_to_hex(digest, hex);
+}
+
+lathe_status lathe_image_table(const lathe_idx *const *images, const lathe_idx *const *labels,
+                               size_t n_parts, const char *const *class_names, size_t n_classes,
+                               lathe_table **out, size_t image[3], size_t *part_start,
+                               lathe_error *err) {
+    lathe_table *table = NULL;
+    size_t p, f, r, rows = 0, F = 0, row0;
+    *out = NULL;
+    for (p = 0; p < n_parts; p++) {
+        const lathe_idx *im = images[p], *lb = labels[p];
+        size_t shape[3];
+        if (im->ndims != 3 && im->ndims != 4)
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "part %zu: an images file holds (n, H, W) or (n, C, H, W), "
+                                   "this one has %zu dimensions",
+                                   p, im->ndims);
+        if (lb->ndims != 1)
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "part %zu: a labels file holds (n), this one has %zu "
+                                   "dimensions",
+                                   p, lb->ndims);
+        if (lb->dims[0] != im->dims[0])
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "part %zu: %u images but %u labels", p, im->dims[0],
+                                   lb->dims[0]);
+        shape[0] = im->ndims == 4 ? im->dims[1] : 1;
+        shape[1] = im->dims[im->ndims - 2];
+        shape[2] = im->dims[im->ndims - 1];
+        if (p == 0) {
+            memcpy(image, shape, sizeof shape);
+        } else if (memcmp(image, shape, sizeof shape) != 0) {
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "part %zu: images are %zux%zux%zu, part 0's are %zux%zux%zu",
+                                   p, shape[0], shape[1], shape[2], image[0], image[1],
+                                   image[2]);
+        }
+        for (r = 0; r < lb->count; r++) {
+            float v = lb->values[r];
+            if (!(v >= 0.0f && v <= 65535.0f && v == (float)(long)v) ||
+                (class_names && (size_t)v >= n_classes))
+                return lathe_error_set(err, LATHE_ERR_INVALID,
+                                       "part %zu, label %zu: %g is not a class index%s", p, r,
+                                       (double)v, class_names ? " of the data set's classes" : "");
+        }
+        if (part_start) part_start[p] = rows;
+        rows += im->dims[0];
+    }
+    if (n_parts == 0)
+        return lathe_error_set(err, LATHE_ERR_INVALID, "an image table needs at least one part");
+    F = image[0] * image[1] * image[2];
+    table = lathe_calloc(1, sizeof *table);
+    if (!table) goto nomem;
+    table->columns = lathe_calloc(F + 1, sizeof *table->columns);
+    if (!table->columns) goto nomem;
+    table->cols = F + 1, table->rows = rows;
+    for (f = 0; f <= F; f++) {
+        lathe_column *col = &table->columns[f];
+        char name[32];
+        if (f < F) snprintf(name, sizeof name, "px%zu", f);
+        else snprintf(name, sizeof name, "label");
+        col->name = copy_string(name, NULL);
+        col->values = lathe_malloc(rows * sizeof *col->values);
+        if (!col->name || !col->values) goto nomem;
+        col->type = LATHE_COLUMN_NUMERIC;
+    }
+    /* Pixels: column f of row row0 + r is element r·F + f of the part's images (a transpose,
+     * done 64 rows at a time so that the rows read stay in cache). */
+    for (p = 0, row0 = 0; p < n_parts; row0 += images[p]->dims[0], p++) {
+        size_t n = images[p]->dims[0], r0, end;
+        for (r0 = 0; r0 < n; r0 += 64) {
+            end = r0 + 64 < n ? r0 + 64 : n;
+            for (f = 0; f < F; f++) {
+                float *dst = table->columns[f].values + row0;
+                const float *src = images[p]->values + f;
+                for (r = r0; r < end; r++) dst[r] = src[r * F];
+            }
+        }
+    }
+    for (p = 0, row0 = 0; p < n_parts; row0 += labels[p]->dims[0], p++)
+        memcpy(table->columns[F].values + row0, labels[p]->values,
+               labels[p]->dims[0] * sizeof(float));
+    if (class_names) {
+        lathe_column *col = &table->columns[F];
+        col->type = LATHE_COLUMN_CATEGORICAL;
+        col->categories = lathe_calloc(n_classes, sizeof *col->categories);
+        if (!col->categories) goto nomem;
+        for (f = 0; f < n_classes; f++) {
+            col->categories[f] = copy_string(class_names[f], NULL);
+            if (!col->categories[f]) goto nomem;
+            col->n_categories = f + 1;
+        }
+    }
+    *out = table;
+    return LATHE_OK;
+nomem:
+    lathe_table_destroy(table);
+    return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory building the image table");
 }

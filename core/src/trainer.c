@@ -1,10 +1,17 @@
-/* The trainer: a sequential network of dense and activation layers over one parameter block,
- * trained by mini-batches in a seeded order. Shapes: B = batch size, F = features. */
+/* The trainer: a sequential network (dense, conv2d, pooling, flatten, batch norm, dropout and
+ * activation layers) over one parameter block, trained by mini-batches in a seeded order.
+ * Shapes: B = batch size, F = features; each layer's per-sample tensor is an image (C,H,W)
+ * in NCHW order or a flat vector (F), and a batch of either is the row-major (B, C·H·W)
+ * matrix, so flatten (and a dense layer on an image: implicit flatten) moves no memory. */
 #include "lathe/trainer.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lathe/alloc.h"
+#include "lathe/batchnorm.h"
+#include "lathe/conv.h"
+#include "lathe/dropout.h"
 #include "lathe/kernels.h"
 #include "lathe/layers.h"
 #include "lathe/mathf.h"
@@ -15,9 +22,19 @@
 typedef struct layer {
     lathe_layer_kind kind;
     lathe_activation activation;
+    size_t in_c, in_h, in_w, out_c, out_h, out_w; /* per-sample shapes */
+    int in_image, out_image;
     size_t in, out;       /* features per sample */
-    size_t w_off, b_off;  /* dense: W:(out,in) and b:(out) in the parameter block */
+    size_t kernel, stride, pad; /* conv2d; pools: kernel = window */
+    float rate;           /* dropout */
+    size_t w_off, n_w;    /* dense W:(out,in); conv W:(out_c,in_c,k,k); batch norm gamma:(c) */
+    size_t b_off, n_b;    /* dense b:(out); conv b:(out_c); batch norm beta:(c) */
+    size_t bn_c, bn_hw;   /* batch norm: channels and positions per channel */
+    size_t stat_off;      /* batch norm: running mean (c) then running var (c) in t->stats */
     float *y;             /* (B, out) this layer's output for the current batch */
+    float *save;          /* batch norm: save_mean (c) then save_invstd (c) */
+    uint32_t *argmax;     /* max pool: (B, out) */
+    uint8_t *mask;        /* dropout: (B, out) */
 } layer;
 
 struct lathe_trainer {
@@ -26,15 +43,20 @@ struct lathe_trainer {
     const lathe_kernel_table *k;
     size_t n_layers;
     layer layers[LATHE_MAX_LAYERS];
-    size_t n_params, n_outputs, batch_size, max_width;
+    size_t n_params, n_outputs, batch_size, max_width, n_stats;
     float *params, *grads, *opt_state, *snapshot; /* (n_params) each; state (n_params·s) */
+    float *stats, *stats_snapshot; /* (n_stats) batch-norm running statistics */
     float *x;                 /* (B, F) gathered input batch */
     float *target;            /* (B, n_outputs) regression targets for the batch */
     uint32_t *labels;         /* (B) */
     float *delta_a, *delta_b; /* (B, max_width) ping-pong gradients */
     float *activations;       /* one block for every layer's y */
+    float *work;              /* conv2d im2col workspace: the largest layer's need */
+    float *bn_save;           /* every batch-norm layer's save_mean and save_invstd */
+    uint32_t *argmax;         /* every max-pool layer's indices */
+    uint8_t *masks;           /* every dropout layer's mask */
     uint32_t *order;          /* (train rows) this epoch's order */
-    lathe_rng shuffle_rng;
+    lathe_rng shuffle_rng, dropout_rng;
     size_t epoch, batch, batches_per_epoch, steps;
     double epoch_loss_sum;
     float last_epoch_loss;
@@ -47,16 +69,24 @@ void lathe_trainer_destroy(lathe_trainer *t) {
     lathe_free(t->grads);
     lathe_free(t->opt_state);
     lathe_free(t->snapshot);
+    lathe_free(t->stats);
+    lathe_free(t->stats_snapshot);
     lathe_free(t->x);
     lathe_free(t->target);
     lathe_free(t->labels);
     lathe_free(t->delta_a);
     lathe_free(t->delta_b);
     lathe_free(t->activations);
+    lathe_free(t->work);
+    lathe_free(t->bn_save);
+    lathe_free(t->argmax);
+    lathe_free(t->masks);
     lathe_free(t->order);
     lathe_free(t);
 }
 
+/* Initial weights from stream 1 of the seed, layer by layer; within a layer W in memory order,
+ * then b. Dense and conv2d draw; batch norm starts at gamma 1, beta 0 and draws nothing. */
 static void init_weights(lathe_trainer *t) {
     lathe_rng rng;
     size_t l, i;
@@ -64,66 +94,214 @@ static void init_weights(lathe_trainer *t) {
     for (l = 0; l < t->n_layers; l++) {
         layer *ly = &t->layers[l];
         float w_bound, b_bound;
-        if (ly->kind != LATHE_LAYER_DENSE) continue;
+        size_t fan_in, fan_out;
+        if (ly->kind == LATHE_LAYER_BATCH_NORM) {
+            for (i = 0; i < ly->n_w; i++) t->params[ly->w_off + i] = 1.0f;
+            for (i = 0; i < ly->n_b; i++) t->params[ly->b_off + i] = 0.0f;
+            lathe_batchnorm_init_running(ly->bn_c, t->stats + ly->stat_off,
+                                         t->stats + ly->stat_off + ly->bn_c);
+            continue;
+        }
+        if (ly->kind == LATHE_LAYER_DENSE) {
+            fan_in = ly->in, fan_out = ly->out;
+        } else if (ly->kind == LATHE_LAYER_CONV2D) {
+            fan_in = ly->in_c * ly->kernel * ly->kernel;
+            fan_out = ly->out_c * ly->kernel * ly->kernel;
+        } else {
+            continue;
+        }
         switch (t->exp->init) {
         case LATHE_INIT_XAVIER_UNIFORM:
-            w_bound = lathe_sqrtf(6.0f / (float)(ly->in + ly->out)), b_bound = 0.0f;
+            w_bound = lathe_sqrtf(6.0f / (float)(fan_in + fan_out)), b_bound = 0.0f;
             break;
         case LATHE_INIT_HE_UNIFORM:
-            w_bound = lathe_sqrtf(6.0f / (float)ly->in), b_bound = 0.0f;
+            w_bound = lathe_sqrtf(6.0f / (float)fan_in), b_bound = 0.0f;
             break;
         default:
-            w_bound = b_bound = 1.0f / lathe_sqrtf((float)ly->in);
+            w_bound = b_bound = 1.0f / lathe_sqrtf((float)fan_in);
             break;
         }
-        for (i = 0; i < ly->in * ly->out; i++)
+        for (i = 0; i < ly->n_w; i++)
             t->params[ly->w_off + i] = lathe_rng_uniform_range(&rng, -w_bound, w_bound);
-        for (i = 0; i < ly->out; i++)
+        for (i = 0; i < ly->n_b; i++)
             t->params[ly->b_off + i] =
                 b_bound > 0.0f ? lathe_rng_uniform_range(&rng, -b_bound, b_bound) : 0.0f;
     }
 }
 
+static const char *kind_name(const layer *ly) {
+    static const char *const acts[] = {"identity", "relu", "leaky_relu", "sigmoid", "tanh"};
+    switch (ly->kind) {
+    case LATHE_LAYER_DENSE: return "dense";
+    case LATHE_LAYER_CONV2D: return "conv2d";
+    case LATHE_LAYER_MAX_POOL: return "max_pool";
+    case LATHE_LAYER_AVG_POOL: return "avg_pool";
+    case LATHE_LAYER_FLATTEN: return "flatten";
+    case LATHE_LAYER_BATCH_NORM: return "batch_norm";
+    case LATHE_LAYER_DROPOUT: return "dropout";
+    default: return acts[ly->activation];
+    }
+}
+
+/* Where layer l is written in the experiment: "model.layers[l]", or inside a template. */
+static void layer_path(const lathe_experiment *exp, size_t l, char *path, size_t cap) {
+    if (exp->model_template[0])
+        snprintf(path, cap, "model.template '%s', layer %zu", exp->model_template, l);
+    else
+        snprintf(path, cap, "model.layers[%zu]", l);
+}
+
+static lathe_conv2d_shape conv_shape(const layer *ly, size_t n) {
+    lathe_conv2d_shape s;
+    s.n = n, s.in_ch = ly->in_c, s.h = ly->in_h, s.w = ly->in_w;
+    s.out_ch = ly->out_c, s.kh = s.kw = ly->kernel, s.stride = ly->stride, s.pad = ly->pad;
+    return s;
+}
+
+static lathe_pool2d_shape pool_shape(const layer *ly, size_t n) {
+    lathe_pool2d_shape s;
+    s.n = n, s.c = ly->in_c, s.h = ly->in_h, s.w = ly->in_w, s.k = ly->kernel;
+    s.stride = ly->stride;
+    return s;
+}
+
+/* Size of every layer from the input shape on; sets the parameter offsets and the counts the
+ * buffers need. An error names the layer and the reason. */
+static lathe_status plan_layers(lathe_trainer *t, size_t *work_floats, size_t *n_save,
+                                size_t *n_argmax, size_t *n_mask, lathe_error *err) {
+    const lathe_experiment *exp = t->exp;
+    const lathe_prepared *data = t->data;
+    size_t l, c, h, w, smallest_batch;
+    int image = data->image[0] != 0;
+    char path[96];
+    c = image ? data->image[0] : data->n_features;
+    h = image ? data->image[1] : 1;
+    w = image ? data->image[2] : 1;
+    smallest_batch = data->train.rows % t->batch_size ? data->train.rows % t->batch_size
+                                                      : t->batch_size;
+    *work_floats = *n_save = *n_argmax = *n_mask = 0;
+    for (l = 0; l < exp->n_layers; l++) {
+        layer *ly = &t->layers[l];
+        const lathe_layer_spec *spec = &exp->layers[l];
+        ly->kind = spec->kind;
+        ly->activation = spec->activation;
+        ly->in_c = c, ly->in_h = h, ly->in_w = w, ly->in_image = image;
+        ly->in = c * h * w;
+        layer_path(exp, l, path, sizeof path);
+        switch (spec->kind) {
+        case LATHE_LAYER_DENSE: /* flattens an image input implicitly */
+            c = spec->units ? spec->units : t->n_outputs, h = w = 1, image = 0;
+            ly->n_w = c * ly->in, ly->n_b = c;
+            break;
+        case LATHE_LAYER_CONV2D:
+        case LATHE_LAYER_MAX_POOL:
+        case LATHE_LAYER_AVG_POOL: {
+            size_t k = spec->kind == LATHE_LAYER_CONV2D ? spec->kernel : spec->size;
+            size_t pad = spec->kind == LATHE_LAYER_CONV2D ? spec->pad : 0, ho, wo;
+            lathe_error inner;
+            lathe_status st;
+            if (!image) {
+                if (l == 0)
+                    return lathe_error_set(err, LATHE_ERR_INVALID,
+                                           "%s: %s needs an image input (C, H, W); the data has "
+                                           "%zu feature columns (declare data.image, e.g. "
+                                           "[1, 8, 8])",
+                                           path, kind_name(ly), ly->in);
+                return lathe_error_set(err, LATHE_ERR_INVALID,
+                                       "%s: %s needs an image input (C, H, W); layer %zu (%s) "
+                                       "gives %zu flat features",
+                                       path, kind_name(ly), l - 1, kind_name(&t->layers[l - 1]),
+                                       ly->in);
+            }
+            if (k > h + 2 * pad || k > w + 2 * pad)
+                return lathe_error_set(err, LATHE_ERR_INVALID,
+                                       "%s: the %s %s %zux%zu is larger than its input %zux%zu%s",
+                                       path, kind_name(ly),
+                                       spec->kind == LATHE_LAYER_CONV2D ? "kernel" : "window", k,
+                                       k, h, w, pad ? " (with its padding)" : "");
+            ly->kernel = k, ly->stride = spec->stride, ly->pad = pad;
+            ly->out_c = spec->kind == LATHE_LAYER_CONV2D ? spec->filters : c;
+            if (spec->kind == LATHE_LAYER_CONV2D) {
+                lathe_conv2d_shape s = conv_shape(ly, t->batch_size);
+                st = lathe_conv2d_output_size(&s, &ho, &wo, &inner);
+                if (st == LATHE_OK && lathe_conv2d_workspace_size(&s) > *work_floats)
+                    *work_floats = lathe_conv2d_workspace_size(&s);
+                ly->n_w = ly->out_c * c * k * k, ly->n_b = ly->out_c;
+            } else {
+                lathe_pool2d_shape s = pool_shape(ly, t->batch_size);
+                st = lathe_pool2d_output_size(&s, &ho, &wo, &inner);
+            }
+            if (st != LATHE_OK)
+                return lathe_error_set(err, st, "%s: %s", path, inner.message);
+            c = ly->out_c, h = ho, w = wo;
+            if (spec->kind == LATHE_LAYER_MAX_POOL) *n_argmax += c * h * w;
+            break;
+        }
+        case LATHE_LAYER_FLATTEN:
+            c = c * h * w, h = w = 1, image = 0;
+            break;
+        case LATHE_LAYER_BATCH_NORM:
+            ly->bn_c = image ? c : c * h * w;
+            ly->bn_hw = image ? h * w : 1;
+            if (smallest_batch * ly->bn_hw < 2)
+                return lathe_error_set(err, LATHE_ERR_INVALID,
+                                       "%s: batch_norm needs at least 2 values per %s in every "
+                                       "batch, but a batch of %zu row%s (%zu training rows, "
+                                       "batch_size %zu) gives %zu: change train.batch_size",
+                                       path, image ? "channel" : "feature", smallest_batch,
+                                       smallest_batch == 1 ? "" : "s", data->train.rows,
+                                       t->exp->batch_size, smallest_batch * ly->bn_hw);
+            ly->n_w = ly->n_b = ly->bn_c;
+            ly->stat_off = t->n_stats;
+            t->n_stats += 2 * ly->bn_c;
+            *n_save += 2 * ly->bn_c;
+            break;
+        case LATHE_LAYER_DROPOUT:
+            ly->rate = spec->rate;
+            *n_mask += c * h * w;
+            break;
+        default:
+            break;
+        }
+        ly->out_c = c, ly->out_h = h, ly->out_w = w, ly->out_image = image;
+        ly->out = c * h * w;
+        if (ly->n_w + ly->n_b > 0) {
+            ly->w_off = t->n_params;
+            ly->b_off = ly->w_off + ly->n_w;
+            t->n_params = ly->b_off + ly->n_b;
+        }
+        if (ly->in > t->max_width) t->max_width = ly->in;
+        if (ly->out > t->max_width) t->max_width = ly->out;
+    }
+    t->n_layers = exp->n_layers;
+    if (image || c != t->n_outputs)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "model.layers[%zu].units: the last layer gives %zu outputs, but "
+                               "the data needs %zu (%s)",
+                               exp->n_layers - 1, c * h * w, t->n_outputs,
+                               data->task == LATHE_TASK_CLASSIFICATION ? "one per class"
+                                                                       : "one value");
+    return LATHE_OK;
+}
+
 lathe_status lathe_trainer_create(const lathe_experiment *exp, const lathe_prepared *data,
                                   lathe_trainer **out, lathe_error *err) {
     lathe_trainer *t;
-    size_t l, width, total_act = 0, per_param;
+    size_t l, total_act = 0, per_param, work_floats, n_save, n_argmax, n_mask;
+    lathe_status st;
     *out = NULL;
     t = lathe_calloc(1, sizeof *t);
     if (!t) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory creating the trainer");
     t->exp = exp, t->data = data, t->k = lathe_kernels();
     t->n_outputs = data->task == LATHE_TASK_CLASSIFICATION ? data->n_classes : 1;
     t->batch_size = exp->batch_size < data->train.rows ? exp->batch_size : data->train.rows;
-    width = data->n_features;
-    t->max_width = width;
-    for (l = 0; l < exp->n_layers; l++) {
-        layer *ly = &t->layers[l];
-        const lathe_layer_spec *spec = &exp->layers[l];
-        ly->kind = spec->kind;
-        ly->activation = spec->activation;
-        ly->in = width;
-        if (spec->kind == LATHE_LAYER_DENSE) {
-            ly->out = spec->units ? spec->units : t->n_outputs;
-            ly->w_off = t->n_params;
-            ly->b_off = ly->w_off + ly->out * ly->in;
-            t->n_params = ly->b_off + ly->out;
-        } else {
-            ly->out = width;
-        }
-        width = ly->out;
-        if (width > t->max_width) t->max_width = width;
-        total_act += width;
-    }
-    t->n_layers = exp->n_layers;
-    if (width != t->n_outputs) {
+    t->max_width = data->n_features;
+    st = plan_layers(t, &work_floats, &n_save, &n_argmax, &n_mask, err);
+    if (st != LATHE_OK) {
         lathe_trainer_destroy(t);
-        return lathe_error_set(err, LATHE_ERR_INVALID,
-                               "model.layers[%zu].units: the last layer gives %zu outputs, but "
-                               "the data needs %zu (%s)",
-                               exp->n_layers - 1, width, t->n_outputs,
-                               data->task == LATHE_TASK_CLASSIFICATION ? "one per class"
-                                                                       : "one value");
+        return st;
     }
+    for (l = 0; l < t->n_layers; l++) total_act += t->layers[l].out;
     per_param = lathe_optimizer_state_per_param(&exp->optimizer);
     t->params = lathe_calloc(t->n_params, sizeof(float));
     t->grads = lathe_calloc(t->n_params, sizeof(float));
@@ -137,34 +315,96 @@ lathe_status lathe_trainer_create(const lathe_experiment *exp, const lathe_prepa
     t->activations = lathe_calloc(t->batch_size * total_act, sizeof(float));
     t->order = lathe_calloc(data->train.rows, sizeof(uint32_t));
     if (!t->params || !t->grads || !t->opt_state || !t->snapshot || !t->x || !t->target ||
-        !t->labels || !t->delta_a || !t->delta_b || !t->activations || !t->order) {
-        lathe_trainer_destroy(t);
-        return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory creating the trainer");
+        !t->labels || !t->delta_a || !t->delta_b || !t->activations || !t->order)
+        goto nomem;
+    /* Buffers only some layer kinds need: none at all for an MLP. */
+    if (t->n_stats) {
+        t->stats = lathe_calloc(t->n_stats, sizeof(float));
+        t->stats_snapshot = lathe_calloc(t->n_stats, sizeof(float));
+        t->bn_save = lathe_calloc(n_save, sizeof(float));
+        if (!t->stats || !t->stats_snapshot || !t->bn_save) goto nomem;
     }
-    for (l = 0, total_act = 0; l < t->n_layers; l++) {
-        t->layers[l].y = t->activations + total_act * t->batch_size;
-        total_act += t->layers[l].out;
+    if (work_floats && !(t->work = lathe_calloc(work_floats, sizeof(float)))) goto nomem;
+    if (n_argmax && !(t->argmax = lathe_calloc(t->batch_size * n_argmax, sizeof(uint32_t))))
+        goto nomem;
+    if (n_mask && !(t->masks = lathe_calloc(t->batch_size * n_mask, 1))) goto nomem;
+    for (l = 0, total_act = 0, n_save = 0, n_argmax = 0, n_mask = 0; l < t->n_layers; l++) {
+        layer *ly = &t->layers[l];
+        ly->y = t->activations + total_act * t->batch_size;
+        total_act += ly->out;
+        if (ly->kind == LATHE_LAYER_BATCH_NORM) ly->save = t->bn_save + n_save, n_save += 2 * ly->bn_c;
+        if (ly->kind == LATHE_LAYER_MAX_POOL)
+            ly->argmax = t->argmax + n_argmax * t->batch_size, n_argmax += ly->out;
+        if (ly->kind == LATHE_LAYER_DROPOUT)
+            ly->mask = t->masks + n_mask * t->batch_size, n_mask += ly->out;
     }
     init_weights(t);
     memcpy(t->snapshot, t->params, t->n_params * sizeof(float));
+    if (t->n_stats) memcpy(t->stats_snapshot, t->stats, t->n_stats * sizeof(float));
     lathe_rng_seed(&t->shuffle_rng, exp->seed, 2);
+    lathe_rng_seed(&t->dropout_rng, exp->seed, 3);
     t->batches_per_epoch = (data->train.rows + t->batch_size - 1) / t->batch_size;
     t->last_epoch_loss = __builtin_nanf("");
     *out = t;
     return LATHE_OK;
+nomem:
+    lathe_trainer_destroy(t);
+    return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory creating the trainer");
 }
 
-/* Forward pass of n rows already in t->x; returns the output layer's buffer (n, n_outputs). */
-static const float *forward(lathe_trainer *t, size_t n, const float *x) {
+/* Forward pass of n rows x:(n, F); returns the output layer's buffer (n, n_outputs). In
+ * training, batch norm normalises with the batch statistics (and updates its running ones),
+ * dropout draws its masks (layer by layer, each mask in index order, from stream 3 of the
+ * seed) and max pooling records its indices; at evaluation batch norm uses the running
+ * statistics and dropout is the identity, so evaluating never changes training. */
+static const float *forward(lathe_trainer *t, size_t n, const float *x, int training) {
     size_t l;
     const float *in = x;
     for (l = 0; l < t->n_layers; l++) {
         layer *ly = &t->layers[l];
-        if (ly->kind == LATHE_LAYER_DENSE)
-            lathe_dense_forward(t->k, n, ly->in, ly->out, in, t->params + ly->w_off,
-                                t->params + ly->b_off, ly->y);
-        else
+        const float *wt = t->params + ly->w_off, *b = t->params + ly->b_off;
+        switch (ly->kind) {
+        case LATHE_LAYER_DENSE:
+            lathe_dense_forward(t->k, n, ly->in, ly->out, in, wt, b, ly->y);
+            break;
+        case LATHE_LAYER_CONV2D: {
+            lathe_conv2d_shape s = conv_shape(ly, n);
+            lathe_conv2d_forward(t->k, &s, in, wt, b, ly->y, t->work);
+            break;
+        }
+        case LATHE_LAYER_MAX_POOL: {
+            lathe_pool2d_shape s = pool_shape(ly, n);
+            lathe_max_pool2d_forward(&s, in, ly->y, training ? ly->argmax : NULL);
+            break;
+        }
+        case LATHE_LAYER_AVG_POOL: {
+            lathe_pool2d_shape s = pool_shape(ly, n);
+            lathe_avg_pool2d_forward(&s, in, ly->y);
+            break;
+        }
+        case LATHE_LAYER_BATCH_NORM: {
+            float *mean = t->stats + ly->stat_off, *var = mean + ly->bn_c;
+            if (training)
+                (void)lathe_batchnorm_forward_train(n, ly->bn_c, ly->bn_hw, LATHE_BATCHNORM_EPS,
+                                                    LATHE_BATCHNORM_MOMENTUM, in, wt, b, ly->y,
+                                                    ly->save, ly->save + ly->bn_c, mean, var,
+                                                    NULL); /* sizes checked at creation */
+            else
+                lathe_batchnorm_forward_eval(n, ly->bn_c, ly->bn_hw, LATHE_BATCHNORM_EPS, in, wt,
+                                             b, mean, var, ly->y);
+            break;
+        }
+        case LATHE_LAYER_DROPOUT:
+            if (training) lathe_dropout_forward(&t->dropout_rng, ly->rate, n * ly->out, in, ly->y, ly->mask);
+            else memcpy(ly->y, in, n * ly->out * sizeof(float));
+            break;
+        case LATHE_LAYER_FLATTEN:
+            memcpy(ly->y, in, n * ly->out * sizeof(float));
+            break;
+        default:
             lathe_activation_forward(ly->activation, n * ly->out, in, ly->y);
+            break;
+        }
         in = ly->y;
     }
     return in;
@@ -177,12 +417,42 @@ static void backward(lathe_trainer *t, size_t n) {
     while (l-- > 0) {
         layer *ly = &t->layers[l];
         const float *in = l > 0 ? t->layers[l - 1].y : t->x;
-        float *dx = l > 0 ? next : NULL;
-        if (ly->kind == LATHE_LAYER_DENSE)
-            lathe_dense_backward(t->k, n, ly->in, ly->out, in, t->params + ly->w_off, delta, dx,
-                                 t->grads + ly->w_off, t->grads + ly->b_off);
-        else if (dx)
-            lathe_activation_backward(ly->activation, n * ly->out, in, ly->y, delta, dx);
+        const float *wt = t->params + ly->w_off;
+        float *dx = l > 0 ? next : NULL, *gw = t->grads + ly->w_off, *gb = t->grads + ly->b_off;
+        switch (ly->kind) {
+        case LATHE_LAYER_DENSE:
+            lathe_dense_backward(t->k, n, ly->in, ly->out, in, wt, delta, dx, gw, gb);
+            break;
+        case LATHE_LAYER_CONV2D: {
+            lathe_conv2d_shape s = conv_shape(ly, n);
+            lathe_conv2d_backward_weights(t->k, &s, in, delta, gw, gb, t->work);
+            if (dx) lathe_conv2d_backward_data(t->k, &s, wt, delta, dx, t->work);
+            break;
+        }
+        case LATHE_LAYER_MAX_POOL: {
+            lathe_pool2d_shape s = pool_shape(ly, n);
+            if (dx) lathe_max_pool2d_backward(&s, ly->argmax, delta, dx);
+            break;
+        }
+        case LATHE_LAYER_AVG_POOL: {
+            lathe_pool2d_shape s = pool_shape(ly, n);
+            if (dx) lathe_avg_pool2d_backward(&s, delta, dx);
+            break;
+        }
+        case LATHE_LAYER_BATCH_NORM:
+            lathe_batchnorm_backward(n, ly->bn_c, ly->bn_hw, in, wt, ly->save,
+                                     ly->save + ly->bn_c, delta, dx, gw, gb);
+            break;
+        case LATHE_LAYER_DROPOUT:
+            if (dx) lathe_dropout_backward(ly->rate, n * ly->out, ly->mask, delta, dx);
+            break;
+        case LATHE_LAYER_FLATTEN:
+            if (dx) memcpy(dx, delta, n * ly->out * sizeof(float));
+            break;
+        default:
+            if (dx) lathe_activation_backward(ly->activation, n * ly->out, in, ly->y, delta, dx);
+            break;
+        }
         swap = delta, delta = next, next = swap;
     }
 }
@@ -215,10 +485,11 @@ lathe_status lathe_trainer_step(lathe_trainer *t, size_t batches, lathe_error *e
             if (train->label) t->labels[i] = train->label[r];
             else t->target[i] = train->value[r];
         }
-        out = forward(t, n, t->x);
+        out = forward(t, n, t->x, 1);
         loss = batch_loss(t, n, out, t->delta_a);
         if (!finite(loss)) {
             memcpy(t->params, t->snapshot, t->n_params * sizeof(float));
+            if (t->n_stats) memcpy(t->stats, t->stats_snapshot, t->n_stats * sizeof(float));
             t->done = 1;
             return lathe_error_set(err, LATHE_ERR_DIVERGED,
                                    "training diverged at epoch %zu, batch %zu: the loss is %s; "
@@ -238,6 +509,7 @@ lathe_status lathe_trainer_step(lathe_trainer *t, size_t batches, lathe_error *e
             t->epoch++;
             t->last_epoch_loss = (float)(t->epoch_loss_sum / (double)train->rows);
             memcpy(t->snapshot, t->params, t->n_params * sizeof(float));
+            if (t->n_stats) memcpy(t->stats_snapshot, t->stats, t->n_stats * sizeof(float));
             if (t->epoch == t->exp->epochs) t->done = 1;
         }
     }
@@ -278,7 +550,7 @@ lathe_metrics lathe_trainer_evaluate(lathe_trainer *t, lathe_split split) {
             if (s->label) t->labels[i] = s->label[start + i];
             else t->target[i] = s->value[start + i];
         }
-        out = forward(t, n, s->x + start * F);
+        out = forward(t, n, s->x + start * F, 0);
         loss_sum += (double)batch_loss(t, n, out, NULL) * (double)n;
         for (i = 0; i < n; i++) {
             if (s->label) {
@@ -310,7 +582,7 @@ void lathe_trainer_predict(lathe_trainer *t, size_t n, const float *x, float *ou
     size_t start, C = t->n_outputs, F = t->data->n_features;
     for (start = 0; start < n; start += t->batch_size) {
         size_t rows = n - start < t->batch_size ? n - start : t->batch_size;
-        const float *y = forward(t, rows, x + start * F);
+        const float *y = forward(t, rows, x + start * F, 0);
         if (t->data->task == LATHE_TASK_CLASSIFICATION)
             lathe_softmax_forward(rows, C, y, out + start * C);
         else
@@ -344,10 +616,21 @@ size_t lathe_trainer_layer_count(const lathe_trainer *t) { return t->n_layers; }
 
 void lathe_trainer_layer(const lathe_trainer *t, size_t index, lathe_layer_info *info) {
     const layer *ly = &t->layers[index];
+    memset(info, 0, sizeof *info);
     info->kind = ly->kind;
     info->activation = ly->activation;
-    info->in = ly->in;
-    info->out = ly->out;
-    info->weights = ly->kind == LATHE_LAYER_DENSE ? t->params + ly->w_off : NULL;
-    info->bias = ly->kind == LATHE_LAYER_DENSE ? t->params + ly->b_off : NULL;
+    info->in = ly->in, info->out = ly->out;
+    info->in_c = ly->in_c, info->in_h = ly->in_h, info->in_w = ly->in_w;
+    info->out_c = ly->out_c, info->out_h = ly->out_h, info->out_w = ly->out_w;
+    info->in_image = ly->in_image, info->out_image = ly->out_image;
+    info->kernel = ly->kernel, info->stride = ly->stride, info->pad = ly->pad;
+    info->rate = ly->rate;
+    info->n_weights = ly->n_w, info->n_bias = ly->n_b;
+    info->weights = ly->n_w ? t->params + ly->w_off : NULL;
+    info->bias = ly->n_b ? t->params + ly->b_off : NULL;
+    if (ly->kind == LATHE_LAYER_BATCH_NORM) {
+        info->channels = ly->bn_c;
+        info->running_mean = t->stats + ly->stat_off;
+        info->running_var = t->stats + ly->stat_off + ly->bn_c;
+    }
 }

@@ -47,6 +47,9 @@ typedef struct lathe_prep_op {
     /* split */
     float test, validation;
     int stratify;
+    int test_given;      /* 1 when the file sets "test" (data with its own test split refuses it) */
+    /* standardize, minmax: 1 for "per": "all" (one statistic over every feature, for pixels) */
+    int per_all;
     /* impute */
     lathe_impute_strategy strategy;
     float constant;
@@ -57,13 +60,24 @@ typedef struct lathe_prep_op {
 
 typedef enum lathe_layer_kind {
     LATHE_LAYER_DENSE = 0,    /* units: output features (0: as many as the task needs) */
-    LATHE_LAYER_ACTIVATION    /* activation: relu, leaky_relu, sigmoid, tanh */
+    LATHE_LAYER_ACTIVATION,   /* activation: relu, leaky_relu, sigmoid, tanh */
+    LATHE_LAYER_CONV2D,       /* filters, kernel (square), stride, pad */
+    LATHE_LAYER_MAX_POOL,     /* size (square window), stride */
+    LATHE_LAYER_AVG_POOL,     /* size, stride */
+    LATHE_LAYER_FLATTEN,      /* (C,H,W) -> C·H·W features; no change to memory */
+    LATHE_LAYER_BATCH_NORM,   /* per channel (after conv) or per feature (after dense) */
+    LATHE_LAYER_DROPOUT       /* rate: probability of zeroing an element in training */
 } lathe_layer_kind;
 
 typedef struct lathe_layer_spec {
     lathe_layer_kind kind;
-    size_t units;
+    size_t units;               /* dense */
     lathe_activation activation;
+    size_t filters, kernel;     /* conv2d */
+    size_t stride;              /* conv2d (default 1), pools (default size) */
+    size_t pad;                 /* conv2d zero padding per side ("same": (kernel − 1)/2) */
+    size_t size;                /* pools: window size */
+    float rate;                 /* dropout */
 } lathe_layer_spec;
 
 typedef enum lathe_init_kind {
@@ -85,17 +99,20 @@ typedef struct lathe_experiment {
     char data_name[LATHE_NAME_MAX];  /* built-in or synthetic name */
     char data_file[LATHE_PATH_MAX];  /* for LATHE_DATA_FILE */
     char data_sha256[65];            /* fingerprint of the data bytes, "" when not given */
-    char target[LATHE_NAME_MAX];     /* target column ("" for synthetic: "label"/"y") */
+    char target[LATHE_NAME_MAX];     /* target column ("" means "label") */
     lathe_task task;
     size_t synthetic_samples;        /* synthetic sets */
     float synthetic_noise;
     size_t synthetic_classes;
+    size_t image[3];                 /* data.image (C, H, W) of the features; 0s when absent */
+    size_t limit[3];                 /* data.limit rows kept of train, validation, test (0: all) */
     /* preparation, in order */
     size_t n_ops;
     lathe_prep_op ops[LATHE_MAX_OPS];
     /* model */
     size_t n_layers;
     lathe_layer_spec layers[LATHE_MAX_LAYERS];
+    char model_template[16];         /* "linear", "logistic", "mlp", "cnn", or "" for a list */
     lathe_init_kind init;
     /* training */
     lathe_optimizer_config optimizer;

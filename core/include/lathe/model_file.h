@@ -1,6 +1,13 @@
 /* The model file (*.lathe.json, format "lathe-model", version 1): the experiment, the fitted
- * preparation, the layers with their weights (little-endian float32, base64), the metrics
- * and the SHA-256 of the weights. */
+ * preparation (with "image": [C, H, W] for image data), the layers with their weights
+ * (little-endian float32, base64), the metrics and the SHA-256 of the weights. Layers:
+ *   dense       in, units, weights (units, in), bias (units)
+ *   conv2d      in [C, H, W], filters, kernel, stride, padding, weights (filters, C, k, k), bias
+ *   max_pool, avg_pool   in [C, H, W], size, stride
+ *   flatten     in [C, H, W]
+ *   batch_norm  channels, eps, momentum, gamma, beta, running_mean, running_var (channels each)
+ *   dropout     rate
+ *   relu, leaky_relu, sigmoid, tanh   (no fields) */
 #ifndef LATHE_MODEL_FILE_H
 #define LATHE_MODEL_FILE_H
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "lathe/experiment.h"
+#include "lathe/idx.h"
 #include "lathe/status.h"
 #include "lathe/table.h"
 
@@ -26,6 +27,7 @@ typedef struct lathe_prepared {
     char **feature_names;   /* (n_features) */
     size_t n_classes;       /* classification: target categories; regression: 0 */
     char **class_names;     /* (n_classes) */
+    size_t image[3];        /* (C, H, W) when each row is an image (C·H·W = n_features), else 0s */
     lathe_split_data train, validation, test;
     /* fitted: per feature, x' = (x − shift) · scale after imputing missing with fill */
     float *fill, *shift, *scale; /* (n_features) each */
@@ -37,9 +39,36 @@ lathe_status lathe_synthetic_table(const char *name, size_t samples, float noise
                                    size_t classes, uint64_t seed, lathe_table **out,
                                    lathe_error *err);
 
-/* Applies exp's prepare steps to table. The caller owns *out (lathe_prepared_destroy). */
+/* What the data source knows beyond the table: a predefined test split and an image shape. */
+typedef struct lathe_data_layout {
+    size_t test_from;  /* rows [test_from, rows) are the source's own test split; rows: none */
+    size_t image[3];   /* (C, H, W) of the feature columns, or 0s (data.image overrides it) */
+} lathe_data_layout;
+
+/* Applies exp's prepare steps to table. The caller owns *out (lathe_prepared_destroy).
+ * Same as lathe_prepare_layout with no layout. */
 lathe_status lathe_prepare(const lathe_experiment *exp, const lathe_table *table,
                            lathe_prepared **out, lathe_error *err);
+
+/* lathe_prepare for a source with a layout (NULL: none). With a predefined test split the
+ * split step must not set "test": its rows are the test rows, and "validation" is carved
+ * from the others (seeded, stratified as asked). data.limit then keeps a seeded random subset
+ * of each split (in table order), before anything is fitted. The prepared image shape is
+ * data.image, else layout->image; its C·H·W must equal the prepared feature count. */
+lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table *table,
+                                  const lathe_data_layout *layout, lathe_prepared **out,
+                                  lathe_error *err);
+
+/* A table from IDX parts: images[i] (n_i, H, W) or (n_i, C, H, W) and labels[i] (n_i), the
+ * parts' rows one after another. Columns px0 … px{C·H·W − 1} (numeric, row-major pixels)
+ * and "label": categorical with class_names (n_classes, in label order) when given, else
+ * numeric. Writes the image shape (C, H, W) to image and each part's first row to
+ * part_start (n_parts; may be NULL). Errors name the part and what does not match. The
+ * caller owns *out (lathe_table_destroy). */
+lathe_status lathe_image_table(const lathe_idx *const *images, const lathe_idx *const *labels,
+                               size_t n_parts, const char *const *class_names, size_t n_classes,
+                               lathe_table **out, size_t image[3], size_t *part_start,
+                               lathe_error *err);
 void lathe_prepared_destroy(lathe_prepared *prep);
 
 /* SHA-256 over the prepared splits (x, then labels or values, for train, validation, test

@@ -34,7 +34,11 @@ typedef struct lathe_metrics {
 typedef enum lathe_split { LATHE_SPLIT_TRAIN = 0, LATHE_SPLIT_VALIDATION, LATHE_SPLIT_TEST } lathe_split;
 
 /* Builds the network for exp on prepared data (borrowed: it must outlive the trainer) and
- * initialises the weights from exp->seed. The caller owns *out. */
+ * initialises the weights from exp->seed. The input is an image (C, H, W) when data declares
+ * one (prepared->image), else a vector of n_features. Checks every layer's shape: an error
+ * names the layer ("model.layers[0]: conv2d needs an image input; ..."). Allocates every
+ * buffer the steps need (activations, gradients, conv workspace, pooling indices, dropout
+ * masks, batch-norm statistics). The caller owns *out. */
 lathe_status lathe_trainer_create(const lathe_experiment *exp, const lathe_prepared *data,
                                   lathe_trainer **out, lathe_error *err);
 void lathe_trainer_destroy(lathe_trainer *trainer);
@@ -52,20 +56,32 @@ lathe_metrics lathe_trainer_evaluate(lathe_trainer *trainer, lathe_split split);
 void lathe_trainer_predict(lathe_trainer *trainer, size_t n, const float *x, float *out);
 size_t lathe_trainer_n_outputs(const lathe_trainer *trainer);
 
-/* One layer of the network, for serialising and inspecting. */
+/* One layer of the network, for serialising and inspecting. Shapes are per sample: an image
+ * is (c, h, w) (image = 1), a flat vector of f features is (f, 1, 1) (image = 0). */
 typedef struct lathe_layer_info {
     lathe_layer_kind kind;
     lathe_activation activation;
-    size_t in, out;        /* features per sample */
-    const float *weights;  /* dense: (out, in) row-major; else NULL */
-    const float *bias;     /* dense: (out); else NULL */
+    size_t in, out;           /* features per sample: in_c·in_h·in_w, out_c·out_h·out_w */
+    size_t in_c, in_h, in_w, out_c, out_h, out_w;
+    int in_image, out_image;
+    size_t kernel, stride, pad; /* conv2d (kernel × kernel); pools: kernel = window size */
+    float rate;               /* dropout */
+    const float *weights;     /* dense: (out, in); conv2d: (out_c, in_c, k, k); batch norm:
+                               * gamma (c); else NULL */
+    size_t n_weights;
+    const float *bias;        /* dense: (out); conv2d: (out_c); batch norm: beta (c); else NULL */
+    size_t n_bias;
+    const float *running_mean, *running_var; /* batch norm: (c) each, not parameters */
+    size_t channels;          /* batch norm: c (channels after conv, features after dense) */
 } lathe_layer_info;
 
 size_t lathe_trainer_layer_count(const lathe_trainer *trainer);
 /* Fills *info for layer index (< lathe_trainer_layer_count). Pointers are borrowed. */
 void lathe_trainer_layer(const lathe_trainer *trainer, size_t index, lathe_layer_info *info);
 
-/* All parameters, layer by layer (W row-major, then b), and their count. */
+/* All parameters, layer by layer (W row-major, then b; batch norm: gamma, then beta), and
+ * their count. Batch-norm running statistics are state, not parameters: they are not here,
+ * not optimised and not in the weights hash (lathe_layer_info has them). */
 const float *lathe_trainer_params(const lathe_trainer *trainer, size_t *count);
 /* SHA-256 of the parameters as little-endian float32 bytes in layer order. */
 void lathe_trainer_weights_sha256(const lathe_trainer *trainer, char hex[65]);
