@@ -15,7 +15,7 @@
  * files hold.
  *
  * The core has no softmax / log-softmax backward yet, so the two vector-Jacobian products are
- * computed here (softmax_backward, log_softmax_backward), on the core's forward outputs. */
+ * the core's lathe_softmax_backward / lathe_log_softmax_backward, on its forward outputs. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <dirent.h>
@@ -542,32 +542,6 @@ static uint32_t *targets_of(rc *c, const tensor *t, size_t classes) {
 
 /* ---- softmax backward (the core has only the forwards) --------------------------------- */
 
-/* dx = y ⊙ (dy − Σ_j dy_j·y_j) per row of y:(n,c), the softmax output. */
-static void softmax_backward(size_t n, size_t c, const float *y, const float *dy, float *dx) {
-    size_t i, j;
-    for (i = 0; i < n; i++) {
-        const float *yr = y + i * c, *g = dy + i * c;
-        float dot = 0.0f;
-        for (j = 0; j < c; j++)
-            dot += g[j] * yr[j];
-        for (j = 0; j < c; j++)
-            dx[i * c + j] = yr[j] * (g[j] - dot);
-    }
-}
-
-/* dx = dy − exp(y)·Σ_j dy_j per row of y:(n,c), the log-softmax output. */
-static void log_softmax_backward(size_t n, size_t c, const float *y, const float *dy, float *dx) {
-    size_t i, j;
-    for (i = 0; i < n; i++) {
-        const float *yr = y + i * c, *g = dy + i * c;
-        float sum = 0.0f;
-        for (j = 0; j < c; j++)
-            sum += g[j];
-        for (j = 0; j < c; j++)
-            dx[i * c + j] = g[j] - lathe_expf(yr[j]) * sum;
-    }
-}
-
 /* ---- ops ------------------------------------------------------------------------------ */
 
 static void check_linear(rc *c, const cJSON *root) {
@@ -642,10 +616,10 @@ static void check_activations(rc *c, const cJSON *root) {
             rows = x->shape[0], cols = x->shape[1];
             if (name[0] == 's') {
                 lathe_softmax_forward(rows, cols, x->f, y);
-                softmax_backward(rows, cols, y, dy->f, dx);
+                lathe_softmax_backward(rows, cols, y, dy->f, dx);
             } else {
                 lathe_log_softmax_forward(rows, cols, x->f, y);
-                log_softmax_backward(rows, cols, y, dy->f, dx);
+                lathe_log_softmax_backward(rows, cols, y, dy->f, dx);
             }
         } else {
             fail_msg(c, label, "unknown activation '%s'", name);

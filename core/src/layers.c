@@ -90,6 +90,26 @@ void lathe_log_softmax_forward(size_t n, size_t c, const float *x, float *y) {
     }
 }
 
+void lathe_softmax_backward(size_t n, size_t c, const float *y, const float *dy, float *dx) {
+    size_t i, j;
+    for (i = 0; i < n; i++) {
+        const float *yr = y + i * c, *g = dy + i * c;
+        float dot = 0.0f;
+        for (j = 0; j < c; j++) dot += g[j] * yr[j];
+        for (j = 0; j < c; j++) dx[i * c + j] = yr[j] * (g[j] - dot);
+    }
+}
+
+void lathe_log_softmax_backward(size_t n, size_t c, const float *y, const float *dy, float *dx) {
+    size_t i, j;
+    for (i = 0; i < n; i++) {
+        const float *yr = y + i * c, *g = dy + i * c;
+        float sum = 0.0f;
+        for (j = 0; j < c; j++) sum += g[j];
+        for (j = 0; j < c; j++) dx[i * c + j] = g[j] - lathe_expf(yr[j]) * sum;
+    }
+}
+
 float lathe_softmax_cross_entropy(size_t n, size_t c, const float *logits,
                                   const uint32_t *targets, float *grad) {
     float total = 0.0f, inv_n = 1.0f / (float)n;

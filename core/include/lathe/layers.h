@@ -37,6 +37,11 @@ void lathe_softmax_forward(size_t n, size_t c, const float *x, float *y);
 /* Row-wise log-softmax: y = x − max − log Σ exp(x − max). */
 void lathe_log_softmax_forward(size_t n, size_t c, const float *x, float *y);
 
+/* Backward of softmax given its output y:(n,c): dx = y ⊙ (dy − Σ_j dy_j·y_j) per row. */
+void lathe_softmax_backward(size_t n, size_t c, const float *y, const float *dy, float *dx);
+/* Backward of log-softmax given its output y:(n,c): dx = dy − exp(y)·Σ_j dy_j per row. */
+void lathe_log_softmax_backward(size_t n, size_t c, const float *y, const float *dy, float *dx);
+
 /* Softmax cross-entropy, mean over the n rows: loss_i = logsumexp(z_i) − z_i[t_i].
  * Returns the mean loss; when grad is not NULL writes grad:(n,c) = (softmax(z) − onehot)/n.
  * Targets must be < c (callers validate). Finite for any finite logits (1000 gives 2000). */
