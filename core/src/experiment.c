@@ -443,7 +443,8 @@ static lathe_status parse_layer(const cJSON *layer, const char *path, lathe_expe
 static lathe_status parse_model(const cJSON *model, lathe_experiment *exp, lathe_error *err) {
     static const char *const keys[] = {"template", "hidden", "activation", "layers", "init", NULL};
     static const char *const templates[] = {"linear", "logistic", "mlp", "cnn", NULL};
-    static const char *const inits[] = {"default", "xavier_uniform", "he_uniform", NULL};
+    static const char *const inits[] = {"default", "xavier_uniform", "he_uniform", "xavier_normal",
+                                            "he_normal", "zeros", NULL};
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(model, "layers");
     char template_name[32] = "", act_name[32] = "relu", init[32] = "default";
     lathe_activation act;

@@ -93,7 +93,7 @@ static void init_weights(lathe_trainer *t) {
     lathe_rng_seed(&rng, t->exp->seed, 1);
     for (l = 0; l < t->n_layers; l++) {
         layer *ly = &t->layers[l];
-        float w_bound, b_bound;
+        float w_bound, b_bound, w_std = 0.0f;
         size_t fan_in, fan_out;
         if (ly->kind == LATHE_LAYER_BATCH_NORM) {
             for (i = 0; i < ly->n_w; i++) t->params[ly->w_off + i] = 1.0f;
@@ -117,12 +117,24 @@ static void init_weights(lathe_trainer *t) {
         case LATHE_INIT_HE_UNIFORM:
             w_bound = lathe_sqrtf(6.0f / (float)fan_in), b_bound = 0.0f;
             break;
+        case LATHE_INIT_XAVIER_NORMAL:
+            w_std = lathe_sqrtf(2.0f / (float)(fan_in + fan_out)), w_bound = b_bound = 0.0f;
+            break;
+        case LATHE_INIT_HE_NORMAL:
+            w_std = lathe_sqrtf(2.0f / (float)fan_in), w_bound = b_bound = 0.0f;
+            break;
+        case LATHE_INIT_ZEROS:
+            w_bound = b_bound = 0.0f;
+            break;
         default:
             w_bound = b_bound = 1.0f / lathe_sqrtf((float)fan_in);
             break;
         }
         for (i = 0; i < ly->n_w; i++)
-            t->params[ly->w_off + i] = lathe_rng_uniform_range(&rng, -w_bound, w_bound);
+            t->params[ly->w_off + i] =
+                w_std > 0.0f    ? w_std * lathe_rng_normal(&rng)
+                : w_bound > 0.0f ? lathe_rng_uniform_range(&rng, -w_bound, w_bound)
+                                 : 0.0f;
         for (i = 0; i < ly->n_b; i++)
             t->params[ly->b_off + i] =
                 b_bound > 0.0f ? lathe_rng_uniform_range(&rng, -b_bound, b_bound) : 0.0f;

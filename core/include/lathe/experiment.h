@@ -82,8 +82,11 @@ typedef struct lathe_layer_spec {
 
 typedef enum lathe_init_kind {
     LATHE_INIT_DEFAULT = 0,  /* PyTorch's nn.Linear default: U(±1/sqrt(fan_in)) for W and b */
-    LATHE_INIT_XAVIER_UNIFORM,
-    LATHE_INIT_HE_UNIFORM
+    LATHE_INIT_XAVIER_UNIFORM,  /* W ~ U(±sqrt(6/(fan_in+fan_out))), b = 0 */
+    LATHE_INIT_HE_UNIFORM,      /* W ~ U(±sqrt(6/fan_in)), b = 0 (kaiming_uniform_, ReLU gain) */
+    LATHE_INIT_XAVIER_NORMAL,   /* W ~ N(0, 2/(fan_in+fan_out)), b = 0 */
+    LATHE_INIT_HE_NORMAL,       /* W ~ N(0, 2/fan_in), b = 0 (kaiming_normal_, ReLU gain) */
+    LATHE_INIT_ZEROS            /* W = 0, b = 0 (for linear and logistic models) */
 } lathe_init_kind;
 
 typedef enum lathe_loss_kind {
