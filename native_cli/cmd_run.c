@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "lathe/alloc.h"
 #include "lathe/metrics.h"
+#include "lathe/metrics_json.h"
 #include "lathe/model_file.h"
 #include "lathe/prepare.h"
 #include "lathe/trainer.h"
@@ -57,42 +58,8 @@ static lathe_class_report *split_report(lathe_trainer *trainer, const lathe_prep
     return report;
 }
 
-static void add_number_or_null(cJSON *o, const char *key, double v) {
-    if (v == v) cJSON_AddNumberToObject(o, key, v);
-    else cJSON_AddNullToObject(o, key);
-}
-
 static void add_report_json(cJSON *o, const lathe_class_report *r, const lathe_prepared *prep) {
-    cJSON *per_class, *confusion;
-    size_t c, k;
-    if (!r) return;
-    add_number_or_null(o, "log_loss", r->log_loss);
-    add_number_or_null(o, "precision_macro", r->macro_precision);
-    add_number_or_null(o, "recall_macro", r->macro_recall);
-    add_number_or_null(o, "f1_macro", r->macro_f1);
-    add_number_or_null(o, "precision_weighted", r->weighted_precision);
-    add_number_or_null(o, "recall_weighted", r->weighted_recall);
-    add_number_or_null(o, "f1_weighted", r->weighted_f1);
-    add_number_or_null(o, "roc_auc_macro", r->macro_roc_auc);
-    per_class = cJSON_AddArrayToObject(o, "per_class");
-    for (c = 0; c < r->n_classes; c++) {
-        cJSON *item = cJSON_CreateObject();
-        cJSON_AddStringToObject(item, "class", prep->class_names[c]);
-        add_number_or_null(item, "precision", r->precision[c]);
-        add_number_or_null(item, "recall", r->recall[c]);
-        add_number_or_null(item, "f1", r->f1[c]);
-        cJSON_AddNumberToObject(item, "support", (double)r->support[c]);
-        add_number_or_null(item, "roc_auc", r->roc_auc[c]);
-        add_number_or_null(item, "average_precision", r->average_precision[c]);
-        cJSON_AddItemToArray(per_class, item);
-    }
-    confusion = cJSON_AddArrayToObject(o, "confusion");
-    for (c = 0; c < r->n_classes; c++) {
-        cJSON *row = cJSON_CreateArray();
-        for (k = 0; k < r->n_classes; k++)
-            cJSON_AddItemToArray(row, cJSON_CreateNumber((double)r->confusion[c * r->n_classes + k]));
-        cJSON_AddItemToArray(confusion, row);
-    }
+    if (r) (void)lathe_class_report_add_json(o, r, prep->class_names);
 }
 
 /* {"train": …, "validation": … (when it has rows), "test": …} with the class reports. */

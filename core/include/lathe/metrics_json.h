@@ -1,0 +1,16 @@
+/* The JSON form of a classification report, shared by the CLI (--json, the model file) and
+ * the browser engine, so every target describes a model's quality with the same fields. */
+#ifndef LATHE_METRICS_JSON_H
+#define LATHE_METRICS_JSON_H
+
+#include "cJSON.h"
+#include "lathe/metrics.h"
+
+/* Adds to object o: log_loss, precision/recall/f1 _macro and _weighted, roc_auc_macro,
+ * per_class [{class, precision, recall, f1, support, roc_auc, average_precision}], and
+ * confusion [[…]] (rows: true class). class_names:(n_classes). NaN becomes null. Returns 0
+ * when an allocation failed (o may then hold part of the fields), 1 otherwise. */
+int lathe_class_report_add_json(cJSON *o, const lathe_class_report *r,
+                                char *const *class_names);
+
+#endif
