@@ -6,7 +6,10 @@
 #include <string.h>
 
 #include "lathe/alloc.h"
+#include "cJSON.h"
 #include "lathe/experiment.h"
+#include "lathe/metrics.h"
+#include "lathe/metrics_json.h"
 #include "lathe/prepare.h"
 #include "lathe/sha256.h"
 #include "lathe/table.h"
@@ -104,4 +107,67 @@ void lathe_engine_session_shape(const lathe_session *s, double *out) {
     (void)lathe_trainer_params(s->trainer, &n_params);
     out[0] = (double)s->prep->n_features, out[1] = (double)s->prep->n_classes;
     out[2] = (double)n_params, out[3] = (double)s->prep->test.rows;
+}
+
+/* Frees a string the engine returned (the report below). */
+void lathe_engine_string_free(char *s) { lathe_free(s); }
+
+/* The evaluation of one split (0 train, 1 validation, 2 test) as JSON text in *out (free
+ * with lathe_engine_string_free): rows, loss and accuracy or regression errors; for
+ * classification the class names, the class report (lathe/metrics_json.h) and, per row, the
+ * true and predicted class and the data row it came from (for "show me these examples");
+ * for regression up to 2000 (true, predicted) pairs. */
+int lathe_engine_session_report_json(lathe_session *s, int split, char **out, lathe_error *err) {
+    const lathe_split_data *d = split == 0 ? &s->prep->train : split == 1 ? &s->prep->validation
+                                                                           : &s->prep->test;
+    lathe_metrics m = lathe_trainer_evaluate(s->trainer, (lathe_split)split);
+    size_t C = lathe_trainer_n_outputs(s->trainer), i, c;
+    float *pred = lathe_malloc((d->rows ? d->rows : 1) * C * sizeof *pred);
+    lathe_class_report *report = NULL;
+    cJSON *o = cJSON_CreateObject(), *arr;
+    int ok = pred && o;
+    *out = NULL;
+    if (ok) lathe_trainer_predict(s->trainer, d->rows, d->x, pred);
+    ok = ok && cJSON_AddNumberToObject(o, "rows", (double)d->rows);
+    ok = ok && cJSON_AddStringToObject(o, "task", s->prep->task == LATHE_TASK_CLASSIFICATION ? "classification" : "regression");
+    if (ok && d->rows && m.loss == m.loss) ok = cJSON_AddNumberToObject(o, "loss", (double)m.loss) != NULL;
+    if (ok && s->prep->task == LATHE_TASK_CLASSIFICATION) {
+        ok = cJSON_AddItemToObject(o, "classes", cJSON_CreateStringArray((const char *const *)s->prep->class_names, (int)s->prep->n_classes));
+        if (ok && d->rows) {
+            ok = lathe_class_report_create(d->rows, C, d->label, pred, &report, err) == LATHE_OK;
+            ok = ok && cJSON_AddNumberToObject(o, "accuracy", report->accuracy);
+            ok = ok && lathe_class_report_add_json(o, report, s->prep->class_names);
+            arr = ok ? cJSON_AddArrayToObject(o, "examples") : NULL;
+            for (i = 0; arr && i < d->rows; i++) {
+                size_t best = 0;
+                cJSON *row = cJSON_CreateArray();
+                for (c = 1; c < C; c++)
+                    if (pred[i * C + c] > pred[i * C + best]) best = c;
+                ok = row && cJSON_AddItemToArray(arr, row);
+                ok = ok && cJSON_AddItemToArray(row, cJSON_CreateNumber((double)d->label[i]));
+                ok = ok && cJSON_AddItemToArray(row, cJSON_CreateNumber((double)best));
+                ok = ok && cJSON_AddItemToArray(row, cJSON_CreateNumber((double)d->source_row[i]));
+                if (!ok) break;
+            }
+        }
+    } else if (ok && d->rows) {
+        lathe_regression_report r = lathe_regression_report_compute(d->rows, d->value, pred);
+        ok = cJSON_AddNumberToObject(o, "mse", r.mse) && cJSON_AddNumberToObject(o, "mae", r.mae) &&
+             cJSON_AddNumberToObject(o, "rmse", r.rmse);
+        if (ok && r.r2 == r.r2) ok = cJSON_AddNumberToObject(o, "r2", r.r2) != NULL;
+        arr = ok ? cJSON_AddArrayToObject(o, "points") : NULL;
+        for (i = 0; arr && i < d->rows && i < 2000; i++) {
+            cJSON *pt = cJSON_CreateArray();
+            ok = pt && cJSON_AddItemToArray(arr, pt);
+            ok = ok && cJSON_AddItemToArray(pt, cJSON_CreateNumber((double)d->value[i]));
+            ok = ok && cJSON_AddItemToArray(pt, cJSON_CreateNumber((double)pred[i]));
+            if (!ok) break;
+        }
+    }
+    if (ok) *out = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    lathe_class_report_destroy(report);
+    lathe_free(pred);
+    if (!*out) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory evaluating the model");
+    return LATHE_OK;
 }

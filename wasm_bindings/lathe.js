@@ -57,6 +57,27 @@
       return { features: v[0], classes: v[1], parameters: v[2], testRows: v[3] };
     }
 
+    /** The evaluation of a split: metrics, class report, confusion matrix, per-row results. */
+    report(split) {
+      if (!(split in SPLITS)) throw new TypeError(`unknown split ${split}`);
+      this.#alive();
+      const m = this.engine.module;
+      const outPtr = m._malloc(4);
+      const err = m._lathe_engine_error_create();
+      let text = 0;
+      try {
+        if (!outPtr || !err) throw new LatheError(2, 'out of memory');
+        const status = m._lathe_engine_session_report_json(this.ptr, SPLITS[split], outPtr, err);
+        if (status !== 0) throw new LatheError(status, m.UTF8ToString(m._lathe_engine_error_message(err)));
+        text = m.HEAPU32[outPtr >> 2];
+        return JSON.parse(m.UTF8ToString(text));
+      } finally {
+        if (text) m._lathe_engine_string_free(text);
+        m._free(outPtr);
+        if (err) m._lathe_engine_error_destroy(err);
+      }
+    }
+
     weightsSha256() { return this.#hex('_lathe_engine_session_weights_sha256'); }
     dataSha256() { return this.#hex('_lathe_engine_session_data_sha256'); }
     preparedSha256() { return this.#hex('_lathe_engine_session_prepared_sha256'); }

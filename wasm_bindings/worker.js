@@ -64,6 +64,7 @@ function runSlice() {
 function summary() {
   return {
     metrics: { train: session.evaluate('train'), validation: session.evaluate('validation'), test: session.evaluate('test') },
+    report: session.report('test'),
     weightsSha256: session.weightsSha256(),
     dataSha256: session.dataSha256(),
     preparedSha256: session.preparedSha256(),

@@ -169,6 +169,67 @@ function renderMetrics(metrics) {
   $('metrics').tBodies[0].replaceChildren(...rows);
 }
 
+/** Per-class table and confusion matrix of the test split's report (classification only). */
+function renderEvaluation(report) {
+  const box = $('evaluation');
+  if (!report || report.task !== 'classification' || !report.rows) {
+    box.hidden = true;
+    return;
+  }
+  const fmt = (v) => (v === null || v === undefined ? '—' : v.toFixed(3));
+  $('per-class').tBodies[0].replaceChildren(...report.per_class.map((c) => {
+    const tr = document.createElement('tr');
+    for (const text of [c.class, fmt(c.precision), fmt(c.recall), fmt(c.f1), String(c.support), fmt(c.roc_auc)]) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.append(td);
+    }
+    return tr;
+  }));
+  $('averages').textContent = `Macro F1 ${fmt(report.f1_macro)}, weighted F1 ${fmt(report.f1_weighted)}, ` +
+    `macro ROC AUC ${fmt(report.roc_auc_macro)}, log loss ${fmt(report.log_loss)}.`;
+  const classes = report.classes;
+  const max = Math.max(1, ...report.confusion.flat());
+  const head = document.createElement('tr');
+  head.append(document.createElement('th'));
+  for (const name of classes) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = name;
+    head.append(th);
+  }
+  const rows = report.confusion.map((counts, t) => {
+    const tr = document.createElement('tr');
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = classes[t];
+    tr.append(th);
+    counts.forEach((count, p) => {
+      const td = document.createElement('td');
+      const button = document.createElement('button');
+      const shade = count / max;
+      button.type = 'button';
+      button.textContent = String(count);
+      button.className = t === p ? 'diagonal' : '';
+      button.style.background = `rgba(11, 98, 214, ${(0.08 + 0.85 * shade).toFixed(3)})`;
+      button.style.color = shade > 0.5 ? '#fff' : '#1d232b';
+      button.setAttribute('aria-label', `${count} rows of class ${classes[t]} predicted as ${classes[p]}`);
+      button.addEventListener('click', () => {
+        const hits = report.examples.filter((e) => e[0] === t && e[1] === p).map((e) => e[2] + 1);
+        $('cell-rows').textContent = hits.length === 0
+          ? `No test rows of class ${classes[t]} were predicted as ${classes[p]}.`
+          : `${hits.length} test row${hits.length === 1 ? '' : 's'} of class ${classes[t]} predicted as ${classes[p]}: data row${hits.length === 1 ? '' : 's'} ${hits.slice(0, 50).join(', ')}${hits.length > 50 ? ', …' : ''}.`;
+      });
+      td.append(button);
+      tr.append(td);
+    });
+    return tr;
+  });
+  $('confusion').replaceChildren(head, ...rows);
+  $('cell-rows').textContent = '';
+  box.hidden = false;
+}
+
 function setTraining(on) {
   state.training = on;
   state.paused = false;
@@ -229,6 +290,7 @@ worker.onmessage = (event) => {
       setTraining(false);
       const r = msg.result;
       renderMetrics(r.metrics);
+      renderEvaluation(r.report);
       $('weights-hash').textContent = r.weightsSha256;
       $('data-hash').textContent = r.dataSha256 || '(synthetic: generated from the seed)';
       $('progress').value = 1;

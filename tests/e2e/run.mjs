@@ -57,6 +57,13 @@ try {
     const native = nativeRun('examples/iris.experiment.json');
     await page.screenshot({ path: path.join(logs, 'page-iris-trained.png'), fullPage: true });
     assert(browserHash === native.weights_sha256, `browser ${browserHash} != native ${native.weights_sha256}`);
+    // The evaluation view shows the same confusion matrix as the CLI, and a cell lists its rows.
+    const confusion = await page.$$eval('[data-testid=confusion] tr', (rows) => rows.slice(1).map((r) => [...r.querySelectorAll('button')].map((b) => Number(b.textContent))));
+    assert(JSON.stringify(confusion) === JSON.stringify(native.metrics.test.confusion),
+      `confusion in the page ${JSON.stringify(confusion)} != native ${JSON.stringify(native.metrics.test.confusion)}`);
+    await page.click('[data-testid=confusion] tr:nth-child(2) button');
+    const listed = await page.textContent('[data-testid=cell-rows]');
+    assert(new RegExp(`^${native.metrics.test.confusion[0][0]} test rows of class setosa predicted as setosa: data rows [0-9]`).test(listed), `cell rows: "${listed}"`);
     const accuracy = await page.$$eval('[data-testid=metrics] tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
     const testRow = accuracy.find((r) => r[0] === 'test');
     assert(testRow && Number(testRow[3]).toFixed(4) === native.metrics.test.accuracy.toFixed(4),
