@@ -499,12 +499,55 @@ static lathe_status parse_model(const cJSON *model, lathe_experiment *exp, lathe
     return LATHE_OK;
 }
 
+/* train.schedule: {"kind": "constant" | "step" | "exponential" | "cosine", ...}; the epoch
+ * count must be known (parse it first). */
+static lathe_status parse_schedule(const cJSON *o, lathe_experiment *exp, lathe_error *err) {
+    static const char *const keys[] = {"kind", "step_size", "gamma", "t_max", "eta_min", NULL};
+    static const char *const kinds[] = {"constant", "step", "exponential", "cosine", NULL};
+    char kind[32] = "";
+    int index;
+    lathe_schedule *s = &exp->schedule;
+    s->kind = LATHE_SCHEDULE_CONSTANT;
+    if (!o) return LATHE_OK;
+    if (!cJSON_IsObject(o))
+        return bad(err, "train.schedule", "must be an object such as {\"kind\": \"cosine\"}");
+    TRY(check_keys(o, "train.schedule", keys, err));
+    TRY(get_string(o, "kind", "train.schedule", kind, sizeof kind, 1, err));
+    TRY(choose(kind, kinds, "train.schedule.kind", &index, err));
+    s->kind = (lathe_schedule_kind)index;
+    s->step_size = 10, s->gamma = s->kind == LATHE_SCHEDULE_STEP ? 0.1f : 0.95f;
+    s->t_max = exp->epochs, s->eta_min = 0.0f;
+    TRY(get_size(o, "step_size", "train.schedule", 1, 1e9, &s->step_size, err));
+    TRY(get_float(o, "gamma", "train.schedule", 0, 1, &s->gamma, err));
+    TRY(get_size(o, "t_max", "train.schedule", 1, 1e9, &s->t_max, err));
+    TRY(get_float(o, "eta_min", "train.schedule", 0, 100, &s->eta_min, err));
+    {
+        static const char *const fields[][4] = {{"step_size", "gamma", "", ""},
+                                                 {"gamma", "", "", ""},
+                                                 {"t_max", "eta_min", "", ""}};
+        const cJSON *item;
+        cJSON_ArrayForEach(item, o) {
+            int allowed = strcmp(item->string, "kind") == 0, f;
+            if (s->kind != LATHE_SCHEDULE_CONSTANT)
+                for (f = 0; f < 4; f++)
+                    allowed |= fields[s->kind - 1][f][0] && strcmp(item->string, fields[s->kind - 1][f]) == 0;
+            if (!allowed)
+                return lathe_error_set(err, LATHE_ERR_INVALID,
+                                       "train.schedule.%s: does not apply to a %s schedule",
+                                       item->string, kind);
+        }
+    }
+    return LATHE_OK;
+}
+
 static lathe_status parse_train(const cJSON *train, lathe_experiment *exp, lathe_error *err) {
     static const char *const keys[] = {"optimizer", "learning_rate", "momentum", "nesterov",
                                        "weight_decay", "beta1", "beta2", "eps", "batch_size",
-                                       "epochs", "loss", NULL};
+                                       "epochs", "loss", "huber_delta", "schedule",
+                                       "warmup_steps", "clip_norm", NULL};
     static const char *const optimizers[] = {"sgd", "adam", "adamw", NULL};
-    static const char *const losses[] = {"auto", "softmax_cross_entropy", "mse", NULL};
+    static const char *const losses[] = {"auto", "softmax_cross_entropy", "mse", "mae", "huber",
+                                         NULL};
     char name[32] = "adam", loss[32] = "auto";
     int index;
     if (!cJSON_IsObject(train)) return bad(err, "train", "missing or not an object");
@@ -531,6 +574,13 @@ static lathe_status parse_train(const cJSON *train, lathe_experiment *exp, lathe
     TRY(get_string(train, "loss", "train", loss, sizeof loss, 0, err));
     TRY(choose(loss, losses, "train.loss", &index, err));
     exp->loss = (lathe_loss_kind)index;
+    exp->huber_delta = 1.0f;
+    TRY(get_float(train, "huber_delta", "train", 1e-6, 1e6, &exp->huber_delta, err));
+    if (cJSON_HasObjectItem(train, "huber_delta") && exp->loss != LATHE_LOSS_HUBER)
+        return bad(err, "train.huber_delta", "applies to the huber loss only");
+    TRY(parse_schedule(cJSON_GetObjectItemCaseSensitive(train, "schedule"), exp, err));
+    TRY(get_size(train, "warmup_steps", "train", 0, 1e9, &exp->schedule.warmup, err));
+    TRY(get_float(train, "clip_norm", "train", 0, 1e9, &exp->clip_norm, err));
     return LATHE_OK;
 }
 
@@ -558,6 +608,11 @@ static lathe_status parse_root(const cJSON *root, lathe_experiment *exp, lathe_e
     TRY(parse_train(cJSON_GetObjectItemCaseSensitive(root, "train"), exp, err));
     if (exp->task == LATHE_TASK_REGRESSION && exp->loss == LATHE_LOSS_SOFTMAX_CROSS_ENTROPY)
         return bad(err, "train.loss", "softmax_cross_entropy needs a classification task");
+    if (exp->task == LATHE_TASK_CLASSIFICATION && exp->loss != LATHE_LOSS_AUTO &&
+        exp->loss != LATHE_LOSS_SOFTMAX_CROSS_ENTROPY)
+        return bad(err, "train.loss",
+                   "mse, mae and huber are regression losses; a classification task trains "
+                   "with softmax_cross_entropy (or set data.task to regression)");
     return LATHE_OK;
 }
 

@@ -14,6 +14,8 @@
 #include "lathe/dropout.h"
 #include "lathe/kernels.h"
 #include "lathe/layers.h"
+#include "lathe/losses.h"
+#include "lathe/schedule.h"
 #include "lathe/mathf.h"
 #include "lathe/optim.h"
 #include "lathe/rng.h"
@@ -472,7 +474,12 @@ static void backward(lathe_trainer *t, size_t n) {
 static float batch_loss(lathe_trainer *t, size_t n, const float *out, float *grad) {
     if (t->data->task == LATHE_TASK_CLASSIFICATION)
         return lathe_softmax_cross_entropy(n, t->n_outputs, out, t->labels, grad);
-    return lathe_mse(n, t->n_outputs, out, t->target, grad);
+    switch (t->exp->loss) {
+    case LATHE_LOSS_MAE: return lathe_mae(n, t->n_outputs, out, t->target, grad);
+    case LATHE_LOSS_HUBER:
+        return lathe_huber(n, t->n_outputs, t->exp->huber_delta, out, t->target, grad);
+    default: return lathe_mse(n, t->n_outputs, out, t->target, grad);
+    }
 }
 
 static int finite(float v) { return v == v && v - v == 0.0f; }
@@ -482,7 +489,7 @@ lathe_status lathe_trainer_step(lathe_trainer *t, size_t batches, lathe_error *e
     size_t F = t->data->n_features;
     while (batches > 0 && !t->done) {
         size_t start, n, i;
-        float loss;
+        float loss, lr;
         const float *out;
         if (t->batch == 0) { /* a new epoch: reshuffle */
             for (i = 0; i < train->rows; i++) t->order[i] = (uint32_t)i;
@@ -510,9 +517,11 @@ lathe_status lathe_trainer_step(lathe_trainer *t, size_t batches, lathe_error *e
                                    t->epoch + 1, t->batch + 1, loss != loss ? "NaN" : "infinite");
         }
         backward(t, n);
+        if (t->exp->clip_norm > 0.0f) (void)lathe_clip_grad_norm(t->n_params, t->grads, t->exp->clip_norm);
+        lr = lathe_schedule_lr(&t->exp->schedule, t->exp->optimizer.lr, t->epoch, t->steps);
         t->steps++;
-        lathe_optimizer_step(&t->exp->optimizer, t->exp->optimizer.lr, t->steps, t->n_params,
-                             t->params, t->grads, t->opt_state);
+        lathe_optimizer_step(&t->exp->optimizer, lr, t->steps, t->n_params, t->params, t->grads,
+                             t->opt_state);
         t->epoch_loss_sum += (double)loss * (double)n;
         t->batch++;
         batches--;

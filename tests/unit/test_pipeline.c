@@ -77,6 +77,16 @@ int main(void) {
     variant(json, sizeof json, "\"version\":1", "\"version\":2");
     expect_invalid(json, "version: must be 1");
     expect_invalid("{\"format\": \"lathe-experiment\",\n \"version\": 1,\n oops}", "not valid JSON: line 3");
+    variant(json, sizeof json, "\"epochs\":3", "\"epochs\":3,\"loss\":\"mae\"");
+    expect_invalid(json, "train.loss: mse, mae and huber are regression losses");
+    variant(json, sizeof json, "\"epochs\":3", "\"epochs\":3,\"schedule\":{\"kind\":\"step\",\"t_max\":5}");
+    expect_invalid(json, "train.schedule.t_max: does not apply to a step schedule");
+    variant(json, sizeof json, "\"epochs\":3", "\"epochs\":3,\"schedule\":{\"kind\":\"linear\"}");
+    expect_invalid(json, "train.schedule.kind: 'linear' is not one of constant, step, exponential, cosine");
+    variant(json, sizeof json, "\"epochs\":3", "\"epochs\":3,\"huber_delta\":2");
+    expect_invalid(json, "train.huber_delta: applies to the huber loss only");
+    variant(json, sizeof json, "\"epochs\":3", "\"epochs\":3,\"clip_norm\":-1");
+    expect_invalid(json, "train.clip_norm: must be a number in [0, 1e+09]");
 
     CHECK(lathe_experiment_parse(base_experiment, strlen(base_experiment), &exp, &err) == LATHE_OK,
           "base experiment: %s", err.message);

@@ -10,6 +10,7 @@
 
 #include "lathe/layers.h"
 #include "lathe/optim.h"
+#include "lathe/schedule.h"
 #include "lathe/status.h"
 
 #define LATHE_NAME_MAX 128
@@ -91,8 +92,10 @@ typedef enum lathe_init_kind {
 
 typedef enum lathe_loss_kind {
     LATHE_LOSS_AUTO = 0, /* softmax cross-entropy for classification, MSE for regression */
-    LATHE_LOSS_SOFTMAX_CROSS_ENTROPY,
-    LATHE_LOSS_MSE
+    LATHE_LOSS_SOFTMAX_CROSS_ENTROPY, /* classification */
+    LATHE_LOSS_MSE,                   /* regression */
+    LATHE_LOSS_MAE,                   /* regression */
+    LATHE_LOSS_HUBER                  /* regression, with huber_delta */
 } lathe_loss_kind;
 
 typedef struct lathe_experiment {
@@ -120,7 +123,10 @@ typedef struct lathe_experiment {
     /* training */
     lathe_optimizer_config optimizer;
     lathe_loss_kind loss;
+    float huber_delta;               /* HuberLoss's delta (1) */
     size_t batch_size, epochs;
+    lathe_schedule schedule;         /* train.schedule and train.warmup_steps */
+    float clip_norm;                 /* train.clip_norm: max global gradient norm (0: off) */
 } lathe_experiment;
 
 /* Parses and validates an experiment file. The caller owns *out (lathe_experiment_destroy). */
