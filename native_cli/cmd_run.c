@@ -187,6 +187,11 @@ int cmd_run(int argc, char **argv) {
         }
     } while (st == LATHE_OK && !progress.done);
     if (!quiet && progress_on_tty) fputc('\n', stderr);
+    if (!quiet && progress.stopped_early)
+        fprintf(stderr, "stopped early after epoch %zu: no better validation %s for %zu epochs; kept "
+                        "the weights of epoch %zu (%.6g)\n",
+                progress.epoch, exp->early_stopping_accuracy ? "accuracy" : "loss",
+                exp->early_stopping_patience, progress.best_epoch, (double)progress.best_value);
     if (st != LATHE_OK) {
         cli_error(path, err.message);
         status = CLI_FAILED;
@@ -229,6 +234,10 @@ int cmd_run(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "parameters", (double)n_params);
         cJSON_AddNumberToObject(o, "epochs", (double)progress.epoch);
         cJSON_AddNumberToObject(o, "steps", (double)progress.steps);
+        if (exp->early_stopping) {
+            cJSON_AddBoolToObject(o, "stopped_early", progress.stopped_early);
+            cJSON_AddNumberToObject(o, "best_epoch", (double)progress.best_epoch);
+        }
         cJSON_AddItemToObject(o, "metrics", all_metrics_json(prep, &train_m, &val_m, &test_m,
                                                              val_report, test_report));
         cJSON_AddStringToObject(o, "weights_sha256", weights);

@@ -540,11 +540,41 @@ static lathe_status parse_schedule(const cJSON *o, lathe_experiment *exp, lathe_
     return LATHE_OK;
 }
 
+/* train.early_stopping: {"patience": 10, "metric": "validation_loss", "min_delta": 0}. */
+static lathe_status parse_early_stopping(const cJSON *o, lathe_experiment *exp,
+                                        lathe_error *err) {
+    static const char *const keys[] = {"patience", "metric", "min_delta", NULL};
+    static const char *const metrics[] = {"validation_loss", "validation_accuracy", NULL};
+    char metric[32] = "validation_loss";
+    int index;
+    size_t i;
+    float validation = 0.0f;
+    if (!o) return LATHE_OK;
+    if (!cJSON_IsObject(o))
+        return bad(err, "train.early_stopping", "must be an object such as {\"patience\": 10}");
+    TRY(check_keys(o, "train.early_stopping", keys, err));
+    exp->early_stopping = 1;
+    exp->early_stopping_patience = 10;
+    TRY(get_size(o, "patience", "train.early_stopping", 1, 1e6, &exp->early_stopping_patience, err));
+    TRY(get_float(o, "min_delta", "train.early_stopping", 0, 1e6, &exp->early_stopping_min_delta, err));
+    TRY(get_string(o, "metric", "train.early_stopping", metric, sizeof metric, 0, err));
+    TRY(choose(metric, metrics, "train.early_stopping.metric", &index, err));
+    exp->early_stopping_accuracy = index == 1;
+    if (index == 1 && exp->task != LATHE_TASK_CLASSIFICATION)
+        return bad(err, "train.early_stopping.metric", "validation_accuracy needs a classification task");
+    for (i = 0; i < exp->n_ops; i++)
+        if (exp->ops[i].kind == LATHE_PREP_SPLIT) validation = exp->ops[i].validation;
+    if (validation <= 0.0f)
+        return bad(err, "train.early_stopping",
+                   "watches the validation split: give the split a \"validation\" fraction");
+    return LATHE_OK;
+}
+
 static lathe_status parse_train(const cJSON *train, lathe_experiment *exp, lathe_error *err) {
     static const char *const keys[] = {"optimizer", "learning_rate", "momentum", "nesterov",
                                        "weight_decay", "beta1", "beta2", "eps", "batch_size",
                                        "epochs", "loss", "huber_delta", "schedule",
-                                       "warmup_steps", "clip_norm", NULL};
+                                       "warmup_steps", "clip_norm", "early_stopping", NULL};
     static const char *const optimizers[] = {"sgd", "adam", "adamw", NULL};
     static const char *const losses[] = {"auto", "softmax_cross_entropy", "mse", "mae", "huber",
                                          NULL};
@@ -581,6 +611,7 @@ static lathe_status parse_train(const cJSON *train, lathe_experiment *exp, lathe
     TRY(parse_schedule(cJSON_GetObjectItemCaseSensitive(train, "schedule"), exp, err));
     TRY(get_size(train, "warmup_steps", "train", 0, 1e9, &exp->schedule.warmup, err));
     TRY(get_float(train, "clip_norm", "train", 0, 1e9, &exp->clip_norm, err));
+    TRY(parse_early_stopping(cJSON_GetObjectItemCaseSensitive(train, "early_stopping"), exp, err));
     return LATHE_OK;
 }
 

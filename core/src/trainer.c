@@ -63,10 +63,17 @@ struct lathe_trainer {
     double epoch_loss_sum;
     float last_epoch_loss;
     int done;
+    /* early stopping: the best epoch's parameters and statistics */
+    float *best_params, *best_stats;
+    size_t best_epoch, epochs_since_best;
+    float best_value;
+    int stopped_early;
 };
 
 void lathe_trainer_destroy(lathe_trainer *t) {
     if (!t) return;
+    lathe_free(t->best_params);
+    lathe_free(t->best_stats);
     lathe_free(t->params);
     lathe_free(t->grads);
     lathe_free(t->opt_state);
@@ -342,6 +349,16 @@ lathe_status lathe_trainer_create(const lathe_experiment *exp, const lathe_prepa
     if (n_argmax && !(t->argmax = lathe_calloc(t->batch_size * n_argmax, sizeof(uint32_t))))
         goto nomem;
     if (n_mask && !(t->masks = lathe_calloc(t->batch_size * n_mask, 1))) goto nomem;
+    if (exp->early_stopping) {
+        if (data->validation.rows == 0) {
+            lathe_trainer_destroy(t);
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "train.early_stopping: the validation split has no rows");
+        }
+        t->best_params = lathe_calloc(t->n_params, sizeof(float));
+        if (!t->best_params) goto nomem;
+        if (t->n_stats && !(t->best_stats = lathe_calloc(t->n_stats, sizeof(float)))) goto nomem;
+    }
     for (l = 0, total_act = 0, n_save = 0, n_argmax = 0, n_mask = 0; l < t->n_layers; l++) {
         layer *ly = &t->layers[l];
         ly->y = t->activations + total_act * t->batch_size;
@@ -484,6 +501,33 @@ static float batch_loss(lathe_trainer *t, size_t n, const float *out, float *gra
 
 static int finite(float v) { return v == v && v - v == 0.0f; }
 
+/* Keeps the best epoch's weights; after `patience` epochs without an improvement larger than
+ * min_delta, ends training. Runs at the end of an epoch; allocates nothing. */
+static void watch_validation(lathe_trainer *t) {
+    lathe_metrics m = lathe_trainer_evaluate(t, LATHE_SPLIT_VALIDATION);
+    float value = t->exp->early_stopping_accuracy ? m.accuracy : m.loss;
+    float delta = t->exp->early_stopping_min_delta;
+    int better = t->best_epoch == 0 ||
+                 (t->exp->early_stopping_accuracy ? value > t->best_value + delta
+                                                  : value < t->best_value - delta);
+    if (value != value) better = 0;
+    if (better) {
+        t->best_value = value;
+        t->best_epoch = t->epoch;
+        t->epochs_since_best = 0;
+        memcpy(t->best_params, t->params, t->n_params * sizeof(float));
+        if (t->n_stats) memcpy(t->best_stats, t->stats, t->n_stats * sizeof(float));
+    } else if (++t->epochs_since_best >= t->exp->early_stopping_patience) {
+        t->done = 1;
+        t->stopped_early = 1;
+    }
+}
+
+static void restore_best(lathe_trainer *t) {
+    memcpy(t->params, t->best_params, t->n_params * sizeof(float));
+    if (t->n_stats) memcpy(t->stats, t->best_stats, t->n_stats * sizeof(float));
+}
+
 lathe_status lathe_trainer_step(lathe_trainer *t, size_t batches, lathe_error *err) {
     const lathe_split_data *train = &t->data->train;
     size_t F = t->data->n_features;
@@ -531,7 +575,9 @@ lathe_status lathe_trainer_step(lathe_trainer *t, size_t batches, lathe_error *e
             t->last_epoch_loss = (float)(t->epoch_loss_sum / (double)train->rows);
             memcpy(t->snapshot, t->params, t->n_params * sizeof(float));
             if (t->n_stats) memcpy(t->stats_snapshot, t->stats, t->n_stats * sizeof(float));
+            if (t->exp->early_stopping) watch_validation(t);
             if (t->epoch == t->exp->epochs) t->done = 1;
+            if (t->done && t->exp->early_stopping && t->best_epoch > 0) restore_best(t);
         }
     }
     return LATHE_OK;
@@ -546,6 +592,9 @@ lathe_progress lathe_trainer_progress(const lathe_trainer *t) {
     p.steps = t->steps;
     p.last_epoch_loss = t->last_epoch_loss;
     p.done = t->done;
+    p.stopped_early = t->stopped_early;
+    p.best_epoch = t->best_epoch;
+    p.best_value = t->best_value;
     return p;
 }
 

@@ -127,6 +127,12 @@ typedef struct lathe_experiment {
     size_t batch_size, epochs;
     lathe_schedule schedule;         /* train.schedule and train.warmup_steps */
     float clip_norm;                 /* train.clip_norm: max global gradient norm (0: off) */
+    /* train.early_stopping: stop when the validation metric has not improved by more than
+     * min_delta for `patience` epochs, then restore the best epoch's weights */
+    int early_stopping;
+    int early_stopping_accuracy;     /* 1: validation_accuracy (higher is better); 0: loss */
+    size_t early_stopping_patience;
+    float early_stopping_min_delta;
 } lathe_experiment;
 
 /* Parses and validates an experiment file. The caller owns *out (lathe_experiment_destroy). */

@@ -22,6 +22,9 @@ typedef struct lathe_progress {
     size_t steps;            /* optimiser steps so far */
     float last_epoch_loss;   /* mean training loss of the last completed epoch (NaN before) */
     int done;                /* 1 when every epoch has run (or training diverged) */
+    int stopped_early;       /* 1 when early stopping ended training */
+    size_t best_epoch;       /* early stopping: the epoch whose weights are kept (0: none yet) */
+    float best_value;        /* early stopping: its validation loss or accuracy */
 } lathe_progress;
 
 typedef struct lathe_metrics {
