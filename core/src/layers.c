@@ -28,10 +28,10 @@ void lathe_activation_forward(lathe_activation act, size_t n, const float *x, fl
         lathe_kernels()->leaky_relu(n, x, y);
         break;
     case LATHE_ACT_SIGMOID:
-        for (i = 0; i < n; i++) y[i] = lathe_sigmoidf(x[i]);
+        lathe_kernels()->sigmoid(n, x, y);
         break;
     case LATHE_ACT_TANH:
-        for (i = 0; i < n; i++) y[i] = lathe_tanhf(x[i]);
+        lathe_kernels()->tanh(n, x, y);
         break;
     }
 }
@@ -67,27 +67,11 @@ static float row_max(size_t c, const float *z) {
 }
 
 void lathe_softmax_forward(size_t n, size_t c, const float *x, float *y) {
-    size_t i, j;
-    for (i = 0; i < n; i++) {
-        const float *z = x + i * c;
-        float *out = y + i * c, m = row_max(c, z), sum = 0.0f;
-        for (j = 0; j < c; j++) {
-            out[j] = lathe_expf(z[j] - m);
-            sum += out[j];
-        }
-        for (j = 0; j < c; j++) out[j] = out[j] / sum;
-    }
+    lathe_kernels()->softmax(n, c, x, y);
 }
 
 void lathe_log_softmax_forward(size_t n, size_t c, const float *x, float *y) {
-    size_t i, j;
-    for (i = 0; i < n; i++) {
-        const float *z = x + i * c;
-        float m = row_max(c, z), sum = 0.0f, log_sum;
-        for (j = 0; j < c; j++) sum += lathe_expf(z[j] - m);
-        log_sum = lathe_logf(sum);
-        for (j = 0; j < c; j++) y[i * c + j] = (z[j] - m) - log_sum;
-    }
+    lathe_kernels()->log_softmax(n, c, x, y);
 }
 
 void lathe_softmax_backward(size_t n, size_t c, const float *y, const float *dy, float *dx) {

@@ -12,6 +12,8 @@
  * unchanged, before any arithmetic touches it, so no target-dependent NaN payload escapes. */
 #include "lathe/mathf.h"
 
+#include "mathf_internal.h"
+
 #include <stdint.h>
 #include <string.h>
 
@@ -43,15 +45,6 @@ static double inf_d(void) {
     return f64_from_bits(0x7ff0000000000000u);
 }
 
-/* ln 2 = LN2_HI + LN2_LO. LN2_HI has 31 significant bits, so k*LN2_HI is exact for |k| < 2^22
- * and x - k*LN2_HI is exact (Sterbenz) when k is the nearest integer to x/ln 2. */
-#define LN2_HI 0x1.62e42ffp-1
-#define LN2_LO -0x1.718432a1b0e26p-35
-#define INV_LN2 0x1.71547652b82fep+0
-/* Adding then subtracting 1.5*2^52 rounds a double of magnitude < 2^51 to the nearest integer
- * (ties to even) in IEEE round-to-nearest. */
-#define ROUND_MAGIC 0x1.8p52
-
 /* 2^k as a double for -1022 <= k <= 1023. */
 static double pow2i(int k) {
     return f64_from_bits((uint64_t)(k + 1023) << 52);
@@ -61,26 +54,26 @@ static double pow2i(int k) {
  * e^x = 2^k e^r. e^r = 1 + r + r^2 (1/2! + r/3! + ... + r^11/13!), with the rounding error of
  * r = hi - lo carried separately (err), so the result is within about 1 ulp of double. */
 static double exp_kernel(double x) {
-    double kd = (x * INV_LN2 + ROUND_MAGIC) - ROUND_MAGIC;
+    double kd = (x * LATHE_INV_LN2 + LATHE_ROUND_MAGIC) - LATHE_ROUND_MAGIC;
     int k = (int)kd;
-    double hi = x - kd * LN2_HI; /* exact */
-    double lo = kd * LN2_LO;     /* |lo| < 2^-24, so its rounding error is below 2^-77 */
+    double hi = x - kd * LATHE_LN2_HI; /* exact */
+    double lo = kd * LATHE_LN2_LO;     /* |lo| < 2^-24, so its rounding error is below 2^-77 */
     double r = hi - lo;
     /* r + err == hi - lo exactly when |hi| >= |lo| (Fast2Sum); otherwise r is tiny and err
      * barely matters. */
     double err = (hi - r) - lo;
-    double q = 1.6059043836821613e-10; /* 1/13! */
-    q = 2.08767569878681e-09 + r * q;  /* 1/12! */
-    q = 2.505210838544172e-08 + r * q; /* 1/11! */
-    q = 2.755731922398589e-07 + r * q; /* 1/10! */
-    q = 2.7557319223985893e-06 + r * q;
-    q = 2.48015873015873e-05 + r * q;
-    q = 0.0001984126984126984 + r * q;
-    q = 0.001388888888888889 + r * q;
-    q = 0.008333333333333333 + r * q;
-    q = 0.041666666666666664 + r * q;
-    q = 0.16666666666666666 + r * q;
-    q = 0.5 + r * q;
+    double q = LATHE_EXP_C13; /* 1/13!, then down to 1/2! */
+    q = LATHE_EXP_C12 + r * q;
+    q = LATHE_EXP_C11 + r * q;
+    q = LATHE_EXP_C10 + r * q;
+    q = LATHE_EXP_C9 + r * q;
+    q = LATHE_EXP_C8 + r * q;
+    q = LATHE_EXP_C7 + r * q;
+    q = LATHE_EXP_C6 + r * q;
+    q = LATHE_EXP_C5 + r * q;
+    q = LATHE_EXP_C4 + r * q;
+    q = LATHE_EXP_C3 + r * q;
+    q = LATHE_EXP_C2 + r * q;
     /* e^(r+err) ~= e^r (1 + err) ~= e^r + err, since |err| <= 2^-54 |r|. */
     double y = 1.0 + (r + ((r * r) * q + err));
     if (k > 1023) return (y * 2.0) * pow2i(k - 1);
@@ -131,7 +124,7 @@ static double log_kernel(double x) {
     R = z * R;
     double hfsq = 0.5 * f * f;
     double dk = (double)e;
-    return dk * LN2_HI - ((hfsq - (s * (hfsq + R) + dk * LN2_LO)) - f);
+    return dk * LATHE_LN2_HI - ((hfsq - (s * (hfsq + R) + dk * LATHE_LN2_LO)) - f);
 }
 
 double lathe_log(double x) {
@@ -154,8 +147,8 @@ float lathe_expf(float x) {
     if (x != x) return x;
     /* 0x1.62e42ep+6 = 88.7228317 is the last float with e^x < FLT_MAX + ulp/2 (the next one,
      * 88.7228394, is what the literal 88.72284f means): above, e^x rounds to inf. */
-    if (x > 0x1.62e42ep+6f) return f32_from_bits(0x7f800000u);
-    if (x < -150.0f) return 0.0f;        /* e^-103.98 is already below 2^-150 */
+    if (x > LATHE_EXPF_MAX) return f32_from_bits(0x7f800000u);
+    if (x < LATHE_EXPF_MIN) return 0.0f; /* e^-103.98 is already below 2^-150 */
     return (float)exp_kernel((double)x); /* subnormal results round here, once */
 }
 
@@ -189,11 +182,11 @@ float lathe_tanhf(float x) {
     if (x != x) return x;
     double a = x < 0.0f ? -(double)x : (double)x;
     double t;
-    if (a < 0x1p-12) {
+    if (a < LATHE_TANHF_SMALL) {
         /* tanh a = a - a^3/3 + 2a^5/15 - ..., the a^7 term is below 2^-88 a. */
         double a2 = a * a;
         t = a + a * a2 * (a2 * (2.0 / 15.0) - (1.0 / 3.0));
-    } else if (a > 10.0) {
+    } else if (a > LATHE_TANHF_BIG) {
         t = 1.0; /* 1 - tanh 9.02 < 2^-25: rounds to 1 in float already */
     } else {
         /* tanh a = 1 - 2/(e^2a + 1). The subtraction is exact (Sterbenz for 2/(e+1) in
@@ -209,8 +202,8 @@ float lathe_tanhf(float x) {
 
 float lathe_sigmoidf(float x) {
     if (x != x) return x;
-    if (x > 40.0f) return 1.0f;   /* 1 - sigmoid(18) < 2^-25 already */
-    if (x < -150.0f) return 0.0f; /* sigmoid(-104) < 2^-150 already */
+    if (x > LATHE_SIGMOIDF_MAX) return 1.0f; /* 1 - sigmoid(18) < 2^-25 already */
+    if (x < LATHE_SIGMOIDF_MIN) return 0.0f; /* sigmoid(-104) < 2^-150 already */
     double d = (double)x;
     if (d >= 0.0) return (float)(1.0 / (1.0 + exp_kernel(-d)));
     double e = exp_kernel(d); /* sigmoid(x) = e^x / (1 + e^x): no cancellation for x < 0 */

@@ -75,6 +75,31 @@ void lathe_f32_leaky_relu_backward__simd128(size_t n, const float *x, const floa
 void lathe_f32_colsum__ref(size_t rows, size_t cols, const float *x, size_t ldx, float *out);
 void lathe_f32_colsum__simd128(size_t rows, size_t cols, const float *x, size_t ldx, float *out);
 
+/* ---- Transcendental element-wise and row-wise softmax ------------------------------------
+ * The core's own functions (lathe/mathf.h) define the bits: transcendental_ref.c is the
+ * definition. The softmaxes work on x:(n,c) row by row: m = z[0], then for j = 1..c-1
+ * m = z[j] > m ? z[j] : m; s = +0, then for j = 0..c-1 s = s + lathe_expf(z[j] − m); so the max
+ * and the sum are sequential in j. y may be x; c = 0 does nothing. */
+
+/* Row-wise x:(n,c) -> y:(n,c). */
+typedef void (*lathe_softmax_fn)(size_t n, size_t c, const float *x, float *y);
+
+/* y = lathe_expf(x). */
+void lathe_f32_exp__ref(size_t n, const float *x, float *y);
+void lathe_f32_exp__simd128(size_t n, const float *x, float *y);
+/* y = lathe_sigmoidf(x). */
+void lathe_f32_sigmoid__ref(size_t n, const float *x, float *y);
+void lathe_f32_sigmoid__simd128(size_t n, const float *x, float *y);
+/* y = lathe_tanhf(x). */
+void lathe_f32_tanh__ref(size_t n, const float *x, float *y);
+void lathe_f32_tanh__simd128(size_t n, const float *x, float *y);
+/* y[i,j] = lathe_expf(x[i,j] − m) / s, each exponential rounded to float before the sum. */
+void lathe_f32_softmax__ref(size_t n, size_t c, const float *x, float *y);
+void lathe_f32_softmax__simd128(size_t n, size_t c, const float *x, float *y);
+/* y[i,j] = (x[i,j] − m) − lathe_logf(s). */
+void lathe_f32_log_softmax__ref(size_t n, size_t c, const float *x, float *y);
+void lathe_f32_log_softmax__simd128(size_t n, size_t c, const float *x, float *y);
+
 /* ---- 2-D pooling ------------------------------------------------------------------------
  * On `planes` contiguous h×w planes (NCHW with planes = n·c), a k×k window moved by stride,
  * no padding, floor mode: ho = (h − k)/stride + 1, wo likewise. The caller guarantees
@@ -138,6 +163,11 @@ typedef struct lathe_kernel_table {
     lathe_unary_fn leaky_relu;
     lathe_unary_backward_fn leaky_relu_backward;
     lathe_colsum_fn colsum;
+    lathe_unary_fn exp;
+    lathe_unary_fn sigmoid;
+    lathe_unary_fn tanh;
+    lathe_softmax_fn softmax;
+    lathe_softmax_fn log_softmax;
     lathe_max_pool_fn max_pool2d;
     lathe_max_pool_backward_fn max_pool2d_backward;
     lathe_avg_pool_fn avg_pool2d;
