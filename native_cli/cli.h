@@ -5,6 +5,8 @@
 #include <stddef.h>
 
 #include "lathe/experiment.h"
+#include "lathe/metrics.h"
+#include "lathe/model.h"
 #include "lathe/prepare.h"
 #include "lathe/status.h"
 #include "lathe/table.h"
@@ -35,7 +37,25 @@ int cli_load_data(const lathe_experiment *exp, const char *experiment_path,
                   const char *data_override, lathe_table **table, lathe_data_layout *layout,
                   char fingerprint[65]);
 
+/* Writes n bytes to path through path.tmp and a rename, so a reader never sees half a file.
+ * On failure prints the error and returns the exit status. */
+int cli_write_file(const char *path, const void *data, size_t n);
+/* Reads a CSV file into a table; on failure prints the error and returns the exit status. */
+int cli_read_csv(const char *path, lathe_table **table);
+/* Reads and validates a model file; on failure prints the error and returns the exit status. */
+int cli_load_model(const char *path, lathe_model **model);
+
+/* Prints a classification report (sklearn's layout, ROC AUC, log loss, confusion matrix). */
+void cli_print_class_report(const char *split, const lathe_class_report *report,
+                            char *const *class_names);
+
 int cmd_run(int argc, char **argv);
+/* lathe train EXPERIMENT (--resume CHECKPOINT | --init MODEL): native_cli/cmd_run.c */
+int cmd_train(int argc, char **argv);
+/* lathe inspect / predict / eval MODEL: native_cli/cmd_model.c */
+int cmd_inspect(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_datasets(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 /* lathe reference-check DIR: native_cli/cmd_reference_check.c */

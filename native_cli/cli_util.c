@@ -336,3 +336,58 @@ int cli_load_data(const lathe_experiment *exp, const char *experiment_path,
     free(bytes);
     return CLI_OK;
 }
+
+int cli_write_file(const char *path, const void *data, size_t n) {
+    char tmp[4096];
+    FILE *f;
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+        cli_error(path, "the path is too long");
+        return CLI_USAGE;
+    }
+    f = fopen(tmp, "wb");
+    if (!f) {
+        cli_error(path, strerror(errno));
+        return CLI_FAILED;
+    }
+    if (fwrite(data, 1, n, f) != n || fclose(f) != 0) {
+        cli_error(path, "could not write the file (disk full?)");
+        remove(tmp);
+        return CLI_FAILED;
+    }
+    if (rename(tmp, path) != 0) {
+        cli_error(path, strerror(errno));
+        remove(tmp);
+        return CLI_FAILED;
+    }
+    return CLI_OK;
+}
+
+int cli_read_csv(const char *path, lathe_table **table) {
+    size_t n;
+    char *text = cli_read_file(path, &n);
+    lathe_error err;
+    int status = CLI_OK;
+    *table = NULL;
+    if (!text) return CLI_USAGE;
+    if (lathe_csv_read(text, n, NULL, table, &err) != LATHE_OK) {
+        cli_error(path, err.message);
+        status = err.status == LATHE_ERR_NOMEM ? CLI_FAILED : CLI_USAGE;
+    }
+    free(text);
+    return status;
+}
+
+int cli_load_model(const char *path, lathe_model **model) {
+    size_t n;
+    char *text = cli_read_file(path, &n);
+    lathe_error err;
+    int status = CLI_OK;
+    *model = NULL;
+    if (!text) return CLI_USAGE;
+    if (lathe_model_load(text, n, model, &err) != LATHE_OK) {
+        cli_error(path, err.message);
+        status = err.status == LATHE_ERR_NOMEM ? CLI_FAILED : CLI_USAGE;
+    }
+    free(text);
+    return status;
+}

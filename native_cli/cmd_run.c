@@ -1,7 +1,10 @@
-/* lathe run EXPERIMENT: prepare the data, train, evaluate, report. */
+/* lathe run EXPERIMENT and lathe train: prepare the data, train (from scratch, from a
+ * checkpoint or from a model's weights), evaluate, report, save. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cJSON.h"
@@ -9,25 +12,43 @@
 #include "lathe/alloc.h"
 #include "lathe/metrics.h"
 #include "lathe/metrics_json.h"
+#include "lathe/model.h"
 #include "lathe/model_file.h"
+#include "lathe/sha256.h"
 #include "lathe/prepare.h"
 #include "lathe/trainer.h"
 
-static void run_usage(FILE *out) {
-    fputs("usage: lathe run EXPERIMENT [--out MODEL] [--json] [--quiet] [--data FILE]\n"
-          "\n"
-          "Prepares the experiment's data, trains its model and prints the metrics and the\n"
-          "SHA-256 of the final weights (little-endian float32, layer order).\n"
-          "\n"
-          "options:\n"
-          "  --out MODEL    write the trained model file (*.lathe.json)\n"
-          "  --json         print one JSON object (metrics, weights_sha256, ...) on stdout\n"
-          "  --quiet        no progress on stderr\n"
-          "  --data FILE    train on FILE instead of the experiment's data (skips the\n"
-          "                 data.sha256 check)\n"
-          "  -h, --help     show this help\n",
-          out);
-}
+static const char run_usage_text[] =
+    "usage: lathe run EXPERIMENT [--out MODEL] [--json] [--quiet] [--data FILE]\n"
+    "                 [--checkpoint FILE] [--stop-after BATCHES]\n"
+    "\n"
+    "Prepares the experiment's data, trains its model and prints the metrics and the\n"
+    "SHA-256 of the final weights (little-endian float32, layer order).\n"
+    "\n"
+    "options:\n"
+    "  --out MODEL         write the trained model file (*.lathe.json)\n"
+    "  --json              print one JSON object (metrics, weights_sha256, ...) on stdout\n"
+    "  --quiet             no progress on stderr\n"
+    "  --data FILE         train on FILE instead of the experiment's data (skips the\n"
+    "                      data.sha256 check)\n"
+    "  --checkpoint FILE   save the whole training state to FILE after every epoch (and on\n"
+    "                      --stop-after); `lathe train EXPERIMENT --resume FILE` continues\n"
+    "  --stop-after N      stop after N mini-batches (saving the checkpoint), as if\n"
+    "                      interrupted\n"
+    "  -h, --help          show this help\n";
+
+static const char train_usage_text[] =
+    "usage: lathe train EXPERIMENT (--resume CHECKPOINT | --init MODEL) [run's options]\n"
+    "\n"
+    "Continues or fine-tunes training:\n"
+    "  --resume CHECKPOINT  continue an interrupted run from its checkpoint; it ends with the\n"
+    "                       same weights, bit for bit, as a run that was never interrupted\n"
+    "  --init MODEL         fine-tune: start from a model file's weights and its fitted\n"
+    "                       preparation (the data is encoded and scaled as the model's was),\n"
+    "                       with a fresh optimiser and the experiment's training settings\n"
+    "\n"
+    "The other options are run's (see `lathe run --help`): --out, --json, --quiet, --data,\n"
+    "--checkpoint, --stop-after.\n";
 
 static cJSON *metrics_json(const lathe_metrics *m, lathe_task task) {
     cJSON *o = cJSON_CreateObject();
@@ -79,16 +100,16 @@ static cJSON *all_metrics_json(const lathe_prepared *prep, const lathe_metrics *
 }
 
 /* sklearn's classification_report layout, plus AUC, then the confusion matrix. */
-static void print_report(const char *split, const lathe_class_report *r, const lathe_prepared *prep) {
+void cli_print_class_report(const char *split, const lathe_class_report *r, char *const *class_names) {
     size_t c, k, width = 12;
     if (!r) return;
     for (c = 0; c < r->n_classes; c++)
-        if (strlen(prep->class_names[c]) > width) width = strlen(prep->class_names[c]);
+        if (strlen(class_names[c]) > width) width = strlen(class_names[c]);
     if (width > 28) width = 28;
-    printf("\n%s split, per class:\n%*s  precision    recall  f1-score   support   roc-auc\n", split,
+    printf("\n%s, per class:\n%*s  precision    recall  f1-score   support   roc-auc\n", split,
            (int)width, "");
     for (c = 0; c < r->n_classes; c++)
-        printf("%*.*s  %9.4f %9.4f %9.4f %9zu %9.4f\n", (int)width, (int)width, prep->class_names[c],
+        printf("%*.*s  %9.4f %9.4f %9.4f %9zu %9.4f\n", (int)width, (int)width, class_names[c],
                r->precision[c], r->recall[c], r->f1[c], r->support[c], r->roc_auc[c]);
     printf("%*s  %9.4f %9.4f %9.4f %9zu %9.4f\n", (int)width, "macro avg", r->macro_precision,
            r->macro_recall, r->macro_f1, r->rows, r->macro_roc_auc);
@@ -96,7 +117,7 @@ static void print_report(const char *split, const lathe_class_report *r, const l
            r->weighted_recall, r->weighted_f1, r->rows);
     printf("log loss %.4f\n\nconfusion matrix (rows: true class, columns: predicted):\n", r->log_loss);
     for (c = 0; c < r->n_classes; c++) {
-        printf("%*.*s ", (int)width, (int)width, prep->class_names[c]);
+        printf("%*.*s ", (int)width, (int)width, class_names[c]);
         for (k = 0; k < r->n_classes; k++) printf(" %6zu", r->confusion[c * r->n_classes + k]);
         putchar('\n');
     }
@@ -112,50 +133,145 @@ static void print_metrics(const char *name, const lathe_metrics *m, lathe_task t
                (double)m->mae, (double)m->r2);
 }
 
-int cmd_run(int argc, char **argv) {
-    const char *path = NULL, *data_override = NULL, *model_path = NULL;
-    int json = 0, quiet = 0, status = CLI_OK, i;
+typedef struct run_args {
+    const char *path, *data_override, *model_path, *checkpoint, *resume, *init;
+    size_t stop_after; /* 0: never */
+    int json, quiet;
+} run_args;
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The checkpoint's owner tag: SHA-256 of the experiment bytes, the data fingerprint and the
+ * prepared data's hash, so a checkpoint never resumes another experiment or other data. */
+static void owner_tag(const char *text, size_t n, const char *fingerprint, const char *prepared,
+                      uint8_t owner[32]) {
+    lathe_sha256 ctx;
+    lathe_sha256_init(&ctx);
+    lathe_sha256_update(&ctx, text, n);
+    lathe_sha256_update(&ctx, fingerprint, strlen(fingerprint));
+    lathe_sha256_update(&ctx, prepared, strlen(prepared));
+    lathe_sha256_final(&ctx, owner);
+}
+
+static int save_checkpoint(const run_args *a, const lathe_trainer *trainer, const uint8_t owner[32]) {
+    size_t size = lathe_trainer_checkpoint_size(trainer);
+    void *buf = malloc(size);
+    int status;
+    if (!buf) {
+        cli_error(a->checkpoint, "out of memory writing the checkpoint");
+        return CLI_FAILED;
+    }
+    lathe_trainer_checkpoint_save(trainer, owner, buf);
+    status = cli_write_file(a->checkpoint, buf, size);
+    free(buf);
+    return status;
+}
+
+/* Progress on stderr: a bar with the ETA on a terminal, one line per epoch otherwise. */
+static void report_progress(const lathe_progress *p, double started, size_t steps_at_start,
+                            int tty, int epoch_done) {
+    if (tty) {
+        double total = (double)p->epochs * (double)p->batches_per_epoch;
+        double done = (double)p->epoch * (double)p->batches_per_epoch + (double)p->batch;
+        double elapsed = now_seconds() - started, rate;
+        size_t steps = p->steps - steps_at_start;
+        int width = 30, filled = total > 0 ? (int)(width * done / total) : width, i;
+        rate = elapsed > 0 ? (double)steps / elapsed : 0.0;
+        fputc('\r', stderr);
+        fputc('[', stderr);
+        for (i = 0; i < width; i++) fputc(i < filled ? '#' : '.', stderr);
+        fprintf(stderr, "] epoch %zu/%zu", p->epoch + (p->batch > 0), p->epochs);
+        if (p->last_epoch_loss == p->last_epoch_loss)
+            fprintf(stderr, "  loss %.5f", (double)p->last_epoch_loss);
+        if (rate > 0 && steps > 0)
+            fprintf(stderr, "  ETA %.0fs  ", (total - done) / rate);
+        fflush(stderr);
+    } else if (epoch_done) {
+        fprintf(stderr, "epoch %zu/%zu loss %.6f\n", p->epoch, p->epochs, (double)p->last_epoch_loss);
+    }
+}
+
+static int parse_run_args(int argc, char **argv, int train, run_args *a) {
+    const char *usage = train ? train_usage_text : run_usage_text;
+    int i;
+    memset(a, 0, sizeof *a);
+    for (i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        int has_value = i + 1 < argc;
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(usage, stdout);
+            return CLI_OK;
+        } else if (strcmp(arg, "--json") == 0) {
+            a->json = 1;
+        } else if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
+            a->quiet = 1;
+        } else if (strcmp(arg, "--out") == 0 && has_value) {
+            a->model_path = argv[++i];
+        } else if (strcmp(arg, "--data") == 0 && has_value) {
+            a->data_override = argv[++i];
+        } else if (strcmp(arg, "--checkpoint") == 0 && has_value) {
+            a->checkpoint = argv[++i];
+        } else if (strcmp(arg, "--stop-after") == 0 && has_value) {
+            char *end;
+            unsigned long long v = strtoull(argv[++i], &end, 10);
+            if (*end || v == 0) {
+                fprintf(stderr, "lathe %s: --stop-after needs a positive number of batches, not "
+                                "'%s'\n", argv[0], argv[i]);
+                return CLI_USAGE;
+            }
+            a->stop_after = (size_t)v;
+        } else if (train && strcmp(arg, "--resume") == 0 && has_value) {
+            a->resume = argv[++i];
+        } else if (train && strcmp(arg, "--init") == 0 && has_value) {
+            a->init = argv[++i];
+        } else if (arg[0] == '-') {
+            fprintf(stderr, "lathe %s: unknown option '%s'%s\n\n%s", argv[0], arg,
+                    has_value ? "" : " (or its value is missing)", usage);
+            return CLI_USAGE;
+        } else if (!a->path) {
+            a->path = arg;
+        } else {
+            fprintf(stderr, "lathe %s: one experiment at a time ('%s' is extra)\n", argv[0], arg);
+            return CLI_USAGE;
+        }
+    }
+    if (!a->path) {
+        fputs(usage, stderr);
+        return CLI_USAGE;
+    }
+    if (train && !a->resume == !a->init) {
+        fprintf(stderr, "lathe train: give exactly one of --resume CHECKPOINT or --init MODEL\n\n%s",
+                usage);
+        return CLI_USAGE;
+    }
+    return -1;
+}
+
+/* run and train: everything but the argument parsing. */
+static int train_experiment(const run_args *a) {
+    const char *path = a->path;
+    int status = CLI_OK;
     char *text = NULL, fingerprint[65], weights[65], prepared_hash[65];
-    size_t n;
+    uint8_t owner[32];
+    size_t n, steps_at_start, batches_left = a->stop_after;
     lathe_error err;
     lathe_experiment *exp = NULL;
     lathe_table *table = NULL;
     lathe_prepared *prep = NULL;
     lathe_data_layout layout;
     lathe_trainer *trainer = NULL;
-    lathe_status st;
+    lathe_model *init = NULL;
+    lathe_status st = LATHE_OK;
     lathe_metrics train_m, val_m, test_m;
     lathe_progress progress;
     lathe_class_report *val_report = NULL, *test_report = NULL;
-    int progress_on_tty;
+    int tty = isatty(2), interrupted = 0;
+    double started;
 
-    for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            run_usage(stdout);
-            return CLI_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
-            quiet = 1;
-        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            model_path = argv[++i];
-        } else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
-            data_override = argv[++i];
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "lathe run: unknown option '%s'\n", argv[i]);
-            run_usage(stderr);
-            return CLI_USAGE;
-        } else if (!path) {
-            path = argv[i];
-        } else {
-            fprintf(stderr, "lathe run: one experiment at a time ('%s' is extra)\n", argv[i]);
-            return CLI_USAGE;
-        }
-    }
-    if (!path) {
-        run_usage(stderr);
-        return CLI_USAGE;
-    }
     text = cli_read_file(path, &n);
     if (!text) return CLI_USAGE;
     if (lathe_experiment_parse(text, n, &exp, &err) != LATHE_OK) {
@@ -163,31 +279,88 @@ int cmd_run(int argc, char **argv) {
         status = CLI_USAGE;
         goto done;
     }
-    status = cli_load_data(exp, path, data_override, &table, &layout, fingerprint);
+    status = cli_load_data(exp, path, a->data_override, &table, &layout, fingerprint);
     if (status != CLI_OK) goto done;
-    if (lathe_prepare_layout(exp, table, &layout, &prep, &err) != LATHE_OK ||
-        lathe_trainer_create(exp, prep, &trainer, &err) != LATHE_OK) {
+    if (lathe_prepare_layout(exp, table, &layout, &prep, &err) != LATHE_OK) {
         cli_error(path, err.message);
         status = err.status == LATHE_ERR_NOMEM ? CLI_FAILED : CLI_USAGE;
         goto done;
     }
-    lathe_prepared_sha256(prep, prepared_hash);
-    progress_on_tty = isatty(2);
-    do {
-        progress = lathe_trainer_progress(trainer);
-        st = lathe_trainer_step(trainer, progress.batches_per_epoch - progress.batch, &err);
-        progress = lathe_trainer_progress(trainer);
-        if (!quiet && st == LATHE_OK) {
-            if (progress_on_tty)
-                fprintf(stderr, "\repoch %zu/%zu  loss %.6f", progress.epoch, progress.epochs,
-                        (double)progress.last_epoch_loss);
-            else
-                fprintf(stderr, "epoch %zu/%zu loss %.6f\n", progress.epoch, progress.epochs,
-                        (double)progress.last_epoch_loss);
+    if (a->init) {
+        if ((status = cli_load_model(a->init, &init)) != CLI_OK) goto done;
+        if (lathe_prepared_adopt(prep, lathe_model_preparation(init), table, &err) != LATHE_OK) {
+            cli_error(a->init, err.message);
+            status = err.status == LATHE_ERR_NOMEM ? CLI_FAILED : CLI_USAGE;
+            goto done;
         }
-    } while (st == LATHE_OK && !progress.done);
-    if (!quiet && progress_on_tty) fputc('\n', stderr);
-    if (!quiet && progress.stopped_early)
+    }
+    if (lathe_trainer_create(exp, prep, &trainer, &err) != LATHE_OK) {
+        cli_error(path, err.message);
+        status = err.status == LATHE_ERR_NOMEM ? CLI_FAILED : CLI_USAGE;
+        goto done;
+    }
+    if (init) {
+        size_t mine, theirs, s_mine, s_theirs;
+        const float *params = lathe_trainer_params(lathe_model_network(init), &theirs);
+        const float *stats = lathe_trainer_stats(lathe_model_network(init), &s_theirs);
+        (void)lathe_trainer_params(trainer, &mine);
+        (void)lathe_trainer_stats(trainer, &s_mine);
+        if (mine != theirs || s_mine != s_theirs) {
+            fprintf(stderr, "lathe: %s: the model has %zu parameters, the experiment's network "
+                            "%zu: fine-tuning needs the same layers\n", a->init, theirs, mine);
+            status = CLI_USAGE;
+            goto done;
+        }
+        lathe_trainer_set_weights(trainer, params, stats);
+    }
+    lathe_prepared_sha256(prep, prepared_hash);
+    owner_tag(text, n, fingerprint, prepared_hash, owner);
+    if (a->resume) {
+        size_t size;
+        char *bytes = cli_read_file(a->resume, &size);
+        if (!bytes) {
+            status = CLI_USAGE;
+            goto done;
+        }
+        st = lathe_trainer_checkpoint_restore(trainer, owner, bytes, size, &err);
+        free(bytes);
+        if (st != LATHE_OK) {
+            cli_error(a->resume, err.message);
+            status = CLI_USAGE;
+            goto done;
+        }
+        progress = lathe_trainer_progress(trainer);
+        if (!a->quiet)
+            fprintf(stderr, "resuming at epoch %zu/%zu, batch %zu/%zu\n", progress.epoch + 1,
+                    progress.epochs, progress.batch, progress.batches_per_epoch);
+    }
+    started = now_seconds();
+    steps_at_start = lathe_trainer_progress(trainer).steps;
+    progress = lathe_trainer_progress(trainer);
+    while (!progress.done) {
+        size_t want = progress.batches_per_epoch - progress.batch, epoch = progress.epoch;
+        if (tty && want > 8) want = (want + 7) / 8; /* redraw the bar 8 times an epoch */
+        if (a->stop_after && want > batches_left) want = batches_left;
+        st = lathe_trainer_step(trainer, want, &err);
+        progress = lathe_trainer_progress(trainer);
+        if (st != LATHE_OK) break;
+        if (!a->quiet) report_progress(&progress, started, steps_at_start, tty, progress.epoch > epoch);
+        if (a->checkpoint && progress.epoch > epoch && (status = save_checkpoint(a, trainer, owner)) != CLI_OK)
+            goto done;
+        if (a->stop_after && (batches_left -= want) == 0 && !progress.done) {
+            interrupted = 1;
+            break;
+        }
+    }
+    if (!a->quiet && tty) fputc('\n', stderr);
+    if (interrupted) {
+        if (a->checkpoint && (status = save_checkpoint(a, trainer, owner)) != CLI_OK) goto done;
+        if (!a->quiet)
+            fprintf(stderr, "stopped after %zu batches at epoch %zu, batch %zu%s%s\n", a->stop_after,
+                    progress.epoch + 1, progress.batch, a->checkpoint ? "; checkpoint saved to " : "",
+                    a->checkpoint ? a->checkpoint : "");
+    }
+    if (!a->quiet && progress.stopped_early)
         fprintf(stderr, "stopped early after epoch %zu: no better validation %s for %zu epochs; kept "
                         "the weights of epoch %zu (%.6g)\n",
                 progress.epoch, exp->early_stopping_accuracy ? "accuracy" : "loss",
@@ -202,32 +375,27 @@ int cmd_run(int argc, char **argv) {
     lathe_trainer_weights_sha256(trainer, weights);
     val_report = split_report(trainer, prep, &prep->validation);
     test_report = split_report(trainer, prep, &prep->test);
-    if (model_path) {
+    if (a->model_path) {
         cJSON *metrics = all_metrics_json(prep, &train_m, &val_m, &test_m, val_report, test_report);
         char *metrics_text, *model = NULL;
         metrics_text = cJSON_PrintUnformatted(metrics);
         cJSON_Delete(metrics);
         if (lathe_model_file_write(text, n, prep, trainer, metrics_text, &model, &err) != LATHE_OK) {
-            cli_error(model_path, err.message);
+            cli_error(a->model_path, err.message);
             status = CLI_FAILED;
-        } else {
-            FILE *f = fopen(model_path, "wb");
-            size_t len = strlen(model);
-            if (!f || fwrite(model, 1, len, f) != len || fclose(f) != 0) {
-                cli_error(model_path, "could not write the model file");
-                status = CLI_FAILED;
-            }
+        } else if (cli_write_file(a->model_path, model, strlen(model)) != CLI_OK) {
+            status = CLI_FAILED;
         }
         lathe_free(model);
         lathe_free(metrics_text);
     }
-    if (json) {
+    if (a->json) {
         cJSON *o = cJSON_CreateObject();
         char *printed;
         size_t n_params;
         (void)lathe_trainer_params(trainer, &n_params);
         cJSON_AddStringToObject(o, "experiment", path);
-        cJSON_AddStringToObject(o, "status", st == LATHE_OK ? "ok" : "diverged");
+        cJSON_AddStringToObject(o, "status", st != LATHE_OK ? "diverged" : interrupted ? "stopped" : "ok");
         cJSON_AddStringToObject(o, "data_sha256", fingerprint);
         cJSON_AddStringToObject(o, "prepared_sha256", prepared_hash);
         cJSON_AddNumberToObject(o, "features", (double)prep->n_features);
@@ -251,7 +419,7 @@ int cmd_run(int argc, char **argv) {
         print_metrics("train", &train_m, prep->task);
         print_metrics("validation", &val_m, prep->task);
         print_metrics("test", &test_m, prep->task);
-        print_report("test", test_report, prep);
+        if (test_report) cli_print_class_report("test split", test_report, prep->class_names);
         printf("\nweights sha256 %s\n", weights);
     }
 
@@ -259,9 +427,22 @@ done:
     lathe_class_report_destroy(val_report);
     lathe_class_report_destroy(test_report);
     lathe_trainer_destroy(trainer);
+    lathe_model_destroy(init);
     lathe_prepared_destroy(prep);
     lathe_table_destroy(table);
     lathe_experiment_destroy(exp);
     free(text);
     return status;
+}
+
+int cmd_run(int argc, char **argv) {
+    run_args a;
+    int status = parse_run_args(argc, argv, 0, &a);
+    return status >= 0 ? status : train_experiment(&a);
+}
+
+int cmd_train(int argc, char **argv) {
+    run_args a;
+    int status = parse_run_args(argc, argv, 1, &a);
+    return status >= 0 ? status : train_experiment(&a);
 }

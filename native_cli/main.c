@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lathe/version.h"
 
-#define LATHE_VERSION_STRING "0.1.0"
 
 static void usage(FILE *out) {
     fputs("usage: lathe <command> [options]\n"
@@ -15,6 +15,10 @@ static void usage(FILE *out) {
           "\n"
           "commands:\n"
           "  run EXPERIMENT      train an experiment, print its metrics and weights hash\n"
+          "  train EXPERIMENT    resume from a checkpoint, or fine-tune a model's weights\n"
+          "  eval MODEL DATA     evaluate a model file on a labelled CSV\n"
+          "  predict MODEL DATA  predict every row of a CSV (CSV or JSON out)\n"
+          "  inspect MODEL       validate a model file and describe it\n"
           "  profile FILE        describe a CSV file column by column\n"
           "  datasets            list the built-in data sets\n"
           "  reference-check DIR check the core against PyTorch reference vectors in DIR\n"
@@ -39,10 +43,14 @@ int main(int argc, char **argv) {
         return CLI_OK;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("lathe %s\n", LATHE_VERSION_STRING);
+        printf("lathe %s\n", LATHE_VERSION);
         return CLI_OK;
     }
     if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "train") == 0) return cmd_train(argc - 1, argv + 1);
+    if (strcmp(argv[1], "eval") == 0) return cmd_eval(argc - 1, argv + 1);
+    if (strcmp(argv[1], "predict") == 0) return cmd_predict(argc - 1, argv + 1);
+    if (strcmp(argv[1], "inspect") == 0) return cmd_inspect(argc - 1, argv + 1);
     if (strcmp(argv[1], "profile") == 0) return cmd_profile(argc - 1, argv + 1);
     if (strcmp(argv[1], "datasets") == 0) return cmd_datasets(argc - 1, argv + 1);
     if (strcmp(argv[1], "reference-check") == 0) return cmd_reference_check(argc - 1, argv + 1);

@@ -6,6 +6,13 @@
 #include "cJSON.h"
 #include "lathe/alloc.h"
 #include "lathe/batchnorm.h"
+#include "lathe/version.h"
+
+#ifdef __EMSCRIPTEN__
+#define LATHE_MODEL_PRODUCER "lathe " LATHE_VERSION " (wasm)"
+#else
+#define LATHE_MODEL_PRODUCER "lathe " LATHE_VERSION " (native)"
+#endif
 
 void lathe_base64_encode(const void *data, size_t n, char *out) {
     static const char alphabet[] =
@@ -147,7 +154,7 @@ lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
                                     const lathe_prepared *prep, const lathe_trainer *trainer,
                                     const char *metrics_json, char **out, lathe_error *err) {
     cJSON_Hooks hooks = {lathe_malloc, lathe_free};
-    cJSON *root, *prepared, *layers, *features, *classes;
+    cJSON *root, *prepared, *layers, *features, *classes, *inputs;
     char hash[65];
     size_t i, count;
     int ok;
@@ -158,12 +165,30 @@ lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
     lathe_trainer_weights_sha256(trainer, hash);
     ok = ok && cJSON_AddStringToObject(root, "format", "lathe-model");
     ok = ok && cJSON_AddNumberToObject(root, "version", 1);
+    ok = ok && cJSON_AddStringToObject(root, "producer", LATHE_MODEL_PRODUCER);
     ok = ok && cJSON_AddItemToObject(root, "experiment", cJSON_ParseWithLength(experiment_json, n));
     prepared = cJSON_AddObjectToObject(root, "preparation");
     ok = ok && prepared;
     ok = ok && cJSON_AddStringToObject(prepared, "task",
                                        prep->task == LATHE_TASK_CLASSIFICATION ? "classification"
                                                                                : "regression");
+    ok = ok && cJSON_AddStringToObject(prepared, "target", prep->target ? prep->target : "");
+    inputs = ok ? cJSON_AddArrayToObject(prepared, "inputs") : NULL;
+    ok = ok && inputs;
+    for (i = 0; ok && i < prep->n_inputs; i++) {
+        const lathe_prepared_input *in = &prep->inputs[i];
+        cJSON *item = cJSON_CreateObject();
+        ok = item && cJSON_AddItemToArray(inputs, item);
+        if (!ok) {
+            cJSON_Delete(item);
+            break;
+        }
+        ok = cJSON_AddStringToObject(item, "column", in->name) &&
+             cJSON_AddStringToObject(item, "type", in->type == LATHE_COLUMN_CATEGORICAL ? "categorical"
+                                                   : in->type == LATHE_COLUMN_BOOLEAN ? "boolean"
+                                                                                      : "numeric") &&
+             cJSON_AddNumberToObject(item, "features", (double)in->width);
+    }
     features = ok ? cJSON_AddArrayToObject(prepared, "features") : NULL;
     for (i = 0; features && i < prep->n_features; i++)
         ok = ok && cJSON_AddItemToArray(features, cJSON_CreateString(prep->feature_names[i]));

@@ -16,8 +16,10 @@ static int is_nan(float v) { return v != v; }
 /* One input column's contribution to the feature matrix. */
 typedef struct feature_source {
     size_t column;  /* table column */
-    size_t width;   /* 1, or the number of categories for one-hot */
+    size_t width;   /* 1, or the number of training categories for one-hot */
     float fill;     /* imputed value (in the column's own units or category index) */
+    int32_t *slot;  /* categorical: (n_categories) feature offset of each category, or -1 for
+                     * a category the training rows do not have */
 } feature_source;
 
 void lathe_prepared_destroy(lathe_prepared *prep) {
@@ -31,6 +33,9 @@ void lathe_prepared_destroy(lathe_prepared *prep) {
         lathe_free(splits[i]->value);
         lathe_free(splits[i]->source_row);
     }
+    for (i = 0; prep->inputs && i < prep->n_inputs; i++) lathe_free(prep->inputs[i].name);
+    lathe_free(prep->inputs);
+    lathe_free(prep->target);
     for (i = 0; prep->feature_names && i < prep->n_features; i++) lathe_free(prep->feature_names[i]);
     lathe_free(prep->feature_names);
     for (i = 0; prep->class_names && i < prep->n_classes; i++) lathe_free(prep->class_names[i]);
@@ -325,8 +330,26 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
         for (j = 0; j < n_sources && st == LATHE_OK; j++) {
             const lathe_column *col = &table->columns[sources[j].column];
             size_t missing = 0;
-            sources[j].width = col->type == LATHE_COLUMN_CATEGORICAL ? col->n_categories : 1;
+            sources[j].width = 1;
             sources[j].fill = __builtin_nanf("");
+            if (col->type == LATHE_COLUMN_CATEGORICAL) {
+                /* The vocabulary is the training rows' categories, in the column's order. */
+                int32_t *slot = lathe_malloc((col->n_categories ? col->n_categories : 1) *
+                                             sizeof *slot);
+                if (!slot) {
+                    st = LATHE_ERR_NOMEM;
+                    break;
+                }
+                sources[j].slot = slot;
+                for (c = 0; c < col->n_categories; c++) slot[c] = -1;
+                for (i = 0; i < n_train; i++) {
+                    float v = col->values[train_rows[i]];
+                    if (!is_nan(v)) slot[(size_t)v] = 0;
+                }
+                sources[j].width = 0;
+                for (c = 0; c < col->n_categories; c++)
+                    if (slot[c] == 0) slot[c] = (int32_t)sources[j].width++;
+            }
             for (i = 0; i < n_rows; i++) missing += is_nan(col->values[rows[i]]);
             if (missing == 0) continue;
             if (!impute) {
@@ -343,6 +366,11 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
         if (st != LATHE_OK) goto fail;
     }
     for (j = 0; j < n_sources; j++) prep->n_features += sources[j].width;
+    if (prep->n_features == 0) {
+        st = lathe_error_set(err, LATHE_ERR_INVALID,
+                             "prepare: the feature columns have no values in the training rows");
+        goto fail;
+    }
     if (image) {
         if (image[0] * image[1] * image[2] != prep->n_features) {
             st = lathe_error_set(err, LATHE_ERR_INVALID,
@@ -358,19 +386,33 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
     prep->fill = lathe_malloc(prep->n_features * sizeof *prep->fill);
     prep->shift = lathe_calloc(prep->n_features, sizeof *prep->shift);
     prep->scale = lathe_malloc(prep->n_features * sizeof *prep->scale);
-    if (!prep->feature_names || !prep->fill || !prep->shift || !prep->scale) goto nomem;
+    prep->inputs = lathe_calloc(n_sources, sizeof *prep->inputs);
+    prep->target = copy_string(target->name, NULL);
+    if (!prep->feature_names || !prep->fill || !prep->shift || !prep->scale || !prep->inputs ||
+        !prep->target)
+        goto nomem;
     for (j = 0, f = 0; j < n_sources; j++) {
         const lathe_column *col = &table->columns[sources[j].column];
-        for (c = 0; c < sources[j].width; c++, f++) {
-            prep->feature_names[f] = copy_string(
-                col->name, col->type == LATHE_COLUMN_CATEGORICAL ? col->categories[c] : NULL);
+        lathe_prepared_input *input = &prep->inputs[j];
+        input->name = copy_string(col->name, NULL);
+        if (!input->name) goto nomem;
+        input->type = col->type, input->first = f, input->width = sources[j].width;
+        prep->n_inputs = j + 1;
+        if (col->type != LATHE_COLUMN_CATEGORICAL) {
+            prep->feature_names[f] = copy_string(col->name, NULL);
             if (!prep->feature_names[f]) goto nomem;
-            prep->fill[f] = col->type == LATHE_COLUMN_CATEGORICAL
-                                ? (is_nan(sources[j].fill) ? 0.0f
-                                                           : (sources[j].fill == (float)c ? 1.0f
-                                                                                          : 0.0f))
-                                : sources[j].fill;
+            prep->fill[f] = sources[j].fill, prep->scale[f] = 1.0f;
+            f++;
+            continue;
+        }
+        /* One-hot: the imputed category's feature is 1 in a missing cell, the others 0. */
+        for (c = 0; c < col->n_categories; c++) {
+            if (sources[j].slot[c] < 0) continue;
+            prep->feature_names[f] = copy_string(col->name, col->categories[c]);
+            if (!prep->feature_names[f]) goto nomem;
+            prep->fill[f] = !is_nan(sources[j].fill) && sources[j].fill == (float)c ? 1.0f : 0.0f;
             prep->scale[f] = 1.0f;
+            f++;
         }
     }
 
@@ -395,8 +437,9 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
             const lathe_column *col = &table->columns[sources[j].column];
             float v = col->values[r];
             if (col->type == LATHE_COLUMN_CATEGORICAL) {
+                int32_t slot = is_nan(v) ? -1 : sources[j].slot[(size_t)v];
                 for (c = 0; c < sources[j].width; c++, f++)
-                    x[f] = is_nan(v) ? prep->fill[f] : (v == (float)c ? 1.0f : 0.0f);
+                    x[f] = is_nan(v) ? prep->fill[f] : ((int32_t)c == slot ? 1.0f : 0.0f);
             } else {
                 x[f] = is_nan(v) ? sources[j].fill : v;
                 f++;
@@ -457,6 +500,7 @@ fail:
     lathe_prepared_destroy(prep);
     prep = NULL;
 done:
+    for (j = 0; sources && j < n_sources; j++) lathe_free(sources[j].slot);
     lathe_free(sources);
     lathe_free(rows);
     lathe_free(assign);

@@ -21,8 +21,20 @@ typedef struct lathe_split_data {
     uint32_t *source_row; /* (rows) row index in the table */
 } lathe_split_data;
 
+/* One raw column the features come from, as fitted: a numeric or boolean column gives one
+ * feature, a categorical column one feature per category seen in the training rows (its
+ * feature names are "column=category"; a category not seen there encodes as all zeros). */
+typedef struct lathe_prepared_input {
+    char *name;               /* the column's name */
+    lathe_column_type type;   /* its type in the training data */
+    size_t first, width;      /* its features: [first, first + width) */
+} lathe_prepared_input;
+
 typedef struct lathe_prepared {
     lathe_task task;
+    char *target;           /* the target column's name */
+    size_t n_inputs;
+    lathe_prepared_input *inputs; /* (n_inputs) in feature order */
     size_t n_features;
     char **feature_names;   /* (n_features) */
     size_t n_classes;       /* classification: target categories; regression: 0 */
@@ -70,6 +82,26 @@ lathe_status lathe_image_table(const lathe_idx *const *images, const lathe_idx *
                                lathe_table **out, size_t image[3], size_t *part_start,
                                lathe_error *err);
 void lathe_prepared_destroy(lathe_prepared *prep);
+
+/* Prepares raw rows with a fitted preparation (from lathe_prepare or a model file): columns
+ * are found by name (others are ignored), categories matched by name, missing cells take the
+ * fitted fill (an error names the row and column when there is none), then the fitted
+ * scaling. With want_target the target column must be present and complete: out->label
+ * (classification: its categories matched to the fitted classes) or out->value is filled.
+ * out->x is (rows, n_features); out->source_row[i] = i. *unseen (may be NULL) counts cells
+ * whose category was not seen in training (encoded as all zeros). The caller frees out's
+ * arrays with lathe_split_data_free. */
+lathe_status lathe_prepare_rows(const lathe_prepared *fitted, const lathe_table *table,
+                                int want_target, lathe_split_data *out, size_t *unseen,
+                                lathe_error *err);
+void lathe_split_data_free(lathe_split_data *s);
+
+/* Fine-tuning: re-encodes prep's splits (prepared from table) with another fitted preparation
+ * (a model's), so the network sees features exactly as it did in training, and adopts that
+ * preparation's fitted values, inputs and feature names. The classes and the image shape must
+ * match. On an error prep is unchanged. */
+lathe_status lathe_prepared_adopt(lathe_prepared *prep, const lathe_prepared *fitted,
+                                  const lathe_table *table, lathe_error *err);
 
 /* SHA-256 over the prepared splits (x, then labels or values, for train, validation, test
  * in that order, little-endian): lets tests compare preparation across targets. */

@@ -89,4 +89,30 @@ const float *lathe_trainer_params(const lathe_trainer *trainer, size_t *count);
 /* SHA-256 of the parameters as little-endian float32 bytes in layer order. */
 void lathe_trainer_weights_sha256(const lathe_trainer *trainer, char hex[65]);
 
+/* The network exp builds on data (its shapes only; nothing is allocated): the layers' infos
+ * (tensor pointers NULL) into infos (room for LATHE_MAX_LAYERS), their count, and the
+ * parameter and batch-norm statistic counts. Errors are lathe_trainer_create's. */
+lathe_status lathe_trainer_plan(const lathe_experiment *exp, const lathe_prepared *data,
+                                lathe_layer_info *infos, size_t *n_layers, size_t *n_params,
+                                size_t *n_stats, lathe_error *err);
+
+/* Replaces the parameters (n_params of lathe_trainer_params) and the batch-norm running
+ * statistics (n_stats of lathe_trainer_stats; may be NULL when there are none), e.g. with a
+ * loaded model's, and makes them the divergence fallback. The optimiser state is untouched. */
+void lathe_trainer_set_weights(lathe_trainer *trainer, const float *params, const float *stats);
+/* The batch-norm running statistics, layer by layer (mean, then var), and their count. */
+const float *lathe_trainer_stats(const lathe_trainer *trainer, size_t *count);
+
+/* Checkpoints: the trainer's whole state (weights, optimiser state, generators, epoch, batch
+ * position and the epoch's row order, early-stopping state) as lathe_trainer_checkpoint_size
+ * bytes, little-endian on every target. owner is the caller's 32-byte fingerprint of the
+ * experiment and data (e.g. a SHA-256); restoring checks it, the sizes and every progress
+ * field before changing anything, so a refused checkpoint leaves the trainer as it was. A
+ * trainer restored from a checkpoint continues exactly as the one that saved it: same
+ * batches, same bits. Neither allocates. */
+size_t lathe_trainer_checkpoint_size(const lathe_trainer *trainer);
+void lathe_trainer_checkpoint_save(const lathe_trainer *trainer, const uint8_t owner[32], void *out);
+lathe_status lathe_trainer_checkpoint_restore(lathe_trainer *trainer, const uint8_t owner[32],
+                                              const void *data, size_t n, lathe_error *err);
+
 #endif

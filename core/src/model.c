@@ -1,0 +1,752 @@
+/* Loading a model file: validate everything, then build the network and give it the weights.
+ * The order of the checks is the contract of model.h: nothing sized from the file is
+ * allocated before the file has shown it holds that much. */
+#include "lathe/model.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cJSON.h"
+#include "lathe/alloc.h"
+#include "lathe/model_file.h"
+#include "lathe/sha256.h"
+
+struct lathe_model {
+    lathe_experiment *exp;
+    char *experiment_json;
+    lathe_prepared *prep;
+    lathe_trainer *net;
+    char *metrics_json;
+    char *producer;
+    char weights_sha256[65];
+};
+
+void lathe_model_destroy(lathe_model *m) {
+    if (!m) return;
+    lathe_trainer_destroy(m->net);
+    lathe_prepared_destroy(m->prep);
+    lathe_experiment_destroy(m->exp);
+    lathe_free(m->experiment_json);
+    lathe_free(m->metrics_json);
+    lathe_free(m->producer);
+    lathe_free(m);
+}
+
+const lathe_experiment *lathe_model_experiment(const lathe_model *m) { return m->exp; }
+const char *lathe_model_experiment_json(const lathe_model *m) { return m->experiment_json; }
+const lathe_prepared *lathe_model_preparation(const lathe_model *m) { return m->prep; }
+lathe_trainer *lathe_model_network(lathe_model *m) { return m->net; }
+const char *lathe_model_metrics_json(const lathe_model *m) { return m->metrics_json; }
+const char *lathe_model_producer(const lathe_model *m) { return m->producer ? m->producer : ""; }
+const char *lathe_model_weights_sha256(const lathe_model *m) { return m->weights_sha256; }
+
+/* ---- base64 --------------------------------------------------------------------------- */
+
+static int base64_value(char c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+static size_t base64_length(size_t bytes) { return (bytes + 2) / 3 * 4; }
+
+/* Checks text is the padded base64 of exactly n bytes (length, alphabet, padding). */
+static lathe_status base64_check(const char *text, size_t bytes, const char *field,
+                                 lathe_error *err) {
+    size_t len = strlen(text), i, pad = bytes % 3 ? 3 - bytes % 3 : 0;
+    if (len != base64_length(bytes)) {
+        size_t have = len / 4 * 3;
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "%s: %zu base64 characters hold about %zu floats, expected %zu "
+                               "(%zu characters)",
+                               field, len, have / 4, bytes / 4, base64_length(bytes));
+    }
+    for (i = 0; i < len; i++) {
+        int padding = i >= len - pad;
+        if (padding ? text[i] != '=' : base64_value(text[i]) < 0)
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "%s: character %zu ('%c') is not %s", field, i + 1,
+                                   (unsigned char)text[i] >= 32 && (unsigned char)text[i] < 127
+                                       ? text[i]
+                                       : '?',
+                                   padding ? "the padding '=' expected there" : "base64");
+    }
+    return LATHE_OK;
+}
+
+lathe_status lathe_base64_decode_floats(const char *text, size_t n_floats, float *out,
+                                        const char *field, lathe_error *err) {
+    size_t bytes = n_floats * 4, i, o = 0;
+    uint8_t quad[4], *buf = (uint8_t *)out;
+    lathe_status st = base64_check(text, bytes, field, err);
+    if (st != LATHE_OK) return st;
+    for (i = 0; o < bytes; i += 4) {
+        uint32_t v;
+        int k;
+        for (k = 0; k < 4; k++) quad[k] = text[i + k] == '=' ? 0 : (uint8_t)base64_value(text[i + k]);
+        v = (uint32_t)quad[0] << 18 | (uint32_t)quad[1] << 12 | (uint32_t)quad[2] << 6 | quad[3];
+        buf[o++] = (uint8_t)(v >> 16);
+        if (o < bytes) buf[o++] = (uint8_t)(v >> 8);
+        if (o < bytes) buf[o++] = (uint8_t)v;
+    }
+    /* Little-endian bytes to floats, whatever the host order, then finiteness. */
+    for (i = 0; i < n_floats; i++) {
+        uint32_t bits = (uint32_t)buf[4 * i] | (uint32_t)buf[4 * i + 1] << 8 |
+                        (uint32_t)buf[4 * i + 2] << 16 | (uint32_t)buf[4 * i + 3] << 24;
+        memcpy(&out[i], &bits, 4);
+        if (!(out[i] - out[i] == 0.0f))
+            return lathe_error_set(err, LATHE_ERR_INVALID, "%s[%zu]: the value is %s", field, i,
+                                   out[i] != out[i] ? "NaN" : "infinite");
+    }
+    return LATHE_OK;
+}
+
+/* ---- JSON field helpers --------------------------------------------------------------- */
+
+static const cJSON *member(const cJSON *obj, const char *name) {
+    return cJSON_GetObjectItemCaseSensitive(obj, name);
+}
+
+static lathe_status need_string(const cJSON *obj, const char *name, const char *path,
+                                const char **out, lathe_error *err) {
+    const cJSON *v = member(obj, name);
+    if (!v) return lathe_error_set(err, LATHE_ERR_INVALID, "%s%s: missing", path, name);
+    if (!cJSON_IsString(v))
+        return lathe_error_set(err, LATHE_ERR_INVALID, "%s%s: must be a string", path, name);
+    *out = v->valuestring;
+    return LATHE_OK;
+}
+
+/* A whole number in [0, max]. */
+static lathe_status need_count(const cJSON *obj, const char *name, const char *path,
+                               size_t max, size_t *out, lathe_error *err) {
+    const cJSON *v = member(obj, name);
+    if (!v) return lathe_error_set(err, LATHE_ERR_INVALID, "%s%s: missing", path, name);
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0.0 || v->valuedouble > (double)max ||
+        v->valuedouble != (double)(size_t)v->valuedouble)
+        return lathe_error_set(err, LATHE_ERR_INVALID, "%s%s: must be a whole number in [0, %zu]",
+                               path, name, max);
+    *out = (size_t)v->valuedouble;
+    return LATHE_OK;
+}
+
+static lathe_status need_array(const cJSON *obj, const char *name, const char *path,
+                               const cJSON **out, size_t *n, lathe_error *err) {
+    const cJSON *v = member(obj, name);
+    if (!v) return lathe_error_set(err, LATHE_ERR_INVALID, "%s%s: missing", path, name);
+    if (!cJSON_IsArray(v))
+        return lathe_error_set(err, LATHE_ERR_INVALID, "%s%s: must be an array", path, name);
+    *out = v;
+    *n = (size_t)cJSON_GetArraySize(v);
+    return LATHE_OK;
+}
+
+static char *copy_text(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *c = lathe_malloc(n);
+    if (c) memcpy(c, s, n);
+    return c;
+}
+
+/* Line and column of byte offset at in text. */
+static void line_column(const char *text, size_t at, size_t *line, size_t *column) {
+    size_t i;
+    *line = 1, *column = 1;
+    for (i = 0; i < at; i++) {
+        if (text[i] == '\n') (*line)++, *column = 1;
+        else (*column)++;
+    }
+}
+
+/* ---- the preparation ------------------------------------------------------------------ */
+
+/* A float array of exactly n numbers (null allowed for NaN when nullable). */
+static lathe_status read_floats(const cJSON *prep, const char *name, size_t n, int nullable,
+                                float *out, lathe_error *err) {
+    const cJSON *a, *v;
+    size_t count, i = 0;
+    lathe_status st = need_array(prep, name, "preparation.", &a, &count, err);
+    if (st != LATHE_OK) return st;
+    if (count != n)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "preparation.%s: %zu values, expected %zu (one per feature)", name,
+                               count, n);
+    cJSON_ArrayForEach(v, a) {
+        if (nullable && cJSON_IsNull(v)) {
+            out[i++] = __builtin_nanf("");
+            continue;
+        }
+        if (!cJSON_IsNumber(v) || !(v->valuedouble - v->valuedouble == 0.0))
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "preparation.%s[%zu]: must be a finite number%s", name, i,
+                                   nullable ? " or null" : "");
+        out[i++] = (float)v->valuedouble;
+    }
+    return LATHE_OK;
+}
+
+static lathe_status read_strings(const cJSON *a, const char *path, char **out, lathe_error *err) {
+    const cJSON *v;
+    size_t i = 0;
+    cJSON_ArrayForEach(v, a) {
+        if (!cJSON_IsString(v))
+            return lathe_error_set(err, LATHE_ERR_INVALID, "%s[%zu]: must be a string", path, i);
+        out[i] = copy_text(v->valuestring);
+        if (!out[i]) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory loading the model");
+        i++;
+    }
+    return LATHE_OK;
+}
+
+static lathe_status read_preparation(const cJSON *prep, const lathe_experiment *exp,
+                                     lathe_prepared **out, lathe_error *err) {
+    const cJSON *features, *inputs, *classes, *image, *v;
+    const char *task, *target;
+    size_t F, n_inputs, n_classes, i, total = 0;
+    lathe_prepared *p;
+    lathe_status st;
+    *out = NULL;
+    if (!cJSON_IsObject(prep))
+        return lathe_error_set(err, LATHE_ERR_INVALID, "preparation: %s",
+                               prep ? "must be an object" : "missing");
+    if ((st = need_string(prep, "task", "preparation.", &task, err)) != LATHE_OK) return st;
+    if (strcmp(task, "classification") != 0 && strcmp(task, "regression") != 0)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "preparation.task: '%s' is neither classification nor regression",
+                               task);
+    if ((strcmp(task, "regression") == 0) != (exp->task == LATHE_TASK_REGRESSION))
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "preparation.task: '%s' disagrees with the experiment's task", task);
+    if ((st = need_string(prep, "target", "preparation.", &target, err)) != LATHE_OK) return st;
+    if (!target[0])
+        return lathe_error_set(err, LATHE_ERR_INVALID, "preparation.target: must name a column");
+    if ((st = need_array(prep, "features", "preparation.", &features, &F, err)) != LATHE_OK) return st;
+    if (F == 0 || F > LATHE_MODEL_MAX_FEATURES)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "preparation.features: %zu features (1 to %u allowed)", F,
+                               LATHE_MODEL_MAX_FEATURES);
+    if ((st = need_array(prep, "inputs", "preparation.", &inputs, &n_inputs, err)) != LATHE_OK) return st;
+    if (n_inputs == 0 || n_inputs > F)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "preparation.inputs: %zu inputs for %zu features", n_inputs, F);
+    if ((st = need_array(prep, "classes", "preparation.", &classes, &n_classes, err)) != LATHE_OK) return st;
+    if (exp->task == LATHE_TASK_CLASSIFICATION && (n_classes < 2 || n_classes > LATHE_MODEL_MAX_CLASSES))
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "preparation.classes: a classifier needs 2 to %u classes, it has %zu",
+                               LATHE_MODEL_MAX_CLASSES, n_classes);
+    if (exp->task == LATHE_TASK_REGRESSION && n_classes != 0)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "preparation.classes: a regression model has no classes");
+
+    p = lathe_calloc(1, sizeof *p);
+    if (!p) goto nomem;
+    p->task = exp->task;
+    p->n_features = F, p->n_classes = n_classes;
+    p->target = copy_text(target);
+    p->feature_names = lathe_calloc(F, sizeof *p->feature_names);
+    p->fill = lathe_malloc(F * sizeof *p->fill);
+    p->shift = lathe_malloc(F * sizeof *p->shift);
+    p->scale = lathe_malloc(F * sizeof *p->scale);
+    p->inputs = lathe_calloc(n_inputs, sizeof *p->inputs);
+    p->class_names = lathe_calloc(n_classes ? n_classes : 1, sizeof *p->class_names);
+    if (!p->target || !p->feature_names || !p->fill || !p->shift || !p->scale || !p->inputs ||
+        !p->class_names)
+        goto nomem;
+    if ((st = read_strings(features, "preparation.features", p->feature_names, err)) != LATHE_OK ||
+        (st = read_strings(classes, "preparation.classes", p->class_names, err)) != LATHE_OK ||
+        (st = read_floats(prep, "fill", F, 1, p->fill, err)) != LATHE_OK ||
+        (st = read_floats(prep, "shift", F, 0, p->shift, err)) != LATHE_OK ||
+        (st = read_floats(prep, "scale", F, 0, p->scale, err)) != LATHE_OK)
+        goto fail;
+    i = 0;
+    cJSON_ArrayForEach(v, inputs) {
+        char path[64];
+        const char *column, *type;
+        size_t width, k;
+        lathe_prepared_input *in = &p->inputs[i];
+        snprintf(path, sizeof path, "preparation.inputs[%zu].", i);
+        if (!cJSON_IsObject(v)) {
+            st = lathe_error_set(err, LATHE_ERR_INVALID, "preparation.inputs[%zu]: must be an object", i);
+            goto fail;
+        }
+        if ((st = need_string(v, "column", path, &column, err)) != LATHE_OK ||
+            (st = need_string(v, "type", path, &type, err)) != LATHE_OK ||
+            (st = need_count(v, "features", path, F, &width, err)) != LATHE_OK)
+            goto fail;
+        if (strcmp(type, "numeric") == 0) in->type = LATHE_COLUMN_NUMERIC;
+        else if (strcmp(type, "boolean") == 0) in->type = LATHE_COLUMN_BOOLEAN;
+        else if (strcmp(type, "categorical") == 0) in->type = LATHE_COLUMN_CATEGORICAL;
+        else {
+            st = lathe_error_set(err, LATHE_ERR_INVALID,
+                                 "%stype: '%s' is not numeric, boolean or categorical", path, type);
+            goto fail;
+        }
+        if ((in->type != LATHE_COLUMN_CATEGORICAL && width != 1) || total + width > F) {
+            st = lathe_error_set(err, LATHE_ERR_INVALID,
+                                 "%sfeatures: %zu does not fit (%s column; %zu of %zu features "
+                                 "already taken)",
+                                 path, width, type, total, F);
+            goto fail;
+        }
+        in->name = copy_text(column);
+        if (!in->name) goto nomem;
+        in->first = total, in->width = width;
+        p->n_inputs = i + 1;
+        for (k = total; k < total + width; k++) {
+            size_t nc = strlen(column);
+            const char *name = p->feature_names[k];
+            int ok = in->type == LATHE_COLUMN_CATEGORICAL
+                         ? strncmp(name, column, nc) == 0 && name[nc] == '='
+                         : strcmp(name, column) == 0;
+            if (!ok) {
+                st = lathe_error_set(err, LATHE_ERR_INVALID,
+                                     "preparation.features[%zu]: '%s' is not a feature of input "
+                                     "'%s'",
+                                     k, name, column);
+                goto fail;
+            }
+            if (in->type == LATHE_COLUMN_CATEGORICAL && !(p->fill[k] == 0.0f || p->fill[k] == 1.0f)) {
+                st = lathe_error_set(err, LATHE_ERR_INVALID,
+                                     "preparation.fill[%zu]: a one-hot fill must be 0 or 1", k);
+                goto fail;
+            }
+        }
+        total += width;
+        i++;
+    }
+    if (total != F) {
+        st = lathe_error_set(err, LATHE_ERR_INVALID,
+                             "preparation.inputs: they give %zu features, the model has %zu",
+                             total, F);
+        goto fail;
+    }
+    image = member(prep, "image");
+    if (image) {
+        size_t d[3] = {0, 0, 0}, n = 0;
+        const cJSON *x;
+        if (!cJSON_IsArray(image) || cJSON_GetArraySize(image) != 3) {
+            st = lathe_error_set(err, LATHE_ERR_INVALID, "preparation.image: must be [C, H, W]");
+            goto fail;
+        }
+        cJSON_ArrayForEach(x, image) {
+            if (!cJSON_IsNumber(x) || x->valuedouble < 1.0 || x->valuedouble > (double)F ||
+                x->valuedouble != (double)(size_t)x->valuedouble) {
+                st = lathe_error_set(err, LATHE_ERR_INVALID,
+                                     "preparation.image[%zu]: must be a whole number in [1, %zu]", n, F);
+                goto fail;
+            }
+            d[n++] = (size_t)x->valuedouble;
+        }
+        if (d[0] * d[1] * d[2] != F) {
+            st = lathe_error_set(err, LATHE_ERR_INVALID,
+                                 "preparation.image: [%zu, %zu, %zu] holds %zu values, the model "
+                                 "has %zu features",
+                                 d[0], d[1], d[2], d[0] * d[1] * d[2], F);
+            goto fail;
+        }
+        memcpy(p->image, d, sizeof d);
+    }
+    *out = p;
+    return LATHE_OK;
+nomem:
+    st = lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory loading the model");
+fail:
+    lathe_prepared_destroy(p);
+    return st;
+}
+
+/* ---- the layers ----------------------------------------------------------------------- */
+
+static const char *layer_type(const lathe_layer_info *info) {
+    switch (info->kind) {
+    case LATHE_LAYER_DENSE: return "dense";
+    case LATHE_LAYER_CONV2D: return "conv2d";
+    case LATHE_LAYER_MAX_POOL: return "max_pool";
+    case LATHE_LAYER_AVG_POOL: return "avg_pool";
+    case LATHE_LAYER_FLATTEN: return "flatten";
+    case LATHE_LAYER_BATCH_NORM: return "batch_norm";
+    case LATHE_LAYER_DROPOUT: return "dropout";
+    default: break;
+    }
+    switch (info->activation) {
+    case LATHE_ACT_RELU: return "relu";
+    case LATHE_ACT_LEAKY_RELU: return "leaky_relu";
+    case LATHE_ACT_SIGMOID: return "sigmoid";
+    case LATHE_ACT_TANH: return "tanh";
+    default: return "identity";
+    }
+}
+
+static lathe_status expect_count(const cJSON *layer, const char *name, const char *path,
+                                 size_t want, lathe_error *err) {
+    size_t got;
+    lathe_status st = need_count(layer, name, path, SIZE_MAX / 2, &got, err);
+    if (st != LATHE_OK) return st;
+    if (got != want)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "%s%s: %zu, but the experiment's network has %zu here", path, name,
+                               got, want);
+    return LATHE_OK;
+}
+
+static lathe_status expect_shape(const cJSON *layer, const char *path, const lathe_layer_info *info,
+                                 lathe_error *err) {
+    const cJSON *a = member(layer, "in"), *x;
+    size_t want[3], i = 0;
+    want[0] = info->in_c, want[1] = info->in_h, want[2] = info->in_w;
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != 3)
+        return lathe_error_set(err, LATHE_ERR_INVALID, "%sin: must be [C, H, W]", path);
+    cJSON_ArrayForEach(x, a) {
+        if (!cJSON_IsNumber(x) || x->valuedouble != (double)want[i])
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "%sin: must be [%zu, %zu, %zu] (the experiment's network)",
+                                   path, want[0], want[1], want[2]);
+        i++;
+    }
+    return LATHE_OK;
+}
+
+/* The tensors of one layer: names and float counts (at most 4). */
+static size_t layer_tensors(const lathe_layer_info *info, const char *names[4], size_t counts[4]) {
+    if (info->kind == LATHE_LAYER_DENSE || info->kind == LATHE_LAYER_CONV2D) {
+        names[0] = "weights", counts[0] = info->n_weights;
+        names[1] = "bias", counts[1] = info->n_bias;
+        return 2;
+    }
+    if (info->kind == LATHE_LAYER_BATCH_NORM) {
+        names[0] = "gamma", counts[0] = info->channels;
+        names[1] = "beta", counts[1] = info->channels;
+        names[2] = "running_mean", counts[2] = info->channels;
+        names[3] = "running_var", counts[3] = info->channels;
+        return 4;
+    }
+    return 0;
+}
+
+/* Checks one layer's fields and its tensors' base64 (not decoded yet). */
+static lathe_status check_layer(const cJSON *layer, size_t index, const lathe_layer_info *info,
+                                lathe_error *err) {
+    char path[48], field[64];
+    const char *type, *names[4];
+    size_t counts[4], n, k;
+    lathe_status st;
+    snprintf(path, sizeof path, "layers[%zu].", index);
+    if (!cJSON_IsObject(layer))
+        return lathe_error_set(err, LATHE_ERR_INVALID, "layers[%zu]: must be an object", index);
+    if ((st = need_string(layer, "type", path, &type, err)) != LATHE_OK) return st;
+    if (strcmp(type, layer_type(info)) != 0)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "%stype: '%s', but the experiment's network has %s here", path,
+                               type, layer_type(info));
+    switch (info->kind) {
+    case LATHE_LAYER_DENSE:
+        if ((st = expect_count(layer, "in", path, info->in, err)) != LATHE_OK ||
+            (st = expect_count(layer, "units", path, info->out, err)) != LATHE_OK)
+            return st;
+        break;
+    case LATHE_LAYER_CONV2D:
+        if ((st = expect_shape(layer, path, info, err)) != LATHE_OK ||
+            (st = expect_count(layer, "filters", path, info->out_c, err)) != LATHE_OK ||
+            (st = expect_count(layer, "kernel", path, info->kernel, err)) != LATHE_OK ||
+            (st = expect_count(layer, "stride", path, info->stride, err)) != LATHE_OK ||
+            (st = expect_count(layer, "padding", path, info->pad, err)) != LATHE_OK)
+            return st;
+        break;
+    case LATHE_LAYER_MAX_POOL:
+    case LATHE_LAYER_AVG_POOL:
+        if ((st = expect_shape(layer, path, info, err)) != LATHE_OK ||
+            (st = expect_count(layer, "size", path, info->kernel, err)) != LATHE_OK ||
+            (st = expect_count(layer, "stride", path, info->stride, err)) != LATHE_OK)
+            return st;
+        break;
+    case LATHE_LAYER_FLATTEN:
+        if ((st = expect_shape(layer, path, info, err)) != LATHE_OK) return st;
+        break;
+    case LATHE_LAYER_BATCH_NORM:
+        if ((st = expect_count(layer, "channels", path, info->channels, err)) != LATHE_OK) return st;
+        break;
+    case LATHE_LAYER_DROPOUT: {
+        const cJSON *rate = member(layer, "rate");
+        if (!cJSON_IsNumber(rate) || (float)rate->valuedouble != info->rate)
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "%srate: must be %g (the experiment's)", path, (double)info->rate);
+        break;
+    }
+    default:
+        break;
+    }
+    n = layer_tensors(info, names, counts);
+    for (k = 0; k < n; k++) {
+        const char *text;
+        snprintf(field, sizeof field, "%s%s", path, names[k]);
+        if ((st = need_string(layer, names[k], path, &text, err)) != LATHE_OK) return st;
+        if ((st = base64_check(text, counts[k] * 4, field, err)) != LATHE_OK) {
+            /* Say it in floats when the length is wrong. */
+            size_t len = strlen(text);
+            if (len != base64_length(counts[k] * 4) && len % 4 == 0) {
+                size_t have = len / 4 * 3;
+                if (len && text[len - 1] == '=') have--;
+                if (len > 1 && text[len - 2] == '=') have--;
+                return lathe_error_set(err, LATHE_ERR_INVALID, "%s: %zu%s floats, expected %zu",
+                                       field, have / 4, have % 4 ? " and a fraction of" : "",
+                                       counts[k]);
+            }
+            return st;
+        }
+    }
+    return LATHE_OK;
+}
+
+/* Decodes one layer's tensors into the parameter and statistic blocks. */
+static lathe_status decode_layer(const cJSON *layer, size_t index, const lathe_layer_info *info,
+                                 float *params, size_t *p_at, float *stats, size_t *s_at,
+                                 lathe_error *err) {
+    const char *names[4];
+    size_t counts[4], n = layer_tensors(info, names, counts), k;
+    char field[64];
+    lathe_status st;
+    for (k = 0; k < n; k++) {
+        int is_stat = k >= 2; /* batch norm running statistics */
+        float *dst = is_stat ? stats + *s_at : params + *p_at;
+        snprintf(field, sizeof field, "layers[%zu].%s", index, names[k]);
+        st = lathe_base64_decode_floats(member(layer, names[k])->valuestring, counts[k], dst,
+                                        field, err);
+        if (st != LATHE_OK) return st;
+        if (is_stat) *s_at += counts[k];
+        else *p_at += counts[k];
+        if (k == 3) { /* a variance is never negative */
+            size_t c;
+            for (c = 0; c < counts[k]; c++)
+                if (dst[c] < 0.0f)
+                    return lathe_error_set(err, LATHE_ERR_INVALID, "%s[%zu]: a variance of %g",
+                                           field, c, (double)dst[c]);
+        }
+    }
+    return LATHE_OK;
+}
+
+static void weights_hash(const float *params, size_t n, char hex[65]) {
+    lathe_sha256 ctx;
+    uint8_t digest[32];
+    size_t i;
+    lathe_sha256_init(&ctx);
+    for (i = 0; i < n; i++) {
+        uint32_t bits;
+        uint8_t le[4];
+        memcpy(&bits, &params[i], 4);
+        le[0] = (uint8_t)bits, le[1] = (uint8_t)(bits >> 8), le[2] = (uint8_t)(bits >> 16),
+        le[3] = (uint8_t)(bits >> 24);
+        lathe_sha256_update(&ctx, le, 4);
+    }
+    lathe_sha256_final(&ctx, digest);
+    lathe_sha256_to_hex(digest, hex);
+}
+
+/* ---- loading -------------------------------------------------------------------------- */
+
+lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lathe_error *err) {
+    cJSON_Hooks hooks = {lathe_malloc, lathe_free};
+    cJSON *root = NULL;
+    const cJSON *v, *layers, *layer;
+    const char *parse_end = NULL, *format, *hash;
+    lathe_model *m = NULL;
+    lathe_layer_info *infos = NULL;
+    float *params = NULL, *stats = NULL;
+    size_t n_layers, n_params, n_stats, count, i, p_at = 0, s_at = 0;
+    lathe_status st;
+    *out = NULL;
+    cJSON_InitHooks(&hooks);
+    if (n == 0) return lathe_error_set(err, LATHE_ERR_INVALID, "the model file is empty");
+    root = cJSON_ParseWithLengthOpts(text, n, &parse_end, 0);
+    if (!root) {
+        size_t at = parse_end && parse_end >= text && parse_end <= text + n ? (size_t)(parse_end - text) : n;
+        size_t line, column;
+        line_column(text, at, &line, &column);
+        if (at >= n)
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "the model file ends early (line %zu, column %zu): truncated?",
+                                   line, column);
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "the model file is not valid JSON (line %zu, column %zu)", line,
+                               column);
+    }
+    if (!cJSON_IsObject(root)) {
+        st = lathe_error_set(err, LATHE_ERR_INVALID, "the model file must hold a JSON object");
+        goto fail;
+    }
+    if ((st = need_string(root, "format", "", &format, err)) != LATHE_OK) goto fail;
+    if (strcmp(format, "lathe-model") != 0) {
+        st = lathe_error_set(err, LATHE_ERR_INVALID,
+                             "format: '%s' is not a Lathe model (\"lathe-model\")%s", format,
+                             strcmp(format, "lathe-experiment") == 0
+                                 ? "; this is an experiment file: train it with `lathe run`"
+                                 : "");
+        goto fail;
+    }
+    v = member(root, "version");
+    if (!cJSON_IsNumber(v) || v->valuedouble != 1.0) {
+        if (cJSON_IsNumber(v) && v->valuedouble > 1.0)
+            st = lathe_error_set(err, LATHE_ERR_INVALID,
+                                 "version: %g is newer than this Lathe reads (1): update Lathe",
+                                 v->valuedouble);
+        else
+            st = lathe_error_set(err, LATHE_ERR_INVALID, "version: must be 1");
+        goto fail;
+    }
+    m = lathe_calloc(1, sizeof *m);
+    if (!m) goto nomem;
+    v = member(root, "producer");
+    if (v && !cJSON_IsString(v)) {
+        st = lathe_error_set(err, LATHE_ERR_INVALID, "producer: must be a string");
+        goto fail;
+    }
+    if (v && !(m->producer = copy_text(v->valuestring))) goto nomem;
+
+    /* The experiment, with the experiment parser's own messages. */
+    v = member(root, "experiment");
+    if (!cJSON_IsObject(v)) {
+        st = lathe_error_set(err, LATHE_ERR_INVALID, "experiment: %s",
+                             v ? "must be an object" : "missing");
+        goto fail;
+    }
+    m->experiment_json = cJSON_PrintUnformatted(v);
+    if (!m->experiment_json) goto nomem;
+    st = lathe_experiment_parse(m->experiment_json, strlen(m->experiment_json), &m->exp, err);
+    if (st != LATHE_OK) {
+        if (st != LATHE_ERR_NOMEM) {
+            lathe_error inner = *err;
+            st = lathe_error_set(err, st, "experiment: %s", inner.message);
+        }
+        goto fail;
+    }
+    if ((st = read_preparation(member(root, "preparation"), m->exp, &m->prep, err)) != LATHE_OK)
+        goto fail;
+
+    /* The layers against the network the experiment builds, before allocating it. */
+    infos = lathe_malloc(LATHE_MAX_LAYERS * sizeof *infos);
+    if (!infos) goto nomem;
+    st = lathe_trainer_plan(m->exp, m->prep, infos, &n_layers, &n_params, &n_stats, err);
+    if (st != LATHE_OK) {
+        lathe_error inner = *err;
+        st = lathe_error_set(err, st, "experiment: %s", inner.message);
+        goto fail;
+    }
+    if ((st = need_array(root, "layers", "", &layers, &count, err)) != LATHE_OK) goto fail;
+    if (count != n_layers) {
+        st = lathe_error_set(err, LATHE_ERR_INVALID,
+                             "layers: %zu layers, but the experiment's network has %zu", count,
+                             n_layers);
+        goto fail;
+    }
+    i = 0;
+    cJSON_ArrayForEach(layer, layers) {
+        if ((st = check_layer(layer, i, &infos[i], err)) != LATHE_OK) goto fail;
+        i++;
+    }
+    if ((st = need_string(root, "weights_sha256", "", &hash, err)) != LATHE_OK) goto fail;
+    if (strlen(hash) != 64 || strspn(hash, "0123456789abcdef") != 64) {
+        st = lathe_error_set(err, LATHE_ERR_INVALID,
+                             "weights_sha256: must be 64 lowercase hexadecimal digits");
+        goto fail;
+    }
+    v = member(root, "metrics");
+    if (v && !cJSON_IsObject(v)) {
+        st = lathe_error_set(err, LATHE_ERR_INVALID, "metrics: must be an object");
+        goto fail;
+    }
+    if (v && !(m->metrics_json = cJSON_PrintUnformatted(v))) goto nomem;
+
+    /* Every size is now known to be backed by the file: decode. */
+    params = lathe_malloc((n_params ? n_params : 1) * sizeof *params);
+    stats = lathe_malloc((n_stats ? n_stats : 1) * sizeof *stats);
+    if (!params || !stats) goto nomem;
+    i = 0;
+    cJSON_ArrayForEach(layer, layers) {
+        st = decode_layer(layer, i, &infos[i], params, &p_at, stats, &s_at, err);
+        if (st != LATHE_OK) goto fail;
+        i++;
+    }
+    weights_hash(params, n_params, m->weights_sha256);
+    if (strcmp(m->weights_sha256, hash) != 0) {
+        st = lathe_error_set(err, LATHE_ERR_MISMATCH,
+                             "weights_sha256: the weights hash to %.12s…, the file says %.12s… "
+                             "(the weights were altered or damaged)",
+                             m->weights_sha256, hash);
+        goto fail;
+    }
+    st = lathe_trainer_create(m->exp, m->prep, &m->net, err);
+    if (st != LATHE_OK) goto fail;
+    lathe_trainer_set_weights(m->net, params, n_stats ? stats : NULL);
+    lathe_free(params);
+    lathe_free(stats);
+    lathe_free(infos);
+    cJSON_Delete(root);
+    *out = m;
+    return LATHE_OK;
+nomem:
+    st = lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory loading the model");
+fail:
+    lathe_free(params);
+    lathe_free(stats);
+    lathe_free(infos);
+    cJSON_Delete(root);
+    lathe_model_destroy(m);
+    return st;
+}
+
+lathe_status lathe_model_predict_table(lathe_model *m, const lathe_table *table, float **out,
+                                       size_t *rows, size_t *unseen, lathe_error *err) {
+    lathe_split_data data;
+    size_t C = lathe_trainer_n_outputs(m->net);
+    lathe_status st = lathe_prepare_rows(m->prep, table, 0, &data, unseen, err);
+    *out = NULL, *rows = 0;
+    if (st != LATHE_OK) return st;
+    *out = lathe_malloc((data.rows ? data.rows : 1) * C * sizeof **out);
+    if (!*out) {
+        lathe_split_data_free(&data);
+        return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory predicting");
+    }
+    lathe_trainer_predict(m->net, data.rows, data.x, *out);
+    *rows = data.rows;
+    lathe_split_data_free(&data);
+    return LATHE_OK;
+}
+
+lathe_status lathe_model_save(const lathe_model *m, const char *metrics_json, char **out,
+                              lathe_error *err) {
+    return lathe_model_file_write(m->experiment_json, strlen(m->experiment_json), m->prep,
+                                  m->net, metrics_json ? metrics_json : m->metrics_json, out, err);
+}
+
+lathe_status lathe_model_evaluate_table(lathe_model *m, const lathe_table *table,
+                                        lathe_model_evaluation *out, lathe_error *err) {
+    lathe_split_data data;
+    size_t C = lathe_trainer_n_outputs(m->net);
+    float *pred;
+    lathe_status st;
+    memset(out, 0, sizeof *out);
+    st = lathe_prepare_rows(m->prep, table, 1, &data, &out->unseen, err);
+    if (st != LATHE_OK) return st;
+    if (data.rows == 0) {
+        lathe_split_data_free(&data);
+        return lathe_error_set(err, LATHE_ERR_INVALID, "the data has no rows to evaluate");
+    }
+    pred = lathe_malloc(data.rows * C * sizeof *pred);
+    if (!pred) {
+        lathe_split_data_free(&data);
+        return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory evaluating");
+    }
+    lathe_trainer_predict(m->net, data.rows, data.x, pred);
+    if (data.label)
+        st = lathe_class_report_create(data.rows, C, data.label, pred, &out->report, err);
+    else
+        out->regression = lathe_regression_report_compute(data.rows, data.value, pred);
+    out->rows = data.rows;
+    lathe_free(pred);
+    lathe_split_data_free(&data);
+    return st;
+}
