@@ -58,6 +58,15 @@ while read -r line; do
   esac
 done < <(./tests/parity/cli_parity.sh 2>&1)
 
+log "lifecycle: checkpoints, model files, predict, eval, fine-tune, refusals (native and node)"
+while read -r line; do
+  case "$line" in
+    PASS*) passed=$((passed + 1)); echo "$line" ;;
+    FAIL*) failed=$((failed + 1)); echo "$line" ;;
+    *) echo "$line" ;;
+  esac
+done < <(./tests/parity/lifecycle.sh 2>&1)
+
 log "browser: Debian's Chromium via playwright-core"
 while read -r line; do
   case "$line" in

@@ -7,10 +7,15 @@
 static unsigned long fail_at;     /* 0: never fail */
 static unsigned long alloc_count; /* attempts since lathe_alloc_fail_at */
 static long live;                 /* outstanding blocks */
+static unsigned long failures;    /* allocations refused, ever */
 
 static int should_fail(void) {
     alloc_count++;
-    return fail_at != 0 && alloc_count == fail_at;
+    if (fail_at != 0 && alloc_count == fail_at) {
+        failures++;
+        return 1;
+    }
+    return 0;
 }
 
 void *lathe_malloc(size_t size) {
@@ -18,15 +23,20 @@ void *lathe_malloc(size_t size) {
     if (should_fail()) return NULL;
     p = malloc(size ? size : 1);
     if (p) live++;
+    else failures++;
     return p;
 }
 
 void *lathe_calloc(size_t count, size_t size) {
     void *p;
-    if (size != 0 && count > SIZE_MAX / size) return NULL;
+    if (size != 0 && count > SIZE_MAX / size) {
+        failures++;
+        return NULL;
+    }
     if (should_fail()) return NULL;
     p = calloc(count ? count : 1, size ? size : 1);
     if (p) live++;
+    else failures++;
     return p;
 }
 
@@ -35,6 +45,7 @@ void *lathe_realloc(void *ptr, size_t size) {
     if (!ptr) return lathe_malloc(size);
     if (should_fail()) return NULL;
     p = realloc(ptr, size ? size : 1);
+    if (!p) failures++;
     return p;
 }
 
@@ -52,3 +63,5 @@ void lathe_alloc_fail_at(unsigned long n) {
 unsigned long lathe_alloc_count(void) { return alloc_count; }
 
 long lathe_alloc_live(void) { return live; }
+
+unsigned long lathe_alloc_failures(void) { return failures; }

@@ -74,17 +74,17 @@ static lathe_status get_float(const cJSON *obj, const char *key, const char *pat
 
 static lathe_status get_size(const cJSON *obj, const char *key, const char *path, double lo,
                              double hi, size_t *dst, lathe_error *err) {
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
     double v = (double)*dst;
-    lathe_status st;
-    if (item && cJSON_IsNumber(item) && item->valuedouble != (double)(long long)item->valuedouble) {
+    /* the range check comes first: casting a double beyond long long's range is undefined */
+    lathe_status st = get_number(obj, key, path, lo, hi, &v, err);
+    if (st != LATHE_OK) return st;
+    if (v != (double)(long long)v) {
         char where[256];
         snprintf(where, sizeof where, "%s.%s", path, key);
         return bad(err, where, "must be a whole number");
     }
-    st = get_number(obj, key, path, lo, hi, &v, err);
-    if (st == LATHE_OK) *dst = (size_t)v;
-    return st;
+    *dst = (size_t)v;
+    return LATHE_OK;
 }
 
 static lathe_status get_bool(const cJSON *obj, const char *key, const char *path, int *dst,
@@ -653,10 +653,14 @@ lathe_status lathe_experiment_parse(const char *json, size_t n, lathe_experiment
     lathe_experiment *exp;
     lathe_status st;
     const char *error_at = NULL;
+    unsigned long failures;
     cJSON_Hooks hooks = {lathe_malloc, lathe_free};
     *out = NULL;
     cJSON_InitHooks(&hooks); /* cJSON allocates through the core's hook too */
+    failures = lathe_alloc_failures();
     root = cJSON_ParseWithLengthOpts(json, n, &error_at, 0);
+    if (!root && lathe_alloc_failures() != failures)
+        return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory parsing the experiment");
     if (!root) {
         size_t line = 1, column = 1;
         const char *p;

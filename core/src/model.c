@@ -557,14 +557,23 @@ lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lat
     lathe_layer_info *infos = NULL;
     float *params = NULL, *stats = NULL;
     size_t n_layers, n_params, n_stats, count, i, p_at = 0, s_at = 0;
+    unsigned long failures;
     lathe_status st;
     *out = NULL;
     cJSON_InitHooks(&hooks);
     if (n == 0) return lathe_error_set(err, LATHE_ERR_INVALID, "the model file is empty");
+    failures = lathe_alloc_failures();
     root = cJSON_ParseWithLengthOpts(text, n, &parse_end, 0);
+    if (!root && lathe_alloc_failures() != failures)
+        return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory reading the model file");
     if (!root) {
         size_t at = parse_end && parse_end >= text && parse_end <= text + n ? (size_t)(parse_end - text) : n;
         size_t line, column;
+        size_t end = n;
+        while (end > 0 && (text[end - 1] == ' ' || text[end - 1] == '\n' || text[end - 1] == '\r' ||
+                           text[end - 1] == '\t'))
+            end--;
+        if (end == 0 || text[end - 1] != '}') at = n; /* cut short: say so */
         line_column(text, at, &line, &column);
         if (at >= n)
             return lathe_error_set(err, LATHE_ERR_INVALID,

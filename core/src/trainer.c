@@ -873,8 +873,9 @@ lathe_status lathe_trainer_checkpoint_restore(lathe_trainer *t, const uint8_t ow
     expect[3] = t->data->train.rows, expect[4] = t->batch_size;
     for (i = 0; i < 5; i++) got[i] = get_u64(&p);
     for (i = 0; i < 5; i++) {
-        static const char *const names[5] = {"parameters", "statistics", "optimiser values per "
-                                             "parameter", "training rows", "batch size"};
+        static const char *const names[5] = {"parameters", "statistics",
+                                             "optimiser values per parameter", "training rows",
+                                             "batch size"};
         if (got[i] != expect[i])
             return lathe_error_set(err, LATHE_ERR_MISMATCH,
                                    "checkpoint: %llu %s, this trainer has %llu",
@@ -889,6 +890,7 @@ lathe_status lathe_trainer_checkpoint_restore(lathe_trainer *t, const uint8_t ow
     (void)get_u64(&p);
     sum_bits = get_u64(&p);
     if (epoch > t->exp->epochs || batch >= t->batches_per_epoch || done > 1 || early > 1 ||
+        steps > (uint64_t)SIZE_MAX || best_epoch > epoch || since > epoch ||
         has_best != (t->best_params != NULL) || !(shuffle.inc & 1) || !(dropout.inc & 1))
         return lathe_error_set(err, LATHE_ERR_INVALID,
                                "checkpoint: its progress fields are inconsistent (epoch %llu of "
@@ -904,8 +906,9 @@ lathe_status lathe_trainer_checkpoint_restore(lathe_trainer *t, const uint8_t ow
                                        i, t->data->train.rows);
     }
     /* Everything checked: now overwrite the trainer. */
-    t->epoch = epoch, t->batch = batch, t->steps = steps, t->done = (int)done;
-    t->stopped_early = (int)early, t->best_epoch = best_epoch, t->epochs_since_best = since;
+    t->epoch = (size_t)epoch, t->batch = (size_t)batch, t->steps = (size_t)steps;
+    t->done = (int)done, t->stopped_early = (int)early;
+    t->best_epoch = (size_t)best_epoch, t->epochs_since_best = (size_t)since;
     t->shuffle_rng = shuffle, t->dropout_rng = dropout;
     memcpy(&t->epoch_loss_sum, &sum_bits, 8);
     get_f32s(&p, &t->last_epoch_loss, 1), get_f32s(&p, &t->best_value, 1);

@@ -16,6 +16,9 @@ void lathe_free(void *ptr);
 
 /* Test hooks: make the Nth allocation from now (1-based) fail; 0 disables. */
 void lathe_alloc_fail_at(unsigned long n);
+/* Allocations refused so far (by the hook or by the system), ever: a parser that sees this
+ * grow across a failed call knows it failed for memory, not for its input. */
+unsigned long lathe_alloc_failures(void);
 /* Number of allocations attempted since the last lathe_alloc_fail_at call. */
 unsigned long lathe_alloc_count(void);
 /* Live allocations (allocated and not yet freed) since start-up: a leak check. */

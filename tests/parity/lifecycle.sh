@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The model lifecycle through the CLI, native and node (the same C compiled to wasm): a run
+# interrupted on one target and resumed on the other ends with the weights of an
+# uninterrupted run; both targets write the same model file and predict the same bytes from
+# it; fine-tuning from a model agrees across targets; damaged model files and bad data are
+# refused with exit status 2 and a message naming the place; every command has --help.
+# One line per check: "PASS name" or "FAIL name: why". Both builds must already exist
+# (NATIVE and NODE_CLI override their locations).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+native=${NATIVE:-build/native/lathe}
+node_js=${NODE_CLI:-build/wasm/lathe.js}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+nodecli() { node --no-experimental-fetch "$node_js" "$@"; }
+hash_of() { grep -o '"weights_sha256":[^,}]*' "$1" | head -n 1 | sed 's/.*"\([0-9a-f]*\)"$/\1/'; }
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+
+# 1. Interrupt on one target, resume on the other.
+for name in iris digits_cnn moons; do
+  exp=examples/$name.experiment.json
+  "$native" run "$exp" --json --quiet >"$out/$name.whole.json" 2>/dev/null
+  want=$(hash_of "$out/$name.whole.json")
+  nodecli run "$exp" --json --quiet --checkpoint "$out/$name.node.ck" --stop-after 29 >"$out/$name.stop.json" 2>/dev/null
+  if ! grep -q '"status":[[:space:]]*"stopped"' "$out/$name.stop.json"; then
+    fail "resume $name" "the interrupted node run did not report status stopped"
+    continue
+  fi
+  "$native" train "$exp" --resume "$out/$name.node.ck" --json --quiet >"$out/$name.resumed.json" 2>"$out/$name.err"
+  got=$(hash_of "$out/$name.resumed.json")
+  "$native" run "$exp" --json --quiet --checkpoint "$out/$name.native.ck" --stop-after 41 >/dev/null 2>&1
+  nodecli train "$exp" --resume "$out/$name.native.ck" --json --quiet >"$out/$name.resumed2.json" 2>/dev/null
+  got2=$(hash_of "$out/$name.resumed2.json")
+  if [ -n "$want" ] && [ "$got" = "$want" ] && [ "$got2" = "$want" ]; then
+    pass "resume $name: node→native and native→node both end at ${want:0:16}…"
+  else
+    fail "resume $name" "uninterrupted ${want:0:16}, node→native ${got:0:16}, native→node ${got2:0:16} $(head -c 300 "$out/$name.err")"
+  fi
+done
+
+# 2. The same model file from both targets (apart from the producer line), the same
+#    predictions from it, and the loaded model's weights hash is the run's.
+for name in iris wine digits_cnn diabetes; do
+  exp=examples/$name.experiment.json
+  "$native" run "$exp" --quiet --out "$out/$name.native.lathe.json" >/dev/null 2>&1
+  nodecli run "$exp" --quiet --out "$out/$name.node.lathe.json" >/dev/null 2>&1
+  if cmp -s <(grep -v '"producer"' "$out/$name.native.lathe.json") <(grep -v '"producer"' "$out/$name.node.lathe.json"); then
+    pass "model file $name: identical from native and node"
+  else
+    fail "model file $name" "the model files differ: $(diff <(grep -v producer "$out/$name.native.lathe.json") <(grep -v producer "$out/$name.node.lathe.json") | head -c 300)"
+  fi
+  data=data/builtin/$name.csv
+  [ -f "$data" ] || continue
+  "$native" predict "$out/$name.native.lathe.json" "$data" >"$out/$name.native.pred.csv" 2>"$out/$name.pred.err"
+  nodecli predict "$out/$name.node.lathe.json" "$data" >"$out/$name.node.pred.csv" 2>/dev/null
+  rows=$(($(wc -l <"$out/$name.native.pred.csv") - 1))
+  if [ "$rows" -gt 0 ] && cmp -s "$out/$name.native.pred.csv" "$out/$name.node.pred.csv" &&
+     [ "$rows" -eq $(($(wc -l <"$data") - 1)) ]; then
+    pass "predict $name: $rows rows, identical on both targets"
+  else
+    fail "predict $name" "$rows rows; $(head -c 300 "$out/$name.pred.err")"
+  fi
+done
+
+# 3. inspect verifies the hash it prints; eval scores the whole file.
+"$native" inspect "$out/iris.native.lathe.json" --json >"$out/inspect.json" 2>&1
+"$native" run examples/iris.experiment.json --json --quiet >"$out/iris.json" 2>/dev/null
+if [ "$(hash_of "$out/inspect.json")" = "$(hash_of "$out/iris.json")" ] &&
+   grep -q '"parameters":[[:space:]]*131' "$out/inspect.json"; then
+  pass "inspect iris: the run's weights hash and 131 parameters"
+else
+  fail "inspect iris" "$(head -c 300 "$out/inspect.json")"
+fi
+"$native" eval "$out/iris.native.lathe.json" data/builtin/iris.csv --json >"$out/eval.json" 2>&1
+acc=$(grep -o '"accuracy":[[:space:]]*[0-9.]*' "$out/eval.json" | head -n 1 | grep -o '[0-9.]*$')
+if awk -v a="${acc:-0}" 'BEGIN { exit !(a >= 0.95 && a <= 1) }' && grep -q '"rows":[[:space:]]*150' "$out/eval.json"; then
+  pass "eval iris: accuracy $acc on all 150 rows"
+else
+  fail "eval iris" "$(head -c 300 "$out/eval.json")"
+fi
+
+# 4. Fine-tuning from a model: the same on both targets, and different from the model.
+"$native" train examples/iris.experiment.json --init "$out/iris.native.lathe.json" --json --quiet >"$out/ft.native.json" 2>"$out/ft.err"
+nodecli train examples/iris.experiment.json --init "$out/iris.native.lathe.json" --json --quiet >"$out/ft.node.json" 2>/dev/null
+ft=$(hash_of "$out/ft.native.json")
+if [ -n "$ft" ] && [ "$ft" = "$(hash_of "$out/ft.node.json")" ] && [ "$ft" != "$(hash_of "$out/iris.json")" ]; then
+  pass "fine-tune iris from its model: ${ft:0:16}… on both targets"
+else
+  fail "fine-tune iris" "native ${ft:0:16}, node $(hash_of "$out/ft.node.json" | head -c 16) $(head -c 300 "$out/ft.err")"
+fi
+
+# 5. Refusals: exit status 2 and a message that names the place.
+model=$out/iris.native.lathe.json
+expect_refusal() { # NAME PATTERN COMMAND...
+  local name=$1 pattern=$2
+  shift 2
+  "$@" >"$out/refusal.out" 2>"$out/refusal.err"
+  local status=$?
+  if [ "$status" -eq 2 ] && grep -q -- "$pattern" "$out/refusal.err"; then
+    pass "refuses $name"
+  else
+    fail "refuses $name" "exit $status, stderr: $(head -c 300 "$out/refusal.err")"
+  fi
+}
+head -c 2000 "$model" >"$out/truncated.lathe.json"
+expect_refusal "a truncated model" "ends early" "$native" inspect "$out/truncated.lathe.json"
+sed 's/"units":\t3/"units":\t4/' "$model" >"$out/shape.lathe.json"
+expect_refusal "a model with a wrong shape" "layers\[2\].units: 4" "$native" predict "$out/shape.lathe.json" data/builtin/iris.csv
+cut -d, -f1,2,3,5 data/builtin/iris.csv >"$out/no_petal_width.csv"
+expect_refusal "data without a needed column" "no column 'petal_width'" "$native" predict "$model" "$out/no_petal_width.csv"
+expect_refusal "eval without the target" "no column 'species'" "$native" eval "$model" <(cut -d, -f1-4 data/builtin/iris.csv)
+expect_refusal "an experiment as a model" "this is an experiment file" "$native" inspect examples/iris.experiment.json
+expect_refusal "another experiment's checkpoint" "checkpoint" "$native" train examples/wine.experiment.json --resume "$out/iris.node.ck"
+expect_refusal "train without --resume or --init" "exactly one of" "$native" train examples/iris.experiment.json
+
+# 6. Help for every command.
+for cmd in run train eval predict inspect profile datasets; do
+  if "$native" "$cmd" --help >"$out/help.txt" 2>&1 && grep -q "^usage: lathe $cmd" "$out/help.txt"; then
+    pass "help $cmd"
+  else
+    fail "help $cmd" "$(head -c 200 "$out/help.txt")"
+  fi
+done
