@@ -43,6 +43,7 @@ const char *lathe_status_name(lathe_status status) {
     case LATHE_ERR_DIVERGED: return "training diverged";
     case LATHE_ERR_MISMATCH: return "data mismatch";
     case LATHE_ERR_STATE: return "invalid state";
+    case LATHE_ERR_LIMIT: return "over a limit";
     }
     return "unknown status";
 }

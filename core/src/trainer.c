@@ -14,6 +14,7 @@
 #include "lathe/dropout.h"
 #include "lathe/kernels.h"
 #include "lathe/layers.h"
+#include "lathe/limits.h"
 #include "lathe/losses.h"
 #include "lathe/schedule.h"
 #include "lathe/mathf.h"
@@ -68,6 +69,7 @@ struct lathe_trainer {
     size_t best_epoch, epochs_since_best;
     float best_value;
     int stopped_early;
+    size_t memory_bytes; /* what creation allocated for the buffers */
 };
 
 void lathe_trainer_destroy(lathe_trainer *t) {
@@ -212,6 +214,12 @@ static lathe_status plan_layers(lathe_trainer *t, size_t *work_floats, size_t *n
         switch (spec->kind) {
         case LATHE_LAYER_DENSE: /* flattens an image input implicitly */
             c = spec->units ? spec->units : t->n_outputs, h = w = 1, image = 0;
+            if ((uint64_t)c * ly->in > LATHE_LIMIT_PARAMETERS)
+                return lathe_error_set(err, LATHE_ERR_LIMIT,
+                                       "%s: dense %zu -> %zu needs %llu weights; Lathe's limit is "
+                                       "%u (64 Mi)",
+                                       path, ly->in, c, (unsigned long long)((uint64_t)c * ly->in),
+                                       LATHE_LIMIT_PARAMETERS);
             ly->n_w = c * ly->in, ly->n_b = c;
             break;
         case LATHE_LAYER_CONV2D:
@@ -247,6 +255,11 @@ static lathe_status plan_layers(lathe_trainer *t, size_t *work_floats, size_t *n
                 st = lathe_conv2d_output_size(&s, &ho, &wo, &inner);
                 if (st == LATHE_OK && lathe_conv2d_workspace_size(&s) > *work_floats)
                     *work_floats = lathe_conv2d_workspace_size(&s);
+                if ((uint64_t)ly->out_c * c * k * k > LATHE_LIMIT_PARAMETERS)
+                    return lathe_error_set(err, LATHE_ERR_LIMIT,
+                                           "%s: conv2d needs %llu weights; Lathe's limit is %u",
+                                           path, (unsigned long long)((uint64_t)ly->out_c * c * k * k),
+                                           LATHE_LIMIT_PARAMETERS);
                 ly->n_w = ly->out_c * c * k * k, ly->n_b = ly->out_c;
             } else {
                 lathe_pool2d_shape s = pool_shape(ly, t->batch_size);
@@ -285,7 +298,18 @@ static lathe_status plan_layers(lathe_trainer *t, size_t *work_floats, size_t *n
             break;
         }
         ly->out_c = c, ly->out_h = h, ly->out_w = w, ly->out_image = image;
+        if ((uint64_t)c * h * w > LATHE_LIMIT_LAYER_WIDTH)
+            return lathe_error_set(err, LATHE_ERR_LIMIT,
+                                   "%s: its output has %llu values per sample; Lathe's limit is %u",
+                                   path, (unsigned long long)((uint64_t)c * h * w),
+                                   LATHE_LIMIT_LAYER_WIDTH);
         ly->out = c * h * w;
+        if ((uint64_t)t->n_params + ly->n_w + ly->n_b > LATHE_LIMIT_PARAMETERS)
+            return lathe_error_set(err, LATHE_ERR_LIMIT,
+                                   "%s: the network reaches %llu parameters here; Lathe's limit is "
+                                   "%u (64 Mi)",
+                                   path, (unsigned long long)((uint64_t)t->n_params + ly->n_w + ly->n_b),
+                                   LATHE_LIMIT_PARAMETERS);
         if (ly->n_w + ly->n_b > 0) {
             ly->w_off = t->n_params;
             ly->b_off = ly->w_off + ly->n_w;
@@ -326,6 +350,22 @@ lathe_status lathe_trainer_create(const lathe_experiment *exp, const lathe_prepa
     }
     for (l = 0; l < t->n_layers; l++) total_act += t->layers[l].out;
     per_param = lathe_optimizer_state_per_param(&exp->optimizer);
+    {
+        uint64_t B = t->batch_size, floats, bytes;
+        floats = (uint64_t)t->n_params * (4 + per_param + (exp->early_stopping ? 1 : 0)) +
+                 B * (data->n_features + t->n_outputs + 2 * (uint64_t)t->max_width + total_act) +
+                 (uint64_t)t->n_stats * 3 + work_floats + n_save + B * n_argmax;
+        bytes = floats * 4 + B * 4 + B * n_mask + (uint64_t)data->train.rows * 4;
+        if (B * total_act > LATHE_LIMIT_ACTIVATIONS || bytes > LATHE_LIMIT_TRAINER_BYTES) {
+            lathe_trainer_destroy(t);
+            return lathe_error_set(err, LATHE_ERR_LIMIT,
+                                   "the trainer would need %llu MiB (%zu parameters, batch %zu); "
+                                   "Lathe's limit is %u MiB: use a smaller batch_size or model",
+                                   (unsigned long long)(bytes >> 20), t->n_params, t->batch_size,
+                                   LATHE_LIMIT_TRAINER_BYTES >> 20);
+        }
+        t->memory_bytes = (size_t)bytes;
+    }
     t->params = lathe_calloc(t->n_params, sizeof(float));
     t->grads = lathe_calloc(t->n_params, sizeof(float));
     t->opt_state = lathe_calloc(t->n_params * per_param, sizeof(float));
@@ -924,3 +964,5 @@ lathe_status lathe_trainer_checkpoint_restore(lathe_trainer *t, const uint8_t ow
     for (i = 0; i < t->data->train.rows; i++) t->order[i] = get_u32(&p);
     return LATHE_OK;
 }
+
+size_t lathe_trainer_memory_bytes(const lathe_trainer *t) { return t->memory_bytes; }

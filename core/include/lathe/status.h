@@ -11,7 +11,8 @@ typedef enum lathe_status {
     LATHE_ERR_NOMEM = 2,     /* an allocation failed; nothing leaked, objects stay usable */
     LATHE_ERR_DIVERGED = 3,  /* training produced a NaN or an infinity */
     LATHE_ERR_MISMATCH = 4,  /* data does not match its fingerprint or the model's schema */
-    LATHE_ERR_STATE = 5      /* the call does not fit the object's state (e.g. step after end) */
+    LATHE_ERR_STATE = 5,     /* the call does not fit the object's state (e.g. step after end) */
+    LATHE_ERR_LIMIT = 6      /* larger than Lathe's documented limits (lathe/limits.h) */
 } lathe_status;
 
 #define LATHE_ERROR_MESSAGE_MAX 512

@@ -100,6 +100,8 @@ lathe_status lathe_trainer_plan(const lathe_experiment *exp, const lathe_prepare
  * statistics (n_stats of lathe_trainer_stats; may be NULL when there are none), e.g. with a
  * loaded model's, and makes them the divergence fallback. The optimiser state is untouched. */
 void lathe_trainer_set_weights(lathe_trainer *trainer, const float *params, const float *stats);
+/* The bytes the trainer's buffers take (what creation checked against the limits). */
+size_t lathe_trainer_memory_bytes(const lathe_trainer *trainer);
 /* The batch-norm running statistics, layer by layer (mean, then var), and their count. */
 const float *lathe_trainer_stats(const lathe_trainer *trainer, size_t *count);
 
