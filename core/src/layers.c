@@ -50,10 +50,10 @@ void lathe_activation_backward(lathe_activation act, size_t n, const float *x, c
         lathe_kernels()->leaky_relu_backward(n, x, dy, dx);
         break;
     case LATHE_ACT_SIGMOID:
-        for (i = 0; i < n; i++) dx[i] = dy[i] * (y[i] * (1.0f - y[i]));
+        lathe_kernels()->sigmoid_backward(n, y, dy, dx);
         break;
     case LATHE_ACT_TANH:
-        for (i = 0; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+        lathe_kernels()->tanh_backward(n, y, dy, dx);
         break;
     }
 }

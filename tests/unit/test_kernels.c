@@ -110,9 +110,10 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t bytes) {
 
 /* ---- element-wise ---------------------------------------------------------------------- */
 
-typedef enum { RELU, RELU_BWD, LEAKY, LEAKY_BWD, N_UNARY } unary_op;
+typedef enum { RELU, RELU_BWD, LEAKY, LEAKY_BWD, SIG_BWD, TANH_BWD, N_UNARY } unary_op;
 static const char *const unary_name[N_UNARY] = {"relu", "relu_backward", "leaky_relu",
-                                                "leaky_relu_backward"};
+                                                "leaky_relu_backward", "sigmoid_backward",
+                                                "tanh_backward"};
 
 /* The definition, one element: x is the forward input, g the upstream gradient. */
 static float naive_unary(unary_op op, float x, float g) {
@@ -125,6 +126,10 @@ static float naive_unary(unary_op op, float x, float g) {
         return x > 0.0f ? x : 0.01f * x;
     case LEAKY_BWD:
         return x > 0.0f ? g : 0.01f * g;
+    case SIG_BWD: /* x is the forward output here */
+        return g * (x * (1.0f - x));
+    case TANH_BWD:
+        return g * (1.0f - x * x);
     default:
         return 0.0f;
     }
@@ -146,6 +151,12 @@ static void call_unary(const lathe_kernel_table *t, unary_op op, size_t n, const
         break;
     case LEAKY_BWD:
         t->leaky_relu_backward(n, x, in_place ? out : dy, out);
+        break;
+    case SIG_BWD:
+        t->sigmoid_backward(n, x, in_place ? out : dy, out);
+        break;
+    case TANH_BWD:
+        t->tanh_backward(n, x, in_place ? out : dy, out);
         break;
     default:
         break;
@@ -443,6 +454,8 @@ static void check_tables(void) {
               s->relu_backward == lathe_f32_relu_backward__simd128 &&
               s->leaky_relu == lathe_f32_leaky_relu__simd128 &&
               s->leaky_relu_backward == lathe_f32_leaky_relu_backward__simd128 &&
+              s->sigmoid_backward == lathe_f32_sigmoid_backward__simd128 &&
+              s->tanh_backward == lathe_f32_tanh_backward__simd128 &&
               s->colsum == lathe_f32_colsum__simd128 &&
               s->max_pool2d == lathe_f32_max_pool2d__simd128 &&
               s->max_pool2d_backward == lathe_f32_max_pool2d_backward__simd128 &&
@@ -475,6 +488,9 @@ static void check_core_uses_tables(lcg *g) {
             if (op == RELU || op == LEAKY)
                 lathe_activation_forward(op == RELU ? LATHE_ACT_RELU : LATHE_ACT_LEAKY_RELU,
                                          N * OUT, x, y);
+            else if (op == SIG_BWD || op == TANH_BWD) /* these take the forward output */
+                lathe_activation_backward(op == SIG_BWD ? LATHE_ACT_SIGMOID : LATHE_ACT_TANH,
+                                          N * OUT, NULL, x, dy, y);
             else
                 lathe_activation_backward(op == RELU_BWD ? LATHE_ACT_RELU : LATHE_ACT_LEAKY_RELU,
                                           N * OUT, x, NULL, dy, y);

@@ -71,6 +71,12 @@ void lathe_f32_leaky_relu__simd128(size_t n, const float *x, float *y);
 /* dx = x > 0 ? dy : SLOPE·dy. */
 void lathe_f32_leaky_relu_backward__ref(size_t n, const float *x, const float *dy, float *dx);
 void lathe_f32_leaky_relu_backward__simd128(size_t n, const float *x, const float *dy, float *dx);
+/* Sigmoid and tanh backward from the forward OUTPUT y (passed as the x argument):
+ * dx = dy · (y · (1 − y)) and dx = dy · (1 − y · y), in that order of operations. */
+void lathe_f32_sigmoid_backward__ref(size_t n, const float *y, const float *dy, float *dx);
+void lathe_f32_sigmoid_backward__simd128(size_t n, const float *y, const float *dy, float *dx);
+void lathe_f32_tanh_backward__ref(size_t n, const float *y, const float *dy, float *dx);
+void lathe_f32_tanh_backward__simd128(size_t n, const float *y, const float *dy, float *dx);
 /* Column sums, as lathe_colsum_fn. */
 void lathe_f32_colsum__ref(size_t rows, size_t cols, const float *x, size_t ldx, float *out);
 void lathe_f32_colsum__simd128(size_t rows, size_t cols, const float *x, size_t ldx, float *out);
@@ -162,6 +168,8 @@ typedef struct lathe_kernel_table {
     lathe_unary_backward_fn relu_backward;
     lathe_unary_fn leaky_relu;
     lathe_unary_backward_fn leaky_relu_backward;
+    lathe_unary_backward_fn sigmoid_backward; /* from the forward output y */
+    lathe_unary_backward_fn tanh_backward;    /* from the forward output y */
     lathe_colsum_fn colsum;
     lathe_unary_fn exp;
     lathe_unary_fn sigmoid;

@@ -31,3 +31,11 @@ void lathe_f32_colsum__ref(size_t rows, size_t cols, const float *x, size_t ldx,
         out[j] = s;
     }
 }
+
+void lathe_f32_sigmoid_backward__ref(size_t n, const float *y, const float *dy, float *dx) {
+    for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (y[i] * (1.0f - y[i]));
+}
+
+void lathe_f32_tanh_backward__ref(size_t n, const float *y, const float *dy, float *dx) {
+    for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}

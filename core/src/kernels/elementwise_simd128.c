@@ -92,3 +92,25 @@ void lathe_f32_colsum__simd128(size_t rows, size_t cols, const float *x, size_t 
         out[j] = s;
     }
 }
+
+void lathe_f32_sigmoid_backward__simd128(size_t n, const float *y, const float *dy, float *dx) {
+    const v128 one = simde_wasm_f32x4_splat(1.0f);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v128 v = LOAD(y + i);
+        v128 d = simde_wasm_f32x4_mul(v, simde_wasm_f32x4_sub(one, v));
+        STORE(dx + i, simde_wasm_f32x4_mul(LOAD(dy + i), d));
+    }
+    for (; i < n; i++) dx[i] = dy[i] * (y[i] * (1.0f - y[i]));
+}
+
+void lathe_f32_tanh_backward__simd128(size_t n, const float *y, const float *dy, float *dx) {
+    const v128 one = simde_wasm_f32x4_splat(1.0f);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v128 v = LOAD(y + i);
+        v128 d = simde_wasm_f32x4_sub(one, simde_wasm_f32x4_mul(v, v));
+        STORE(dx + i, simde_wasm_f32x4_mul(LOAD(dy + i), d));
+    }
+    for (; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
