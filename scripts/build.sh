@@ -22,6 +22,7 @@ mkdir -p build/web.tmp/data build/web.tmp/examples
 cp web/*.html web/*.css web/*.js build/web.tmp/
 cp wasm_bindings/lathe.js wasm_bindings/worker.js build/web.tmp/
 cp build/wasm/lathe_engine.js build/wasm/lathe_engine.wasm build/web.tmp/
+cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css build/web.tmp/
 cp examples/*.experiment.json build/web.tmp/examples/
 if [ -f data/builtin/manifest.json ]; then
   cp data/builtin/manifest.json build/web.tmp/data/

@@ -10,7 +10,9 @@
 #include "lathe/experiment.h"
 #include "lathe/metrics.h"
 #include "lathe/metrics_json.h"
+#include "lathe/model_file.h"
 #include "lathe/prepare.h"
+#include "lathe/profile.h"
 #include "lathe/sha256.h"
 #include "lathe/table.h"
 #include "lathe/trainer.h"
@@ -74,14 +76,15 @@ int lathe_engine_session_step(lathe_session *s, size_t batches, lathe_error *err
     return lathe_trainer_step(s->trainer, batches, err);
 }
 
-/* out[0..7] = epoch, epochs, batch, batches_per_epoch, steps, last_epoch_loss, done,
- * train rows. */
+/* out[0..9] = epoch, epochs, batch, batches_per_epoch, steps, last_epoch_loss, done,
+ * train rows, stopped_early, best_epoch. */
 void lathe_engine_session_progress(const lathe_session *s, double *out) {
     lathe_progress p = lathe_trainer_progress(s->trainer);
     out[0] = (double)p.epoch, out[1] = (double)p.epochs, out[2] = (double)p.batch;
     out[3] = (double)p.batches_per_epoch, out[4] = (double)p.steps;
     out[5] = (double)p.last_epoch_loss, out[6] = (double)p.done;
     out[7] = (double)s->prep->train.rows;
+    out[8] = (double)p.stopped_early, out[9] = (double)p.best_epoch;
 }
 
 /* out[0..5] = rows, loss, accuracy, mse, mae, r2 for split 0 train, 1 validation, 2 test. */
@@ -101,12 +104,13 @@ void lathe_engine_session_data_sha256(const lathe_session *s, char *hex) {
 void lathe_engine_session_prepared_sha256(const lathe_session *s, char *hex) {
     lathe_prepared_sha256(s->prep, hex);
 }
-/* out[0..3] = features, classes (0 regression), parameters, test rows. */
+/* out[0..4] = features, classes (0 regression), parameters, test rows, outputs per row. */
 void lathe_engine_session_shape(const lathe_session *s, double *out) {
     size_t n_params;
     (void)lathe_trainer_params(s->trainer, &n_params);
     out[0] = (double)s->prep->n_features, out[1] = (double)s->prep->n_classes;
     out[2] = (double)n_params, out[3] = (double)s->prep->test.rows;
+    out[4] = (double)lathe_trainer_n_outputs(s->trainer);
 }
 
 /* Frees a string the engine returned (the report below). */
@@ -114,7 +118,8 @@ void lathe_engine_string_free(char *s) { lathe_free(s); }
 
 /* The evaluation of one split (0 train, 1 validation, 2 test) as JSON text in *out (free
  * with lathe_engine_string_free): rows, loss and accuracy or regression errors; for
- * classification the class names, the class report (lathe/metrics_json.h) and, per row, the
+ * classification the class names, the class report, the ROC and PR curves and calibration
+ * bins (lathe/metrics_json.h) and, per row, the
  * true and predicted class and the data row it came from (for "show me these examples");
  * for regression up to 2000 (true, predicted) pairs. */
 int lathe_engine_session_report_json(lathe_session *s, int split, char **out, lathe_error *err) {
@@ -137,6 +142,7 @@ int lathe_engine_session_report_json(lathe_session *s, int split, char **out, la
             ok = lathe_class_report_create(d->rows, C, d->label, pred, &report, err) == LATHE_OK;
             ok = ok && cJSON_AddNumberToObject(o, "accuracy", report->accuracy);
             ok = ok && lathe_class_report_add_json(o, report, s->prep->class_names);
+            ok = ok && lathe_class_curves_add_json(o, d->rows, C, d->label, pred, 10);
             arr = ok ? cJSON_AddArrayToObject(o, "examples") : NULL;
             for (i = 0; arr && i < d->rows; i++) {
                 size_t best = 0;
@@ -170,4 +176,170 @@ int lathe_engine_session_report_json(lathe_session *s, int split, char **out, la
     lathe_free(pred);
     if (!*out) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory evaluating the model");
     return LATHE_OK;
+}
+
+static const lathe_split_data *split_of(const lathe_session *s, int split) {
+    return split == 0 ? &s->prep->train : split == 1 ? &s->prep->validation : &s->prep->test;
+}
+
+/* Rows of a prepared split (0 train, 1 validation, 2 test). */
+double lathe_engine_session_split_rows(const lathe_session *s, int split) {
+    return (double)split_of(s, split)->rows;
+}
+
+/* Copies a prepared split: x:(rows, features) and y:(rows) the class index or the target
+ * value. */
+void lathe_engine_session_split_copy(const lathe_session *s, int split, float *x, float *y) {
+    const lathe_split_data *d = split_of(s, split);
+    size_t i;
+    memcpy(x, d->x, d->rows * s->prep->n_features * sizeof *x);
+    for (i = 0; i < d->rows; i++) y[i] = d->label ? (float)d->label[i] : d->value[i];
+}
+
+/* Predicts with the current weights on prepared rows x:(n, features): out:(n, outputs) gets
+ * class probabilities or values (lathe_trainer_predict; allocates nothing, changes no
+ * training state). */
+void lathe_engine_session_predict(lathe_session *s, size_t n, const float *x, float *out) {
+    lathe_trainer_predict(s->trainer, n, x, out);
+}
+
+static const char *const layer_kind_names[] = {"dense", "activation", "conv2d", "max_pool",
+                                               "avg_pool", "flatten", "batch_norm", "dropout"};
+static const char *const activation_names[] = {"identity", "relu", "leaky_relu", "sigmoid",
+                                               "tanh"};
+
+/* The network as JSON text in *out (free with lathe_engine_string_free): [{"kind",
+ * "activation" (activation layers), "in": [C, H, W] or [F], "out": likewise, "weights",
+ * "bias" (parameter counts), "kernel", "stride", "pad"}] per layer, in order. */
+int lathe_engine_session_layers_json(const lathe_session *s, char **out, lathe_error *err) {
+    size_t i, n = lathe_trainer_layer_count(s->trainer);
+    cJSON *arr = cJSON_CreateArray();
+    int ok = arr != NULL;
+    *out = NULL;
+    for (i = 0; ok && i < n; i++) {
+        lathe_layer_info info;
+        cJSON *o = cJSON_CreateObject();
+        double in[3], outs[3];
+        ok = o && cJSON_AddItemToArray(arr, o);
+        if (!ok) {
+            cJSON_Delete(o);
+            break;
+        }
+        lathe_trainer_layer(s->trainer, i, &info);
+        in[0] = (double)info.in_c, in[1] = (double)info.in_h, in[2] = (double)info.in_w;
+        outs[0] = (double)info.out_c, outs[1] = (double)info.out_h, outs[2] = (double)info.out_w;
+        ok = cJSON_AddStringToObject(o, "kind", layer_kind_names[info.kind]) != NULL;
+        if (ok && info.kind == LATHE_LAYER_ACTIVATION)
+            ok = cJSON_AddStringToObject(o, "activation", activation_names[info.activation]) != NULL;
+        ok = ok && cJSON_AddItemToObject(o, "in", info.in_image ? cJSON_CreateDoubleArray(in, 3)
+                                                               : cJSON_CreateDoubleArray(in, 1));
+        ok = ok && cJSON_AddItemToObject(o, "out", info.out_image ? cJSON_CreateDoubleArray(outs, 3)
+                                                                  : cJSON_CreateDoubleArray(outs, 1));
+        ok = ok && cJSON_AddNumberToObject(o, "weights", (double)info.n_weights);
+        ok = ok && cJSON_AddNumberToObject(o, "bias", (double)info.n_bias);
+        ok = ok && cJSON_AddNumberToObject(o, "kernel", (double)info.kernel);
+        ok = ok && cJSON_AddNumberToObject(o, "stride", (double)info.stride);
+        ok = ok && cJSON_AddNumberToObject(o, "pad", (double)info.pad);
+    }
+    if (ok) *out = cJSON_PrintUnformatted(arr);
+    cJSON_Delete(arr);
+    if (!*out) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory describing the model");
+    return LATHE_OK;
+}
+
+/* The model file (lathe/model_file.h) of the current weights in *out (free with
+ * lathe_engine_string_free): experiment_json (n bytes) is the experiment as written;
+ * metrics_json (NUL-terminated object text, or NULL) is embedded as "metrics". */
+int lathe_engine_session_model_file(const lathe_session *s, const char *experiment_json,
+                                    size_t n, const char *metrics_json, char **out,
+                                    lathe_error *err) {
+    *out = NULL;
+    return lathe_model_file_write(experiment_json, n, s->prep, s->trainer, metrics_json, out, err);
+}
+
+/* Reads the data of an experiment (JSON text; only its seed and data are used, but the whole
+ * file must be valid) into a table: CSV bytes data:(data_n), or the synthetic generator. The
+ * caller owns *out (lathe_engine_table_destroy). */
+int lathe_engine_table_create(const char *json, size_t json_n, const char *data, size_t data_n,
+                              lathe_table **out, lathe_error *err) {
+    lathe_experiment *exp = NULL;
+    lathe_status st = lathe_experiment_parse(json, json_n, &exp, err);
+    *out = NULL;
+    if (st == LATHE_OK && exp->data_kind == LATHE_DATA_SYNTHETIC)
+        st = lathe_synthetic_table(exp->data_name, exp->synthetic_samples, exp->synthetic_noise,
+                                   exp->synthetic_classes, exp->seed, out, err);
+    else if (st == LATHE_OK)
+        st = lathe_csv_read(data, data_n, NULL, out, err);
+    lathe_experiment_destroy(exp);
+    return st;
+}
+
+void lathe_engine_table_destroy(lathe_table *t) { lathe_table_destroy(t); }
+
+/* Copies column j's values:(rows) (numbers, category or boolean indices, NaN when missing). */
+void lathe_engine_table_column(const lathe_table *t, size_t j, float *out) {
+    memcpy(out, t->columns[j].values, t->rows * sizeof *out);
+}
+
+static int add_number_or_null(cJSON *o, const char *key, double v) {
+    return (v == v ? cJSON_AddNumberToObject(o, key, v) : cJSON_AddNullToObject(o, key)) != NULL;
+}
+
+/* The table's columns and their profiles (lathe/profile.h) as JSON text in *out (free with
+ * lathe_engine_string_free): {"rows", "columns": [{"name", "type" ("numeric", "categorical",
+ * "boolean"), "categories": […], "count", "missing", "distinct", "min", "max", "mean", "std",
+ * "q25", "q50", "q75", "top": [[index, count], …]}]}. */
+int lathe_engine_table_info_json(const lathe_table *t, char **out, lathe_error *err) {
+    static const char *const types[] = {"numeric", "categorical", "boolean"};
+    lathe_column_profile *prof = lathe_calloc(t->cols ? t->cols : 1, sizeof *prof);
+    cJSON *o = cJSON_CreateObject(), *cols;
+    size_t j, k;
+    lathe_status st = LATHE_OK;
+    int ok = prof && o;
+    *out = NULL;
+    if (ok) st = lathe_profile_table(t, prof, err);
+    if (st != LATHE_OK) goto done;
+    ok = ok && cJSON_AddNumberToObject(o, "rows", (double)t->rows);
+    cols = ok ? cJSON_AddArrayToObject(o, "columns") : NULL;
+    ok = cols != NULL;
+    for (j = 0; ok && j < t->cols; j++) {
+        const lathe_column *c = &t->columns[j];
+        const lathe_column_profile *p = &prof[j];
+        cJSON *col = cJSON_CreateObject(), *top;
+        ok = col && cJSON_AddItemToArray(cols, col);
+        if (!ok) {
+            cJSON_Delete(col);
+            break;
+        }
+        ok = cJSON_AddStringToObject(col, "name", c->name) != NULL;
+        ok = ok && cJSON_AddStringToObject(col, "type", types[c->type]);
+        ok = ok && cJSON_AddItemToObject(col, "categories", c->n_categories
+            ? cJSON_CreateStringArray((const char *const *)c->categories, (int)c->n_categories)
+            : cJSON_CreateArray());
+        ok = ok && cJSON_AddNumberToObject(col, "count", (double)p->count);
+        ok = ok && cJSON_AddNumberToObject(col, "missing", (double)p->missing);
+        ok = ok && cJSON_AddNumberToObject(col, "distinct", (double)p->distinct);
+        ok = ok && add_number_or_null(col, "min", p->min) && add_number_or_null(col, "max", p->max);
+        ok = ok && add_number_or_null(col, "mean", p->mean) && add_number_or_null(col, "std", p->std);
+        ok = ok && add_number_or_null(col, "q25", p->q25) && add_number_or_null(col, "q50", p->q50);
+        ok = ok && add_number_or_null(col, "q75", p->q75);
+        top = ok ? cJSON_AddArrayToObject(col, "top") : NULL;
+        ok = top != NULL;
+        for (k = 0; ok && k < p->n_top; k++) {
+            double pair[2];
+            pair[0] = (double)p->top_index[k], pair[1] = (double)p->top_count[k];
+            ok = cJSON_AddItemToArray(top, cJSON_CreateDoubleArray(pair, 2));
+        }
+    }
+    if (ok) *out = cJSON_PrintUnformatted(o);
+    if (!*out) st = lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory profiling the data");
+done:
+    cJSON_Delete(o);
+    lathe_free(prof);
+    return st;
+}
+
+/* Rows and columns of a table: out[0] = rows, out[1] = columns. */
+void lathe_engine_table_size(const lathe_table *t, double *out) {
+    out[0] = (double)t->rows, out[1] = (double)t->cols;
 }

@@ -40,9 +40,9 @@
     }
 
     progress() {
-      const v = this.#doubles(8, (out) => this.engine.module._lathe_engine_session_progress(this.ptr, out));
+      const v = this.#doubles(10, (out) => this.engine.module._lathe_engine_session_progress(this.ptr, out));
       return { epoch: v[0], epochs: v[1], batch: v[2], batchesPerEpoch: v[3], steps: v[4],
-        lastEpochLoss: v[5], done: v[6] === 1, trainRows: v[7] };
+        lastEpochLoss: v[5], done: v[6] === 1, trainRows: v[7], stoppedEarly: v[8] === 1, bestEpoch: v[9] };
     }
 
     evaluate(split) {
@@ -53,29 +53,83 @@
     }
 
     shape() {
-      const v = this.#doubles(4, (out) => this.engine.module._lathe_engine_session_shape(this.ptr, out));
-      return { features: v[0], classes: v[1], parameters: v[2], testRows: v[3] };
+      const v = this.#doubles(5, (out) => this.engine.module._lathe_engine_session_shape(this.ptr, out));
+      return { features: v[0], classes: v[1], parameters: v[2], testRows: v[3], outputs: v[4] };
     }
 
-    /** The evaluation of a split: metrics, class report, confusion matrix, per-row results. */
-    report(split) {
+    /** A prepared split: {rows, features, x: Float32Array(rows·features), y: Float32Array(rows)}
+     * (y: class index or target value). */
+    split(split) {
       if (!(split in SPLITS)) throw new TypeError(`unknown split ${split}`);
       this.#alive();
       const m = this.engine.module;
-      const outPtr = m._malloc(4);
-      const err = m._lathe_engine_error_create();
-      let text = 0;
+      const rows = m._lathe_engine_session_split_rows(this.ptr, SPLITS[split]);
+      const features = this.shape().features;
+      const xPtr = m._malloc(rows * features * 4 || 4);
+      const yPtr = m._malloc(rows * 4 || 4);
       try {
-        if (!outPtr || !err) throw new LatheError(2, 'out of memory');
-        const status = m._lathe_engine_session_report_json(this.ptr, SPLITS[split], outPtr, err);
-        if (status !== 0) throw new LatheError(status, m.UTF8ToString(m._lathe_engine_error_message(err)));
-        text = m.HEAPU32[outPtr >> 2];
-        return JSON.parse(m.UTF8ToString(text));
+        if (!xPtr || !yPtr) throw new LatheError(2, 'out of memory copying the prepared data');
+        m._lathe_engine_session_split_copy(this.ptr, SPLITS[split], xPtr, yPtr);
+        return { rows, features, x: new Float32Array(m.HEAPF32.buffer, xPtr, rows * features).slice(),
+          y: new Float32Array(m.HEAPF32.buffer, yPtr, rows).slice() };
       } finally {
-        if (text) m._lathe_engine_string_free(text);
-        m._free(outPtr);
-        if (err) m._lathe_engine_error_destroy(err);
+        m._free(xPtr);
+        m._free(yPtr);
       }
+    }
+
+    /** Predictions of the current weights on prepared rows x (Float32Array, n·features):
+     * Float32Array(n·outputs) of probabilities or values. */
+    predict(x) {
+      this.#alive();
+      const m = this.engine.module;
+      const { features, outputs } = this.shape();
+      const n = Math.floor(x.length / features);
+      if (n * features !== x.length) throw new LatheError(1, `predict: ${x.length} values are not rows of ${features} features`);
+      const xPtr = m._malloc(x.length * 4 || 4);
+      const outPtr = m._malloc(n * outputs * 4 || 4);
+      try {
+        if (!xPtr || !outPtr) throw new LatheError(2, 'out of memory predicting');
+        m.HEAPF32.set(x, xPtr >> 2);
+        m._lathe_engine_session_predict(this.ptr, n, xPtr, outPtr);
+        return new Float32Array(m.HEAPF32.buffer, outPtr, n * outputs).slice();
+      } finally {
+        m._free(xPtr);
+        m._free(outPtr);
+      }
+    }
+
+    /** The layers: [{kind, activation?, in, out, weights, bias, kernel, stride, pad}]. */
+    layers() {
+      this.#alive();
+      return this.engine.jsonCall((out, err) => this.engine.module._lathe_engine_session_layers_json(this.ptr, out, err));
+    }
+
+    /** The model file (*.lathe.json) text of the current weights. */
+    modelFile(experimentText, metrics) {
+      this.#alive();
+      const m = this.engine.module;
+      const json = encoder.encode(experimentText);
+      const metricsText = encoder.encode(`${JSON.stringify(metrics || {})}\0`);
+      const jsonPtr = m._malloc(json.length || 1);
+      const metricsPtr = m._malloc(metricsText.length);
+      try {
+        if (!jsonPtr || !metricsPtr) throw new LatheError(2, 'out of memory writing the model file');
+        m.HEAPU8.set(json, jsonPtr);
+        m.HEAPU8.set(metricsText, metricsPtr);
+        return this.engine.textCall((out, err) => m._lathe_engine_session_model_file(this.ptr, jsonPtr, json.length, metricsPtr, out, err));
+      } finally {
+        m._free(jsonPtr);
+        m._free(metricsPtr);
+      }
+    }
+
+    /** The evaluation of a split: metrics, class report, confusion matrix, ROC and PR curves,
+     * calibration bins, per-row results. */
+    report(split) {
+      if (!(split in SPLITS)) throw new TypeError(`unknown split ${split}`);
+      this.#alive();
+      return this.engine.jsonCall((out, err) => this.engine.module._lathe_engine_session_report_json(this.ptr, SPLITS[split], out, err));
     }
 
     weightsSha256() { return this.#hex('_lathe_engine_session_weights_sha256'); }
@@ -117,8 +171,101 @@
     }
   }
 
+  /** A data table read by the engine (CSV or a synthetic generator). free() when done. */
+  class Table {
+    constructor(engine, ptr) {
+      this.engine = engine;
+      this.ptr = ptr;
+    }
+
+    /** {rows, columns: [{name, type, categories, count, missing, distinct, min, max, mean,
+     * std, q25, q50, q75, top: [[index, count]]}]}. */
+    info() {
+      if (!this.ptr) throw new LatheError(5, 'this table has been freed');
+      return this.engine.jsonCall((out, err) => this.engine.module._lathe_engine_table_info_json(this.ptr, out, err));
+    }
+
+    /** Column j's values: numbers, category or boolean indices; NaN when missing. */
+    column(j) {
+      if (!this.ptr) throw new LatheError(5, 'this table has been freed');
+      const m = this.engine.module;
+      const size = new Float64Array(2);
+      const sizePtr = m._malloc(16);
+      let rows;
+      try {
+        m._lathe_engine_table_size(this.ptr, sizePtr);
+        size.set(new Float64Array(m.HEAPF64.buffer, sizePtr, 2));
+        rows = size[0];
+      } finally {
+        m._free(sizePtr);
+      }
+      if (j < 0 || j >= size[1]) throw new RangeError(`column ${j} of ${size[1]}`);
+      const out = m._malloc(rows * 4 || 4);
+      try {
+        if (!out) throw new LatheError(2, 'out of memory copying a column');
+        m._lathe_engine_table_column(this.ptr, j, out);
+        return new Float32Array(m.HEAPF32.buffer, out, rows).slice();
+      } finally {
+        m._free(out);
+      }
+    }
+
+    free() {
+      if (this.ptr) this.engine.module._lathe_engine_table_destroy(this.ptr);
+      this.ptr = 0;
+    }
+  }
+
   class LatheEngine {
     constructor(module) { this.module = module; }
+
+    /** Calls fn(outPtr, err) of an export that returns a status and a string to free;
+     * returns the string. */
+    textCall(fn) {
+      const m = this.module;
+      const outPtr = m._malloc(4);
+      const err = m._lathe_engine_error_create();
+      let text = 0;
+      try {
+        if (!outPtr || !err) throw new LatheError(2, 'out of memory');
+        m.HEAPU32[outPtr >> 2] = 0;
+        const status = fn(outPtr, err);
+        if (status !== 0) throw new LatheError(status, m.UTF8ToString(m._lathe_engine_error_message(err)));
+        text = m.HEAPU32[outPtr >> 2];
+        return m.UTF8ToString(text);
+      } finally {
+        if (text) m._lathe_engine_string_free(text);
+        m._free(outPtr);
+        if (err) m._lathe_engine_error_destroy(err);
+      }
+    }
+
+    jsonCall(fn) { return JSON.parse(this.textCall(fn)); }
+
+    /** The data of an experiment (object or JSON text; it must be valid) as a Table: CSV
+     * bytes, or the synthetic set its data and seed describe (dataBytes ignored). */
+    createTable(experiment, dataBytes) {
+      const m = this.module;
+      const json = encoder.encode(typeof experiment === 'string' ? experiment : JSON.stringify(experiment));
+      const data = dataBytes ? new Uint8Array(dataBytes) : new Uint8Array(0);
+      const jsonPtr = m._malloc(json.length || 1);
+      const dataPtr = m._malloc(data.length || 1);
+      const outPtr = m._malloc(4);
+      const err = m._lathe_engine_error_create();
+      try {
+        if (!jsonPtr || !dataPtr || !outPtr || !err) throw new LatheError(2, 'out of memory: the data is too large for this tab');
+        m.HEAPU8.set(json, jsonPtr);
+        m.HEAPU8.set(data, dataPtr);
+        const status = m._lathe_engine_table_create(jsonPtr, json.length, dataPtr, data.length, outPtr, err);
+        if (status !== 0) throw new LatheError(status, m.UTF8ToString(m._lathe_engine_error_message(err)));
+        return new Table(this, m.HEAPU32[outPtr >> 2]);
+      } finally {
+        m._free(jsonPtr);
+        m._free(dataPtr);
+        m._free(outPtr);
+        if (err) m._lathe_engine_error_destroy(err);
+      }
+    }
 
     /** Instantiates the wasm engine. options are passed to createLatheEngine. */
     static async load(options = {}) {

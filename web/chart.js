@@ -1,59 +1,71 @@
-/* A small line chart on a canvas: one solid and one dashed series over epochs. No DOM
- * beyond the canvas it is given. */
-export class LossChart {
-  constructor(canvas) {
-    this.canvas = canvas;
-    this.ctx = canvas.getContext('2d');
-    this.series = { train: [], validation: [] };
-    this.draw();
+/* Charts on uPlot (loaded as the global uPlot by index.html). A Chart keeps its data and
+ * follows its box's width, so a chart built in a hidden step draws when the step shows. */
+const uPlot = globalThis.uPlot;
+
+/** uPlot path builder for a scatter series: a dot per point (xy charts). */
+function dots(u, index) {
+  const [xs, ys] = u.data[index];
+  const path = new Path2D();
+  const r = 2.5 * devicePixelRatio;
+  for (let i = 0; i < xs.length; i++) {
+    const x = u.valToPos(xs[i], 'x', true), y = u.valToPos(ys[i], 'y', true);
+    path.moveTo(x + r, y);
+    path.arc(x, y, r, 0, 2 * Math.PI);
+  }
+  return { stroke: path, fill: path };
+}
+
+export class Chart {
+  /** box: the element to draw in; opts: {series: [{label, stroke, dash, points}], x, y:
+   * axis labels, xy: true for curves with their own x per series (uPlot mode 2), range:
+   * [min, max] for both axes of an xy chart, height}. */
+  constructor(box, opts) {
+    this.box = box;
+    this.opts = opts;
+    this.data = opts.xy ? [null, ...opts.series.map(() => [[], []])] : [[], ...opts.series.map(() => [])];
+    this.plot = null;
+    new ResizeObserver(() => this.#fit()).observe(box);
   }
 
-  reset() {
-    this.series = { train: [], validation: [] };
-    this.draw();
+  /** Replaces the data: xy charts take [[xs, ys], …] per series; others [xs, ys1, ys2, …]. */
+  set(data) {
+    this.data = this.opts.xy ? [null, ...data] : data;
+    this.box.chartData = data; // what is drawn, for tests
+    if (this.plot) this.plot.setData(this.data);
+    else this.#fit();
   }
 
-  add(point) {
-    if (Number.isFinite(point.loss)) this.series.train.push([point.epoch, point.loss]);
-    if (Number.isFinite(point.validationLoss)) this.series.validation.push([point.epoch, point.validationLoss]);
-    this.draw();
+  /** Rebuilds with new series (e.g. one per class), their data and other changed options. */
+  reset(series, data, opts = {}) {
+    this.opts = { ...this.opts, ...opts, series };
+    if (this.plot) this.plot.destroy();
+    this.plot = null;
+    this.set(data);
   }
 
-  draw() {
-    const { ctx, canvas } = this;
-    const w = canvas.width, h = canvas.height, pad = 40;
-    ctx.clearRect(0, 0, w, h);
-    ctx.fillStyle = '#fff';
-    ctx.fillRect(0, 0, w, h);
-    const all = [...this.series.train, ...this.series.validation];
-    ctx.strokeStyle = '#9aa5b1';
-    ctx.beginPath();
-    ctx.moveTo(pad, 10); ctx.lineTo(pad, h - pad); ctx.lineTo(w - 10, h - pad);
-    ctx.stroke();
-    ctx.fillStyle = '#5b6673';
-    ctx.font = '12px system-ui, sans-serif';
-    if (all.length === 0) {
-      ctx.fillText('The loss curve appears here during training.', pad + 10, h / 2);
+  #fit() {
+    const width = Math.floor(this.box.clientWidth);
+    if (width < 50) return; // hidden: drawn when shown
+    const height = this.opts.height || 220;
+    if (this.plot) {
+      if (this.plot.width !== width) this.plot.setSize({ width, height });
       return;
     }
-    const maxX = Math.max(...all.map((p) => p[0]), 1);
-    const maxY = Math.max(...all.map((p) => p[1]), 1e-6);
-    const x = (v) => pad + (v / maxX) * (w - pad - 20);
-    const y = (v) => h - pad - (v / maxY) * (h - pad - 20);
-    ctx.fillText('0', pad - 14, h - pad + 4);
-    ctx.fillText(maxY.toPrecision(3), 2, 16);
-    ctx.fillText(`epoch ${maxX}`, w - 80, h - pad + 18);
-    const line = (points, color, dash) => {
-      if (points.length === 0) return;
-      ctx.strokeStyle = color;
-      ctx.lineWidth = 2;
-      ctx.setLineDash(dash);
-      ctx.beginPath();
-      points.forEach(([px, py], i) => (i ? ctx.lineTo(x(px), y(py)) : ctx.moveTo(x(px), y(py))));
-      ctx.stroke();
-      ctx.setLineDash([]);
-    };
-    line(this.series.train, '#0b62d6', []);
-    line(this.series.validation, '#c2410c', [6, 4]);
+    const o = this.opts;
+    const series = o.series.map((s) => ({
+      label: s.label, stroke: s.stroke, width: s.width || 2, dash: s.dash,
+      ...(s.points ? { paths: dots, fill: `${s.stroke}99`, points: { show: false } } : { points: { show: false } }),
+      ...(o.xy ? { facets: [{ scale: 'x', auto: !o.range }, { scale: 'y', auto: !o.range }] } : { spanGaps: true }),
+    }));
+    const scales = o.range
+      ? { x: { time: false, auto: false, range: o.range }, y: { auto: false, range: o.range } }
+      : { x: { time: false } };
+    this.plot = new uPlot({
+      width, height, mode: o.xy ? 2 : 1, scales,
+      legend: { live: !o.xy },
+      cursor: o.xy ? { show: false } : undefined,
+      axes: [{ label: o.x, size: 40 }, { label: o.y, size: 55 }],
+      series: [{ label: o.x }, ...series],
+    }, this.data, this.box);
   }
 }

@@ -1,370 +1,205 @@
-/* Wires the page: the data set picker, the experiment editor (kept in the URL and in local
- * storage so a reload or a shared link restores it), the training worker and the results. */
-import { LossChart } from './chart.js';
+/* Wires the page: the stepper, the one state object, the worker and each step's module. */
+import { $ } from './dom.js';
+import { ExperimentState } from './state.js';
+import { EngineClient } from './engine_client.js';
+import { DataStep } from './data_step.js';
+import { PrepareStep, describeOp } from './prepare_step.js';
+import { ModelStep } from './model_step.js';
+import { TrainStep } from './train_step.js';
+import { EvaluateStep } from './evaluate_step.js';
+import { DeployStep } from './deploy_step.js';
 
-const $ = (id) => document.getElementById(id);
-const SYNTHETIC = ['spiral', 'moons', 'circles', 'xor', 'blobs', 'curve'];
-const STORAGE_KEY = 'lathe.experiment';
+const STEPS = ['data', 'prepare', 'model', 'train', 'evaluate', 'deploy'];
 
-const state = {
-  datasets: [],        // from data/manifest.json plus the synthetic generators
-  experimentText: '',  // the editor's text: the unit of work
+const app = {
+  state: new ExperimentState(),
+  engine: new EngineClient('worker.js'),
+  upload: null,   // {name, bytes} of the user's CSV: never leaves the tab
+  table: null,    // {info, columns} of the data as the engine read it
+  result: null,   // the last finished run
   training: false,
   paused: false,
-  upload: null,        // {name, bytes: ArrayBuffer} of a user's CSV: never leaves the tab
+  builtinCache: new Map(),
+
+  /** The bytes the experiment reads (a copy the worker may take), or null for synthetic. */
+  async dataBytes(experiment) {
+    const data = experiment.data || {};
+    if (data.synthetic) return null;
+    if (data.file) {
+      if (!this.upload || this.upload.name !== data.file) {
+        throw new Error(`The experiment reads the file '${data.file}': choose it in step 1, Data ("use your own CSV file").`);
+      }
+      return this.upload.bytes.slice(0);
+    }
+    if (data.builtin) {
+      if (!this.builtinCache.has(data.builtin)) {
+        const response = await fetch(`data/${data.builtin}.csv`);
+        if (!response.ok) throw new Error(`the built-in data set '${data.builtin}' is not available on this page`);
+        this.builtinCache.set(data.builtin, await response.arrayBuffer());
+      }
+      return this.builtinCache.get(data.builtin).slice(0);
+    }
+    throw new Error('data needs one of builtin, file or synthetic');
+  },
+  status(text) { $('status').textContent = text; },
+  error(text) {
+    $('error').textContent = text;
+    $('error').hidden = !text;
+  },
+  /** A step produced something others show: the table (new columns) or the model. */
+  changed(what) {
+    if (what === 'table') {
+      steps.prepare.sync();
+      steps.model.sync();
+    }
+    summarise();
+  },
 };
 
-const worker = new Worker('worker.js');
-const chart = new LossChart($('loss-chart'));
+const steps = {
+  data: new DataStep(app), prepare: new PrepareStep(app), model: new ModelStep(app),
+  train: new TrainStep(app), evaluate: new EvaluateStep(app), deploy: new DeployStep(app),
+};
 
-function showError(message) {
-  $('error').textContent = message;
-  $('error').hidden = !message;
-}
-
-function setStatus(text) { $('status').textContent = text; }
-
-/** The experiment's download name, and the command that replays it. */
-function experimentFileName(experiment) {
-  const data = (experiment && experiment.data) || {};
-  const base = data.builtin || data.synthetic || (data.file || 'lathe').replace(/\.[^.]*$/, '');
-  return `${base}.experiment.json`;
-}
-
-function updateCliCommand(text) {
-  let experiment = null;
-  try { experiment = JSON.parse(text); } catch { return; }
-  const file = experiment.data && experiment.data.file;
-  $('cli-command').textContent = `lathe run ${experimentFileName(experiment)}` + (file ? `   (with ${file} in the same folder)` : '');
-}
-
-function saveExperiment(text) {
-  state.experimentText = text;
-  updateCliCommand(text);
-  try { localStorage.setItem(STORAGE_KEY, text); } catch { /* storage may be disabled */ }
-  try {
-    const compact = JSON.stringify(JSON.parse(text));
-    history.replaceState(null, '', `#experiment=${encodeURIComponent(compact)}`);
-  } catch { /* keep the last valid link while the user is typing */ }
-}
-
-function experimentFromUrl() {
-  const match = location.hash.match(/^#experiment=(.*)$/);
-  if (!match) return null;
-  try { return JSON.stringify(JSON.parse(decodeURIComponent(match[1])), null, 2); } catch { return null; }
-}
-
-function defaultExperiment(set) {
-  const classification = set.task !== 'regression';
-  const data = set.format === 'synthetic' ? { synthetic: set.name } : { builtin: set.name, target: set.target, task: set.task };
-  return {
-    format: 'lathe-experiment', version: 1, seed: 42, data,
-    prepare: [{ op: 'split', test: 0.2, validation: 0.1, stratify: classification }, { op: 'standardize' }],
-    model: { template: 'mlp', hidden: [32], activation: 'relu' },
-    train: { optimizer: 'adam', learning_rate: 0.01, batch_size: 32, epochs: 50 },
-  };
-}
-
-async function experimentFor(name) {
-  const response = await fetch(`examples/${name}.experiment.json`);
-  if (response.ok) return await response.text();
-  const set = state.datasets.find((d) => d.name === name);
-  return JSON.stringify(defaultExperiment(set), null, 2);
-}
-
-async function loadDatasets() {
-  let manifest = { datasets: [] };
-  try {
-    const response = await fetch('data/manifest.json');
-    if (response.ok) manifest = await response.json();
-  } catch { /* no built-in files: synthetic sets still work */ }
-  state.datasets = manifest.datasets.filter((d) => d.format === 'csv')
-    .concat(SYNTHETIC.map((name) => ({ name, format: 'synthetic', task: name === 'curve' ? 'regression' : 'classification',
-      description: `Synthetic ${name === 'curve' ? '1-D regression curve' : '2-D ' + name + ' classes'}, generated by the engine from the seed` })));
-  const select = $('dataset');
-  select.replaceChildren(...state.datasets.map((d) => new Option(`${d.title || d.name} (${d.task})`, d.name)));
-}
-
-function describe(name) {
-  const set = state.datasets.find((d) => d.name === name);
-  $('dataset-description').textContent = set ? set.description || '' : '';
-}
-
-function selectedDatasetName() {
-  try {
-    const data = JSON.parse(state.experimentText).data || {};
-    return data.builtin || data.synthetic || null;
-  } catch { return null; }
-}
-
-async function dataBytesFor(experiment) {
-  if (experiment.data.synthetic) return null;
-  if (experiment.data.file) {
-    if (!state.upload || state.upload.name !== experiment.data.file) {
-      throw new Error(`The experiment reads the file '${experiment.data.file}': choose it with "use your own CSV file" above.`);
-    }
-    return state.upload.bytes.slice(0); // the worker takes its own copy
+function show(name) {
+  for (const s of STEPS) {
+    $(`step-${s}`).hidden = s !== name;
+    const tab = document.querySelector(`[data-step-button=${s}]`);
+    if (s === name) tab.setAttribute('aria-current', 'step'); else tab.removeAttribute('aria-current');
   }
-  if (experiment.data.builtin) {
-    const response = await fetch(`data/${experiment.data.builtin}.csv`);
-    if (!response.ok) throw new Error(`the built-in data set '${experiment.data.builtin}' is not available on this page`);
-    return await response.arrayBuffer();
-  }
-  throw new Error('data needs one of builtin, file or synthetic');
+  if (name === 'data') steps.data.renderRows();
 }
 
-/** The header's last column name, read the way the engine does for plain headers. */
-function lastColumnName(bytes) {
-  const head = new TextDecoder().decode(bytes.slice(0, 65536)).replace(/^\uFEFF/, '');
-  const line = head.split(/\r?\n/)[0] || '';
-  const counts = [',', ';', '\t'].map((d) => [d, line.split(d).length]);
-  const [delimiter] = counts.sort((a, b) => b[1] - a[1])[0];
-  const last = line.split(delimiter).pop() || '';
-  return last.trim().replace(/^"(.*)"$/, '$1');
-}
-
-async function useUpload(file) {
-  showError('');
-  if (file.size > 512 * 1024 * 1024) {
-    showError(`${file.name} is ${(file.size / 1048576).toFixed(0)} MB; this page takes files up to 512 MB.`);
-    return;
-  }
-  const bytes = await file.arrayBuffer();
-  state.upload = { name: file.name, bytes };
-  const target = lastColumnName(bytes);
-  const experiment = {
-    format: 'lathe-experiment', version: 1, seed: 42,
-    data: { file: file.name, target, task: 'classification' },
-    prepare: [{ op: 'split', test: 0.2, validation: 0.1, stratify: true }, { op: 'impute', strategy: 'mean' }, { op: 'standardize' }],
-    model: { template: 'mlp', hidden: [32], activation: 'relu' },
-    train: { optimizer: 'adam', learning_rate: 0.01, batch_size: 32, epochs: 30 },
-  };
-  const text = JSON.stringify(experiment, null, 2);
-  $('experiment').value = text;
-  saveExperiment(text);
-  const select = $('dataset');
-  select.querySelector('option[data-upload]')?.remove();
-  const option = new Option(`${file.name} (your file)`, `upload:${file.name}`);
-  option.dataset.upload = 'true';
-  select.prepend(option);
-  select.value = option.value;
-  $('dataset-description').textContent = `${file.name}: ${(file.size / 1024).toFixed(1)} KB, read in this tab only. Target: '${target}' (a classification task; set data.task to "regression" for numbers).`;
-  setStatus(`Loaded ${file.name}. Press Train.`);
-}
-
-function renderMetrics(metrics) {
-  const regression = metrics.test && metrics.test.accuracy === null && metrics.test.mse !== null;
-  $('metric-name').textContent = regression ? 'R²' : 'accuracy';
-  const rows = ['train', 'validation', 'test'].filter((s) => metrics[s] && metrics[s].rows > 0).map((split) => {
-    const m = metrics[split];
-    const tr = document.createElement('tr');
-    const value = regression ? m.r2 : m.accuracy;
-    for (const text of [split, String(m.rows), m.loss === null ? '—' : m.loss.toFixed(4), value === null ? '—' : value.toFixed(4)]) {
-      const td = document.createElement('td');
-      td.textContent = text;
-      tr.append(td);
-    }
-    return tr;
-  });
-  $('metrics').tBodies[0].replaceChildren(...rows);
-}
-
-/** Per-class table and confusion matrix of the test split's report (classification only). */
-function renderEvaluation(report) {
-  const box = $('evaluation');
-  if (!report || report.task !== 'classification' || !report.rows) {
-    box.hidden = true;
-    return;
-  }
-  const fmt = (v) => (v === null || v === undefined ? '—' : v.toFixed(3));
-  $('per-class').tBodies[0].replaceChildren(...report.per_class.map((c) => {
-    const tr = document.createElement('tr');
-    for (const text of [c.class, fmt(c.precision), fmt(c.recall), fmt(c.f1), String(c.support), fmt(c.roc_auc)]) {
-      const td = document.createElement('td');
-      td.textContent = text;
-      tr.append(td);
-    }
-    return tr;
-  }));
-  $('averages').textContent = `Macro F1 ${fmt(report.f1_macro)}, weighted F1 ${fmt(report.f1_weighted)}, ` +
-    `macro ROC AUC ${fmt(report.roc_auc_macro)}, log loss ${fmt(report.log_loss)}.`;
-  const classes = report.classes;
-  const max = Math.max(1, ...report.confusion.flat());
-  const head = document.createElement('tr');
-  head.append(document.createElement('th'));
-  for (const name of classes) {
-    const th = document.createElement('th');
-    th.scope = 'col';
-    th.textContent = name;
-    head.append(th);
-  }
-  const rows = report.confusion.map((counts, t) => {
-    const tr = document.createElement('tr');
-    const th = document.createElement('th');
-    th.scope = 'row';
-    th.textContent = classes[t];
-    tr.append(th);
-    counts.forEach((count, p) => {
-      const td = document.createElement('td');
-      const button = document.createElement('button');
-      const shade = count / max;
-      button.type = 'button';
-      button.textContent = String(count);
-      button.className = t === p ? 'diagonal' : '';
-      button.style.background = `rgba(11, 98, 214, ${(0.08 + 0.85 * shade).toFixed(3)})`;
-      button.style.color = shade > 0.5 ? '#fff' : '#1d232b';
-      button.setAttribute('aria-label', `${count} rows of class ${classes[t]} predicted as ${classes[p]}`);
-      button.addEventListener('click', () => {
-        const hits = report.examples.filter((e) => e[0] === t && e[1] === p).map((e) => e[2] + 1);
-        $('cell-rows').textContent = hits.length === 0
-          ? `No test rows of class ${classes[t]} were predicted as ${classes[p]}.`
-          : `${hits.length} test row${hits.length === 1 ? '' : 's'} of class ${classes[t]} predicted as ${classes[p]}: data row${hits.length === 1 ? '' : 's'} ${hits.slice(0, 50).join(', ')}${hits.length > 50 ? ', …' : ''}.`;
-      });
-      td.append(button);
-      tr.append(td);
-    });
-    return tr;
-  });
-  $('confusion').replaceChildren(head, ...rows);
-  $('cell-rows').textContent = '';
-  box.hidden = false;
+/** Each step's line in the stepper: what it holds or produced. */
+function summarise() {
+  const { state, table, result } = app;
+  const set = (s, text) => { document.querySelector(`[data-step-button=${s}] .step-summary`).textContent = text; };
+  const x = state.valid ? state.experiment : null;
+  const data = (x && x.data) || {};
+  set('data', table ? `${data.builtin || data.synthetic || data.file} · ${table.info.rows.toLocaleString('en-US')} rows` : 'choose data');
+  const split = x && (x.prepare || []).find((op) => op.op === 'split');
+  set('prepare', split ? describeOp(split).replace(/^Split: /, '').replace(/, stratified$/, '') : 'add a split');
+  const m = (x && x.model) || {};
+  const model = steps.model.summary;
+  set('model', `${m.template || 'layers'}${m.hidden ? ` ${m.hidden.join('-')}` : ''}${model ? ` · ${model.parameters.toLocaleString('en-US')} params` : ''}`);
+  set('train', app.training ? (app.paused ? 'paused' : 'training…') : result ? `done · ${result.history.length} epochs` : 'not run yet');
+  const test = result && result.metrics.test;
+  set('evaluate', test ? (test.accuracy !== null ? `test accuracy ${(100 * test.accuracy).toFixed(1)}%` : `test R² ${test.r2 === null ? '—' : test.r2.toFixed(3)}`) : 'needs a trained model');
+  set('deploy', result ? `weights ${result.weightsSha256.slice(0, 8)}…` : 'experiment file');
+  $('evaluate-needs').hidden = !!result;
+  $('evaluate-done').hidden = !result;
+  $('evaluate-body').hidden = !result;
+  $('deploy-needs').textContent = result ? 'Produces the files that take this model elsewhere: the experiment file replays it, the model file carries its weights and fitted preparation.'
+    : 'The experiment file is ready now; the model file needs a trained model (step 4).';
 }
 
 function setTraining(on) {
-  state.training = on;
-  state.paused = false;
+  app.training = on;
+  app.paused = false;
   $('train').disabled = on;
   $('train').textContent = 'Train';
   $('pause').disabled = !on;
   $('pause').textContent = 'Pause';
   $('cancel').disabled = !on;
   $('dataset').disabled = on;
+  summarise();
 }
 
 async function startTraining() {
-  showError('');
-  let experiment;
-  try {
-    experiment = JSON.parse(state.experimentText);
-  } catch (e) {
-    showError(`The experiment is not valid JSON: ${e.message}`);
+  app.error('');
+  const { state } = app;
+  if (!state.valid) {
+    try { JSON.parse(state.text); } catch (e) { app.error(`The experiment is not valid JSON: ${e.message}`); }
     return;
   }
   let data;
   try {
-    data = await dataBytesFor(experiment);
+    data = await app.dataBytes(state.experiment);
   } catch (e) {
-    showError(e.message);
+    app.error(e.message);
     return;
   }
-  chart.reset();
-  $('progress').value = 0;
-  $('weights-hash').textContent = '—';
+  steps.train.start();
+  steps.deploy.clear();
   setTraining(true);
-  setStatus('Preparing the data…');
-  worker.postMessage({ type: 'train', experiment: state.experimentText, data }, data ? [data] : []);
+  app.status('Preparing the data…');
+  app.engine.post({ type: 'train', experiment: state.text, data }, data ? [data] : []);
 }
 
-worker.onmessage = (event) => {
-  const msg = event.data;
-  switch (msg.type) {
-    case 'ready':
-      $('train').disabled = false;
-      $('train').textContent = 'Train';
-      setStatus('Ready. One click trains the model in this tab.');
-      break;
-    case 'started':
-      setStatus(`Training ${msg.shape.parameters} parameters on ${msg.progress.trainRows} rows…`);
-      break;
-    case 'progress': {
-      const p = msg.progress;
-      $('progress').value = p.epoch / p.epochs;
-      chart.add(msg.point);
-      setStatus(`Epoch ${p.epoch} of ${p.epochs} — loss ${p.lastEpochLoss.toFixed(4)}`);
-      break;
-    }
-    case 'paused':
-      setStatus(`${$('status').textContent} (paused)`);
-      break;
-    case 'done': {
-      setTraining(false);
-      const r = msg.result;
-      renderMetrics(r.metrics);
-      renderEvaluation(r.report);
-      $('weights-hash').textContent = r.weightsSha256;
-      $('data-hash').textContent = r.dataSha256 || '(synthetic: generated from the seed)';
-      $('progress').value = 1;
-      const test = r.metrics.test;
-      setStatus(test.accuracy !== null ? `Done. Test accuracy ${(test.accuracy * 100).toFixed(1)}%.` : `Done. Test R² ${test.r2 === null ? '—' : test.r2.toFixed(3)}.`);
-      break;
-    }
-    case 'cancelled':
-      setTraining(false);
-      setStatus('Training cancelled. The experiment is unchanged; press Train to start again.');
-      break;
-    case 'error': {
-      setTraining(false);
-      if (msg.result) renderMetrics(msg.result.metrics);
-      let where = '';
-      try { where = JSON.parse(state.experimentText).data.file || ''; } catch { /* shown as is */ }
-      showError(where && /^(line|the file|data row|column)/.test(msg.message) ? `${where}: ${msg.message}` : msg.message);
-      setStatus('Training stopped.');
-      break;
-    }
-    default:
-      break;
-  }
-};
-
-worker.onerror = (event) => {
+const on = (type, fn) => app.engine.on(type, fn);
+on('ready', () => {
+  $('train').disabled = false;
+  $('train').textContent = 'Train';
+  app.status('Ready. One click trains the model in this tab.');
+});
+on('started', (msg) => {
+  steps.train.started_(msg.progress, (app.state.experiment.train || {}).batch_size || 32);
+  app.status(`Training ${msg.shape.parameters} parameters on ${msg.progress.trainRows} rows…`);
+});
+on('tick', (msg) => { if (!app.paused) steps.train.tick(msg.progress); });
+on('progress', (msg) => {
+  const p = msg.progress;
+  steps.train.tick(p);
+  steps.train.add(msg.point);
+  app.status(`Epoch ${p.epoch} of ${p.epochs} — loss ${p.lastEpochLoss.toFixed(4)}`);
+});
+on('boundary-setup', (msg) => steps.train.setUpBoundary(msg));
+on('boundary', (msg) => steps.train.drawBoundary(msg));
+on('paused', () => app.status(`${$('status').textContent} (paused)`));
+on('done', (msg) => {
+  const r = msg.result;
+  app.result = r;
   setTraining(false);
-  showError(`The training worker failed: ${event.message}`);
-};
+  steps.evaluate.render(r);
+  steps.deploy.render(r);
+  steps.train.finish(r.progress);
+  const test = r.metrics.test;
+  const early = r.progress.stoppedEarly ? ' (stopped early)' : '';
+  app.status(test.accuracy !== null ? `Done. Test accuracy ${(test.accuracy * 100).toFixed(1)}%${early}.` : `Done. Test R² ${test.r2 === null ? '—' : test.r2.toFixed(3)}${early}.`);
+  summarise();
+});
+on('cancelled', () => {
+  setTraining(false);
+  app.status('Training cancelled. The experiment is unchanged; press Train to start again.');
+});
+on('error', (msg) => {
+  setTraining(false);
+  if (msg.result) steps.evaluate.renderMetrics(msg.result.metrics);
+  const where = (app.state.valid && app.state.experiment.data && app.state.experiment.data.file) || '';
+  app.error(where && /^(line|the file|data row|column)/.test(msg.message) ? `${where}: ${msg.message}` : msg.message);
+  app.status('Training stopped.');
+});
+on('crash', (msg) => {
+  setTraining(false);
+  app.error(`The training worker failed: ${msg.message}`);
+});
+
+app.state.addEventListener('change', (e) => {
+  const source = e.detail.source;
+  steps.deploy.sync(source);
+  steps.data.sync();
+  steps.prepare.sync();
+  steps.model.sync();
+  steps.train.sync();
+  summarise();
+});
 
 async function init() {
-  await loadDatasets();
-  const saved = experimentFromUrl() || (() => { try { return localStorage.getItem(STORAGE_KEY); } catch { return null; } })();
-  const text = saved || await experimentFor('iris');
-  $('experiment').value = text;
-  saveExperiment(text);
-  const name = selectedDatasetName();
-  if (name && state.datasets.some((d) => d.name === name)) $('dataset').value = name;
-  describe($('dataset').value);
-
-  $('dataset').addEventListener('change', async (e) => {
-    if (e.target.value.startsWith('upload:')) return;
-    const next = await experimentFor(e.target.value);
-    $('experiment').value = next;
-    saveExperiment(next);
-    describe(e.target.value);
-  });
-  $('experiment').addEventListener('input', (e) => saveExperiment(e.target.value));
-  $('upload').addEventListener('change', (e) => { if (e.target.files[0]) useUpload(e.target.files[0]); });
-  const zone = $('drop-zone');
-  zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('dragging'); });
-  zone.addEventListener('dragleave', () => zone.classList.remove('dragging'));
-  zone.addEventListener('drop', (e) => {
-    e.preventDefault();
-    zone.classList.remove('dragging');
-    if (e.dataTransfer.files[0]) useUpload(e.dataTransfer.files[0]);
-  });
+  for (const s of Object.values(steps)) if (s.wire) s.wire();
+  document.querySelectorAll('[data-step-button]').forEach((b) => b.addEventListener('click', () => show(b.dataset.stepButton)));
+  document.querySelectorAll('[data-go]').forEach((b) => b.addEventListener('click', () => show(b.dataset.go)));
   $('train').addEventListener('click', startTraining);
   $('pause').addEventListener('click', () => {
-    state.paused = !state.paused;
-    worker.postMessage({ type: state.paused ? 'pause' : 'resume' });
-    $('pause').textContent = state.paused ? 'Resume' : 'Pause';
+    app.paused = !app.paused;
+    app.engine.post({ type: app.paused ? 'pause' : 'resume' });
+    $('pause').textContent = app.paused ? 'Resume' : 'Pause';
+    summarise();
   });
-  $('cancel').addEventListener('click', () => worker.postMessage({ type: 'cancel' }));
-  $('download-experiment').addEventListener('click', () => {
-    const blob = new Blob([state.experimentText], { type: 'application/json' });
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    let experiment = null;
-    try { experiment = JSON.parse(state.experimentText); } catch { /* download the text as is */ }
-    a.download = experimentFileName(experiment);
-    a.click();
-    URL.revokeObjectURL(a.href);
-  });
+  $('cancel').addEventListener('click', () => app.engine.post({ type: 'cancel' }));
+  await steps.data.loadDatasets();
+  const text = ExperimentState.saved() || await steps.data.experimentFor('iris');
+  app.state.setText(text, 'load');
+  show('data');
 }
 
-init().catch((e) => showError(`The page could not start: ${e.message}`));
+init().catch((e) => app.error(`The page could not start: ${e.message}`));

@@ -75,6 +75,68 @@ static double average_precision_with(size_t n, const float *scores, const uint8_
     return ap;
 }
 
+size_t lathe_roc_curve(size_t n, const float *scores, const uint8_t *positive, uint32_t *order,
+                       double *fpr, double *tpr) {
+    size_t i, pos = 0, neg = 0, points = 1;
+    double tp = 0, fp = 0;
+    for (i = 0; i < n; i++) positive[i] ? pos++ : neg++;
+    if (pos == 0 || neg == 0) return 0;
+    sort_by_score(n, scores, order);
+    fpr[0] = 0.0, tpr[0] = 0.0;
+    for (i = 0; i < n; i++) {
+        if (positive[order[i]]) tp++;
+        else fp++;
+        if (i + 1 == n || scores[order[i + 1]] != scores[order[i]]) {
+            fpr[points] = fp / (double)neg, tpr[points] = tp / (double)pos;
+            points++;
+        }
+    }
+    return points;
+}
+
+size_t lathe_pr_curve(size_t n, const float *scores, const uint8_t *positive, uint32_t *order,
+                      double *recall, double *precision) {
+    size_t i, pos = 0, points = 1;
+    double tp = 0, seen = 0;
+    for (i = 0; i < n; i++) pos += positive[i] != 0;
+    if (pos == 0) return 0;
+    sort_by_score(n, scores, order);
+    recall[0] = 0.0, precision[0] = 1.0;
+    for (i = 0; i < n; i++) {
+        tp += positive[order[i]] != 0;
+        seen++;
+        if (i + 1 == n || scores[order[i + 1]] != scores[order[i]]) {
+            recall[points] = tp / (double)pos, precision[points] = tp / seen;
+            points++;
+            if (tp == (double)pos) break; /* full recall: later points add no area */
+        }
+    }
+    return points;
+}
+
+void lathe_calibration_bins(size_t n, const float *p, const uint8_t *positive, size_t bins,
+                            size_t *count, double *mean_predicted, double *fraction_positive) {
+    size_t i, b;
+    for (b = 0; b < bins; b++) count[b] = 0, mean_predicted[b] = 0.0, fraction_positive[b] = 0.0;
+    for (i = 0; i < n; i++) {
+        double v = (double)p[i];
+        if (!(v >= 0.0)) v = 0.0; /* NaN and negatives fall in the first bin */
+        b = (size_t)(v * (double)bins);
+        if (b >= bins) b = bins - 1;
+        count[b]++;
+        mean_predicted[b] += v;
+        fraction_positive[b] += positive[i] != 0;
+    }
+    for (b = 0; b < bins; b++) {
+        if (count[b]) {
+            mean_predicted[b] /= (double)count[b];
+            fraction_positive[b] /= (double)count[b];
+        } else {
+            mean_predicted[b] = nan_value(), fraction_positive[b] = nan_value();
+        }
+    }
+}
+
 double lathe_roc_auc(size_t n, const float *scores, const uint8_t *positive) {
     uint32_t *order = lathe_malloc((n ? n : 1) * sizeof *order);
     double auc = order ? roc_auc_with(n, scores, positive, order) : nan_value();

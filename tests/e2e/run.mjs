@@ -1,8 +1,11 @@
 // Browser tests: the real page in Debian's Chromium, driven by playwright-core. Each test
 // prints "PASS name" or "FAIL name: why"; the process exits non-zero when one fails.
-// Needs build/web and build/native/lathe (scripts/build.sh).
+// Needs build/web and build/native/lathe (scripts/build.sh); LATHE_CLI=… names another CLI.
+// Ground truth comes from outside the page: the native CLI's weights and metrics, and data
+// the tests generate themselves. Screenshots of each step go to build/test-logs.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +14,9 @@ import { startServer } from '../../scripts/static_server.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const logs = path.join(root, 'build/test-logs');
+const cli = process.env.LATHE_CLI || path.join(root, 'build/native/lathe');
 fs.mkdirSync(logs, { recursive: true });
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lathe-e2e-'));
 
 const results = [];
 async function test(name, fn) {
@@ -22,12 +27,20 @@ async function test(name, fn) {
   } catch (e) {
     results.push(false);
     console.log(`FAIL ${name}: ${e.message.split('\n').slice(0, 6).join(' | ')}`);
+    await page.screenshot({ path: path.join(logs, `failed-${results.length}.png`), fullPage: true }).catch(() => {});
   }
 }
 function assert(cond, message) { if (!cond) throw new Error(message); }
+const close = (a, b, tol = 1e-6) => Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= tol * (1 + Math.abs(b));
 
-function nativeRun(experiment) {
-  const out = execFileSync(path.join(root, 'build/native/lathe'), ['run', experiment, '--json', '--quiet'], { cwd: root });
+/** `lathe run FILE --json` of an experiment file (a path, or the text written to scratch). */
+function nativeRun(experiment, text) {
+  let file = experiment;
+  if (text !== undefined) {
+    file = path.join(scratch, path.basename(experiment));
+    fs.writeFileSync(file, text);
+  }
+  const out = execFileSync(cli, ['run', file, '--json', '--quiet'], { cwd: root });
   return JSON.parse(out.toString());
 }
 
@@ -37,26 +50,74 @@ const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'lathe-chromium-'));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: '/usr/bin/chromium',
   headless: true,
+  acceptDownloads: true,
+  viewport: { width: 1280, height: 800 },
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 const page = context.pages()[0] || await context.newPage();
 const consoleErrors = [];
+const foreignRequests = [];
+const ownFiles = new Set(); // paths the page fetched from its own origin
 page.on('pageerror', (e) => consoleErrors.push(e.message));
 page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+page.on('dialog', (d) => { consoleErrors.push(`a dialog opened: ${d.message()}`); d.dismiss(); });
+context.on('request', (r) => {
+  if (!/^(http:\/\/127\.0\.0\.1:|data:|blob:)/.test(r.url())) foreignRequests.push(r.url());
+  else if (r.url().startsWith(url)) ownFiles.add(new URL(r.url()).pathname);
+});
+
+const step = (name) => page.click(`[data-testid=step-${name}]`);
+const shot = (name) => page.screenshot({ path: path.join(logs, `${name}.png`), fullPage: true });
+const status = () => page.textContent('[data-testid=status]');
+async function waitDone(timeout = 60000) {
+  await page.waitForFunction(() => /^Done/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout });
+}
+/** Sets a control's value the way a person does, firing input and change. */
+async function setControl(selector, value) {
+  await page.$eval(selector, (el, v) => {
+    if (el.type === 'checkbox') el.checked = v; else el.value = v;
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+  }, value);
+}
+async function experimentInPage() { return JSON.parse(await page.inputValue('[data-testid=experiment]')); }
+async function useExample(name) {
+  await step('deploy');
+  await page.fill('[data-testid=experiment]', fs.readFileSync(path.join(root, `examples/${name}.experiment.json`), 'utf8'));
+}
+async function trainAndWait(timeout) {
+  await step('train');
+  await page.click('[data-testid=train]');
+  await waitDone(timeout);
+}
+/** Saves what a click downloads and returns its text. */
+async function downloadText(selector) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  const file = path.join(scratch, download.suggestedFilename());
+  await download.saveAs(file);
+  return { name: download.suggestedFilename(), text: fs.readFileSync(file, 'utf8') };
+}
 
 try {
   await test('page opens with iris ready and one click trains it to the native weights', async () => {
     await page.goto(url);
     await page.waitForFunction(() => !document.querySelector('[data-testid=train]').disabled, null, { timeout: 20000 });
-    const experiment = JSON.parse(await page.inputValue('[data-testid=experiment]'));
+    const experiment = await experimentInPage();
     assert(experiment.data.builtin === 'iris', `the page opened with ${JSON.stringify(experiment.data)}, not iris`);
-    await page.click('[data-testid=train]');
-    await page.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector('[data-testid=weights-hash]').textContent), null, { timeout: 60000 });
+    await page.waitForSelector('[data-testid=preview] tbody tr:not(.spacer)');
+    await shot('step-1-data');
+    for (const [n, s] of [[2, 'prepare'], [3, 'model']]) {
+      await step(s);
+      await page.waitForTimeout(300);
+      await shot(`step-${n}-${s}`);
+    }
+    await trainAndWait();
+    await shot('step-4-train');
     const browserHash = await page.textContent('[data-testid=weights-hash]');
     const native = nativeRun('examples/iris.experiment.json');
-    await page.screenshot({ path: path.join(logs, 'page-iris-trained.png'), fullPage: true });
     assert(browserHash === native.weights_sha256, `browser ${browserHash} != native ${native.weights_sha256}`);
+    await step('evaluate');
     // The evaluation view shows the same confusion matrix as the CLI, and a cell lists its rows.
     const confusion = await page.$$eval('[data-testid=confusion] tr', (rows) => rows.slice(1).map((r) => [...r.querySelectorAll('button')].map((b) => Number(b.textContent))));
     assert(JSON.stringify(confusion) === JSON.stringify(native.metrics.test.confusion),
@@ -68,30 +129,211 @@ try {
     const testRow = accuracy.find((r) => r[0] === 'test');
     assert(testRow && Number(testRow[3]).toFixed(4) === native.metrics.test.accuracy.toFixed(4),
       `test accuracy in the page ${testRow && testRow[3]} != native ${native.metrics.test.accuracy}`);
+    const curves = await page.$eval('[data-testid=roc-chart]', (el) => el.chartData.length);
+    assert(curves === 3, `iris has 3 classes but the ROC chart shows ${curves} one-vs-rest curves`);
+    await shot('step-5-evaluate');
+    await step('deploy');
+    await shot('step-6-deploy');
   });
 
-  await test('a spiral (synthetic) experiment trains to the native weights', async () => {
-    const text = fs.readFileSync(path.join(root, 'examples/spiral.experiment.json'), 'utf8');
-    await page.fill('[data-testid=experiment]', text);
+  await test('the stepper shows one step at a time, by mouse and keyboard, and the state lives in the URL', async () => {
+    for (const s of ['data', 'prepare', 'model', 'train', 'evaluate', 'deploy']) {
+      await page.focus(`[data-testid=step-${s}]`);
+      await page.keyboard.press('Enter');
+      const visible = await page.$$eval('main > section', (els) => els.filter((e) => !e.hidden).map((e) => e.id));
+      assert(JSON.stringify(visible) === JSON.stringify([`step-${s}`]), `after choosing ${s}, visible: ${visible}`);
+      assert(await page.getAttribute(`[data-testid=step-${s}]`, 'aria-current') === 'step', `${s} is not marked current`);
+    }
+    const summary = await page.textContent('[data-testid=step-data] .step-summary');
+    assert(/iris · 150 rows/.test(summary), `the Data step does not say what it produced: "${summary}"`);
+    await step('train');
+    await setControl('[data-testid=epochs]', '7');
+    await setControl('[data-testid=seed]', '5');
+    const x = await experimentInPage();
+    assert(x.train.epochs === 7 && x.seed === 5, `controls did not write the experiment: ${JSON.stringify(x.train)}, seed ${x.seed}`);
+    const link = page.url();
+    assert(/#experiment=/.test(link) && JSON.parse(decodeURIComponent(link.split('#experiment=')[1])).train.epochs === 7, 'the URL does not hold the edited experiment');
+    // A shared link reproduces the set-up in a fresh tab without local storage.
+    const other = await context.newPage();
+    await other.evaluate(() => localStorage.clear()).catch(() => {});
+    await other.goto(link);
+    await other.click('[data-testid=step-train]');
+    await other.waitForFunction(() => document.querySelector('[data-testid=epochs]').value === '7', null, { timeout: 10000 });
+    assert(await other.inputValue('[data-testid=seed]') === '5', 'the link did not restore the seed');
+    await other.close();
+    // And a reload restores it too (URL and local storage).
+    await page.reload();
+    await page.waitForFunction(() => !document.querySelector('[data-testid=train]').disabled, null, { timeout: 20000 });
+    assert((await experimentInPage()).train.epochs === 7, 'a reload lost the edited experiment');
+  });
+
+  await test('training settings write the experiment; live curves and progress; the downloaded experiment replays to the same weights in the CLI', async () => {
+    await useExample('wine');
+    await step('prepare');
+    await setControl('#split-validation', '20');
+    await step('train');
+    await setControl('[data-testid=optimizer]', 'adam');
+    await setControl('[data-testid=learning-rate]', '0.02');
+    await setControl('#schedule', 'cosine');
+    await setControl('[data-testid=batch-size]', '8');
+    await setControl('[data-testid=epochs]', '40');
+    await setControl('#early-stopping', true);
+    await setControl('#patience', '4');
+    await setControl('[data-testid=seed]', '11');
+    const x = await experimentInPage();
+    assert(x.train.optimizer === 'adam' && x.train.learning_rate === 0.02 && x.train.batch_size === 8 && x.train.epochs === 40 &&
+      x.train.schedule.kind === 'cosine' && x.train.early_stopping.patience === 4 && x.seed === 11 &&
+      x.prepare.find((o) => o.op === 'split').validation === 0.2, `the experiment does not hold the settings: ${JSON.stringify(x)}`);
     await page.click('[data-testid=train]');
-    await page.waitForFunction(() => /^Done/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout: 60000 });
+    await waitDone();
+    await shot('train-wine-curves');
     const browserHash = await page.textContent('[data-testid=weights-hash]');
-    const native = nativeRun('examples/spiral.experiment.json');
+    await step('deploy');
+    const { name, text } = await downloadText('[data-testid=download-experiment]');
+    assert(name === 'wine.experiment.json', `downloaded as ${name}`);
+    const native = nativeRun(`examples/${name}`, text);
+    assert(browserHash === native.weights_sha256, `browser ${browserHash} != native ${native.weights_sha256} for the downloaded experiment`);
+    const progressText = await page.textContent('[data-testid=progress-text]');
+    const early = native.epochs < 40 ? ' · stopped early; the weights of epoch [0-9]+ are kept' : '';
+    assert(new RegExp(`^Finished ${native.epochs} epochs in [0-9.]+ s · [0-9,]+ samples/s${early}$`).test(progressText), `progress text: "${progressText}" (the CLI ran ${native.epochs} epochs)`);
+    const loss = await page.$eval('[data-testid=loss-chart]', (el) => el.chartData);
+    assert(loss[0].length === native.epochs, `the loss chart has ${loss[0].length} epochs, the CLI ran ${native.epochs}`);
+    assert(loss[1].every((v) => v > 0) && loss[2].every((v) => v > 0), 'the loss curves have missing points');
+    const acc = await page.$eval('[data-testid=accuracy-chart]', (el) => el.chartData);
+    assert(acc[2].every((v) => v >= 0 && v <= 1) && acc[2].length === native.epochs, 'the validation accuracy curve is incomplete');
+  });
+
+  await test('binary ROC and PR curves agree with the CLI\'s AUC and average precision; misclassified rows are listed', async () => {
+    await useExample('breast_cancer');
+    await trainAndWait();
+    const native = nativeRun('examples/breast_cancer.experiment.json');
+    await step('evaluate');
+    const [roc] = await page.$eval('[data-testid=roc-chart]', (el) => el.chartData);
+    const [pr] = await page.$eval('[data-testid=pr-chart]', (el) => el.chartData);
+    let area = 0;
+    for (let i = 1; i < roc[0].length; i++) area += (roc[0][i] - roc[0][i - 1]) * (roc[1][i] + roc[1][i - 1]) / 2;
+    const positive = native.metrics.test.per_class[1];
+    assert(close(area, positive.roc_auc, 1e-9), `area under the plotted ROC ${area} != CLI roc_auc ${positive.roc_auc}`);
+    let ap = 0; // PR is drawn as steps: (R_{k-1}, P_k) then (R_k, P_k)
+    for (let i = 1; i < pr[0].length; i += 1) ap += (pr[0][i] - pr[0][i - 1]) * pr[1][i];
+    assert(close(ap, positive.average_precision, 1e-9), `area under the plotted PR ${ap} != CLI average precision ${positive.average_precision}`);
+    const wrong = native.metrics.test.confusion.reduce((s, row, t) => s + row.reduce((a, n, p) => a + (t === p ? 0 : n), 0), 0);
+    const listed = await page.$$eval('[data-testid=misclassified] tbody tr', (rows) => rows.length);
+    assert(listed === Math.min(60, wrong), `${listed} misclassified rows listed, the CLI's confusion matrix has ${wrong}`);
+    await shot('evaluate-binary');
+  });
+
+  await test('regression shows predicted against actual and residuals that give the CLI\'s R²', async () => {
+    await useExample('diabetes');
+    await trainAndWait();
+    const native = nativeRun('examples/diabetes.experiment.json');
+    await step('evaluate');
+    assert(await page.isVisible('[data-testid=regression]'), 'the regression view is hidden');
+    const [, points] = await page.$eval('[data-testid=scatter-chart]', (el) => el.chartData);
+    const [, residuals] = await page.$eval('[data-testid=residual-chart]', (el) => el.chartData);
+    const [actual, predicted] = points;
+    assert(actual.length === native.metrics.test.rows, `${actual.length} points for ${native.metrics.test.rows} test rows`);
+    const mean = actual.reduce((a, b) => a + b, 0) / actual.length;
+    let se = 0, tot = 0;
+    actual.forEach((y, i) => { se += (predicted[i] - y) ** 2; tot += (y - mean) ** 2; });
+    assert(close(1 - se / tot, native.metrics.test.r2, 1e-5), `R² of the plotted points ${1 - se / tot} != CLI ${native.metrics.test.r2}`);
+    assert(residuals[1].every((r, i) => Math.abs(r - (predicted[i] - actual[i])) < 1e-9), 'residuals are not predicted − actual');
+    await shot('evaluate-regression');
+  });
+
+  await test('a CNN on digit images trains to the native weights and shows misclassified digits as thumbnails', async () => {
+    await useExample('digits_cnn');
+    await step('model');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=layers] tbody tr').length > 5, null, { timeout: 20000 });
+    await step('train');
+    await setControl('[data-testid=epochs]', '2');
+    await trainAndWait(120000);
+    const browserHash = await page.textContent('[data-testid=weights-hash]');
+    const native = nativeRun('examples/digits_cnn.experiment.json', JSON.stringify(await experimentInPage()));
     assert(browserHash === native.weights_sha256, `browser ${browserHash} != native ${native.weights_sha256}`);
+    await step('evaluate');
+    const wrong = native.metrics.test.confusion.reduce((s, row, t) => s + row.reduce((a, n, p) => a + (t === p ? 0 : n), 0), 0);
+    const thumbs = await page.$$eval('[data-testid=thumbnails] canvas', (els) => els.map((c) => [c.width, c.height]));
+    assert(wrong > 0 && thumbs.length === Math.min(60, wrong), `${thumbs.length} thumbnails for ${wrong} misclassified digits`);
+    assert(thumbs.every(([w, hh]) => w === 8 && hh === 8), 'thumbnails are not 8×8 images');
+    await shot('evaluate-digit-thumbnails');
+  });
+
+  await test('a spiral (synthetic) experiment trains to the native weights with a live decision boundary', async () => {
+    await useExample('spiral');
+    await step('train');
+    await setControl('[data-testid=epochs]', '500'); // long enough to watch it change
+    await page.click('[data-testid=train]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=boundary]').dataset.draws || 0) >= 2, null, { timeout: 30000 });
+    assert(!/^Done/.test(await status()), 'the boundary was drawn only at the end');
+    await waitDone();
+    await shot('train-spiral-boundary');
+    const browserHash = await page.textContent('[data-testid=weights-hash]');
+    const native = nativeRun('examples/spiral.experiment.json', JSON.stringify(await experimentInPage()));
+    assert(browserHash === native.weights_sha256, `browser ${browserHash} != native ${native.weights_sha256}`);
+    // The grid is aligned with the data: the class painted under each training point agrees
+    // with the labels about as often as the model's training accuracy says.
+    const agree = await page.$eval('[data-testid=boundary]', (el) => {
+      const b = el.boundaryData;
+      const n = b.size, C = b.classes;
+      let hits = 0;
+      for (let i = 0; i < b.labels.length; i++) {
+        const c = Math.min(n - 1, Math.floor(((b.points[2 * i] - b.x0) / (b.x1 - b.x0)) * n));
+        const r = Math.min(n - 1, Math.floor(((b.y1 - b.points[2 * i + 1]) / (b.y1 - b.y0)) * n));
+        let best = 0;
+        for (let k = 1; k < C; k++) if (b.probs[(r * n + c) * C + k] > b.probs[(r * n + c) * C + best]) best = k;
+        hits += best === b.labels[i];
+      }
+      return hits / b.labels.length;
+    });
+    assert(Math.abs(agree - native.metrics.train.accuracy) < 0.06, `the boundary agrees with ${agree} of the training labels; training accuracy is ${native.metrics.train.accuracy}`);
+  });
+
+  await test('deploy: the model file downloads with the page\'s weights hash, and the CLI command names the experiment file', async () => {
+    await step('deploy');
+    const { name, text } = await downloadText('[data-testid=download-model]');
+    const model = JSON.parse(text);
+    const hash = await page.textContent('[data-testid=weights-hash]');
+    assert(name === 'spiral.lathe.json' && model.format === 'lathe-model', `downloaded ${name}, format ${model.format}`);
+    assert(model.weights_sha256 === hash, `model file hash ${model.weights_sha256} != page ${hash}`);
+    assert(model.metrics && model.metrics.test && model.metrics.test.rows > 0, 'the model file has no test metrics');
+    assert((await page.textContent('[data-testid=cli-command]')) === 'lathe run spiral.experiment.json', 'CLI command');
+  });
+
+  await test('the model step lists each layer\'s shape, parameters and FLOPs, and explains an invalid design inline', async () => {
+    await useExample('iris');
+    await step('model');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=layers] tbody tr').length === 4, null, { timeout: 10000 });
+    const rows = await page.$$eval('[data-testid=layers] tbody tr', (trs) => trs.map((r) => [...r.cells].map((c) => c.textContent)));
+    const params = rows.slice(1).reduce((s, r) => s + Number(r[3].replace(/,/g, '')), 0);
+    const native = nativeRun('examples/iris.experiment.json');
+    assert(params === native.parameters, `the layer table sums to ${params} parameters, the CLI has ${native.parameters}`);
+    assert(rows[1][2] === '16' && rows[1][4] === String(2 * 4 * 16), `dense 4→16: ${rows[1]}`);
+    await setControl('[data-testid=template]', 'cnn');
+    await page.waitForSelector('[data-testid=model-error]:not([hidden])', { timeout: 10000 });
+    const message = await page.textContent('[data-testid=model-error]');
+    assert(/conv2d needs an image input/.test(message), `the design error does not explain itself: "${message}"`);
+    await shot('model-invalid');
+    await setControl('[data-testid=template]', 'mlp');
+    await setControl('[data-testid=hidden]', '8, 6');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=layers] tbody tr').length === 6, null, { timeout: 10000 });
+    assert(await page.isHidden('[data-testid=model-error]'), 'the error stays after a valid design');
   });
 
   await test('a broken experiment shows where the problem is and the page keeps working', async () => {
     const good = fs.readFileSync(path.join(root, 'examples/iris.experiment.json'), 'utf8');
+    await step('deploy');
     await page.fill('[data-testid=experiment]', good.replace('"batch_size": 16', '"batch_size": 0'));
+    await step('train');
     await page.click('[data-testid=train]');
     await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 20000 });
     const message = await page.textContent('[data-testid=error]');
     assert(message.includes('train.batch_size'), `the error does not name the field: "${message}"`);
-    await page.screenshot({ path: path.join(logs, 'page-error.png'), fullPage: true });
+    await shot('page-error');
+    await step('deploy');
     await page.fill('[data-testid=experiment]', good);
     assert(!(await page.isDisabled('[data-testid=train]')), 'the Train button stayed disabled after an error');
-    await page.click('[data-testid=train]');
-    await page.waitForFunction(() => /^Done/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout: 60000 });
+    await trainAndWait();
     assert(await page.isHidden('[data-testid=error]'), 'the old error is still shown after a good run');
   });
 
@@ -99,27 +341,76 @@ try {
     const rows = ['height,weight,kind'];
     for (let i = 0; i < 60; i++) rows.push(`${150 + i},${50 + (i % 7)},${i < 30 ? 'short' : 'tall'}`);
     const bad = rows.slice(0, 10).concat(['160,55'], rows.slice(10)).join('\n');
+    await step('data');
     await page.setInputFiles('[data-testid=upload]', { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
     await page.waitForFunction(() => JSON.parse(document.querySelector('[data-testid=experiment]').value).data.file === 'people.csv');
+    await page.waitForSelector('[data-testid=data-error]:not([hidden])', { timeout: 10000 });
+    const inline = await page.textContent('[data-testid=data-error]');
+    assert(inline.includes('people.csv') && inline.includes('line 11'), `the Data step does not say where: "${inline}"`);
+    await step('train');
     await page.click('[data-testid=train]');
     await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 20000 });
     const message = await page.textContent('[data-testid=error]');
     assert(message.includes('people.csv') && message.includes('line 11') && message.includes('2 fields'),
       `the error does not say which file and line: "${message}"`);
+    await step('data');
     await page.setInputFiles('[data-testid=upload]', { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
-    await page.click('[data-testid=train]');
-    await page.waitForFunction(() => /^Done/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout: 60000 });
-    const experiment = JSON.parse(await page.inputValue('[data-testid=experiment]'));
+    await page.waitForFunction(() => /60 rows/.test(document.querySelector('[data-testid=data-summary]').textContent), null, { timeout: 10000 });
+    await trainAndWait();
+    const experiment = await experimentInPage();
     assert(experiment.data.target === 'kind', `the target is ${experiment.data.target}, not the last column`);
-    await page.screenshot({ path: path.join(logs, 'page-upload-trained.png'), fullPage: true });
+    await shot('page-upload-trained');
+  });
+
+  await test('the data step stays fast on 100,000 rows: virtualised preview, profile and class balance match the file', async () => {
+    const lines = ['a,b,colour,label'];
+    const counts = { alpha: 0, beta: 0 };
+    let missing = 0;
+    for (let i = 0; i < 100000; i++) {
+      const label = (i * 7919) % 3 === 0 ? 'alpha' : 'beta';
+      counts[label]++;
+      const colour = i % 97 === 0 ? '' : ['red', 'green', 'blue'][i % 3];
+      if (colour === '') missing++;
+      lines.push(`${i},${((i * 37) % 1000) / 10},${colour},${label}`);
+    }
+    await step('data');
+    await page.setInputFiles('[data-testid=upload]', { name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
+    await page.waitForFunction(() => /100,000 rows × 4 columns/.test(document.querySelector('[data-testid=data-summary]').textContent), null, { timeout: 30000 });
+    const rendered = await page.$$eval('[data-testid=preview] tbody tr:not(.spacer)', (trs) => trs.length);
+    assert(rendered > 5 && rendered < 80, `${rendered} preview rows are in the DOM for 100,000 rows`);
+    await page.$eval('#preview-scroll', (el) => { el.scrollTop = el.scrollHeight; });
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=preview] tbody th')].some((th) => th.textContent === '100000'), null, { timeout: 5000 });
+    const last = await page.$$eval('[data-testid=preview] tbody tr:not(.spacer)', (trs) => [...trs.at(-1).cells].map((c) => c.textContent));
+    assert(last[1] === '99999' && last[4] === lines.at(-1).split(',')[3], `the last row reads ${last}`);
+    const balance = await page.$$eval('[data-testid=balance] li', (lis) => lis.map((li) => li.textContent));
+    assert(balance.length === 2 && balance.every((t) => Object.entries(counts).some(([k, n]) => t.startsWith(k) && t.includes(`${n.toLocaleString('en-US')} (`))),
+      `class balance ${balance} != ${JSON.stringify(counts)}`);
+    const colourRow = await page.$$eval('[data-testid=profile] tbody tr', (trs) => trs.map((r) => [...r.cells].map((c) => c.textContent)).find((c) => c[0] === 'colour'));
+    assert(colourRow && colourRow[2] === missing.toLocaleString('en-US'), `colour missing ${colourRow && colourRow[2]} != ${missing}`);
+    await shot('data-100k');
+  });
+
+  await test('user-supplied text is shown as text, never run as HTML', async () => {
+    const header = '<img src=x onerror=alert(1)>';
+    const csv = [`"${header}",label`, '1,a', '2,b', '3,a', '4,b'].join('\n');
+    await step('data');
+    await page.setInputFiles('[data-testid=upload]', { name: '<b>x</b>.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.waitForFunction(() => /5 rows|4 rows/.test(document.querySelector('[data-testid=data-summary]').textContent), null, { timeout: 10000 });
+    assert(await page.$$eval('img, b', (els) => els.length) === 0, 'user text became elements');
+    const names = await page.$$eval('[data-testid=profile] tbody th', (ths) => ths.map((t) => t.textContent));
+    assert(names.some((n) => n.startsWith(header)), `the column name is not shown as text: ${names}`);
   });
 
   await test('training stays responsive, and pause, resume and cancel work', async () => {
     const long = JSON.parse(fs.readFileSync(path.join(root, 'examples/digits.experiment.json'), 'utf8'));
     long.train.epochs = 2000; // long enough to interact with; it is cancelled below
+    await step('deploy');
     await page.fill('[data-testid=experiment]', JSON.stringify(long, null, 2));
+    await step('train');
     await page.click('[data-testid=train]');
     await page.waitForFunction(() => /^Epoch [0-9]+ of 2000/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout: 30000 });
+    const eta = await page.textContent('[data-testid=progress-text]');
+    assert(/^Epoch [0-9]+ of 2000, batch [0-9]+ of [0-9]+ · [0-9,]+ samples\/s · about ([0-9]+:[0-9]{2}|[0-9]+ h [0-9]+ min) left$/.test(eta), `progress text during training: "${eta}"`);
     // Main-thread latency of a click while the worker trains: event creation to handler.
     const delays = await page.evaluate(async () => {
       const button = document.getElementById('pause');
@@ -136,6 +427,7 @@ try {
     // six clicks toggled pause three times: running again now. Pause and check that it stops.
     await page.click('#pause');
     await page.waitForFunction(() => /paused/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout: 5000 });
+    await page.waitForTimeout(100);
     const before = await page.getAttribute('#progress', 'value');
     await page.waitForTimeout(400);
     assert(await page.getAttribute('#progress', 'value') === before, 'progress moved while paused');
@@ -145,12 +437,33 @@ try {
     await page.click('#cancel');
     await page.waitForFunction(() => /cancelled/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout: 5000 });
     assert(!(await page.isDisabled('[data-testid=train]')), 'Train is disabled after cancel');
-    assert(JSON.parse(await page.inputValue('[data-testid=experiment]')).train.epochs === 2000, 'cancel lost the experiment');
+    assert((await experimentInPage()).train.epochs === 2000, 'cancel lost the experiment');
   });
 
-  await test('the page is served cross-origin isolated', async () => {
+  await test('the page is served cross-origin isolated, with a strict CSP, and asks no other origin for anything', async () => {
     const isolated = await page.evaluate(() => self.crossOriginIsolated);
     assert(isolated === true, 'crossOriginIsolated is false: COOP/COEP headers missing');
+    const csp = await page.getAttribute('meta[http-equiv=Content-Security-Policy]', 'content');
+    assert(csp && /default-src 'self'/.test(csp) && !/unsafe-inline|unsafe-eval/.test(csp), `CSP: ${csp}`);
+    assert(foreignRequests.length === 0, `requests to other origins: ${foreignRequests.slice(0, 5).join(', ')}`);
+  });
+
+  await test('everything the page downloads, data sets aside, is at most 150 KB gzipped', async () => {
+    const code = [...ownFiles].map((p) => (p.endsWith('/') ? `${p}index.html` : p)).filter((p) => !p.startsWith('/data/'));
+    const sizes = code.map((p) => [p, zlib.gzipSync(fs.readFileSync(path.join(root, 'build/web', p)), { level: 9 }).length]);
+    const total = sizes.reduce((s, [, n]) => s + n, 0);
+    assert(code.includes('/lathe_engine.wasm') && code.includes('/uPlot.iife.min.js'), `the page did not load its engine and charts: ${code}`);
+    console.log(`  page weight: ${(total / 1024).toFixed(1)} KB gzipped in ${code.length} files`);
+    assert(total <= 150 * 1024, `the page downloads ${(total / 1024).toFixed(1)} KB gzipped: ${sizes.map(([p, n]) => `${p} ${(n / 1024).toFixed(1)}`).join(', ')}`);
+  });
+
+  await test('the page is readable on a phone-sized screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await step('train');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    await shot('phone-train');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    assert(overflow <= 0, `the page is ${overflow}px wider than a 390px screen`);
   });
 
   await test('no uncaught errors in the page or the worker', async () => {
@@ -160,5 +473,6 @@ try {
   await context.close();
   server.close();
   fs.rmSync(profile, { recursive: true, force: true });
+  fs.rmSync(scratch, { recursive: true, force: true });
 }
 process.exit(results.every(Boolean) ? 0 : 1);

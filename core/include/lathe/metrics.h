@@ -39,6 +39,28 @@ double lathe_roc_auc(size_t n, const float *scores, const uint8_t *positive);
 /* sklearn's average_precision_score: Σ (R_k − R_{k−1}) P_k over distinct thresholds. */
 double lathe_average_precision(size_t n, const float *scores, const uint8_t *positive);
 
+/* sklearn's roc_curve(drop_intermediate=False) of scores:(n) for truth positive:(n): one
+ * point per distinct score, thresholds decreasing, after a first point (0, 0); the last is
+ * (1, 1). order:(n) is scratch; fpr, tpr:(n + 1) receive the points. Returns the number of
+ * points, 0 when the positives or the negatives are absent (the curve is undefined). */
+size_t lathe_roc_curve(size_t n, const float *scores, const uint8_t *positive, uint32_t *order,
+                       double *fpr, double *tpr);
+/* The precision-recall curve of scores:(n) for positive:(n), recall increasing: a first point
+ * (recall 0, precision 1), then (R_k, P_k) at each distinct score, thresholds decreasing,
+ * up to the first of full recall (the points whose steps sum to lathe_average_precision, as
+ * sklearn's precision_recall_curve up to 1.0). order:(n) is scratch; recall,
+ * precision:(n + 1) receive the points. Returns the number of points, 0 without positives. */
+size_t lathe_pr_curve(size_t n, const float *scores, const uint8_t *positive, uint32_t *order,
+                      double *recall, double *precision);
+
+/* Reliability bins of probabilities p:(n) in [0, 1] against outcomes positive:(n), as
+ * sklearn's calibration_curve(strategy='uniform') before it drops empty bins: bin b holds
+ * the p in [b/bins, (b+1)/bins) (p = 1 in the last). count, mean_predicted and
+ * fraction_positive:(bins) receive each bin's size, mean p and share of positives (NaN for
+ * an empty bin). No allocation. */
+void lathe_calibration_bins(size_t n, const float *p, const uint8_t *positive, size_t bins,
+                            size_t *count, double *mean_predicted, double *fraction_positive);
+
 typedef struct lathe_regression_report {
     double mse, mae, rmse, r2; /* r2 NaN when the truth is constant */
 } lathe_regression_report;

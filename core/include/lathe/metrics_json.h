@@ -13,4 +13,14 @@
 int lathe_class_report_add_json(cJSON *o, const lathe_class_report *r,
                                 char *const *class_names);
 
+/* Adds to object o the curves of n rows of C classes (labels:(n), probs:(n, C) as for
+ * lathe_class_report_create): "curves" [{"roc": {"fpr": […], "tpr": […]} or null,
+ * "pr": {"recall": […], "precision": […]} or null}] one-vs-rest per class, and "calibration"
+ * {"of": "positive" (C = 2: the probability of class 1) or "top" (the predicted class's
+ * probability against being right), "bins": [{"count", "mean_predicted",
+ * "fraction_positive"}] (bins of them, NaN as null)}. Allocates scratch. Returns 0 when an
+ * allocation failed, 1 otherwise. */
+int lathe_class_curves_add_json(cJSON *o, size_t n, size_t C, const uint32_t *labels,
+                                const float *probs, size_t bins);
+
 #endif

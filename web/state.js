@@ -1,0 +1,81 @@
+/* The page's one state object: the experiment (docs/experiment-format.md) as the user edits
+ * it. It serialises to the experiment file, to the URL (#experiment=…) and to local storage,
+ * so a reload or a shared link restores it. Listeners get 'change' with detail.source. */
+const STORAGE_KEY = 'lathe.experiment';
+
+export class ExperimentState extends EventTarget {
+  constructor() {
+    super();
+    this.text = '';         // the experiment file's text (may be invalid while typed)
+    this.experiment = null; // the last valid parse of text
+    this.valid = false;
+  }
+
+  /** Replaces the experiment with text (from the editor, a file, a link); source names who. */
+  setText(text, source = 'editor') {
+    this.text = text;
+    try {
+      this.experiment = JSON.parse(text);
+      this.valid = this.experiment !== null && typeof this.experiment === 'object';
+    } catch {
+      this.valid = false;
+    }
+    this.#persist();
+    this.dispatchEvent(new CustomEvent('change', { detail: { source } }));
+  }
+
+  /** Edits a copy of the experiment with fn(experiment) and replaces it (pretty printed). */
+  update(fn, source = 'control') {
+    if (!this.valid) return false;
+    const next = structuredClone(this.experiment);
+    fn(next);
+    this.setText(JSON.stringify(next, null, 2), source);
+    return true;
+  }
+
+  /** The download name of the experiment file. */
+  fileName() {
+    const data = (this.valid && this.experiment.data) || {};
+    const base = data.builtin || data.synthetic || String(data.file || 'lathe').replace(/\.[^.]*$/, '');
+    return `${base}.experiment.json`;
+  }
+
+  /** The experiment text kept in the URL or in local storage, or null. */
+  static saved() {
+    const match = location.hash.match(/^#experiment=(.*)$/);
+    if (match) {
+      try { return JSON.stringify(JSON.parse(decodeURIComponent(match[1])), null, 2); } catch { /* fall through */ }
+    }
+    try { return localStorage.getItem(STORAGE_KEY); } catch { return null; }
+  }
+
+  #persist() {
+    try { localStorage.setItem(STORAGE_KEY, this.text); } catch { /* storage may be disabled */ }
+    if (this.valid) history.replaceState(null, '', `#experiment=${encodeURIComponent(JSON.stringify(this.experiment))}`);
+    // an invalid text keeps the last valid link while the user is typing
+  }
+}
+
+/** The preparation op of a kind (or of any of kinds), and its index. */
+export function findOp(experiment, ...kinds) {
+  const ops = experiment.prepare || [];
+  const index = ops.findIndex((op) => kinds.includes(op.op));
+  return { op: index >= 0 ? ops[index] : null, index };
+}
+
+/** Replaces the op of one of kinds with op (null removes it); a new op goes where the format
+ * needs it: drop steps first, then split, impute, then scaling. */
+export function setOp(experiment, kinds, op) {
+  const order = ['drop_columns', 'drop_missing', 'split', 'impute', 'standardize', 'minmax'];
+  const ops = experiment.prepare = experiment.prepare || [];
+  const { index } = findOp(experiment, ...kinds);
+  if (index >= 0) {
+    if (op) ops[index] = op; else ops.splice(index, 1);
+    return;
+  }
+  if (!op) return;
+  const rank = order.indexOf(op.op);
+  let at = ops.findIndex((o) => order.indexOf(o.op) > rank);
+  if (at < 0) at = ops.length;
+  ops.splice(at, 0, op);
+}
