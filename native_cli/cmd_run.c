@@ -145,18 +145,6 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* The checkpoint's owner tag: SHA-256 of the experiment bytes, the data fingerprint and the
- * prepared data's hash, so a checkpoint never resumes another experiment or other data. */
-static void owner_tag(const char *text, size_t n, const char *fingerprint, const char *prepared,
-                      uint8_t owner[32]) {
-    lathe_sha256 ctx;
-    lathe_sha256_init(&ctx);
-    lathe_sha256_update(&ctx, text, n);
-    lathe_sha256_update(&ctx, fingerprint, strlen(fingerprint));
-    lathe_sha256_update(&ctx, prepared, strlen(prepared));
-    lathe_sha256_final(&ctx, owner);
-}
-
 static int save_checkpoint(const run_args *a, const lathe_trainer *trainer, const uint8_t owner[32]) {
     size_t size = lathe_trainer_checkpoint_size(trainer);
     void *buf = malloc(size);
@@ -314,7 +302,8 @@ static int train_experiment(const run_args *a) {
         lathe_trainer_set_weights(trainer, params, stats);
     }
     lathe_prepared_sha256(prep, prepared_hash);
-    owner_tag(text, n, fingerprint, prepared_hash, owner);
+    /* The owner tag: a checkpoint never resumes another experiment or other data. */
+    lathe_checkpoint_owner(text, n, fingerprint, prepared_hash, owner);
     if (a->resume) {
         size_t size;
         char *bytes = cli_read_file(a->resume, &size);

@@ -966,3 +966,13 @@ lathe_status lathe_trainer_checkpoint_restore(lathe_trainer *t, const uint8_t ow
 }
 
 size_t lathe_trainer_memory_bytes(const lathe_trainer *t) { return t->memory_bytes; }
+
+void lathe_checkpoint_owner(const char *experiment, size_t n, const char *data_sha256_hex,
+                            const char *prepared_sha256_hex, uint8_t owner[32]) {
+    lathe_sha256 ctx;
+    lathe_sha256_init(&ctx);
+    lathe_sha256_update(&ctx, experiment, n);
+    lathe_sha256_update(&ctx, data_sha256_hex, strlen(data_sha256_hex));
+    lathe_sha256_update(&ctx, prepared_sha256_hex, strlen(prepared_sha256_hex));
+    lathe_sha256_final(&ctx, owner);
+}
