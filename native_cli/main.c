@@ -22,13 +22,18 @@ static void usage(FILE *out) {
           "  profile FILE        describe a CSV file column by column\n"
           "  datasets            list the built-in data sets\n"
           "  reference-check DIR check the core against PyTorch reference vectors in DIR\n"
-          "  bench kernels       GFLOPS of the kernels, both twins\n"
+          "  bench WHAT          speed of this build: kernels, models or epoch\n"
           "\n"
           "options:\n"
           "  -h, --help          show this help (or `lathe COMMAND --help`)\n"
           "  --version           print the version\n"
           "\n"
-          "exit status: 0 success, 1 a failed run (e.g. divergence), 2 bad usage or input\n",
+          "exit status: 0 success, 1 a failed run (e.g. divergence), 2 bad usage or input\n"
+          "\n"
+          "examples:\n"
+          "  lathe run examples/iris.experiment.json --out iris.lathe.json\n"
+          "  lathe predict iris.lathe.json new_flowers.csv --out predictions.csv\n"
+          "  lathe run EXPERIMENT --checkpoint run.ck; lathe train EXPERIMENT --resume run.ck\n",
           out);
 }
 
