@@ -54,6 +54,16 @@ static cJSON *floats_base64(const float *v, size_t n) {
     return item;
 }
 
+/* Adds item to obj under key (or to an array when key is NULL); on failure deletes item, so
+ * nothing leaks whichever allocation failed. Returns 0 on failure (item NULL included). */
+static int add(cJSON *obj, const char *key, cJSON *item) {
+    cJSON_bool ok;
+    if (!item) return 0;
+    ok = key ? cJSON_AddItemToObject(obj, key, item) : cJSON_AddItemToArray(obj, item);
+    if (!ok) cJSON_Delete(item);
+    return ok != 0;
+}
+
 static const char *activation_name(lathe_activation a) {
     switch (a) {
     case LATHE_ACT_RELU: return "relu";
@@ -69,8 +79,7 @@ static cJSON *float_array(const float *v, size_t n) {
     size_t i;
     for (i = 0; a && i < n; i++) {
         cJSON *x = cJSON_CreateNumber((double)v[i]);
-        if (!x || !cJSON_AddItemToArray(a, x)) {
-            cJSON_Delete(x);
+        if (!add(a, NULL, x)) {
             cJSON_Delete(a);
             return NULL;
         }
@@ -83,8 +92,7 @@ static cJSON *size_array(const size_t *v, size_t n) {
     size_t i;
     for (i = 0; a && i < n; i++) {
         cJSON *x = cJSON_CreateNumber((double)v[i]);
-        if (!x || !cJSON_AddItemToArray(a, x)) {
-            cJSON_Delete(x);
+        if (!add(a, NULL, x)) {
             cJSON_Delete(a);
             return NULL;
         }
@@ -104,40 +112,40 @@ static int add_layer_fields(cJSON *layer, const lathe_layer_info *info) {
         ok = ok && cJSON_AddStringToObject(layer, "type", "dense");
         ok = ok && cJSON_AddNumberToObject(layer, "in", (double)info->in);
         ok = ok && cJSON_AddNumberToObject(layer, "units", (double)info->out);
-        ok = ok && cJSON_AddItemToObject(layer, "weights", floats_base64(info->weights, info->n_weights));
-        ok = ok && cJSON_AddItemToObject(layer, "bias", floats_base64(info->bias, info->n_bias));
+        ok = ok && add(layer, "weights", floats_base64(info->weights, info->n_weights));
+        ok = ok && add(layer, "bias", floats_base64(info->bias, info->n_bias));
         break;
     case LATHE_LAYER_CONV2D:
         ok = ok && cJSON_AddStringToObject(layer, "type", "conv2d");
-        ok = ok && cJSON_AddItemToObject(layer, "in", size_array(in_shape, 3));
+        ok = ok && add(layer, "in", size_array(in_shape, 3));
         ok = ok && cJSON_AddNumberToObject(layer, "filters", (double)info->out_c);
         ok = ok && cJSON_AddNumberToObject(layer, "kernel", (double)info->kernel);
         ok = ok && cJSON_AddNumberToObject(layer, "stride", (double)info->stride);
         ok = ok && cJSON_AddNumberToObject(layer, "padding", (double)info->pad);
-        ok = ok && cJSON_AddItemToObject(layer, "weights", floats_base64(info->weights, info->n_weights));
-        ok = ok && cJSON_AddItemToObject(layer, "bias", floats_base64(info->bias, info->n_bias));
+        ok = ok && add(layer, "weights", floats_base64(info->weights, info->n_weights));
+        ok = ok && add(layer, "bias", floats_base64(info->bias, info->n_bias));
         break;
     case LATHE_LAYER_MAX_POOL:
     case LATHE_LAYER_AVG_POOL:
         ok = ok && cJSON_AddStringToObject(layer, "type",
                                            info->kind == LATHE_LAYER_MAX_POOL ? "max_pool" : "avg_pool");
-        ok = ok && cJSON_AddItemToObject(layer, "in", size_array(in_shape, 3));
+        ok = ok && add(layer, "in", size_array(in_shape, 3));
         ok = ok && cJSON_AddNumberToObject(layer, "size", (double)info->kernel);
         ok = ok && cJSON_AddNumberToObject(layer, "stride", (double)info->stride);
         break;
     case LATHE_LAYER_FLATTEN:
         ok = ok && cJSON_AddStringToObject(layer, "type", "flatten");
-        ok = ok && cJSON_AddItemToObject(layer, "in", size_array(in_shape, 3));
+        ok = ok && add(layer, "in", size_array(in_shape, 3));
         break;
     case LATHE_LAYER_BATCH_NORM:
         ok = ok && cJSON_AddStringToObject(layer, "type", "batch_norm");
         ok = ok && cJSON_AddNumberToObject(layer, "channels", (double)info->channels);
         ok = ok && cJSON_AddNumberToObject(layer, "eps", (double)LATHE_BATCHNORM_EPS);
         ok = ok && cJSON_AddNumberToObject(layer, "momentum", (double)LATHE_BATCHNORM_MOMENTUM);
-        ok = ok && cJSON_AddItemToObject(layer, "gamma", floats_base64(info->weights, info->n_weights));
-        ok = ok && cJSON_AddItemToObject(layer, "beta", floats_base64(info->bias, info->n_bias));
-        ok = ok && cJSON_AddItemToObject(layer, "running_mean", floats_base64(info->running_mean, info->channels));
-        ok = ok && cJSON_AddItemToObject(layer, "running_var", floats_base64(info->running_var, info->channels));
+        ok = ok && add(layer, "gamma", floats_base64(info->weights, info->n_weights));
+        ok = ok && add(layer, "beta", floats_base64(info->bias, info->n_bias));
+        ok = ok && add(layer, "running_mean", floats_base64(info->running_mean, info->channels));
+        ok = ok && add(layer, "running_var", floats_base64(info->running_var, info->channels));
         break;
     case LATHE_LAYER_DROPOUT:
         ok = ok && cJSON_AddStringToObject(layer, "type", "dropout");
@@ -166,7 +174,7 @@ lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
     ok = ok && cJSON_AddStringToObject(root, "format", "lathe-model");
     ok = ok && cJSON_AddNumberToObject(root, "version", 1);
     ok = ok && cJSON_AddStringToObject(root, "producer", LATHE_MODEL_PRODUCER);
-    ok = ok && cJSON_AddItemToObject(root, "experiment", cJSON_ParseWithLength(experiment_json, n));
+    ok = ok && add(root, "experiment", cJSON_ParseWithLength(experiment_json, n));
     prepared = cJSON_AddObjectToObject(root, "preparation");
     ok = ok && prepared;
     ok = ok && cJSON_AddStringToObject(prepared, "task",
@@ -190,16 +198,18 @@ lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
              cJSON_AddNumberToObject(item, "features", (double)in->width);
     }
     features = ok ? cJSON_AddArrayToObject(prepared, "features") : NULL;
-    for (i = 0; features && i < prep->n_features; i++)
-        ok = ok && cJSON_AddItemToArray(features, cJSON_CreateString(prep->feature_names[i]));
-    ok = ok && features && cJSON_AddItemToObject(prepared, "fill", float_array(prep->fill, prep->n_features));
-    ok = ok && cJSON_AddItemToObject(prepared, "shift", float_array(prep->shift, prep->n_features));
-    ok = ok && cJSON_AddItemToObject(prepared, "scale", float_array(prep->scale, prep->n_features));
+    ok = ok && features;
+    for (i = 0; ok && i < prep->n_features; i++)
+        ok = add(features, NULL, cJSON_CreateString(prep->feature_names[i]));
+    ok = ok && add(prepared, "fill", float_array(prep->fill, prep->n_features));
+    ok = ok && add(prepared, "shift", float_array(prep->shift, prep->n_features));
+    ok = ok && add(prepared, "scale", float_array(prep->scale, prep->n_features));
     if (ok && prep->image[0])
-        ok = cJSON_AddItemToObject(prepared, "image", size_array(prep->image, 3));
+        ok = add(prepared, "image", size_array(prep->image, 3));
     classes = ok ? cJSON_AddArrayToObject(prepared, "classes") : NULL;
-    for (i = 0; classes && i < prep->n_classes; i++)
-        ok = ok && cJSON_AddItemToArray(classes, cJSON_CreateString(prep->class_names[i]));
+    ok = ok && classes;
+    for (i = 0; ok && i < prep->n_classes; i++)
+        ok = add(classes, NULL, cJSON_CreateString(prep->class_names[i]));
     layers = ok ? cJSON_AddArrayToObject(root, "layers") : NULL;
     ok = ok && layers;
     for (i = 0, count = ok ? lathe_trainer_layer_count(trainer) : 0; ok && i < count; i++) {
@@ -213,7 +223,7 @@ lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
         }
         ok = add_layer_fields(layer, &info);
     }
-    if (ok && metrics_json) ok = cJSON_AddItemToObject(root, "metrics", cJSON_Parse(metrics_json));
+    if (ok && metrics_json) ok = add(root, "metrics", cJSON_Parse(metrics_json));
     ok = ok && cJSON_AddStringToObject(root, "weights_sha256", hash);
     if (ok) *out = cJSON_Print(root);
     cJSON_Delete(root);

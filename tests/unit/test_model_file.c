@@ -249,6 +249,43 @@ int main(void) {
         CHECK(loaded, "the load never succeeded");
     }
 
+    /* Out of memory at every allocation of saving, predicting on raw rows and evaluating:
+     * an error, nothing leaked, and the model still works afterwards. */
+    CHECK(lathe_model_load(text, strlen(text), &model, &err) == LATHE_OK, "%s", err.message);
+    if (model) {
+        int op;
+        for (op = 0; op < 3; op++) {
+            static const char *const names[3] = {"saving", "predicting", "evaluating"};
+            unsigned long nth;
+            int done = 0;
+            for (nth = 1; nth < 100000 && !done; nth++) {
+                char *saved = NULL;
+                float *pred = NULL;
+                size_t rows = 0;
+                lathe_model_evaluation ev;
+                long before = lathe_alloc_live();
+                lathe_status st;
+                memset(&ev, 0, sizeof ev);
+                lathe_alloc_fail_at(nth);
+                st = op == 0   ? lathe_model_save(model, NULL, &saved, &err)
+                     : op == 1 ? lathe_model_predict_table(model, table, &pred, &rows, NULL, &err)
+                               : lathe_model_evaluate_table(model, table, &ev, &err);
+                lathe_alloc_fail_at(0);
+                if (st == LATHE_OK) done = 1;
+                else CHECK(st == LATHE_ERR_NOMEM, "%s, allocation %lu failing: '%s'", names[op], nth, err.message);
+                if (op == 0 && saved) CHECK(strcmp(saved, text) == 0, "saved after failures differs");
+                lathe_free(saved);
+                lathe_free(pred);
+                lathe_class_report_destroy(ev.report);
+                CHECK(lathe_alloc_live() == before, "%s, allocation %lu failing: leaked %ld blocks",
+                      names[op], nth, lathe_alloc_live() - before);
+            }
+            CHECK(done, "%s never succeeded", names[op]);
+        }
+        lathe_model_destroy(model);
+        model = NULL;
+    }
+
     lathe_free(text);
     lathe_trainer_destroy(trainer);
     lathe_prepared_destroy(prep);
