@@ -357,12 +357,14 @@ lathe_status lathe_trainer_create(const lathe_experiment *exp, const lathe_prepa
                  (uint64_t)t->n_stats * 3 + work_floats + n_save + B * n_argmax;
         bytes = floats * 4 + B * 4 + B * n_mask + (uint64_t)data->train.rows * 4;
         if (B * total_act > LATHE_LIMIT_ACTIVATIONS || bytes > LATHE_LIMIT_TRAINER_BYTES) {
+            lathe_status st_limit = lathe_error_set(
+                err, LATHE_ERR_LIMIT,
+                "the trainer would need %llu MiB (%zu parameters, batch %zu); Lathe's limit is "
+                "%u MiB: use a smaller batch_size or model",
+                (unsigned long long)(bytes >> 20), t->n_params, t->batch_size,
+                LATHE_LIMIT_TRAINER_BYTES >> 20);
             lathe_trainer_destroy(t);
-            return lathe_error_set(err, LATHE_ERR_LIMIT,
-                                   "the trainer would need %llu MiB (%zu parameters, batch %zu); "
-                                   "Lathe's limit is %u MiB: use a smaller batch_size or model",
-                                   (unsigned long long)(bytes >> 20), t->n_params, t->batch_size,
-                                   LATHE_LIMIT_TRAINER_BYTES >> 20);
+            return st_limit;
         }
         t->memory_bytes = (size_t)bytes;
     }
