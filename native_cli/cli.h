@@ -52,6 +52,8 @@ void cli_print_class_report(const char *split, const lathe_class_report *report,
 int cmd_run(int argc, char **argv);
 /* lathe train EXPERIMENT (--resume CHECKPOINT | --init MODEL): native_cli/cmd_run.c */
 int cmd_train(int argc, char **argv);
+/* lathe cv EXPERIMENT [--json] [--quiet] [--data FILE]: native_cli/cmd_cv.c */
+int cmd_cv(int argc, char **argv);
 /* lathe inspect / predict / eval MODEL: native_cli/cmd_model.c */
 int cmd_inspect(int argc, char **argv);
 int cmd_predict(int argc, char **argv);

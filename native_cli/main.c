@@ -16,6 +16,7 @@ static void usage(FILE *out) {
           "commands:\n"
           "  run EXPERIMENT      train an experiment, print its metrics and weights hash\n"
           "  train EXPERIMENT    resume from a checkpoint, or fine-tune a model's weights\n"
+          "  cv EXPERIMENT       cross-validate: every fold, mean ± std of validation metrics\n"
           "  eval MODEL DATA     evaluate a model file on a labelled CSV\n"
           "  predict MODEL DATA  predict every row of a CSV (CSV or JSON out)\n"
           "  inspect MODEL       validate a model file and describe it\n"
@@ -52,6 +53,7 @@ int main(int argc, char **argv) {
         return CLI_OK;
     }
     if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "cv") == 0) return cmd_cv(argc - 1, argv + 1);
     if (strcmp(argv[1], "train") == 0) return cmd_train(argc - 1, argv + 1);
     if (strcmp(argv[1], "eval") == 0) return cmd_eval(argc - 1, argv + 1);
     if (strcmp(argv[1], "predict") == 0) return cmd_predict(argc - 1, argv + 1);

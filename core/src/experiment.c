@@ -211,7 +211,8 @@ static lathe_status parse_data(const cJSON *data, lathe_experiment *exp, lathe_e
 static lathe_status parse_op(const cJSON *item, const char *path, lathe_prep_op *op,
                              int split_seen, lathe_error *err) {
     static const char *const kinds[] = {"drop_columns", "drop_missing", "split", "impute",
-                                        "standardize", "minmax", NULL};
+                                        "standardize", "minmax", "drop_duplicates",
+                                        "balance_classes", "augment", NULL};
     static const char *const strategies[] = {"mean", "median", "most_frequent", "constant",
                                              NULL};
     char kind[32] = "", strategy[32] = "mean", where[64];
@@ -223,7 +224,8 @@ static lathe_status parse_op(const cJSON *item, const char *path, lathe_prep_op 
     op->kind = (lathe_prep_kind)index;
     switch (op->kind) {
     case LATHE_PREP_SPLIT: {
-        static const char *const keys[] = {"op", "test", "validation", "stratify", NULL};
+        static const char *const keys[] = {"op", "test", "validation", "stratify", "folds",
+                                           "fold", NULL};
         TRY(check_keys(item, path, keys, err));
         op->test = 0.2f, op->validation = 0.0f, op->stratify = 1;
         TRY(get_float(item, "test", path, 0.0, 0.9, &op->test, err));
@@ -232,6 +234,27 @@ static lathe_status parse_op(const cJSON *item, const char *path, lathe_prep_op 
         TRY(get_bool(item, "stratify", path, &op->stratify, err));
         if (op->test + op->validation > 0.95f)
             return bad(err, path, "test + validation must leave at least 5% of rows to train on");
+        TRY(get_size(item, "folds", path, 2, 100, &op->folds, err));
+        if (cJSON_HasObjectItem(item, "fold") && !op->folds) {
+            snprintf(where, sizeof where, "%s.fold", path);
+            return bad(err, where, "needs \"folds\" (the number of folds k)");
+        }
+        if (op->folds) {
+            TRY(get_size(item, "fold", path, 0, 99, &op->fold, err));
+            if (op->fold >= op->folds) {
+                char what[96];
+                snprintf(where, sizeof where, "%s.fold", path);
+                snprintf(what, sizeof what, "must be in [0, %zu] (folds are numbered from 0)",
+                         op->folds - 1);
+                return bad(err, where, what);
+            }
+            if (cJSON_HasObjectItem(item, "validation")) {
+                snprintf(where, sizeof where, "%s.validation", path);
+                return bad(err, where,
+                           "a k-fold split validates on its fold (1/folds of the rows); remove "
+                           "\"validation\"");
+            }
+        }
         break;
     }
     case LATHE_PREP_IMPUTE: {
@@ -260,6 +283,18 @@ static lathe_status parse_op(const cJSON *item, const char *path, lathe_prep_op 
         }
         break;
     }
+    case LATHE_PREP_AUGMENT: {
+        static const char *const keys[] = {"op", "copies", "shift", "flip", "rotate", "noise",
+                                           NULL};
+        TRY(check_keys(item, path, keys, err));
+        op->copies = 1;
+        TRY(get_size(item, "copies", path, 1, 100, &op->copies, err));
+        TRY(get_size(item, "shift", path, 0, 64, &op->shift, err));
+        TRY(get_bool(item, "flip", path, &op->flip, err));
+        TRY(get_float(item, "rotate", path, 0.0, 45.0, &op->rotate, err));
+        TRY(get_float(item, "noise", path, 0.0, 1e6, &op->noise, err));
+        break;
+    }
     case LATHE_PREP_STANDARDIZE:
     case LATHE_PREP_MINMAX: {
         static const char *const keys[] = {"op", "per", NULL};
@@ -278,8 +313,14 @@ static lathe_status parse_op(const cJSON *item, const char *path, lathe_prep_op 
         break;
     }
     }
-    if (op->kind == LATHE_PREP_DROP_MISSING && split_seen)
-        return bad(err, path, "drop_missing removes rows, so it must come before split");
+    if ((op->kind == LATHE_PREP_DROP_MISSING || op->kind == LATHE_PREP_DROP_DUPLICATES) &&
+        split_seen)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "%s: %s removes rows, so it must come before split", path, kind);
+    if ((op->kind == LATHE_PREP_BALANCE_CLASSES || op->kind == LATHE_PREP_AUGMENT) && !split_seen)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "%s: %s adds training rows only, so it must come after split",
+                               path, kind);
     if ((op->kind == LATHE_PREP_IMPUTE || op->kind == LATHE_PREP_STANDARDIZE ||
          op->kind == LATHE_PREP_MINMAX) &&
         !split_seen)
@@ -292,7 +333,7 @@ static lathe_status parse_op(const cJSON *item, const char *path, lathe_prep_op 
 
 static lathe_status parse_prepare(const cJSON *prepare, lathe_experiment *exp, lathe_error *err) {
     const cJSON *item;
-    int split_seen = 0;
+    int split_seen = 0, seen[LATHE_PREP_AUGMENT + 1] = {0};
     if (!prepare) return bad(err, "prepare", "missing (a list of steps; it needs a split)");
     if (!cJSON_IsArray(prepare)) return bad(err, "prepare", "must be a list of steps");
     cJSON_ArrayForEach(item, prepare) {
@@ -306,6 +347,23 @@ static lathe_status parse_prepare(const cJSON *prepare, lathe_experiment *exp, l
             if (split_seen) return bad(err, path, "only one split is allowed");
             split_seen = 1;
         }
+        if ((op->kind == LATHE_PREP_BALANCE_CLASSES || op->kind == LATHE_PREP_AUGMENT ||
+             op->kind == LATHE_PREP_DROP_DUPLICATES) &&
+            seen[op->kind]) {
+            char what[80];
+            snprintf(what, sizeof what, "only one %s step is allowed",
+                     op->kind == LATHE_PREP_AUGMENT    ? "augment"
+                     : op->kind == LATHE_PREP_BALANCE_CLASSES ? "balance_classes"
+                                                               : "drop_duplicates");
+            return bad(err, path, what);
+        }
+        if (op->kind == LATHE_PREP_BALANCE_CLASSES && seen[LATHE_PREP_AUGMENT])
+            return bad(err, path,
+                       "balance_classes must come before augment (augment copies the balanced "
+                       "training rows)");
+        if (op->kind == LATHE_PREP_BALANCE_CLASSES && exp->task != LATHE_TASK_CLASSIFICATION)
+            return bad(err, path, "balance_classes needs a classification task");
+        seen[op->kind] = 1;
         exp->n_ops++;
     }
     if (!split_seen) return bad(err, "prepare", "needs a split step ({\"op\": \"split\"})");
@@ -563,7 +621,9 @@ static lathe_status parse_early_stopping(const cJSON *o, lathe_experiment *exp,
     if (index == 1 && exp->task != LATHE_TASK_CLASSIFICATION)
         return bad(err, "train.early_stopping.metric", "validation_accuracy needs a classification task");
     for (i = 0; i < exp->n_ops; i++)
-        if (exp->ops[i].kind == LATHE_PREP_SPLIT) validation = exp->ops[i].validation;
+        if (exp->ops[i].kind == LATHE_PREP_SPLIT)
+            validation = exp->ops[i].folds ? 1.0f / (float)exp->ops[i].folds
+                                           : exp->ops[i].validation;
     if (validation <= 0.0f)
         return bad(err, "train.early_stopping",
                    "watches the validation split: give the split a \"validation\" fraction");

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lathe/alloc.h"
+#include "lathe/augment.h"
 #include "lathe/rng.h"
 #include "lathe/sha256.h"
 
@@ -125,13 +126,17 @@ static lathe_status fit_fill(const lathe_column *col, const uint32_t *rows, size
 
 /* Stratified (or plain) seeded split of rows[0..n) into train / validation / test lists.
  * Per class, rows keep table order, are shuffled, then the first round(test·n_c) go to test
- * and the next round(validation·n_c) to validation. */
+ * and the next round(validation·n_c) to validation. With k folds, the rest are dealt to the
+ * folds in turn, the count continuing from class to class (so every fold's class counts and
+ * sizes differ by at most 1); fold op->fold is validation. The shuffles do not depend on the
+ * fold, so the k folds of one seed partition the rows. */
 static lathe_status split_rows(const lathe_prep_op *op, const float *strata, size_t n_strata,
                                const uint32_t *rows, size_t n, uint64_t seed, uint32_t *assign) {
     lathe_rng rng;
     uint32_t *members = lathe_malloc((n ? n : 1) * sizeof *members);
     size_t s, i;
     if (!members) return LATHE_ERR_NOMEM;
+    size_t dealt = 0; /* rows dealt to folds so far */
     lathe_rng_seed(&rng, seed, 0x5711);
     for (s = 0; s < (n_strata ? n_strata : 1); s++) {
         size_t count = 0, n_test, n_val;
@@ -141,6 +146,14 @@ static lathe_status split_rows(const lathe_prep_op *op, const float *strata, siz
         n_test = (size_t)((double)op->test * (double)count + 0.5);
         n_val = (size_t)((double)op->validation * (double)count + 0.5);
         if (n_test + n_val > count) n_val = count - n_test;
+        if (op->folds) {
+            for (i = 0; i < count; i++)
+                assign[members[i]] = i < n_test ? 2u
+                                     : (dealt + i - n_test) % op->folds == op->fold ? 1u
+                                                                                     : 0u;
+            dealt += count - n_test;
+            continue;
+        }
         for (i = 0; i < count; i++) assign[members[i]] = i < n_test ? 2u : i < n_test + n_val ? 1u : 0u;
     }
     lathe_free(members);
@@ -172,6 +185,140 @@ static lathe_status apply_limit(const lathe_experiment *exp, uint32_t *rows, uin
     return LATHE_OK;
 }
 
+/* One row's key for drop_duplicates: its hash and its position in rows[]. */
+typedef struct row_key {
+    uint64_t hash;
+    uint32_t pos;
+} row_key;
+
+static int compare_keys(const void *a, const void *b) {
+    const row_key *x = a, *y = b;
+    if (x->hash != y->hash) return x->hash < y->hash ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Equal as pandas compares cells: the same number, or both missing. */
+static int same_cell(float a, float b) { return a == b || (is_nan(a) && is_nan(b)); }
+
+static int same_row(const lathe_table *table, const feature_source *sources, size_t n_sources,
+                    const lathe_column *target, uint32_t a, uint32_t b) {
+    size_t j;
+    if (!same_cell(target->values[a], target->values[b])) return 0;
+    for (j = 0; j < n_sources; j++) {
+        const float *v = table->columns[sources[j].column].values;
+        if (!same_cell(v[a], v[b])) return 0;
+    }
+    return 1;
+}
+
+/* FNV-1a over one cell's bits, with every NaN one pattern and −0 as +0 (they compare equal). */
+static uint64_t hash_cell(uint64_t h, float v) {
+    uint32_t bits;
+    int k;
+    if (is_nan(v)) bits = 0x7fc00000u;
+    else if (v == 0.0f) bits = 0u;
+    else memcpy(&bits, &v, 4);
+    for (k = 0; k < 4; k++, bits >>= 8) h = (h ^ (bits & 0xffu)) * 0x100000001b3ull;
+    return h;
+}
+
+/* drop_duplicates: keeps the first of rows[0..*n_rows) (table order) among those with equal
+ * feature cells and target, as pandas' DataFrame.drop_duplicates(keep="first") over the
+ * feature and target columns; compacts rows in order. Sorting (hash, position) pairs finds
+ * the candidates; a full comparison decides. */
+static lathe_status drop_duplicate_rows(const lathe_table *table, const feature_source *sources,
+                                        size_t n_sources, const lathe_column *target,
+                                        uint32_t *rows, size_t *n_rows) {
+    size_t n = *n_rows, i, j, start, kept;
+    row_key *keys = lathe_malloc((n ? n : 1) * sizeof *keys);
+    uint8_t *drop = lathe_calloc(n ? n : 1, 1);
+    if (!keys || !drop) {
+        lathe_free(keys);
+        lathe_free(drop);
+        return LATHE_ERR_NOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        uint64_t h = 0xcbf29ce484222325ull;
+        for (j = 0; j < n_sources; j++) h = hash_cell(h, table->columns[sources[j].column].values[rows[i]]);
+        keys[i].hash = hash_cell(h, target->values[rows[i]]);
+        keys[i].pos = (uint32_t)i;
+    }
+    qsort(keys, n, sizeof *keys, compare_keys);
+    for (start = 0; start < n; start = i) {
+        for (i = start + 1; i < n && keys[i].hash == keys[start].hash; i++) {
+            /* compare with the earlier kept rows of this hash (positions ascend in a run) */
+            for (j = start; j < i; j++)
+                if (!drop[keys[j].pos] &&
+                    same_row(table, sources, n_sources, target, rows[keys[j].pos],
+                             rows[keys[i].pos])) {
+                    drop[keys[i].pos] = 1;
+                    break;
+                }
+        }
+    }
+    for (i = 0, kept = 0; i < n; i++)
+        if (!drop[i]) rows[kept++] = rows[i];
+    *n_rows = kept;
+    lathe_free(keys);
+    lathe_free(drop);
+    return LATHE_OK;
+}
+
+/* balance_classes: appends to rows/assign (reallocated) training rows drawn uniformly with
+ * replacement from each class's training rows (table order; stream 0xBA1A of the seed; class
+ * by class in label order, one lathe_rng_below each) until every class with training rows has
+ * as many as the largest class. The appended rows are training rows (assign 0). */
+static lathe_status oversample_rows(uint64_t seed, const lathe_column *target, size_t n_classes,
+                                    uint32_t **rows, uint32_t **assign, size_t *n_rows) {
+    lathe_rng rng;
+    size_t *count = lathe_calloc(n_classes, sizeof *count);
+    size_t *first = lathe_calloc(n_classes + 1, sizeof *first);
+    uint32_t *members = NULL, *grown;
+    size_t i, c, top = 0, extra = 0, n = *n_rows, at;
+    lathe_status st = LATHE_ERR_NOMEM;
+    if (!count || !first) goto done;
+    for (i = 0; i < n; i++)
+        if ((*assign)[i] == 0u) count[(size_t)target->values[(*rows)[i]]]++;
+    for (c = 0; c < n_classes; c++) top = count[c] > top ? count[c] : top;
+    for (c = 0; c < n_classes; c++) {
+        if (count[c]) extra += top - count[c];
+        first[c + 1] = first[c] + count[c];
+    }
+    st = LATHE_OK;
+    if (extra == 0) goto done;
+    st = LATHE_ERR_NOMEM;
+    members = lathe_malloc(first[n_classes] * sizeof *members);
+    if (!members) goto done;
+    memset(count, 0, n_classes * sizeof *count);
+    for (i = 0; i < n; i++)
+        if ((*assign)[i] == 0u) {
+            c = (size_t)target->values[(*rows)[i]];
+            members[first[c] + count[c]++] = (*rows)[i];
+        }
+    grown = lathe_realloc(*rows, (n + extra) * sizeof *grown);
+    if (!grown) goto done;
+    *rows = grown;
+    grown = lathe_realloc(*assign, (n + extra) * sizeof *grown);
+    if (!grown) goto done;
+    *assign = grown;
+    lathe_rng_seed(&rng, seed, 0xBA1A);
+    for (c = 0, at = n; c < n_classes; c++) {
+        if (!count[c]) continue;
+        for (i = count[c]; i < top; i++, at++) {
+            uint32_t pick = lathe_rng_below(&rng, (uint32_t)count[c]);
+            (*rows)[at] = members[first[c] + pick];
+            (*assign)[at] = 0u;
+        }
+    }
+    *n_rows = n + extra;
+    st = LATHE_OK;
+done:
+    lathe_free(count);
+    lathe_free(first);
+    lathe_free(members);
+    return st;
+}
+
 lathe_status lathe_prepare(const lathe_experiment *exp, const lathe_table *table,
                            lathe_prepared **out, lathe_error *err) {
     return lathe_prepare_layout(exp, table, NULL, out, err);
@@ -190,6 +337,9 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
     const lathe_prep_op *impute = find_op(exp, LATHE_PREP_IMPUTE);
     const lathe_prep_op *standardize = find_op(exp, LATHE_PREP_STANDARDIZE);
     const lathe_prep_op *minmax = find_op(exp, LATHE_PREP_MINMAX);
+    const lathe_prep_op *augment = find_op(exp, LATHE_PREP_AUGMENT);
+    size_t n_fit = 0;  /* training rows before oversampling and augmentation: the fitted rows */
+    size_t n_base = 0; /* training rows augment copies (after oversampling) */
     const lathe_prep_op *scaler = standardize && (!minmax || standardize > minmax) ? standardize
                                                                                    : minmax;
     int drop_missing = find_op(exp, LATHE_PREP_DROP_MISSING) != NULL;
@@ -266,6 +416,9 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
             goto fail;
         }
     }
+    if (find_op(exp, LATHE_PREP_DROP_DUPLICATES) &&
+        drop_duplicate_rows(table, sources, n_sources, target, rows, &n_rows) != LATHE_OK)
+        goto nomem;
     if (n_rows < 2) {
         st = lathe_error_set(err, LATHE_ERR_INVALID, "prepare: fewer than 2 usable rows remain");
         goto fail;
@@ -382,6 +535,13 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
         }
         memcpy(prep->image, image, sizeof prep->image);
     }
+    if (augment && !image) {
+        st = lathe_error_set(err, LATHE_ERR_INVALID,
+                             "prepare[%zu]: augment transforms images, but the data has no image "
+                             "shape (declare data.image [C, H, W])",
+                             (size_t)(augment - exp->ops));
+        goto fail;
+    }
     prep->feature_names = lathe_calloc(prep->n_features, sizeof *prep->feature_names);
     prep->fill = lathe_malloc(prep->n_features * sizeof *prep->fill);
     prep->shift = lathe_calloc(prep->n_features, sizeof *prep->shift);
@@ -416,9 +576,26 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
         }
     }
 
-    /* Build the matrices (one-hot expanding categories, imputing missing cells). */
+    for (i = 0; i < n_rows; i++) n_fit += assign[i] == 0u;
+    if (find_op(exp, LATHE_PREP_BALANCE_CLASSES) &&
+        oversample_rows(exp->seed, target, prep->n_classes, &rows, &assign, &n_rows) != LATHE_OK)
+        goto nomem;
+
+    /* Build the matrices (one-hot expanding categories, imputing missing cells); the training
+     * matrix has room for augment's copies after its rows. */
     splits[0] = &prep->train, splits[1] = &prep->validation, splits[2] = &prep->test;
     for (i = 0; i < n_rows; i++) splits[assign[i]]->rows++;
+    n_base = prep->train.rows;
+    if (augment) {
+        if (n_base > (SIZE_MAX / sizeof(float) / prep->n_features) / (augment->copies + 1)) {
+            st = lathe_error_set(err, LATHE_ERR_INVALID,
+                                 "prepare[%zu].copies: %zu copies of %zu training images need "
+                                 "more memory than this target can address",
+                                 (size_t)(augment - exp->ops), augment->copies, n_base);
+            goto fail;
+        }
+        prep->train.rows = n_base * (augment->copies + 1);
+    }
     for (c = 0; c < 3; c++) {
         lathe_split_data *s = splits[c];
         size_t count = s->rows ? s->rows : 1;
@@ -455,6 +632,33 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
         goto fail;
     }
 
+    /* augment: copies k = 1..copies of every training row, each from the raw (imputed,
+     * unscaled) row, appended after them (stream 0xA06 of the seed, copy by copy, row by
+     * row). The scaler below is fitted on the first n_fit rows only, so neither the copies nor
+     * the oversampled rows change the fitted preparation. */
+    if (augment) {
+        size_t F = prep->n_features, k;
+        float *tmp = lathe_malloc(F * sizeof *tmp);
+        lathe_augment_config cfg;
+        lathe_rng rng;
+        lathe_split_data *t = &prep->train;
+        if (!tmp) goto nomem;
+        cfg.shift = augment->shift, cfg.flip = augment->flip;
+        cfg.rotate = augment->rotate, cfg.noise = augment->noise;
+        lathe_rng_seed(&rng, exp->seed, 0xA06);
+        for (k = 1; k <= augment->copies; k++)
+            for (i = 0; i < n_base; i++) {
+                size_t to = k * n_base + i;
+                lathe_augment_image(t->x + i * F, t->x + to * F, tmp, prep->image[0],
+                                    prep->image[1], prep->image[2], &cfg, &rng);
+                if (t->label) t->label[to] = t->label[i];
+                else t->value[to] = t->value[i];
+                t->source_row[to] = t->source_row[i];
+            }
+        t->rows = n_base * (augment->copies + 1);
+        lathe_free(tmp);
+    }
+
     /* Fit the scaler on the training matrix (sums in double, in row order) and apply it. */
     if (scaler) {
         size_t F = prep->n_features, first = 0, last = F;
@@ -462,7 +666,7 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
         for (f = first; f < last; f++) {
             double lo = 0.0, hi = 0.0, sum = 0.0, sq = 0.0, mean, count = 0.0;
             size_t width = scaler->per_all ? F : 1;
-            for (i = 0; i < prep->train.rows; i++)
+            for (i = 0; i < n_fit; i++)
                 for (c = 0; c < width; c++) {
                     double v = (double)prep->train.x[i * F + f + c];
                     if (count == 0.0 || v < lo) lo = v;
@@ -471,7 +675,7 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
                     count += 1.0;
                 }
             mean = sum / count;
-            for (i = 0; i < prep->train.rows; i++)
+            for (i = 0; i < n_fit; i++)
                 for (c = 0; c < width; c++) {
                     double d = (double)prep->train.x[i * F + f + c] - mean;
                     sq += d * d;

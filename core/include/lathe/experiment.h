@@ -33,7 +33,12 @@ typedef enum lathe_prep_kind {
     LATHE_PREP_SPLIT,            /* train / validation / test, seeded, optionally stratified */
     LATHE_PREP_IMPUTE,           /* fitted on train: mean, median, most_frequent or constant */
     LATHE_PREP_STANDARDIZE,      /* fitted on train: z-score per feature */
-    LATHE_PREP_MINMAX            /* fitted on train: to [0, 1] per feature */
+    LATHE_PREP_MINMAX,           /* fitted on train: to [0, 1] per feature */
+    LATHE_PREP_DROP_DUPLICATES,  /* drops rows equal (features and target) to an earlier row;
+                                  * before split */
+    LATHE_PREP_BALANCE_CLASSES,  /* seeded oversampling of the training rows; after split,
+                                  * classification only */
+    LATHE_PREP_AUGMENT           /* seeded augmented copies of the training images; after split */
 } lathe_prep_kind;
 
 typedef enum lathe_impute_strategy {
@@ -49,11 +54,18 @@ typedef struct lathe_prep_op {
     float test, validation;
     int stratify;
     int test_given;      /* 1 when the file sets "test" (data with its own test split refuses it) */
+    size_t folds, fold;  /* k-fold: folds k >= 2 and the fold i in [0, k) that is validation;
+                          * folds 0: no k-fold ("validation" is a fraction) */
     /* standardize, minmax: 1 for "per": "all" (one statistic over every feature, for pixels) */
     int per_all;
     /* impute */
     lathe_impute_strategy strategy;
     float constant;
+    /* augment: copies per training image, shifts up to ±shift pixels, horizontal flips with
+     * probability 1/2 when flip, rotations up to ±rotate degrees, Gaussian noise of std noise */
+    size_t copies, shift;
+    int flip;
+    float rotate, noise;
     /* drop_columns */
     size_t n_columns;
     char columns[LATHE_MAX_DROP][LATHE_NAME_MAX];
