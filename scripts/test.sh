@@ -49,6 +49,15 @@ for preset in native native-asan wasm; do
   [ "$bad" -eq 0 ] || grep -B2 -A20 -E 'FAIL|Failed|\*\*\*' "$logs/ctest-$preset.log" | head -n 80
 done
 
+log "fuzz: libFuzzer targets (ASan + UBSan), corpus replay + 20 s each"
+while read -r line; do
+  case "$line" in
+    PASS*) passed=$((passed + 1)); echo "$line" ;;
+    FAIL*) failed=$((failed + 1)); echo "$line" ;;
+    *) echo "$line" ;;
+  esac
+done < <(./tests/fuzz/run_all.sh 2>&1)
+
 log "parity: native CLI vs node build, every example"
 while read -r line; do
   case "$line" in

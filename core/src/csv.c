@@ -4,6 +4,7 @@
 #include "lathe/table.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,8 @@ typedef struct cursor {
     const char *p, *end;
     size_t line; /* 1-based physical line of p */
     char delim;
+    size_t column;           /* 1-based column of the field read next, for messages */
+    const lathe_table *names; /* the columns named so far (NULL while reading the header) */
 } cursor;
 
 typedef struct field {
@@ -26,10 +29,20 @@ typedef struct scratch {
     size_t cap;
 } scratch;
 
+/* "column 2 ('b')" for the cursor's column, or "column 2" while the header is read. */
+static void column_label(const cursor *c, char *out, size_t cap) {
+    if (c->names && c->column >= 1 && c->column <= c->names->cols)
+        snprintf(out, cap, "column %zu ('%.100s')", c->column,
+                 c->names->columns[c->column - 1].name);
+    else
+        snprintf(out, cap, "column %zu", c->column);
+}
+
 /* Reads one field at c->p. *end_record is set when the field ends its record (newline or
- * end of input). Returns LATHE_OK or an error naming the line. */
+ * end of input). Returns LATHE_OK or an error naming the line and column. */
 static lathe_status read_field(cursor *c, field *f, int *end_record, lathe_error *err) {
     const char *p = c->p;
+    char where[160];
     f->quoted = 0;
     if (p < c->end && *p == '"') {
         size_t open_line = c->line;
@@ -37,11 +50,13 @@ static lathe_status read_field(cursor *c, field *f, int *end_record, lathe_error
         f->start = p;
         p++;
         for (;;) {
-            if (p >= c->end)
+            if (p >= c->end) {
+                column_label(c, where, sizeof where);
                 return lathe_error_set(err, LATHE_ERR_INVALID,
-                                       "line %zu: a quoted field is never closed (its quote "
-                                       "opens on line %zu)",
-                                       c->line, open_line);
+                                       "line %zu, %s: a quoted field opens here and is never "
+                                       "closed (the file ends on line %zu)",
+                                       open_line, where, c->line);
+            }
             if (*p == '"') {
                 if (p + 1 < c->end && p[1] == '"') {
                     p += 2;
@@ -54,10 +69,18 @@ static lathe_status read_field(cursor *c, field *f, int *end_record, lathe_error
             p++;
         }
         f->len = (size_t)(p - f->start);
-        if (p < c->end && *p != c->delim && *p != '\n' && *p != '\r')
+        if (p < c->end && *p != c->delim && *p != '\n' && *p != '\r') {
+            char what[16];
+            unsigned char ch = (unsigned char)*p;
+            if (ch > 0x20 && ch < 0x7F) snprintf(what, sizeof what, "'%c'", ch);
+            else if (ch == ' ') snprintf(what, sizeof what, "a space");
+            else snprintf(what, sizeof what, "byte 0x%02x", ch);
+            column_label(c, where, sizeof where);
             return lathe_error_set(err, LATHE_ERR_INVALID,
-                                   "line %zu: unexpected character '%c' after a closing quote",
-                                   c->line, *p);
+                                   "line %zu, %s: unexpected %s after a closing quote (a quote "
+                                   "inside a quoted field is written \"\")",
+                                   c->line, where, what);
+        }
     } else {
         f->start = p;
         while (p < c->end && *p != c->delim && *p != '\n' && *p != '\r') p++;
@@ -65,11 +88,14 @@ static lathe_status read_field(cursor *c, field *f, int *end_record, lathe_error
     }
     if (p >= c->end) {
         *end_record = 1;
+        c->column = 1;
     } else if (*p == c->delim) {
         *end_record = 0;
+        c->column++;
         p++;
     } else {
         *end_record = 1;
+        c->column = 1;
         if (*p == '\r') p++;
         if (p < c->end && *p == '\n') p++;
         c->line++;
@@ -151,7 +177,8 @@ static int boolean_value(const char *t, size_t n) {
     return -1;
 }
 
-/* Returns the byte offset of the first invalid UTF-8 sequence, or n when valid. */
+/* Returns the byte offset of the first invalid UTF-8 sequence or NUL byte (text never holds
+ * one; a category with a NUL inside could not be compared as a C string), or n when neither. */
 static size_t utf8_invalid_at(const unsigned char *s, size_t n) {
     size_t i = 0;
     while (i < n) {
@@ -159,6 +186,7 @@ static size_t utf8_invalid_at(const unsigned char *s, size_t n) {
         size_t extra, k;
         uint32_t cp;
         if (ch < 0x80) {
+            if (ch == 0) return i;
             i++;
             continue;
         }
@@ -333,22 +361,33 @@ lathe_status lathe_csv_read(const char *bytes, size_t n, const lathe_csv_options
     if (n >= 3 && (unsigned char)bytes[0] == 0xEF && (unsigned char)bytes[1] == 0xBB &&
         (unsigned char)bytes[2] == 0xBF)
         bytes += 3, n -= 3;
+    else if (n >= 2 && (((unsigned char)bytes[0] == 0xFF && (unsigned char)bytes[1] == 0xFE) ||
+                        ((unsigned char)bytes[0] == 0xFE && (unsigned char)bytes[1] == 0xFF)))
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "line 1: the file is UTF-16 (it starts with a UTF-16 byte-order "
+                               "mark); save it as UTF-8");
     bad = utf8_invalid_at((const unsigned char *)bytes, n);
     if (bad < n) {
         size_t line = 1, i, column = 1;
-        for (i = 0; i < bad; i++) {
-            if (bytes[i] == '\n') line++, column = 1;
-            else column++;
+        for (i = 0; i < bad; i++) { /* the bytes before bad are valid: count characters */
+            if (bytes[i] == '\n' || (bytes[i] == '\r' && (i + 1 == n || bytes[i + 1] != '\n')))
+                line++, column = 1;
+            else if (((unsigned char)bytes[i] & 0xC0) != 0x80) column++;
         }
+        if (bytes[bad] == '\0')
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "line %zu, character %zu: a NUL byte (0x00); this is a "
+                                   "binary file or UTF-16 text, not a UTF-8 CSV",
+                                   line, column);
         return lathe_error_set(err, LATHE_ERR_INVALID,
                                "line %zu, character %zu: invalid UTF-8 (byte 0x%02x); save the "
                                "file as UTF-8",
                                line, column, (unsigned char)bytes[bad]);
     }
-    c.p = bytes, c.end = bytes + n, c.line = 1;
-    /* skip blank lines before the first record */
+    c.p = bytes, c.end = bytes + n, c.line = 1, c.column = 1, c.names = NULL;
+    /* skip blank lines before the first record (CRLF, LF or a lone CR each end a line) */
     while (c.p < c.end && (*c.p == '\n' || *c.p == '\r')) {
-        if (*c.p == '\n') c.line++;
+        if (*c.p == '\n' || c.p + 1 == c.end || c.p[1] != '\n') c.line++;
         c.p++;
     }
     if (c.p >= c.end) return lathe_error_set(err, LATHE_ERR_INVALID, "the file is empty");
@@ -406,6 +445,7 @@ lathe_status lathe_csv_read(const char *bytes, size_t n, const lathe_csv_options
             }
     data_start = c.p;
     data_line = c.line;
+    c.names = table; /* from here on, messages name the column */
     while (c.p < c.end) {
         size_t record_line = c.line, fields = 0;
         if (*c.p == '\n' || *c.p == '\r') { /* blank line */
@@ -429,10 +469,22 @@ lathe_status lathe_csv_read(const char *bytes, size_t n, const lathe_csv_options
             fields++;
         } while (!end_record);
         if (fields != cols) {
+            char detail[200], delim[16];
+            unsigned char d = (unsigned char)c.delim;
+            if (d == '\t') snprintf(delim, sizeof delim, "a tab");
+            else if (d > 0x20 && d < 0x7F) snprintf(delim, sizeof delim, "'%c'", d);
+            else snprintf(delim, sizeof delim, "byte 0x%02x", d);
+            if (fields < cols)
+                snprintf(detail, sizeof detail, "column %zu ('%.100s') is missing", fields + 1,
+                         table->columns[fields].name);
+            else
+                snprintf(detail, sizeof detail, "field %zu has no column", cols + 1);
             st = lathe_error_set(err, LATHE_ERR_INVALID,
-                                 "line %zu: %zu field%s, but the %s has %zu column%s",
+                                 "line %zu: %zu field%s, but the %s has %zu column%s (%s; the "
+                                 "delimiter is %s)",
                                  record_line, fields, fields == 1 ? "" : "s",
-                                 has_header ? "header" : "first row", cols, cols == 1 ? "" : "s");
+                                 has_header ? "header" : "first row", cols, cols == 1 ? "" : "s",
+                                 detail, delim);
             goto fail;
         }
         rows++;
@@ -441,6 +493,15 @@ lathe_status lathe_csv_read(const char *bytes, size_t n, const lathe_csv_options
         st = lathe_error_set(err, LATHE_ERR_INVALID,
                              has_header ? "the file has a header but no data rows"
                                         : "the file has no data rows");
+        goto fail;
+    }
+    for (col = 0; col < cols && scan[col].present == 0; col++) continue;
+    if (col == cols) {
+        st = lathe_error_set(err, LATHE_ERR_INVALID,
+                             "lines %zu to %zu: every data cell is empty or a missing marker "
+                             "(NA, ?, ...); the file holds no values",
+                             data_line, bytes[n - 1] == '\n' || bytes[n - 1] == '\r' ? c.line - 1
+                                                                                  : c.line);
         goto fail;
     }
     table->rows = rows;

@@ -78,7 +78,9 @@ static cJSON *float_array(const float *v, size_t n) {
     cJSON *a = cJSON_CreateArray();
     size_t i;
     for (i = 0; a && i < n; i++) {
-        cJSON *x = cJSON_CreateNumber((double)v[i]);
+        /* NaN (a feature without a fill) is written as null: cJSON_CreateNumber would cast
+         * it to int, which is undefined. */
+        cJSON *x = v[i] != v[i] ? cJSON_CreateNull() : cJSON_CreateNumber((double)v[i]);
         if (!add(a, NULL, x)) {
             cJSON_Delete(a);
             return NULL;

@@ -47,6 +47,14 @@ void lathe_prepared_destroy(lathe_prepared *prep) {
     lathe_free(prep);
 }
 
+/* 1 when text is a whole number literal (strtod consumes all of it). */
+static int is_number_text(const char *text) {
+    char *end;
+    if (!text[0]) return 0;
+    (void)strtod(text, &end);
+    return *end == '\0';
+}
+
 static char *copy_string(const char *a, const char *b) {
     size_t na = strlen(a), nb = b ? strlen(b) : 0;
     char *s = lathe_malloc(na + nb + 2);
@@ -368,11 +376,25 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
                                "training rows)",
                                (size_t)(split - exp->ops), table->rows - test_from);
     target = &table->columns[target_index];
-    if (exp->task == LATHE_TASK_REGRESSION && target->type != LATHE_COLUMN_NUMERIC)
+    if (exp->task == LATHE_TASK_REGRESSION && target->type != LATHE_COLUMN_NUMERIC) {
+        size_t first = 0;
+        /* The first cell that is not a number names the problem. */
+        while (first < table->rows &&
+               (is_nan(target->values[first]) || target->type != LATHE_COLUMN_CATEGORICAL ||
+                is_number_text(target->categories[(size_t)target->values[first]])))
+            first++;
+        if (first < table->rows && target->type == LATHE_COLUMN_CATEGORICAL)
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "data.target: column '%s' holds text (data row %zu: '%.60s'), "
+                                   "but a regression target must be numeric",
+                                   target_name, first + 1,
+                                   target->categories[(size_t)target->values[first]]);
         return lathe_error_set(err, LATHE_ERR_INVALID,
-                               "data.target: column '%s' holds text, but a regression target "
+                               "data.target: column '%s' holds %s, but a regression target "
                                "must be numeric",
-                               target_name);
+                               target_name,
+                               target->type == LATHE_COLUMN_BOOLEAN ? "true/false values" : "text");
+    }
     if (exp->task == LATHE_TASK_CLASSIFICATION && target->type == LATHE_COLUMN_NUMERIC) {
         for (i = 0; i < table->rows; i++) {
             float v = target->values[i];

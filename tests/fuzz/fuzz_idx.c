@@ -1,0 +1,73 @@
+/* libFuzzer target: the IDX reader (lathe/idx.h). A tensor that comes back must match its
+ * header: the type code, the dimensions and the element count, and each value must be the
+ * element the bytes hold (checked again here from the big-endian bytes); a failure must
+ * carry a message; nothing may leak. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fuzz_common.h"
+#include "lathe/idx.h"
+
+static uint32_t be32(const uint8_t *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Element i of the data after the header, converted to float independently of the reader. */
+static float element(const uint8_t *p, int type, size_t i) {
+    switch (type) {
+    case LATHE_IDX_U8: return (float)p[i];
+    case LATHE_IDX_I8: return (float)(int8_t)p[i];
+    case LATHE_IDX_I16: {
+        int16_t v = (int16_t)(uint16_t)((unsigned)p[2 * i] << 8 | p[2 * i + 1]);
+        return (float)v;
+    }
+    case LATHE_IDX_I32: return (float)(int32_t)be32(p + 4 * i);
+    case LATHE_IDX_F32: {
+        uint32_t bits = be32(p + 4 * i);
+        float v;
+        memcpy(&v, &bits, 4);
+        return v;
+    }
+    default: {
+        uint64_t bits = (uint64_t)be32(p + 8 * i) << 32 | be32(p + 8 * i + 4);
+        double v;
+        memcpy(&v, &bits, 8);
+        return (float)v;
+    }
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    lathe_idx *idx = (lathe_idx *)&idx; /* must be overwritten */
+    lathe_error err;
+    long live = lathe_alloc_live();
+    lathe_status st = lathe_idx_read(data, size, &idx, &err);
+    fuzz_check_status(st, &err);
+    if (st == LATHE_OK) {
+        size_t d, i, count = 1, header;
+        const uint8_t *body;
+        FUZZ_ASSERT(idx != NULL, "success without a tensor");
+        FUZZ_ASSERT(size >= 4 && data[0] == 0 && data[1] == 0, "accepted a bad magic number");
+        FUZZ_ASSERT((int)idx->type == data[2], "the type differs from the header");
+        FUZZ_ASSERT(idx->ndims == data[3] && idx->ndims >= 1 && idx->ndims <= LATHE_IDX_MAX_DIMS,
+                    "the dimension count differs from the header");
+        header = 4 + 4 * idx->ndims;
+        for (d = 0; d < idx->ndims; d++) {
+            FUZZ_ASSERT(idx->dims[d] == be32(data + 4 + 4 * d), "a dimension differs");
+            count *= idx->dims[d];
+        }
+        FUZZ_ASSERT(idx->count == count, "count is not the product of the dimensions");
+        body = data + header;
+        for (i = 0; i < count; i++) {
+            float want = element(body, data[2], i), got = idx->values[i];
+            FUZZ_ASSERT(memcmp(&want, &got, sizeof want) == 0 || (want != want && got != got),
+                        "an element differs from its bytes");
+        }
+    } else {
+        FUZZ_ASSERT(idx == NULL, "a failed read returned a tensor");
+    }
+    lathe_idx_destroy(idx);
+    fuzz_check_no_leak(live);
+    return 0;
+}
