@@ -637,7 +637,7 @@ static lathe_status parse_train(const cJSON *train, lathe_experiment *exp, lathe
                                        "warmup_steps", "clip_norm", "early_stopping", NULL};
     static const char *const optimizers[] = {"sgd", "adam", "adamw", NULL};
     static const char *const losses[] = {"auto", "softmax_cross_entropy", "mse", "mae", "huber",
-                                         NULL};
+                                         "binary_cross_entropy", NULL};
     char name[32] = "adam", loss[32] = "auto";
     int index;
     if (!cJSON_IsObject(train)) return bad(err, "train", "missing or not an object");
@@ -697,10 +697,13 @@ static lathe_status parse_root(const cJSON *root, lathe_experiment *exp, lathe_e
     TRY(parse_prepare(cJSON_GetObjectItemCaseSensitive(root, "prepare"), exp, err));
     TRY(parse_model(cJSON_GetObjectItemCaseSensitive(root, "model"), exp, err));
     TRY(parse_train(cJSON_GetObjectItemCaseSensitive(root, "train"), exp, err));
-    if (exp->task == LATHE_TASK_REGRESSION && exp->loss == LATHE_LOSS_SOFTMAX_CROSS_ENTROPY)
-        return bad(err, "train.loss", "softmax_cross_entropy needs a classification task");
+    if (exp->task == LATHE_TASK_REGRESSION && (exp->loss == LATHE_LOSS_SOFTMAX_CROSS_ENTROPY ||
+                                               exp->loss == LATHE_LOSS_BINARY_CROSS_ENTROPY))
+        return bad(err, "train.loss", "softmax_cross_entropy and binary_cross_entropy need a "
+                                      "classification task");
     if (exp->task == LATHE_TASK_CLASSIFICATION && exp->loss != LATHE_LOSS_AUTO &&
-        exp->loss != LATHE_LOSS_SOFTMAX_CROSS_ENTROPY)
+        exp->loss != LATHE_LOSS_SOFTMAX_CROSS_ENTROPY &&
+        exp->loss != LATHE_LOSS_BINARY_CROSS_ENTROPY)
         return bad(err, "train.loss",
                    "mse, mae and huber are regression losses; a classification task trains "
                    "with softmax_cross_entropy (or set data.task to regression)");

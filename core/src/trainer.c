@@ -47,6 +47,7 @@ struct lathe_trainer {
     size_t n_layers;
     layer layers[LATHE_MAX_LAYERS];
     size_t n_params, n_outputs, batch_size, max_width, n_stats;
+    int binary;               /* two classes through one logit and BCE-with-logits */
     float *params, *grads, *opt_state, *snapshot; /* (n_params) each; state (n_params·s) */
     float *stats, *stats_snapshot; /* (n_stats) batch-norm running statistics */
     float *x;                 /* (B, F) gathered input batch */
@@ -338,7 +339,15 @@ lathe_status lathe_trainer_create(const lathe_experiment *exp, const lathe_prepa
     t = lathe_calloc(1, sizeof *t);
     if (!t) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory creating the trainer");
     t->exp = exp, t->data = data, t->k = lathe_kernels();
-    t->n_outputs = data->task == LATHE_TASK_CLASSIFICATION ? data->n_classes : 1;
+    t->binary = exp->loss == LATHE_LOSS_BINARY_CROSS_ENTROPY;
+    if (t->binary && data->n_classes != 2) {
+        lathe_trainer_destroy(t);
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "train.loss: binary_cross_entropy needs 2 classes; the data has %zu "
+                               "(use softmax_cross_entropy)",
+                               data->n_classes);
+    }
+    t->n_outputs = data->task == LATHE_TASK_CLASSIFICATION && !t->binary ? data->n_classes : 1;
     /* A network without training rows (a loaded model) predicts in batches of batch_size. */
     t->batch_size = data->train.rows && data->train.rows < exp->batch_size ? data->train.rows
                                                                            : exp->batch_size;
@@ -532,7 +541,14 @@ static void backward(lathe_trainer *t, size_t n) {
     }
 }
 
+/* The loss of a batch; t->labels (classification) or t->target hold its truth. With one
+ * logit (binary) the labels are copied to t->target as 0/1 first. */
 static float batch_loss(lathe_trainer *t, size_t n, const float *out, float *grad) {
+    if (t->binary) {
+        size_t i;
+        for (i = 0; i < n; i++) t->target[i] = (float)t->labels[i];
+        return lathe_bce_with_logits(n, 1, out, t->target, grad);
+    }
     if (t->data->task == LATHE_TASK_CLASSIFICATION)
         return lathe_softmax_cross_entropy(n, t->n_outputs, out, t->labels, grad);
     switch (t->exp->loss) {
@@ -669,7 +685,9 @@ lathe_metrics lathe_trainer_evaluate(lathe_trainer *t, lathe_split split) {
         out = forward(t, n, s->x + start * F, 0);
         loss_sum += (double)batch_loss(t, n, out, NULL) * (double)n;
         for (i = 0; i < n; i++) {
-            if (s->label) {
+            if (s->label && t->binary) {
+                correct += (out[i] > 0.0f ? 1u : 0u) == s->label[start + i];
+            } else if (s->label) {
                 size_t best = 0;
                 for (j = 1; j < C; j++)
                     if (out[i * C + j] > out[i * C + best]) best = j;
@@ -692,14 +710,19 @@ lathe_metrics lathe_trainer_evaluate(lathe_trainer *t, lathe_split split) {
     return m;
 }
 
-size_t lathe_trainer_n_outputs(const lathe_trainer *t) { return t->n_outputs; }
+size_t lathe_trainer_n_outputs(const lathe_trainer *t) { return t->binary ? 2 : t->n_outputs; }
 
 void lathe_trainer_predict(lathe_trainer *t, size_t n, const float *x, float *out) {
-    size_t start, C = t->n_outputs, F = t->data->n_features;
+    size_t start, C = t->n_outputs, F = t->data->n_features, i;
     for (start = 0; start < n; start += t->batch_size) {
         size_t rows = n - start < t->batch_size ? n - start : t->batch_size;
         const float *y = forward(t, rows, x + start * F, 0);
-        if (t->data->task == LATHE_TASK_CLASSIFICATION)
+        if (t->binary) { /* (1 − p, p) with p = σ(z) */
+            for (i = 0; i < rows; i++) {
+                float p = lathe_sigmoidf(y[i]);
+                out[(start + i) * 2] = 1.0f - p, out[(start + i) * 2 + 1] = p;
+            }
+        } else if (t->data->task == LATHE_TASK_CLASSIFICATION)
             lathe_softmax_forward(rows, C, y, out + start * C);
         else
             memcpy(out + start * C, y, rows * C * sizeof(float));
@@ -774,7 +797,8 @@ lathe_status lathe_trainer_plan(const lathe_experiment *exp, const lathe_prepare
     lathe_status st;
     memset(&plan, 0, sizeof plan);
     plan.exp = exp, plan.data = data;
-    plan.n_outputs = data->task == LATHE_TASK_CLASSIFICATION ? data->n_classes : 1;
+    plan.binary = exp->loss == LATHE_LOSS_BINARY_CROSS_ENTROPY;
+    plan.n_outputs = data->task == LATHE_TASK_CLASSIFICATION && !plan.binary ? data->n_classes : 1;
     plan.batch_size = data->train.rows && data->train.rows < exp->batch_size ? data->train.rows
                                                                              : exp->batch_size;
     plan.max_width = data->n_features;

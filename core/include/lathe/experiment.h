@@ -107,7 +107,8 @@ typedef enum lathe_loss_kind {
     LATHE_LOSS_SOFTMAX_CROSS_ENTROPY, /* classification */
     LATHE_LOSS_MSE,                   /* regression */
     LATHE_LOSS_MAE,                   /* regression */
-    LATHE_LOSS_HUBER                  /* regression, with huber_delta */
+    LATHE_LOSS_HUBER,                 /* regression, with huber_delta */
+    LATHE_LOSS_BINARY_CROSS_ENTROPY   /* two classes, one logit: BCEWithLogitsLoss */
 } lathe_loss_kind;
 
 typedef struct lathe_experiment {
