@@ -40,11 +40,12 @@ static lathe_status check_keys(const cJSON *obj, const char *path, const char *c
 static lathe_status get_string(const cJSON *obj, const char *key, const char *path, char *dst,
                                size_t cap, int required, lathe_error *err) {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
-    char where[256];
-    snprintf(where, sizeof where, "%s.%s", path, key);
+    char where[256], what[64];
+    snprintf(where, sizeof where, path[0] ? "%s.%s" : "%s%s", path, key);
     if (!item) return required ? bad(err, where, "missing (a string is required)") : LATHE_OK;
     if (!cJSON_IsString(item)) return bad(err, where, "must be a string");
-    if (strlen(item->valuestring) >= cap) return bad(err, where, "is too long");
+    snprintf(what, sizeof what, "is too long (at most %zu bytes)", cap - 1);
+    if (strlen(item->valuestring) >= cap) return bad(err, where, what);
     strcpy(dst, item->valuestring);
     return LATHE_OK;
 }
@@ -688,11 +689,14 @@ static lathe_status parse_root(const cJSON *root, lathe_experiment *exp, lathe_e
         return bad(err, "version", "must be 1 (this Lathe reads experiment format version 1)");
     TRY(check_keys(root, "(root)", keys, err));
     if (seed) {
-        if (!cJSON_IsNumber(seed) || seed->valuedouble < 0 || seed->valuedouble > 9007199254740991.0 ||
+        /* 15 digits at most: JSON writers (cJSON's included) print 15 significant digits */
+        if (!cJSON_IsNumber(seed) || seed->valuedouble < 0 || seed->valuedouble > 999999999999999.0 ||
             seed->valuedouble != (double)(long long)seed->valuedouble)
-            return bad(err, "seed", "must be a whole number in [0, 2^53)");
+            return bad(err, "seed", "must be a whole number in [0, 999999999999999]");
         exp->seed = (uint64_t)seed->valuedouble;
     }
+    TRY(get_string(root, "name", "", exp->name, sizeof exp->name, 0, err));
+    TRY(get_string(root, "description", "", exp->description, sizeof exp->description, 0, err));
     TRY(parse_data(cJSON_GetObjectItemCaseSensitive(root, "data"), exp, err));
     TRY(parse_prepare(cJSON_GetObjectItemCaseSensitive(root, "prepare"), exp, err));
     TRY(parse_model(cJSON_GetObjectItemCaseSensitive(root, "model"), exp, err));

@@ -112,6 +112,8 @@ typedef enum lathe_loss_kind {
 } lathe_loss_kind;
 
 typedef struct lathe_experiment {
+    char name[256];                  /* "name" and "description", kept for writing back */
+    char description[2048];
     uint64_t seed;
     /* data */
     lathe_data_kind data_kind;
@@ -152,6 +154,13 @@ typedef struct lathe_experiment {
 lathe_status lathe_experiment_parse(const char *json, size_t n, lathe_experiment **out,
                                     lathe_error *err);
 void lathe_experiment_destroy(lathe_experiment *exp);
+
+/* Writes exp as an experiment file in the canonical form: every field that applies, in the
+ * documented order, defaults spelled out, floats as the shortest decimal that reads back to
+ * the same float. Parsing the result gives the same experiment, and writing that gives the
+ * same bytes (load → save round-trips byte for byte). A template model is written as its
+ * template. *out is NUL-terminated; free it with lathe_free. */
+lathe_status lathe_experiment_write(const lathe_experiment *exp, char **out, lathe_error *err);
 
 /* The synthetic generators' names, NULL-terminated: spiral, moons, circles, xor, blobs, curve. */
 extern const char *const lathe_synthetic_names[];
