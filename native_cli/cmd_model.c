@@ -57,23 +57,7 @@ static int parse_args(int argc, char **argv, int want_data, int want_out, const 
 }
 
 static const char *layer_name(const lathe_layer_info *info) {
-    switch (info->kind) {
-    case LATHE_LAYER_DENSE: return "dense";
-    case LATHE_LAYER_CONV2D: return "conv2d";
-    case LATHE_LAYER_MAX_POOL: return "max_pool";
-    case LATHE_LAYER_AVG_POOL: return "avg_pool";
-    case LATHE_LAYER_FLATTEN: return "flatten";
-    case LATHE_LAYER_BATCH_NORM: return "batch_norm";
-    case LATHE_LAYER_DROPOUT: return "dropout";
-    default: break;
-    }
-    switch (info->activation) {
-    case LATHE_ACT_RELU: return "relu";
-    case LATHE_ACT_LEAKY_RELU: return "leaky_relu";
-    case LATHE_ACT_SIGMOID: return "sigmoid";
-    case LATHE_ACT_TANH: return "tanh";
-    default: return "identity";
-    }
+    return lathe_layer_type_name(info->kind, info->activation);
 }
 
 /* Multiply-adds of one layer per sample (dense and conv2d; the rest are not counted). */

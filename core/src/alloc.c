@@ -2,6 +2,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Not thread-safe by design: the core runs single-threaded per worker. */
 static unsigned long fail_at;     /* 0: never fail */
@@ -65,3 +66,10 @@ unsigned long lathe_alloc_count(void) { return alloc_count; }
 long lathe_alloc_live(void) { return live; }
 
 unsigned long lathe_alloc_failures(void) { return failures; }
+
+char *lathe_strdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *copy = lathe_malloc(n);
+    if (copy) memcpy(copy, s, n);
+    return copy;
+}

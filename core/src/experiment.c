@@ -756,3 +756,17 @@ lathe_status lathe_experiment_parse(const char *json, size_t n, lathe_experiment
 }
 
 void lathe_experiment_destroy(lathe_experiment *exp) { lathe_free(exp); }
+
+const char *lathe_layer_type_name(lathe_layer_kind kind, lathe_activation activation) {
+    static const char *const acts[] = {"identity", "relu", "leaky_relu", "sigmoid", "tanh"};
+    switch (kind) {
+    case LATHE_LAYER_DENSE: return "dense";
+    case LATHE_LAYER_CONV2D: return "conv2d";
+    case LATHE_LAYER_MAX_POOL: return "max_pool";
+    case LATHE_LAYER_AVG_POOL: return "avg_pool";
+    case LATHE_LAYER_FLATTEN: return "flatten";
+    case LATHE_LAYER_BATCH_NORM: return "batch_norm";
+    case LATHE_LAYER_DROPOUT: return "dropout";
+    default: return acts[activation];
+    }
+}

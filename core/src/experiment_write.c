@@ -36,16 +36,6 @@ static int put_size(cJSON *o, const char *key, size_t v) { return put(o, key, cJ
 static int put_float(cJSON *o, const char *key, float v) { return put(o, key, float_number(v)); }
 static int put_bool(cJSON *o, const char *key, int v) { return put(o, key, cJSON_CreateBool(v)); }
 
-static const char *activation_name(lathe_activation a) {
-    switch (a) {
-    case LATHE_ACT_RELU: return "relu";
-    case LATHE_ACT_LEAKY_RELU: return "leaky_relu";
-    case LATHE_ACT_SIGMOID: return "sigmoid";
-    case LATHE_ACT_TANH: return "tanh";
-    default: return "identity";
-    }
-}
-
 static cJSON *data_json(const lathe_experiment *e) {
     static const char *const limits[3] = {"train", "validation", "test"};
     cJSON *d = cJSON_CreateObject();
@@ -119,12 +109,8 @@ static cJSON *op_json(const lathe_prep_op *op) {
 }
 
 static cJSON *layer_json(const lathe_layer_spec *l) {
-    static const char *const kinds[] = {"dense", "", "conv2d", "max_pool", "avg_pool",
-                                        "flatten", "batch_norm", "dropout"};
     cJSON *o = cJSON_CreateObject();
-    int ok = o != NULL &&
-             put_string(o, "type", l->kind == LATHE_LAYER_ACTIVATION ? activation_name(l->activation)
-                                                                     : kinds[l->kind]);
+    int ok = o != NULL && put_string(o, "type", lathe_layer_type_name(l->kind, l->activation));
     if (l->kind == LATHE_LAYER_DENSE && l->units) ok = ok && put_size(o, "units", l->units);
     if (l->kind == LATHE_LAYER_CONV2D)
         ok = ok && put_size(o, "filters", l->filters) && put_size(o, "kernel", l->kernel) &&
@@ -134,6 +120,11 @@ static cJSON *layer_json(const lathe_layer_spec *l) {
     if (l->kind == LATHE_LAYER_DROPOUT) ok = ok && put_float(o, "rate", l->rate);
     if (!ok) cJSON_Delete(o);
     return ok ? o : NULL;
+}
+
+/* A template's activation: the one after its first layer. */
+static const char *act_name(const lathe_experiment *e) {
+    return lathe_layer_type_name(LATHE_LAYER_ACTIVATION, e->layers[1].activation);
 }
 
 static cJSON *model_json(const lathe_experiment *e) {
@@ -149,9 +140,9 @@ static cJSON *model_json(const lathe_experiment *e) {
             ok = ok && put(m, "hidden", hidden);
             for (i = 0; ok && i + 1 < e->n_layers; i += 2)
                 ok = put(hidden, NULL, cJSON_CreateNumber((double)e->layers[i].units));
-            ok = ok && put_string(m, "activation", activation_name(e->layers[1].activation));
+            ok = ok && put_string(m, "activation", act_name(e));
         } else if (strcmp(e->model_template, "cnn") == 0) {
-            ok = ok && put_string(m, "activation", activation_name(e->layers[1].activation));
+            ok = ok && put_string(m, "activation", act_name(e));
         }
     } else {
         cJSON *layers = ok ? cJSON_CreateArray() : NULL;

@@ -82,13 +82,6 @@ lathe_status lathe_image_convert(const uint8_t *src, size_t w, size_t h, size_t 
     return LATHE_OK;
 }
 
-static char *copy_text(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *c = lathe_malloc(n);
-    if (c) memcpy(c, s, n);
-    return c;
-}
-
 lathe_status lathe_image_set_table(size_t n, size_t c, size_t h, size_t w, const float *pixels,
                                    const uint32_t *labels, const char *const *class_names,
                                    size_t n_classes, lathe_table **out, lathe_error *err) {
@@ -112,7 +105,7 @@ lathe_status lathe_image_set_table(size_t n, size_t c, size_t h, size_t w, const
         char name[32];
         if (f < F) snprintf(name, sizeof name, "px%zu", f);
         else snprintf(name, sizeof name, "label");
-        col->name = copy_text(name);
+        col->name = lathe_strdup(name);
         col->values = lathe_malloc(n * sizeof *col->values);
         if (!col->name || !col->values) goto nomem;
         if (f < F)
@@ -124,7 +117,7 @@ lathe_status lathe_image_set_table(size_t n, size_t c, size_t h, size_t w, const
         col->categories = lathe_calloc(n_classes ? n_classes : 1, sizeof *col->categories);
         if (!col->categories) goto nomem;
         for (f = 0; f < n_classes; f++) {
-            col->categories[f] = copy_text(class_names[f]);
+            col->categories[f] = lathe_strdup(class_names[f]);
             if (!col->categories[f]) goto nomem;
             col->n_categories = f + 1;
         }

@@ -145,13 +145,6 @@ static lathe_status need_array(const cJSON *obj, const char *name, const char *p
     return LATHE_OK;
 }
 
-static char *copy_text(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *c = lathe_malloc(n);
-    if (c) memcpy(c, s, n);
-    return c;
-}
-
 /* Line and column of byte offset at in text. */
 static void line_column(const char *text, size_t at, size_t *line, size_t *column) {
     size_t i;
@@ -195,7 +188,7 @@ static lathe_status read_strings(const cJSON *a, const char *path, char **out, l
     cJSON_ArrayForEach(v, a) {
         if (!cJSON_IsString(v))
             return lathe_error_set(err, LATHE_ERR_INVALID, "%s[%zu]: must be a string", path, i);
-        out[i] = copy_text(v->valuestring);
+        out[i] = lathe_strdup(v->valuestring);
         if (!out[i]) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory loading the model");
         i++;
     }
@@ -246,7 +239,7 @@ static lathe_status read_preparation(const cJSON *prep, const lathe_experiment *
     if (!p) goto nomem;
     p->task = exp->task;
     p->n_features = F, p->n_classes = n_classes;
-    p->target = copy_text(target);
+    p->target = lathe_strdup(target);
     p->feature_names = lathe_calloc(F, sizeof *p->feature_names);
     p->fill = lathe_malloc(F * sizeof *p->fill);
     p->shift = lathe_malloc(F * sizeof *p->shift);
@@ -292,7 +285,7 @@ static lathe_status read_preparation(const cJSON *prep, const lathe_experiment *
                                  path, width, type, total, F);
             goto fail;
         }
-        in->name = copy_text(column);
+        in->name = lathe_strdup(column);
         if (!in->name) goto nomem;
         in->first = total, in->width = width;
         p->n_inputs = i + 1;
@@ -362,23 +355,7 @@ fail:
 /* ---- the layers ----------------------------------------------------------------------- */
 
 static const char *layer_type(const lathe_layer_info *info) {
-    switch (info->kind) {
-    case LATHE_LAYER_DENSE: return "dense";
-    case LATHE_LAYER_CONV2D: return "conv2d";
-    case LATHE_LAYER_MAX_POOL: return "max_pool";
-    case LATHE_LAYER_AVG_POOL: return "avg_pool";
-    case LATHE_LAYER_FLATTEN: return "flatten";
-    case LATHE_LAYER_BATCH_NORM: return "batch_norm";
-    case LATHE_LAYER_DROPOUT: return "dropout";
-    default: break;
-    }
-    switch (info->activation) {
-    case LATHE_ACT_RELU: return "relu";
-    case LATHE_ACT_LEAKY_RELU: return "leaky_relu";
-    case LATHE_ACT_SIGMOID: return "sigmoid";
-    case LATHE_ACT_TANH: return "tanh";
-    default: return "identity";
-    }
+    return lathe_layer_type_name(info->kind, info->activation);
 }
 
 static lathe_status expect_count(const cJSON *layer, const char *name, const char *path,
@@ -613,7 +590,7 @@ lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lat
         st = lathe_error_set(err, LATHE_ERR_INVALID, "producer: must be a string");
         goto fail;
     }
-    if (v && !(m->producer = copy_text(v->valuestring))) goto nomem;
+    if (v && !(m->producer = lathe_strdup(v->valuestring))) goto nomem;
 
     /* The experiment, with the experiment parser's own messages. */
     v = member(root, "experiment");

@@ -64,16 +64,6 @@ static int add(cJSON *obj, const char *key, cJSON *item) {
     return ok != 0;
 }
 
-static const char *activation_name(lathe_activation a) {
-    switch (a) {
-    case LATHE_ACT_RELU: return "relu";
-    case LATHE_ACT_LEAKY_RELU: return "leaky_relu";
-    case LATHE_ACT_SIGMOID: return "sigmoid";
-    case LATHE_ACT_TANH: return "tanh";
-    default: return "identity";
-    }
-}
-
 static cJSON *float_array(const float *v, size_t n) {
     cJSON *a = cJSON_CreateArray();
     size_t i;
@@ -154,7 +144,7 @@ static int add_layer_fields(cJSON *layer, const lathe_layer_info *info) {
         ok = ok && cJSON_AddNumberToObject(layer, "rate", (double)info->rate);
         break;
     default:
-        ok = ok && cJSON_AddStringToObject(layer, "type", activation_name(info->activation));
+        ok = ok && cJSON_AddStringToObject(layer, "type", lathe_layer_type_name(LATHE_LAYER_ACTIVATION, info->activation));
         break;
     }
     return ok;

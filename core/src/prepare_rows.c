@@ -209,13 +209,6 @@ done:
     return st;
 }
 
-static char *dup_text(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *c = lathe_malloc(n);
-    if (c) memcpy(c, s, n);
-    return c;
-}
-
 lathe_status lathe_prepared_adopt(lathe_prepared *prep, const lathe_prepared *fitted,
                                   const lathe_table *table, lathe_error *err) {
     lathe_split_data all, *splits[3];
@@ -255,10 +248,10 @@ lathe_status lathe_prepared_adopt(lathe_prepared *prep, const lathe_prepared *fi
             memcpy(x[s] + i * F, all.x + (size_t)splits[s]->source_row[i] * F, F * sizeof(float));
     }
     for (k = 0; k < F; k++)
-        if (!(names[k] = dup_text(fitted->feature_names[k]))) goto nomem;
+        if (!(names[k] = lathe_strdup(fitted->feature_names[k]))) goto nomem;
     for (k = 0; k < fitted->n_inputs; k++) {
         inputs[k] = fitted->inputs[k];
-        if (!(inputs[k].name = dup_text(fitted->inputs[k].name))) goto nomem;
+        if (!(inputs[k].name = lathe_strdup(fitted->inputs[k].name))) goto nomem;
     }
     memcpy(fill, fitted->fill, F * sizeof *fill);
     memcpy(shift, fitted->shift, F * sizeof *shift);

@@ -153,19 +153,7 @@ static void init_weights(lathe_trainer *t) {
     }
 }
 
-static const char *kind_name(const layer *ly) {
-    static const char *const acts[] = {"identity", "relu", "leaky_relu", "sigmoid", "tanh"};
-    switch (ly->kind) {
-    case LATHE_LAYER_DENSE: return "dense";
-    case LATHE_LAYER_CONV2D: return "conv2d";
-    case LATHE_LAYER_MAX_POOL: return "max_pool";
-    case LATHE_LAYER_AVG_POOL: return "avg_pool";
-    case LATHE_LAYER_FLATTEN: return "flatten";
-    case LATHE_LAYER_BATCH_NORM: return "batch_norm";
-    case LATHE_LAYER_DROPOUT: return "dropout";
-    default: return acts[ly->activation];
-    }
-}
+static const char *kind_name(const layer *ly) { return lathe_layer_type_name(ly->kind, ly->activation); }
 
 /* Where layer l is written in the experiment: "model.layers[l]", or inside a template. */
 static void layer_path(const lathe_experiment *exp, size_t l, char *path, size_t cap) {
@@ -753,27 +741,6 @@ void lathe_trainer_weights_sha256(const lathe_trainer *t, char hex[65]) {
 
 size_t lathe_trainer_layer_count(const lathe_trainer *t) { return t->n_layers; }
 
-void lathe_trainer_layer(const lathe_trainer *t, size_t index, lathe_layer_info *info) {
-    const layer *ly = &t->layers[index];
-    memset(info, 0, sizeof *info);
-    info->kind = ly->kind;
-    info->activation = ly->activation;
-    info->in = ly->in, info->out = ly->out;
-    info->in_c = ly->in_c, info->in_h = ly->in_h, info->in_w = ly->in_w;
-    info->out_c = ly->out_c, info->out_h = ly->out_h, info->out_w = ly->out_w;
-    info->in_image = ly->in_image, info->out_image = ly->out_image;
-    info->kernel = ly->kernel, info->stride = ly->stride, info->pad = ly->pad;
-    info->rate = ly->rate;
-    info->n_weights = ly->n_w, info->n_bias = ly->n_b;
-    info->weights = ly->n_w ? t->params + ly->w_off : NULL;
-    info->bias = ly->n_b ? t->params + ly->b_off : NULL;
-    if (ly->kind == LATHE_LAYER_BATCH_NORM) {
-        info->channels = ly->bn_c;
-        info->running_mean = t->stats + ly->stat_off;
-        info->running_var = t->stats + ly->stat_off + ly->bn_c;
-    }
-}
-
 /* The layer info of a planned layer: shapes only, no tensors. */
 static void shape_info(const layer *ly, lathe_layer_info *info) {
     memset(info, 0, sizeof *info);
@@ -787,6 +754,17 @@ static void shape_info(const layer *ly, lathe_layer_info *info) {
     info->rate = ly->rate;
     info->n_weights = ly->n_w, info->n_bias = ly->n_b;
     if (ly->kind == LATHE_LAYER_BATCH_NORM) info->channels = ly->bn_c;
+}
+
+void lathe_trainer_layer(const lathe_trainer *t, size_t index, lathe_layer_info *info) {
+    const layer *ly = &t->layers[index];
+    shape_info(ly, info);
+    info->weights = ly->n_w ? t->params + ly->w_off : NULL;
+    info->bias = ly->n_b ? t->params + ly->b_off : NULL;
+    if (ly->kind == LATHE_LAYER_BATCH_NORM) {
+        info->running_mean = t->stats + ly->stat_off;
+        info->running_var = t->stats + ly->stat_off + ly->bn_c;
+    }
 }
 
 lathe_status lathe_trainer_plan(const lathe_experiment *exp, const lathe_prepared *data,

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int check_failures = 0;
@@ -65,4 +66,22 @@ size_t check_same_bits(const char *file, int line, const char *what, const float
 int check_finish(const char *name) {
     printf("%s: %d checks, %d failed\n", name, check_count, check_failures);
     return check_failures == 0 ? 0 : 1;
+}
+
+char *check_read_file(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long size;
+    if (!f) return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+        buf = malloc((size_t)size + 1);
+        if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
+            free(buf);
+            buf = NULL;
+        }
+        if (buf) buf[size] = '\0';
+        *n = (size_t)size;
+    }
+    fclose(f);
+    return buf;
 }

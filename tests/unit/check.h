@@ -33,6 +33,10 @@ size_t check_same_bits(const char *file, int line, const char *what, const float
                        const float *want, size_t n);
 #define CHECK_SAME_BITS(what, got, want, n) check_same_bits(__FILE__, __LINE__, what, got, want, n)
 
+/* Reads a whole file into a malloc'd, NUL-terminated buffer (free it); *n gets its size.
+ * NULL when it cannot be read. Tests run from the source folder (CMake's working directory). */
+char *check_read_file(const char *path, size_t *n);
+
 /* Prints "<name>: N checks, N failed" and returns 0 when nothing failed, else 1. */
 int check_finish(const char *name);
 

@@ -13,25 +13,6 @@
 #include "lathe/alloc.h"
 #include "lathe/experiment.h"
 
-static char *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long size;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)size + 1);
-    if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf) buf[size] = '\0';
-    fclose(f);
-    *n = (size_t)size;
-    return buf;
-}
-
 /* Checks the round trip of one experiment text; returns the canonical text's length. */
 static size_t round_trip(const char *what, const char *text, size_t n) {
     lathe_experiment *a = NULL, *b = NULL, *c = NULL;
@@ -91,7 +72,7 @@ int main(void) {
             size_t len = strlen(entry->d_name);
             if (len < 16 || strcmp(entry->d_name + len - 16, ".experiment.json") != 0) continue;
             snprintf(path, sizeof path, "%s/%s", dirs[d], entry->d_name);
-            text = read_all(path, &n);
+            text = check_read_file(path, &n);
             CHECK(text != NULL, "%s: unreadable", path);
             if (text && round_trip(path, text, n)) files++;
             free(text);

@@ -17,24 +17,6 @@
 
 #define CORPUS "tests/data/malformed/"
 
-/* Reads a whole file into a malloc'd buffer (NULL when it cannot be read). */
-static char *read_file(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long size;
-    if (!f) return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)size + 1);
-        if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-            free(buf);
-            buf = NULL;
-        }
-        *n = (size_t)size;
-    }
-    fclose(f);
-    return buf;
-}
-
 /* Parses "default", "noheader" or "delim=X" (X one of , ; tab). Returns 0 when unknown. */
 static int parse_options(const char *text, lathe_csv_options *opts) {
     opts->delimiter = 0;
@@ -206,7 +188,7 @@ int main(void) {
             continue;
         }
         snprintf(path, sizeof path, "%s%s", CORPUS, fields[0]);
-        bytes = read_file(path, &n);
+        bytes = check_read_file(path, &n);
         CHECK(bytes != NULL, "cannot read %s", path);
         if (!bytes) continue;
         cases++;

@@ -15,24 +15,6 @@
 #include "lathe/table.h"
 #include "lathe/trainer.h"
 
-static char *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long size;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)size + 1);
-    if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *n = (size_t)size;
-    return buf;
-}
-
 /* Solves a:(d, d) x = b:(d) in place (b receives x). Returns 0 when a is singular. */
 static int solve(double *a, double *b, size_t d) {
     size_t i, j, k;
@@ -66,8 +48,8 @@ static int solve(double *a, double *b, size_t d) {
 
 int main(void) {
     size_t n_csv, n_exp, F, D, i, j, k;
-    char *csv = read_all("data/builtin/diabetes.csv", &n_csv);
-    char *json = read_all("examples/diabetes.experiment.json", &n_exp);
+    char *csv = check_read_file("data/builtin/diabetes.csv", &n_csv);
+    char *json = check_read_file("examples/diabetes.experiment.json", &n_exp);
     lathe_experiment *exp = NULL;
     lathe_table *table = NULL;
     lathe_prepared *prep = NULL;

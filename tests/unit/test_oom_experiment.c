@@ -16,24 +16,6 @@
 #define EXAMPLES "examples/"
 #define MAX_FILES 256
 
-/* Reads a whole file into a malloc'd buffer (NULL when it cannot be read). */
-static char *read_file(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long size;
-    if (!f) return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)size + 1);
-        if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-            free(buf);
-            buf = NULL;
-        }
-        *n = (size_t)size;
-    }
-    fclose(f);
-    return buf;
-}
-
 static int ends_with(const char *s, const char *suffix) {
     size_t a = strlen(s), b = strlen(suffix);
     return a >= b && strcmp(s + a - b, suffix) == 0;
@@ -120,7 +102,7 @@ int main(void) {
         char *json;
         unsigned long reached;
         snprintf(path, sizeof path, "%s%s", EXAMPLES, names[i]);
-        json = read_file(path, &n);
+        json = check_read_file(path, &n);
         CHECK(json != NULL, "cannot read %s", path);
         if (json) {
             reached = sweep(names[i], json, n);

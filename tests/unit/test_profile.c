@@ -9,30 +9,12 @@
 #include "check.h"
 #include "lathe/profile.h"
 
-static char *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long size;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)size + 1);
-    if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *n = (size_t)size;
-    return buf;
-}
-
 int main(void) {
     /* scikit-learn's DESCR: Min, Max, Mean, SD (two decimals) */
     static const double published[4][4] = {
         {4.3, 7.9, 5.84, 0.83}, {2.0, 4.4, 3.05, 0.43}, {1.0, 6.9, 3.76, 1.76}, {0.1, 2.5, 1.20, 0.76}};
     size_t n, c, k;
-    char *bytes = read_all("data/builtin/iris.csv", &n);
+    char *bytes = check_read_file("data/builtin/iris.csv", &n);
     lathe_table *table = NULL;
     lathe_column_profile profiles[5];
     lathe_error err;

@@ -13,6 +13,8 @@ void *lathe_calloc(size_t count, size_t size);
 void *lathe_realloc(void *ptr, size_t size);
 /* free-like; NULL is a no-op. */
 void lathe_free(void *ptr);
+/* A copy of the NUL-terminated string s (lathe_free it), or NULL when out of memory. */
+char *lathe_strdup(const char *s);
 
 /* Test hooks: make the Nth allocation from now (1-based) fail; 0 disables. */
 void lathe_alloc_fail_at(unsigned long n);

@@ -82,6 +82,10 @@ typedef enum lathe_layer_kind {
     LATHE_LAYER_DROPOUT       /* rate: probability of zeroing an element in training */
 } lathe_layer_kind;
 
+/* The layer's type as the experiment and model files spell it: "dense", "conv2d", "max_pool",
+ * "avg_pool", "flatten", "batch_norm", "dropout", or the activation ("relu", …). */
+const char *lathe_layer_type_name(lathe_layer_kind kind, lathe_activation activation);
+
 typedef struct lathe_layer_spec {
     lathe_layer_kind kind;
     size_t units;               /* dense */
