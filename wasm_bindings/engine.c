@@ -8,7 +8,10 @@
 #include "lathe/alloc.h"
 #include "cJSON.h"
 #include "lathe/experiment.h"
+#include "lathe/idx.h"
+#include "lathe/image.h"
 #include "lathe/metrics.h"
+#include "lathe/model.h"
 #include "lathe/metrics_json.h"
 #include "lathe/model_file.h"
 #include "lathe/prepare.h"
@@ -24,6 +27,7 @@ typedef struct lathe_session {
     lathe_prepared *prep;
     lathe_trainer *trainer;
     char data_sha256[65];
+    uint8_t owner[32]; /* lathe_checkpoint_owner of the experiment text and the data */
 } lathe_session;
 
 lathe_error *lathe_engine_error_create(void) { return calloc(1, sizeof(lathe_error)); }
@@ -67,6 +71,11 @@ int lathe_engine_session_create(const char *json, size_t json_n, const char *dat
     if (st != LATHE_OK) {
         lathe_engine_session_destroy(s);
         return st;
+    }
+    {
+        char prepared_hex[65];
+        lathe_prepared_sha256(s->prep, prepared_hex);
+        lathe_checkpoint_owner(json, json_n, s->data_sha256, prepared_hex, s->owner);
     }
     *out = s;
     return LATHE_OK;
@@ -342,4 +351,136 @@ done:
 /* Rows and columns of a table: out[0] = rows, out[1] = columns. */
 void lathe_engine_table_size(const lathe_table *t, double *out) {
     out[0] = (double)t->rows, out[1] = (double)t->cols;
+}
+
+/* Live allocations of the core's hook (lathe_alloc_live): a leak check for the page. */
+double lathe_engine_alloc_live(void) { return (double)lathe_alloc_live(); }
+
+/* The bytes the session's trainer allocated (lathe_trainer_memory_bytes). */
+double lathe_engine_session_memory(const lathe_session *s) {
+    return (double)lathe_trainer_memory_bytes(s->trainer);
+}
+
+/* Checkpoints (lathe/trainer.h) tagged with the session's owner: the same tag the CLI makes
+ * for this experiment text and data, so either resumes the other's. out holds
+ * lathe_engine_session_checkpoint_size bytes. */
+double lathe_engine_session_checkpoint_size(const lathe_session *s) {
+    return (double)lathe_trainer_checkpoint_size(s->trainer);
+}
+void lathe_engine_session_checkpoint_save(const lathe_session *s, void *out) {
+    lathe_trainer_checkpoint_save(s->trainer, s->owner, out);
+}
+int lathe_engine_session_checkpoint_restore(lathe_session *s, const void *data, size_t n,
+                                            lathe_error *err) {
+    return lathe_trainer_checkpoint_restore(s->trainer, s->owner, data, n, err);
+}
+
+/* Loads a model file (lathe_model_load; errors name the field). The caller owns *out. */
+int lathe_engine_model_load(const char *text, size_t n, lathe_model **out, lathe_error *err) {
+    *out = NULL;
+    return lathe_model_load(text, n, out, err);
+}
+void lathe_engine_model_destroy(lathe_model *m) { lathe_model_destroy(m); }
+
+/* What a model takes and gives, as JSON text in *out (free with lathe_engine_string_free):
+ * {"task", "target", "inputs": [{"column", "type", "categories": [...] (categorical: the
+ * training categories, from the one-hot feature names)}], "classes", "image": [C, H, W] or
+ * null, "outputs", "weights_sha256", "producer"}. */
+int lathe_engine_model_info_json(lathe_model *m, char **out, lathe_error *err) {
+    static const char *const types[] = {"numeric", "categorical", "boolean"};
+    const lathe_prepared *p = lathe_model_preparation(m);
+    cJSON *o = cJSON_CreateObject(), *inputs;
+    size_t i, k;
+    int ok = o != NULL;
+    *out = NULL;
+    ok = ok && cJSON_AddStringToObject(o, "task", p->task == LATHE_TASK_CLASSIFICATION
+                                                      ? "classification"
+                                                      : "regression");
+    ok = ok && cJSON_AddStringToObject(o, "target", p->target ? p->target : "");
+    inputs = ok ? cJSON_AddArrayToObject(o, "inputs") : NULL;
+    ok = inputs != NULL;
+    for (i = 0; ok && i < p->n_inputs; i++) {
+        const lathe_prepared_input *in = &p->inputs[i];
+        cJSON *col = cJSON_CreateObject(), *cats;
+        size_t prefix = strlen(in->name) + 1;
+        ok = col && cJSON_AddItemToArray(inputs, col);
+        if (!ok) {
+            cJSON_Delete(col);
+            break;
+        }
+        ok = cJSON_AddStringToObject(col, "column", in->name) != NULL;
+        ok = ok && cJSON_AddStringToObject(col, "type", types[in->type]);
+        if (ok && in->type == LATHE_COLUMN_CATEGORICAL) {
+            cats = cJSON_AddArrayToObject(col, "categories");
+            ok = cats != NULL;
+            for (k = 0; ok && k < in->width; k++) {
+                const char *f = p->feature_names[in->first + k];
+                const char *category = strlen(f) >= prefix ? f + prefix : f;
+                ok = cJSON_AddItemToArray(cats, cJSON_CreateString(category));
+            }
+        }
+    }
+    ok = ok && cJSON_AddItemToObject(o, "classes", p->n_classes
+        ? cJSON_CreateStringArray((const char *const *)p->class_names, (int)p->n_classes)
+        : cJSON_CreateArray());
+    if (ok && p->image[0]) {
+        double shape[3];
+        shape[0] = (double)p->image[0], shape[1] = (double)p->image[1];
+        shape[2] = (double)p->image[2];
+        ok = cJSON_AddItemToObject(o, "image", cJSON_CreateDoubleArray(shape, 3));
+    } else if (ok) {
+        ok = cJSON_AddNullToObject(o, "image") != NULL;
+    }
+    ok = ok && cJSON_AddNumberToObject(o, "outputs",
+                                       (double)lathe_trainer_n_outputs(lathe_model_network(m)));
+    ok = ok && cJSON_AddStringToObject(o, "weights_sha256", lathe_model_weights_sha256(m));
+    ok = ok && cJSON_AddStringToObject(o, "producer", lathe_model_producer(m));
+    if (ok) *out = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!*out) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory describing the model");
+    return LATHE_OK;
+}
+
+/* Predicts every row of CSV bytes (raw columns; lathe_model_predict_table): *out gets
+ * (rows, outputs) floats (free with lathe_engine_string_free), info[0..2] = rows, outputs,
+ * cells of unseen categories. */
+int lathe_engine_model_predict_csv(lathe_model *m, const char *csv, size_t n, float **out,
+                                   double *info, lathe_error *err) {
+    lathe_table *table = NULL;
+    size_t rows = 0, unseen = 0;
+    lathe_status st = lathe_csv_read(csv, n, NULL, &table, err);
+    *out = NULL;
+    if (st == LATHE_OK) st = lathe_model_predict_table(m, table, out, &rows, &unseen, err);
+    lathe_table_destroy(table);
+    info[0] = (double)rows, info[1] = (double)lathe_trainer_n_outputs(lathe_model_network(m));
+    info[2] = (double)unseen;
+    return st;
+}
+
+/* Converts 8-bit pixels (h rows of w, `channels` each) to out:(c, oh, ow) floats in 0…255
+ * (lathe_image_convert: BT.601 luma, area-weighted resampling). */
+int lathe_engine_image_convert(const uint8_t *src, size_t w, size_t h, size_t channels,
+                               size_t c, size_t oh, size_t ow, float *out, lathe_error *err) {
+    return lathe_image_convert(src, w, h, channels, c, oh, ow, out, err);
+}
+
+/* Reads an IDX file (gzip already undone). The caller owns *out (lathe_engine_idx_destroy). */
+int lathe_engine_idx_read(const uint8_t *bytes, size_t n, lathe_idx **out, lathe_error *err) {
+    *out = NULL;
+    return lathe_idx_read(bytes, n, out, err);
+}
+void lathe_engine_idx_destroy(lathe_idx *idx) { lathe_idx_destroy(idx); }
+/* Dimensions of an IDX file: 1 for labels, 3 or 4 for images. */
+double lathe_engine_idx_ndims(const lathe_idx *idx) { return (double)idx->ndims; }
+
+/* A table of IDX images and their labels (lathe_image_table, one part, numeric labels):
+ * columns px0 … and "label"; image[0..2] = C, H, W. The caller owns *out. */
+int lathe_engine_idx_table(const lathe_idx *images, const lathe_idx *labels, lathe_table **out,
+                           double *image, lathe_error *err) {
+    size_t shape[3] = {0, 0, 0};
+    lathe_status st;
+    *out = NULL;
+    st = lathe_image_table(&images, &labels, 1, NULL, 0, out, shape, NULL, err);
+    image[0] = (double)shape[0], image[1] = (double)shape[1], image[2] = (double)shape[2];
+    return st;
 }

@@ -6,7 +6,7 @@
   'use strict';
 
   const STATUS_NAMES = ['ok', 'invalid input', 'out of memory', 'training diverged',
-    'data mismatch', 'invalid state'];
+    'data mismatch', 'invalid state', 'over a limit'];
 
   class LatheError extends Error {
     constructor(status, message) {
@@ -132,6 +132,47 @@
       return this.engine.jsonCall((out, err) => this.engine.module._lathe_engine_session_report_json(this.ptr, SPLITS[split], out, err));
     }
 
+    /** Bytes the trainer allocated (parameters, gradients, optimiser state, activations). */
+    memoryBytes() {
+      this.#alive();
+      return this.engine.module._lathe_engine_session_memory(this.ptr);
+    }
+
+    /** The trainer's whole state as checkpoint bytes (Uint8Array), owned by this experiment
+     * text and data: `lathe train EXPERIMENT --resume FILE` continues it. */
+    checkpoint() {
+      this.#alive();
+      const m = this.engine.module;
+      const size = m._lathe_engine_session_checkpoint_size(this.ptr);
+      const ptr = m._malloc(size || 1);
+      try {
+        if (!ptr) throw new LatheError(2, 'out of memory saving the checkpoint');
+        m._lathe_engine_session_checkpoint_save(this.ptr, ptr);
+        return new Uint8Array(m.HEAPU8.buffer, ptr, size).slice();
+      } finally {
+        m._free(ptr);
+      }
+    }
+
+    /** Continues from checkpoint bytes; throws LatheError (another experiment or data, a
+     * damaged file) and then leaves the session as it was. */
+    restore(bytes) {
+      this.#alive();
+      const m = this.engine.module;
+      const data = new Uint8Array(bytes);
+      const ptr = m._malloc(data.length || 1);
+      const err = m._lathe_engine_error_create();
+      try {
+        if (!ptr || !err) throw new LatheError(2, 'out of memory reading the checkpoint');
+        m.HEAPU8.set(data, ptr);
+        const status = m._lathe_engine_session_checkpoint_restore(this.ptr, ptr, data.length, err);
+        if (status !== 0) throw new LatheError(status, m.UTF8ToString(m._lathe_engine_error_message(err)));
+      } finally {
+        m._free(ptr);
+        if (err) m._lathe_engine_error_destroy(err);
+      }
+    }
+
     weightsSha256() { return this.#hex('_lathe_engine_session_weights_sha256'); }
     dataSha256() { return this.#hex('_lathe_engine_session_data_sha256'); }
     preparedSha256() { return this.#hex('_lathe_engine_session_prepared_sha256'); }
@@ -216,8 +257,149 @@
     }
   }
 
+  /** A loaded model file: predicts on raw CSV rows with its own fitted preparation. */
+  class Model {
+    constructor(engine, ptr) {
+      this.engine = engine;
+      this.ptr = ptr;
+    }
+
+    /** {task, target, inputs: [{column, type, categories?}], classes, image, outputs,
+     * weights_sha256, producer}. */
+    info() {
+      this.#alive();
+      return this.engine.jsonCall((out, err) => this.engine.module._lathe_engine_model_info_json(this.ptr, out, err));
+    }
+
+    /** Predictions on CSV bytes: {rows, outputs, unseen, values: Float32Array(rows·outputs)}. */
+    predictCsv(bytes) {
+      this.#alive();
+      const m = this.engine.module;
+      const data = new Uint8Array(bytes);
+      const dataPtr = m._malloc(data.length || 1);
+      const outPtr = m._malloc(4);
+      const infoPtr = m._malloc(24);
+      const err = m._lathe_engine_error_create();
+      let values = 0;
+      try {
+        if (!dataPtr || !outPtr || !infoPtr || !err) throw new LatheError(2, 'out of memory: the file is too large for this tab');
+        m.HEAPU8.set(data, dataPtr);
+        m.HEAPU32[outPtr >> 2] = 0;
+        const status = m._lathe_engine_model_predict_csv(this.ptr, dataPtr, data.length, outPtr, infoPtr, err);
+        values = m.HEAPU32[outPtr >> 2];
+        if (status !== 0) throw new LatheError(status, m.UTF8ToString(m._lathe_engine_error_message(err)));
+        const [rows, outputs, unseen] = new Float64Array(m.HEAPF64.buffer, infoPtr, 3);
+        return { rows, outputs, unseen, values: new Float32Array(m.HEAPF32.buffer, values, rows * outputs).slice() };
+      } finally {
+        if (values) m._lathe_engine_string_free(values);
+        m._free(dataPtr);
+        m._free(outPtr);
+        m._free(infoPtr);
+        if (err) m._lathe_engine_error_destroy(err);
+      }
+    }
+
+    free() {
+      if (this.ptr) this.engine.module._lathe_engine_model_destroy(this.ptr);
+      this.ptr = 0;
+    }
+
+    #alive() {
+      if (!this.ptr) throw new LatheError(5, 'this model has been freed');
+    }
+  }
+
   class LatheEngine {
     constructor(module) { this.module = module; }
+
+    /** Live allocations of the core (a leak check: equal before and after a full cycle). */
+    allocLive() { return this.module._lathe_engine_alloc_live(); }
+
+    /** Loads model file text; throws LatheError naming the damaged field. free() when done. */
+    loadModel(text) {
+      const m = this.module;
+      const bytes = encoder.encode(text);
+      const ptr = m._malloc(bytes.length || 1);
+      const outPtr = m._malloc(4);
+      const err = m._lathe_engine_error_create();
+      try {
+        if (!ptr || !outPtr || !err) throw new LatheError(2, 'out of memory: the model file is too large for this tab');
+        m.HEAPU8.set(bytes, ptr);
+        const status = m._lathe_engine_model_load(ptr, bytes.length, outPtr, err);
+        if (status !== 0) throw new LatheError(status, m.UTF8ToString(m._lathe_engine_error_message(err)));
+        return new Model(this, m.HEAPU32[outPtr >> 2]);
+      } finally {
+        m._free(ptr);
+        m._free(outPtr);
+        if (err) m._lathe_engine_error_destroy(err);
+      }
+    }
+
+    /** A Table of IDX images and labels ({name, bytes} each, gzip undone; either order):
+     * {table, image: [C, H, W]}. A bad file's error starts with its name. */
+    idxTable(a, b) {
+      const m = this.module;
+      const read = (file) => {
+        const data = new Uint8Array(file.bytes);
+        const ptr = m._malloc(data.length || 1);
+        const outPtr = m._malloc(4);
+        const err = m._lathe_engine_error_create();
+        try {
+          if (!ptr || !outPtr || !err) throw new LatheError(2, `${file.name}: out of memory: the file is too large for this tab`);
+          m.HEAPU8.set(data, ptr);
+          const status = m._lathe_engine_idx_read(ptr, data.length, outPtr, err);
+          if (status !== 0) throw new LatheError(status, `${file.name}: ${m.UTF8ToString(m._lathe_engine_error_message(err))}`);
+          return m.HEAPU32[outPtr >> 2];
+        } finally {
+          m._free(ptr);
+          m._free(outPtr);
+          if (err) m._lathe_engine_error_destroy(err);
+        }
+      };
+      let images = 0, labels = 0;
+      const outPtr = m._malloc(4);
+      const shapePtr = m._malloc(24);
+      const err = m._lathe_engine_error_create();
+      try {
+        if (!outPtr || !shapePtr || !err) throw new LatheError(2, 'out of memory');
+        images = read(a);
+        labels = read(b);
+        let names = [a.name, b.name];
+        if (m._lathe_engine_idx_ndims(images) === 1 && m._lathe_engine_idx_ndims(labels) > 1) {
+          [images, labels] = [labels, images];
+          names = names.reverse();
+        }
+        const status = m._lathe_engine_idx_table(images, labels, outPtr, shapePtr, err);
+        if (status !== 0) throw new LatheError(status, `${names[0]} (images) and ${names[1]} (labels): ${m.UTF8ToString(m._lathe_engine_error_message(err))}`);
+        return { table: new Table(this, m.HEAPU32[outPtr >> 2]), image: Array.from(new Float64Array(m.HEAPF64.buffer, shapePtr, 3)) };
+      } finally {
+        if (images) m._lathe_engine_idx_destroy(images);
+        if (labels) m._lathe_engine_idx_destroy(labels);
+        m._free(outPtr);
+        m._free(shapePtr);
+        if (err) m._lathe_engine_error_destroy(err);
+      }
+    }
+
+    /** 8-bit pixels (Uint8Array of h·w·channels) as a model's input (c, oh, ow): a
+     * Float32Array in 0…255 (BT.601 luma, area-weighted resampling, as image data sets). */
+    imageConvert(pixels, w, h, channels, c, oh, ow) {
+      const m = this.module;
+      const src = m._malloc(pixels.length || 1);
+      const out = m._malloc(c * oh * ow * 4 || 4);
+      const err = m._lathe_engine_error_create();
+      try {
+        if (!src || !out || !err) throw new LatheError(2, 'out of memory converting the image');
+        m.HEAPU8.set(pixels, src);
+        const status = m._lathe_engine_image_convert(src, w, h, channels, c, oh, ow, out, err);
+        if (status !== 0) throw new LatheError(status, m.UTF8ToString(m._lathe_engine_error_message(err)));
+        return new Float32Array(m.HEAPF32.buffer, out, c * oh * ow).slice();
+      } finally {
+        m._free(src);
+        m._free(out);
+        if (err) m._lathe_engine_error_destroy(err);
+      }
+    }
 
     /** Calls fn(outPtr, err) of an export that returns a status and a string to free;
      * returns the string. */

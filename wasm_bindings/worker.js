@@ -1,20 +1,34 @@
 /* The training worker: owns the engine, steps the trainer a slice at a time and posts
- * progress, honouring pause, resume and cancel between slices. It also reads data tables
- * (preview and profile) and describes a model's layers, answering requests by id.
- * Messages in:  {type: 'train', experiment, data (ArrayBuffer or null)}, {type: 'pause'},
- *               {type: 'resume'}, {type: 'cancel'},
- *               {type: 'table' | 'describe', id, experiment, data}
- * Messages out: {type: 'ready'}, {type: 'started', shape, progress}, {type: 'tick', progress},
- *               {type: 'progress', progress, point}, {type: 'boundary', ...},
- *               {type: 'done', result}, {type: 'error', message, status}, {type: 'paused'},
- *               {type: 'cancelled'}, {type: 'reply', id, ok, value | message} */
+ * progress, honouring pause, resume and cancel between slices; saves a checkpoint after each
+ * epoch (at most one per CHECKPOINT_MS) and on pause. It also reads data tables (preview and
+ * profile), describes a model's layers and memory, and loads model files to predict, answering
+ * requests by id. Every training message carries the page's run id, so the page can ignore a
+ * cancelled run's last words.
+ * Messages in:  {type: 'train', run, experiment, data (ArrayBuffer or null), checkpoint?
+ *               (ArrayBuffer: continue from it), history? (its curve points)}, {type: 'pause'},
+ *               {type: 'resume'}, {type: 'cancel'}, {type: 'inject-fault', kind: 'trap' |
+ *               'crash'} (tests: a real wasm trap in the next slice, or an uncaught error),
+ *               {type: 'table' | 'describe' | 'checkpoint' | 'model-info' | 'model-predict' |
+ *               'model-predict-image' | 'idx' | 'alloc-live', id, ...}
+ * Messages out: {type: 'ready'}, {type: 'started', run, shape, progress, memory},
+ *               {type: 'tick', run, progress}, {type: 'progress', run, progress, point},
+ *               {type: 'checkpoint', run, bytes, progress, history}, {type: 'boundary', ...},
+ *               {type: 'done', run, result}, {type: 'error', run, message, status},
+ *               {type: 'fault', run, message} (a trap or a bug: the engine is not trusted
+ *               any more; the page restarts the worker), {type: 'paused', run},
+ *               {type: 'cancelled', run}, {type: 'reply', id, ok, value | message} */
 'use strict';
 importScripts('lathe_engine.js', 'lathe.js');
 
 const SLICE_MS = 30; // keep each slice short so pause and cancel answer quickly
 const GRID = 64;     // decision-boundary cells per side
 const BOUNDARY_MS = 150; // at most one boundary per this many milliseconds
+const CHECKPOINT_MS = 200; // at most one epoch checkpoint per this many milliseconds
 let engine = null;
+let run = 0;
+let lastCheckpoint = 0;
+let fault = '';
+let cancelledRun = -1;
 let session = null;
 let experimentText = '';
 let paused = false;
@@ -34,7 +48,15 @@ function finish(result) {
   if (session) session.free();
   session = null;
   paused = false;
-  self.postMessage(result);
+  self.postMessage({ ...result, run });
+}
+
+/** Posts the trainer's whole state and the curve so far: the page keeps it in IndexedDB. */
+function postCheckpoint() {
+  lastCheckpoint = performance.now();
+  const bytes = session.checkpoint();
+  self.postMessage({ type: 'checkpoint', run, bytes: bytes.buffer, progress: session.progress(), history: history.slice() },
+    [bytes.buffer]);
 }
 
 function report(progress) {
@@ -44,7 +66,8 @@ function report(progress) {
     trainR2: train.r2, validationLoss: validation.loss, validationAccuracy: validation.accuracy,
     validationR2: validation.r2 };
   history.push(point);
-  self.postMessage({ type: 'progress', progress, point });
+  self.postMessage({ type: 'progress', run, progress, point });
+  if (!progress.done && performance.now() - lastCheckpoint >= CHECKPOINT_MS) postCheckpoint();
   if (boundary && performance.now() - lastBoundary > BOUNDARY_MS) postBoundary();
 }
 
@@ -71,14 +94,14 @@ function setUpBoundary() {
     }
   }
   boundary = { x0, x1, y0, y1, grid };
-  self.postMessage({ type: 'boundary-setup', size: GRID, x0, x1, y0, y1, classes: shape.classes,
+  self.postMessage({ type: 'boundary-setup', run, size: GRID, x0, x1, y0, y1, classes: shape.classes,
     points: train.x, labels: train.y });
 }
 
 function postBoundary() {
   lastBoundary = performance.now();
   const probs = session.predict(boundary.grid);
-  self.postMessage({ type: 'boundary', size: GRID, probs }, [probs.buffer]);
+  self.postMessage({ type: 'boundary', run, size: GRID, probs }, [probs.buffer]);
 }
 
 function runSlice() {
@@ -88,6 +111,11 @@ function runSlice() {
     let progress = session.progress();
     while (!progress.done && performance.now() - started < SLICE_MS) {
       const epochBefore = progress.epoch;
+      if (fault === 'trap') {
+        fault = '';
+        // A real trap: the engine reads a session at an address past the end of its memory.
+        engine.module._lathe_engine_session_step(-64, 1, 0);
+      }
       session.step(1);
       progress = session.progress();
       if (progress.epoch !== epochBefore) report(progress);
@@ -97,9 +125,16 @@ function runSlice() {
       finish({ type: 'done', result: summary(true) });
       return;
     }
-    self.postMessage({ type: 'tick', progress });
+    self.postMessage({ type: 'tick', run, progress });
     setTimeout(runSlice, 0);
   } catch (e) {
+    if (!(e instanceof self.Lathe.LatheError)) {
+      // A wasm trap or a bug: the heap may be damaged, so nothing more is asked of this
+      // engine. The page restarts the worker from the last checkpoint.
+      session = null;
+      self.postMessage({ type: 'fault', run, message: `${e.name}: ${e.message}` });
+      return;
+    }
     let result = null;
     try { result = summary(false); } catch { /* the error below says what happened */ }
     finish({ type: 'error', message: e.message, status: e.statusName || 'error', result });
@@ -118,7 +153,10 @@ function summary(withModel) {
     shape: session.shape(),
     history,
   };
-  if (withModel) result.modelFile = session.modelFile(experimentText, metrics);
+  if (withModel) {
+    result.modelFile = session.modelFile(experimentText, metrics);
+    result.checkpoint = session.checkpoint().buffer;
+  }
   return result;
 }
 
@@ -138,49 +176,155 @@ function readTable(msg) {
 function describe(msg) {
   const s = engine.createSession(msg.experiment, msg.data);
   try {
-    return { value: { shape: s.shape(), layers: s.layers() } };
+    return { value: { shape: s.shape(), layers: s.layers(), memory: s.memoryBytes() } };
   } finally {
     s.free();
   }
 }
 
+/** Answers {type: 'model-info' | 'model-predict' | 'model-predict-image'}: loads the model
+ * file for this request only (nothing stays allocated between requests). */
+function withModel(msg, fn) {
+  const model = engine.loadModel(msg.model);
+  try {
+    return fn(model);
+  } finally {
+    model.free();
+  }
+}
+
+function predictCsv(msg) {
+  return withModel(msg, (model) => {
+    const p = model.predictCsv(msg.data);
+    return { value: p, transfer: [p.values.buffer] };
+  });
+}
+
+/** A drawing (RGBA pixels, light ink on black) as the model's image input (its image shape,
+ * else msg.shape [C, H, W]): converted by the core as image data sets are (luma, area-weighted resampling, 0…255); an 8 × 8 model takes
+ * scikit-learn's digits, whose pixels count ink in 0…16. */
+function predictImage(msg) {
+  return withModel(msg, (model) => {
+    const info = model.info();
+    const [c, hgt, wid] = info.image || msg.shape; // an MLP on pixels has no image shape
+    if (c * hgt * wid !== info.inputs.length) throw new self.Lathe.LatheError(1, `this model takes ${info.inputs.length} inputs, not a ${c} × ${hgt} × ${wid} image`);
+    const input = engine.imageConvert(new Uint8Array(msg.pixels.buffer || msg.pixels), msg.width, msg.height, 4, c, hgt, wid);
+    if (hgt === 8 && wid === 8) for (let i = 0; i < input.length; i++) input[i] = (input[i] * 16) / 255;
+    const header = info.inputs.map((col) => csvField(col.column)).join(',');
+    const row = Array.from(input, (v) => String(v)).join(',');
+    const p = model.predictCsv(new TextEncoder().encode(`${header}\n${row}\n`));
+    return { value: { ...p, input, shape: info.image }, transfer: [p.values.buffer, input.buffer] };
+  });
+}
+
+function csvField(text) {
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+const MAX_IDX_CELLS = 16 * 1024 * 1024; // pixels an IDX upload may have (its CSV copy is ~4 B each)
+
+/** Undoes gzip (magic 1f 8b) with the browser's DecompressionStream; other bytes pass. */
+async function gunzip(file) {
+  const head = new Uint8Array(file.bytes, 0, Math.min(2, file.bytes.byteLength));
+  if (head[0] !== 0x1f || head[1] !== 0x8b) return file;
+  try {
+    const stream = new Blob([file.bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return { name: file.name, bytes: await new Response(stream).arrayBuffer() };
+  } catch (e) {
+    throw new Error(`${file.name}: not a complete gzip file (${e.message})`);
+  }
+}
+
+/** Answers {type: 'idx', files: [{name, bytes}] × 2}: the images and labels (gzipped or raw)
+ * as CSV bytes of columns px0 … and label, read by the core, and the image shape. The page
+ * then treats them as an uploaded CSV, so `lathe run` replays the experiment on that CSV. */
+async function idxToCsv(msg) {
+  const [a, b] = await Promise.all(msg.files.map(gunzip));
+  await enginePromise;
+  const { table, image } = engine.idxTable(a, b);
+  try {
+    const info = table.info();
+    const cells = info.rows * info.columns.length;
+    if (cells > MAX_IDX_CELLS) {
+      throw new Error(`${info.rows} images of ${image.join(' × ')} are ${cells.toLocaleString('en-US')} values; this page converts up to ${MAX_IDX_CELLS.toLocaleString('en-US')} (use fewer images, e.g. the t10k files)`);
+    }
+    const columns = info.columns.map((_, j) => table.column(j));
+    const encoder = new TextEncoder();
+    const parts = [encoder.encode(`${info.columns.map((c) => c.name).join(',')}\n`)];
+    for (let r = 0; r < info.rows; r++) {
+      parts.push(encoder.encode(`${columns.map((col) => String(col[r])).join(',')}\n`));
+    }
+    const csv = await new Blob(parts).arrayBuffer();
+    return { value: { csv, rows: info.rows, image }, transfer: [csv] };
+  } finally {
+    table.free();
+  }
+}
+
+const requests = {
+  idx: idxToCsv,
+  table: readTable,
+  describe,
+  checkpoint: () => {
+    if (!session) throw new Error('no training is running');
+    const bytes = session.checkpoint();
+    return { value: { bytes: bytes.buffer, progress: session.progress() }, transfer: [bytes.buffer] };
+  },
+  'model-info': (msg) => withModel(msg, (model) => ({ value: model.info() })),
+  'model-predict': predictCsv,
+  'model-predict-image': predictImage,
+  'alloc-live': () => ({ value: engine.allocLive() }),
+};
+
 self.onmessage = async (event) => {
   const msg = event.data;
-  if (msg.type === 'table' || msg.type === 'describe') {
+  if (msg.id !== undefined && requests[msg.type]) {
     await enginePromise;
     try {
-      const { value, transfer } = msg.type === 'table' ? readTable(msg) : describe(msg);
+      const { value, transfer } = await requests[msg.type](msg);
       self.postMessage({ type: 'reply', id: msg.id, ok: true, value }, transfer || []);
     } catch (e) {
       self.postMessage({ type: 'reply', id: msg.id, ok: false, message: e.message });
     }
   } else if (msg.type === 'train') {
     await enginePromise;
+    if (msg.run === cancelledRun) return; // cancelled while the engine was starting
     if (session) session.free();
-    history = [];
+    session = null;
+    history = msg.history ? msg.history.slice() : [];
     paused = false;
+    run = msg.run;
     experimentText = msg.experiment;
+    lastCheckpoint = performance.now();
     try {
       session = engine.createSession(msg.experiment, msg.data);
+      if (msg.checkpoint) session.restore(msg.checkpoint);
       setUpBoundary();
     } catch (e) {
       if (session) session.free();
       session = null;
-      self.postMessage({ type: 'error', message: e.message, status: e.statusName || 'error' });
+      self.postMessage({ type: 'error', run, message: e.message, status: e.statusName || 'error', stage: msg.checkpoint ? 'resume' : 'start' });
       return;
     }
-    self.postMessage({ type: 'started', shape: session.shape(), progress: session.progress() });
+    self.postMessage({ type: 'started', run, shape: session.shape(), progress: session.progress(), memory: session.memoryBytes(), resumed: !!msg.checkpoint });
     if (boundary) postBoundary();
     setTimeout(runSlice, 0);
   } else if (msg.type === 'pause') {
+    if (!session || paused) return;
     paused = true;
-    self.postMessage({ type: 'paused' });
+    self.postMessage({ type: 'paused', run });
+    postCheckpoint();
   } else if (msg.type === 'resume') {
     if (paused && session) {
       paused = false;
       setTimeout(runSlice, 0);
     }
   } else if (msg.type === 'cancel') {
-    if (session) finish({ type: 'cancelled' });
+    cancelledRun = msg.run;
+    if (session && msg.run === run) finish({ type: 'cancelled' });
+    else self.postMessage({ type: 'cancelled', run: msg.run });
+  } else if (msg.type === 'inject-fault') {
+    if (msg.kind === 'crash') setTimeout(() => { throw new Error('injected crash (a test)'); }, 0);
+    else fault = msg.kind;
   }
 };

@@ -1,6 +1,24 @@
-/* Charts on uPlot (loaded as the global uPlot by index.html). A Chart keeps its data and
- * follows its box's width, so a chart built in a hidden step draws when the step shows. */
-const uPlot = globalThis.uPlot;
+/* Charts on uPlot. A Chart keeps its data and follows its box's width, so a chart built in a
+ * hidden step draws when the step shows; uPlot itself (22 KB) is loaded then, the first time a
+ * chart is shown, not with the page. */
+let uPlotLoading = null;
+
+/** Loads uPlot's script and style once (same origin, so the CSP allows them). */
+function loadUPlot() {
+  if (!uPlotLoading) {
+    uPlotLoading = new Promise((resolve, reject) => {
+      const css = Object.assign(document.createElement('link'), { rel: 'stylesheet', href: 'uPlot.min.css' });
+      const script = Object.assign(document.createElement('script'), { src: 'uPlot.iife.min.js' });
+      script.onload = resolve;
+      script.onerror = () => {
+        uPlotLoading = null;
+        reject(new Error('the chart library did not load'));
+      };
+      document.head.append(css, script);
+    });
+  }
+  return uPlotLoading;
+}
 
 /** uPlot path builder for a scatter series: a dot per point (xy charts). */
 function dots(u, index) {
@@ -46,6 +64,11 @@ export class Chart {
   #fit() {
     const width = Math.floor(this.box.clientWidth);
     if (width < 50) return; // hidden: drawn when shown
+    const uPlot = globalThis.uPlot;
+    if (!uPlot) {
+      loadUPlot().then(() => this.#fit(), () => {});
+      return;
+    }
     const height = this.opts.height || 220;
     if (this.plot) {
       if (this.plot.width !== width) this.plot.setSize({ width, height });

@@ -1,7 +1,8 @@
-/* Step 1, Data: the built-in picker, CSV upload and drop, and what the engine read: size, the
- * class balance, each column's profile with a histogram, and a preview table that renders
- * only the rows in view (fast on 100,000 rows). */
-import { $, h, fmt, CLASS_COLORS } from './dom.js';
+/* Step 1, Data: the built-in picker, CSV upload and drop, IDX upload (images and labels,
+ * gzipped or raw: the engine reads them and the page keeps them as a CSV that `lathe run`
+ * replays), and what the engine read: size, the class balance, each column's profile with a
+ * histogram, and a preview table that renders only the rows in view (fast on 100,000 rows). */
+import { $, h, fmt, download, CLASS_COLORS } from './dom.js';
 
 const SYNTHETIC = ['spiral', 'moons', 'circles', 'xor', 'blobs', 'curve'];
 const ROW_HEIGHT = 28;   // px, fixed so the preview can compute what is in view
@@ -67,14 +68,18 @@ export class DataStep {
       if (e.target.value.startsWith('upload:')) return;
       this.app.state.setText(await this.experimentFor(e.target.value), 'dataset');
     });
-    $('upload').addEventListener('change', (e) => { if (e.target.files[0]) this.useUpload(e.target.files[0]); });
+    $('upload').addEventListener('change', (e) => { if (e.target.files.length) this.useFiles([...e.target.files]); });
+    $('download-data').addEventListener('click', () => {
+      const { upload } = this.app;
+      if (upload) download(upload.name, upload.bytes, 'text/csv');
+    });
     const zone = $('drop-zone');
     zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('dragging'); });
     zone.addEventListener('dragleave', () => zone.classList.remove('dragging'));
     zone.addEventListener('drop', (e) => {
       e.preventDefault();
       zone.classList.remove('dragging');
-      if (e.dataTransfer.files[0]) this.useUpload(e.dataTransfer.files[0]);
+      if (e.dataTransfer.files.length) this.useFiles([...e.dataTransfer.files]);
     });
     $('preview-scroll').addEventListener('scroll', () => {
       if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.renderRows(); });
@@ -133,14 +138,45 @@ export class DataStep {
     $('data-details').hidden = true;
   }
 
-  async useUpload(file) {
+  /** One CSV file, or the two files of an IDX set (images and labels, in either order). */
+  async useFiles(files) {
+    const idx = (f) => /idx|ubyte|\.gz$/i.test(f.name);
+    if (files.length === 1 && !idx(files[0])) return this.useUpload(files[0]);
+    if (files.length !== 2 || !files.every(idx)) {
+      this.showError(files.some(idx)
+        ? `An IDX set is two files, the images and their labels (e.g. train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz): choose both at once. Chosen: ${files.map((f) => f.name).join(', ')}.`
+        : `Choose one CSV file, or the two files of an IDX set. Chosen: ${files.map((f) => f.name).join(', ')}.`);
+      return;
+    }
+    const big = files.find((f) => f.size > MAX_UPLOAD);
+    if (big) {
+      this.showError(`${big.name} is ${(big.size / 1048576).toFixed(0)} MB; this page takes files up to 512 MB.`);
+      return;
+    }
+    $('data-error').hidden = true;
+    $('data-summary').textContent = `Reading ${files[0].name} and ${files[1].name}…`;
+    let result;
+    try {
+      const read = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
+      result = await this.app.engine.ask('idx', { files: read }, read.map((f) => f.bytes));
+    } catch (e) {
+      this.showError(e.message);
+      return;
+    }
+    const images = files.find((f) => /image/i.test(f.name)) || files[0];
+    const name = `${images.name.replace(/\.gz$/i, '').replace(/[.-]idx[0-9]*[.-]ubyte$|\.idx[0-9]*$/i, '')}.csv`;
+    await this.useUpload(new File([result.csv], name, { type: 'text/csv' }), { image: result.image });
+  }
+
+  async useUpload(file, idx = null) {
     const { app } = this;
     if (file.size > MAX_UPLOAD) {
       this.showError(`${file.name} is ${(file.size / 1048576).toFixed(0)} MB; this page takes files up to 512 MB.`);
       return;
     }
     const bytes = await file.arrayBuffer();
-    app.upload = { name: file.name, bytes };
+    app.upload = { name: file.name, bytes, fromIdx: !!idx };
+    app.saveUpload();
     const target = lastColumnName(bytes);
     const experiment = {
       format: 'lathe-experiment', version: 1, seed: 42,
@@ -149,16 +185,29 @@ export class DataStep {
       model: { template: 'mlp', hidden: [32], activation: 'relu' },
       train: { optimizer: 'adam', learning_rate: 0.01, batch_size: 32, epochs: 30 },
     };
-    const select = $('dataset');
-    select.querySelector('option[data-upload]')?.remove();
-    const option = new Option(`${file.name} (your file)`, `upload:${file.name}`);
-    option.dataset.upload = 'true';
-    select.prepend(option);
-    select.value = option.value;
+    if (idx) { // images: pixels scaled together, as the CLI's IDX sets are
+      experiment.data.image = idx.image;
+      experiment.prepare = [{ op: 'split', test: 0.2, validation: 0.1, stratify: true }, { op: 'minmax', per: 'all' }];
+      experiment.model = { template: 'mlp', hidden: [128], activation: 'relu' };
+      experiment.train = { optimizer: 'adam', learning_rate: 0.002, batch_size: 32, epochs: 10 };
+    }
+
+    this.showUpload(app.upload);
     this.requested = ''; // the same name may hold new bytes
     app.state.setText(JSON.stringify(experiment, null, 2), 'upload');
     $('dataset-description').textContent = `${file.name}: ${(file.size / 1024).toFixed(1)} KB, read in this tab only. Target: '${target}' (the last column; choose another in Prepare).`;
     app.status(`Loaded ${file.name}.`);
+  }
+
+  /** The uploaded file as the picker's first choice (also for one kept from a past visit). */
+  showUpload(upload) {
+    const select = $('dataset');
+    select.querySelector('option[data-upload]')?.remove();
+    const option = new Option(`${upload.name} (your file)`, `upload:${upload.name}`);
+    option.dataset.upload = 'true';
+    select.prepend(option);
+    select.value = option.value;
+    $('download-data').hidden = !upload.fromIdx;
   }
 
   render() {

@@ -1,11 +1,26 @@
 /* Step 6, Deploy: the experiment file (editable, downloadable), the model file of the last
- * run, its weights hash and the CLI command that reproduces it. */
+ * run, its weights hash and the CLI command that reproduces it; "Try the model" (try_model.js)
+ * is loaded the first time the step opens. */
 import { $, download } from './dom.js';
 
 export class DeployStep {
   constructor(app) {
     this.app = app;
     this.modelFile = null;
+    this.tryer = null; // Promise of the TryModel, once the step has opened
+  }
+
+  /** The step is shown: load the model tryer once. */
+  open() {
+    if (!this.tryer) {
+      this.tryer = import('./try_model.js').then((m) => {
+        const t = new m.TryModel(this.app);
+        t.wire();
+        return t;
+      });
+      this.tryer.catch((e) => this.app.error(`The model tryer did not load: ${e.message}`));
+    }
+    this.tryer.then((t) => t.sync(), () => {});
   }
 
   wire() {
@@ -35,6 +50,7 @@ export class DeployStep {
     $('data-hash').textContent = result.dataSha256 || '(synthetic: generated from the seed)';
     $('download-model').disabled = !this.modelFile;
     $('model-size').textContent = this.modelFile ? `${(this.modelFile.length / 1024).toFixed(1)} KB` : '';
+    if (this.tryer) this.tryer.then((t) => t.sync(), () => {});
   }
 
   clear() {
@@ -42,5 +58,6 @@ export class DeployStep {
     $('weights-hash').textContent = '—';
     $('download-model').disabled = true;
     $('model-size').textContent = '';
+    if (this.tryer) this.tryer.then((t) => t.sync(), () => {});
   }
 }

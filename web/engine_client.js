@@ -1,12 +1,20 @@
 /* The page's side of the worker (wasm_bindings/worker.js): requests that answer by id, and
- * handlers for the training messages. The page never touches the engine itself. */
+ * handlers for the training messages. The page never touches the engine itself. A worker that
+ * faults is replaced by restart(); requests it had not answered are refused with the reason. */
 export class EngineClient {
   constructor(url = 'worker.js') {
-    this.worker = new Worker(url);
+    this.url = url;
     this.pending = new Map();
     this.handlers = new Map();
     this.nextId = 1;
-    this.worker.onmessage = (event) => {
+    this.#spawn();
+  }
+
+  #spawn() {
+    const worker = new Worker(this.url);
+    this.worker = worker;
+    worker.onmessage = (event) => {
+      if (worker !== this.worker) return; // a replaced worker's last words
       const msg = event.data;
       if (msg.type === 'reply') {
         const p = this.pending.get(msg.id);
@@ -17,10 +25,20 @@ export class EngineClient {
       const fn = this.handlers.get(msg.type);
       if (fn) fn(msg);
     };
-    this.worker.onerror = (event) => {
+    worker.onerror = (event) => {
+      event.preventDefault(); // reported in the page, not as an uncaught error
+      if (worker !== this.worker) return;
       const fn = this.handlers.get('crash');
-      if (fn) fn({ message: event.message });
+      if (fn) fn({ message: event.message || 'the worker stopped' });
     };
+  }
+
+  /** Replaces the worker with a fresh one (a new engine, an empty heap). */
+  restart(reason) {
+    this.worker.terminate();
+    for (const p of this.pending.values()) p.reject(new Error(`the engine was restarted (${reason})`));
+    this.pending.clear();
+    this.#spawn();
   }
 
   /** Handles one message type ('ready', 'progress', 'done', …; 'crash' for worker errors). */
@@ -28,10 +46,15 @@ export class EngineClient {
 
   /** Sends a request ('table', 'describe') and resolves with the worker's answer. */
   request(type, experiment, data) {
+    return this.ask(type, { experiment, data }, data ? [data] : []);
+  }
+
+  /** Sends a request of any type with its fields and resolves with the worker's answer. */
+  ask(type, fields = {}, transfer = []) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type, id, experiment, data }, data ? [data] : []);
+      this.worker.postMessage({ ...fields, type, id }, transfer);
     });
   }
 

@@ -8,6 +8,7 @@ import { ModelStep } from './model_step.js';
 import { TrainStep } from './train_step.js';
 import { EvaluateStep } from './evaluate_step.js';
 import { DeployStep } from './deploy_step.js';
+import { Store } from './store.js';
 
 const STEPS = ['data', 'prepare', 'model', 'train', 'evaluate', 'deploy'];
 
@@ -20,6 +21,16 @@ const app = {
   training: false,
   paused: false,
   builtinCache: new Map(),
+  run: null,      // the run in progress: {id, text, checkpoint: {bytes, progress, history}, faults}
+  runs: 0,
+  memory: null,   // the trainer's bytes for the current design (Model step), or null
+  store: new Store((message) => {
+    $('storage-error').textContent = message;
+    $('storage-error').hidden = false;
+  }, (keys) => {
+    $('storage-error').hidden = true;
+    if (keys.includes('checkpoint') && app.run && app.run.checkpoint) steps.train.saved(app.run.checkpoint.progress);
+  }),
 
   /** The bytes the experiment reads (a copy the worker may take), or null for synthetic. */
   async dataBytes(experiment) {
@@ -41,6 +52,8 @@ const app = {
     }
     throw new Error('data needs one of builtin, file or synthetic');
   },
+  /** Keeps the uploaded file (name and bytes) in IndexedDB with the experiment. */
+  saveUpload() { this.store.put('upload', this.upload); },
   status(text) { $('status').textContent = text; },
   error(text) {
     $('error').textContent = text;
@@ -68,6 +81,7 @@ function show(name) {
     if (s === name) tab.setAttribute('aria-current', 'step'); else tab.removeAttribute('aria-current');
   }
   if (name === 'data') steps.data.renderRows();
+  if (name === 'deploy') steps.deploy.open();
 }
 
 /** Each step's line in the stepper: what it holds or produced. */
@@ -102,10 +116,15 @@ function setTraining(on) {
   $('pause').textContent = 'Pause';
   $('cancel').disabled = !on;
   $('dataset').disabled = on;
+  $('resume-file').disabled = on;
+  if (on) $('download-checkpoint').disabled = false;
+  else $('download-checkpoint').disabled = !(app.result && app.result.checkpoint);
   summarise();
 }
 
-async function startTraining() {
+/** Starts a run of the experiment, or continues one from resume = {bytes, history} (a
+ * checkpoint kept in this browser, or a checkpoint file). */
+async function startTraining(resume = null) {
   app.error('');
   const { state } = app;
   if (!state.valid) {
@@ -119,36 +138,108 @@ async function startTraining() {
     app.error(e.message);
     return;
   }
-  steps.train.start();
+  $('resume-banner').hidden = true;
+  steps.train.start(resume ? resume.history : []);
   steps.deploy.clear();
+  app.run = { id: ++app.runs, text: state.text, data: dataRef(state.experiment), faults: 0,
+    checkpoint: resume ? { bytes: resume.bytes, progress: resume.progress || null, history: resume.history || [] } : null };
   setTraining(true);
-  app.status('Preparing the data…');
-  app.engine.post({ type: 'train', experiment: state.text, data }, data ? [data] : []);
+  app.status(resume ? 'Preparing the data to continue from the checkpoint…' : 'Preparing the data…');
+  postTrain(data);
 }
 
+/** What the run reads: the built-in or synthetic set's name, or the uploaded file's name. */
+function dataRef(experiment) {
+  const d = experiment.data || {};
+  return d.file ? { file: d.file } : d.builtin ? { builtin: d.builtin } : { synthetic: d.synthetic };
+}
+
+/** Sends the current run to the worker: from its last checkpoint when it has one. */
+function postTrain(data) {
+  const { run } = app;
+  const ck = run.checkpoint;
+  const bytes = ck ? ck.bytes.slice(0) : null;
+  const transfer = [data, bytes].filter(Boolean);
+  app.engine.post({ type: 'train', run: run.id, experiment: run.text, data, checkpoint: bytes,
+    history: ck ? ck.history : [] }, transfer);
+}
+
+/** The worker trapped or crashed: a fresh worker continues the run from its last checkpoint. */
+async function recover(message) {
+  app.engine.restart(message);
+  // requests the old worker dropped are asked again
+  steps.data.requested = '';
+  steps.model.key = '';
+  steps.data.sync();
+  steps.model.sync();
+  const { run } = app;
+  if (!app.training || !run) {
+    app.error(`The engine stopped (${message}) and was restarted; your work is intact.`);
+    return;
+  }
+  run.faults++;
+  run.id = ++app.runs;
+  if (run.faults > 3) {
+    setTraining(false);
+    app.error(`The training worker failed ${run.faults} times (last: ${message}); training stopped. The last checkpoint is kept: reload the page to resume it.`);
+    return;
+  }
+  const at = run.checkpoint && run.checkpoint.progress;
+  app.error(`The training worker failed (${message}). It was restarted and training continues from ${at ? `the checkpoint of epoch ${at.epoch}, batch ${at.batch}` : 'the start'}.`);
+  let data;
+  try {
+    data = await app.dataBytes(JSON.parse(run.text));
+  } catch (e) {
+    setTraining(false);
+    app.error(`The training worker failed (${message}) and the run cannot continue: ${e.message}`);
+    return;
+  }
+  steps.train.start(run.checkpoint ? run.checkpoint.history : []);
+  postTrain(data);
+}
+
+/** Training messages of the current run only: a cancelled or replaced run's last words are
+ * ignored, so the page's state stays consistent whenever Cancel is pressed. */
 const on = (type, fn) => app.engine.on(type, fn);
+const onRun = (type, fn) => on(type, (msg) => { if (app.run && msg.run === app.run.id) fn(msg); });
 on('ready', () => {
+  if (app.training) return; // a restarted worker: the run continues
   $('train').disabled = false;
   $('train').textContent = 'Train';
   app.status('Ready. One click trains the model in this tab.');
 });
-on('started', (msg) => {
-  steps.train.started_(msg.progress, (app.state.experiment.train || {}).batch_size || 32);
-  app.status(`Training ${msg.shape.parameters} parameters on ${msg.progress.trainRows} rows…`);
+onRun('started', (msg) => {
+  $('progress').dataset.startEpoch = String(msg.progress.epoch);
+  $('progress').dataset.startBatch = String(msg.progress.batch);
+  $('progress').dataset.batchesPerEpoch = String(msg.progress.batchesPerEpoch);
+  steps.train.started_(msg.progress, (JSON.parse(app.run.text).train || {}).batch_size || 32);
+  steps.train.showMemory(msg.memory);
+  app.status(`Training ${msg.shape.parameters} parameters on ${msg.progress.trainRows} rows${msg.resumed ? `, from epoch ${msg.progress.epoch}, batch ${msg.progress.batch}` : ''}…`);
 });
-on('tick', (msg) => { if (!app.paused) steps.train.tick(msg.progress); });
-on('progress', (msg) => {
+onRun('tick', (msg) => { if (!app.paused) steps.train.tick(msg.progress); });
+onRun('checkpoint', (msg) => {
+  const { run } = app;
+  run.checkpoint = { bytes: msg.bytes, progress: msg.progress, history: msg.history };
+  app.store.put('checkpoint', { text: run.text, data: run.data, bytes: msg.bytes, progress: msg.progress,
+    history: msg.history, savedAt: Date.now() });
+  $('download-checkpoint').disabled = false;
+});
+onRun('progress', (msg) => {
   const p = msg.progress;
   steps.train.tick(p);
   steps.train.add(msg.point);
   app.status(`Epoch ${p.epoch} of ${p.epochs} — loss ${p.lastEpochLoss.toFixed(4)}`);
 });
-on('boundary-setup', (msg) => steps.train.setUpBoundary(msg));
-on('boundary', (msg) => steps.train.drawBoundary(msg));
-on('paused', () => app.status(`${$('status').textContent} (paused)`));
-on('done', (msg) => {
+onRun('boundary-setup', (msg) => steps.train.setUpBoundary(msg));
+onRun('boundary', (msg) => steps.train.drawBoundary(msg));
+onRun('paused', () => app.status(`${$('status').textContent} (paused)`));
+onRun('done', (msg) => {
   const r = msg.result;
+  r.experiment = app.run.text;
   app.result = r;
+  app.run = null;
+  app.store.put('result', r);
+  app.store.delete('checkpoint');
   setTraining(false);
   steps.evaluate.render(r);
   steps.deploy.render(r);
@@ -158,24 +249,32 @@ on('done', (msg) => {
   app.status(test.accuracy !== null ? `Done. Test accuracy ${(test.accuracy * 100).toFixed(1)}%${early}.` : `Done. Test R² ${test.r2 === null ? '—' : test.r2.toFixed(3)}${early}.`);
   summarise();
 });
-on('cancelled', () => {
+onRun('cancelled', () => {
+  app.run = null;
+  app.store.delete('checkpoint');
   setTraining(false);
   app.status('Training cancelled. The experiment is unchanged; press Train to start again.');
 });
+onRun('fault', (msg) => recover(msg.message));
 on('error', (msg) => {
+  if (msg.run === undefined) { // the engine did not start
+    app.error(msg.message);
+    return;
+  }
+  if (!app.run || msg.run !== app.run.id) return;
+  app.run = null;
+  app.store.delete('checkpoint');
   setTraining(false);
   if (msg.result) steps.evaluate.renderMetrics(msg.result.metrics);
   const where = (app.state.valid && app.state.experiment.data && app.state.experiment.data.file) || '';
   app.error(where && /^(line|the file|data row|column)/.test(msg.message) ? `${where}: ${msg.message}` : msg.message);
   app.status('Training stopped.');
 });
-on('crash', (msg) => {
-  setTraining(false);
-  app.error(`The training worker failed: ${msg.message}`);
-});
+on('crash', (msg) => recover(msg.message));
 
 app.state.addEventListener('change', (e) => {
   const source = e.detail.source;
+  app.store.put('experiment', app.state.text);
   steps.deploy.sync(source);
   steps.data.sync();
   steps.prepare.sync();
@@ -184,22 +283,80 @@ app.state.addEventListener('change', (e) => {
   summarise();
 });
 
+/** What IndexedDB kept from the last visit: the uploaded file, the last finished run, and a
+ * run that was interrupted (offered for resuming). */
+async function restore() {
+  try {
+    await app.store.open();
+  } catch (e) {
+    $('storage-error').textContent = `Your work cannot be kept in this browser (${e.message}); download the experiment to keep it.`;
+    $('storage-error').hidden = false;
+    return { text: null };
+  }
+  const [text, upload, result, checkpoint] = await Promise.all(['experiment', 'upload', 'result', 'checkpoint'].map((k) => app.store.get(k)));
+  if (upload) {
+    app.upload = upload;
+    steps.data.showUpload(upload);
+  }
+  return { text, result, checkpoint };
+}
+
+function offerResume(ck) {
+  const p = ck.progress;
+  $('resume-text').textContent = `A training run was interrupted at epoch ${p.epoch} of ${p.epochs}, batch ${p.batch} of ${p.batchesPerEpoch} ` +
+    `(saved ${new Date(ck.savedAt).toLocaleString()}). Its checkpoint is kept in this browser.`;
+  $('resume-banner').hidden = false;
+  $('resume-run').onclick = () => {
+    if (app.state.text !== ck.text) app.state.setText(ck.text, 'resume');
+    show('train');
+    startTraining({ bytes: ck.bytes, progress: p, history: ck.history });
+  };
+  $('discard-run').onclick = () => {
+    $('resume-banner').hidden = true;
+    app.store.delete('checkpoint');
+  };
+}
+
 async function init() {
   for (const s of Object.values(steps)) if (s.wire) s.wire();
   document.querySelectorAll('[data-step-button]').forEach((b) => b.addEventListener('click', () => show(b.dataset.stepButton)));
   document.querySelectorAll('[data-go]').forEach((b) => b.addEventListener('click', () => show(b.dataset.go)));
-  $('train').addEventListener('click', startTraining);
+  $('train').addEventListener('click', () => startTraining());
   $('pause').addEventListener('click', () => {
     app.paused = !app.paused;
     app.engine.post({ type: app.paused ? 'pause' : 'resume' });
     $('pause').textContent = app.paused ? 'Resume' : 'Pause';
     summarise();
   });
-  $('cancel').addEventListener('click', () => app.engine.post({ type: 'cancel' }));
+  $('cancel').addEventListener('click', () => { if (app.run) app.engine.post({ type: 'cancel', run: app.run.id }); });
+  steps.train.onResumeFile = (bytes) => startTraining({ bytes, history: [] });
+  steps.model.onMemory = (bytes, error) => steps.train.showMemory(bytes, error);
   await steps.data.loadDatasets();
-  const text = ExperimentState.saved() || await steps.data.experimentFor('iris');
+  const kept = await restore();
+  const text = ExperimentState.saved(kept.text) || await steps.data.experimentFor('iris');
   app.state.setText(text, 'load');
+  if (kept.result) {
+    app.result = kept.result;
+    steps.evaluate.render(kept.result);
+    steps.deploy.render(kept.result);
+    steps.train.restored(kept.result);
+    summarise();
+  }
+  if (kept.checkpoint) offerResume(kept.checkpoint);
   show('data');
+}
+
+// Hooks for the browser tests only (the page's address ends in ?test-hooks): inject a worker
+// fault, and count the engine's live allocations.
+if (new URLSearchParams(location.search).has('test-hooks')) {
+  window.latheTest = {
+    inject: (kind) => app.engine.post({ type: 'inject-fault', kind }),
+    allocLive: () => app.engine.ask('alloc-live'),
+    idle: () => app.store.idle(),
+    // Chromium 156 ignores CDP's Storage.overrideQuotaForOrigin, so a test makes the next
+    // write fail the way a full quota does.
+    failStorage: (name) => { app.store.fault = name; },
+  };
 }
 
 init().catch((e) => app.error(`The page could not start: ${e.message}`));

@@ -19,6 +19,7 @@ export class ModelStep {
     this.timer = 0;
     this.key = '';
     this.summary = null;
+    this.onMemory = () => {}; // (bytes, error): the Train step shows them
   }
 
   wire() {
@@ -76,9 +77,11 @@ export class ModelStep {
       return;
     }
     try {
-      const { shape, layers } = await app.engine.request('describe', app.state.text, bytes);
+      const { shape, layers, memory } = await app.engine.request('describe', app.state.text, bytes);
       if (key !== this.key) return;
       this.render(shape, layers);
+      app.memory = memory;
+      this.onMemory(memory, null);
     } catch (e) {
       if (key !== this.key) return;
       this.showError(e.message);
@@ -87,6 +90,8 @@ export class ModelStep {
 
   showError(message) {
     this.summary = null;
+    this.app.memory = null;
+    this.onMemory(null, message);
     $('model-error').textContent = message;
     $('model-error').hidden = false;
     $('layers').tBodies[0].replaceChildren();

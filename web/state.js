@@ -40,12 +40,18 @@ export class ExperimentState extends EventTarget {
     return `${base}.experiment.json`;
   }
 
-  /** The experiment text kept in the URL or in local storage, or null. */
-  static saved() {
+  /** The experiment text kept in the URL (a shared link wins), else kept (IndexedDB's copy),
+   * else in local storage, or null. */
+  static saved(kept) {
     const match = location.hash.match(/^#experiment=(.*)$/);
     if (match) {
-      try { return JSON.stringify(JSON.parse(decodeURIComponent(match[1])), null, 2); } catch { /* fall through */ }
+      try {
+        const text = JSON.stringify(JSON.parse(decodeURIComponent(match[1])), null, 2);
+        // the kept text, when it is the same experiment, keeps its own bytes (a checkpoint's owner)
+        return kept && sameJson(kept, text) ? kept : text;
+      } catch { /* fall through */ }
     }
+    if (kept) return kept;
     try { return localStorage.getItem(STORAGE_KEY); } catch { return null; }
   }
 
@@ -54,6 +60,10 @@ export class ExperimentState extends EventTarget {
     if (this.valid) history.replaceState(null, '', `#experiment=${encodeURIComponent(JSON.stringify(this.experiment))}`);
     // an invalid text keeps the last valid link while the user is typing
   }
+}
+
+function sameJson(a, b) {
+  try { return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b)); } catch { return false; }
 }
 
 /** The preparation op of a kind (or of any of kinds), and its index. */

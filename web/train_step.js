@@ -1,7 +1,9 @@
-/* Step 4, Train: the training settings (written to the experiment), Start / Pause / Resume /
- * Cancel, progress with samples per second and ETA, live loss and accuracy curves, and for
- * 2-D classification the decision boundary of the current weights. */
-import { $, CLASS_COLORS } from './dom.js';
+/* Step 4, Train: the training settings (written to the experiment), the memory the trainer
+ * will take, Start / Pause / Resume / Cancel, progress with samples per second and ETA, live
+ * loss and accuracy curves, for 2-D classification the decision boundary of the current
+ * weights; the checkpoint (kept in this browser, downloadable, and resumable from a file that
+ * `lathe run --checkpoint` wrote). */
+import { $, CLASS_COLORS, download, fmt } from './dom.js';
 import { Chart } from './chart.js';
 
 const TRAIN_COLOR = '#0b62d6', VALID_COLOR = '#c2410c';
@@ -49,6 +51,12 @@ export class TrainStep {
       else x.train.early_stopping = { patience: parseInt($('patience').value, 10) || 10, metric: $('early-metric').value };
     });
     $('early-stopping').addEventListener('change', early);
+    $('download-checkpoint').addEventListener('click', () => this.downloadCheckpoint());
+    $('resume-file').addEventListener('change', async (e) => {
+      const file = e.target.files[0];
+      e.target.value = '';
+      if (file && this.onResumeFile) this.onResumeFile(await file.arrayBuffer());
+    });
     $('patience').addEventListener('change', early);
     $('early-metric').addEventListener('change', early);
   }
@@ -77,11 +85,52 @@ export class TrainStep {
     $('accuracy-title').textContent = regression ? 'R² per epoch' : 'Accuracy per epoch';
   }
 
-  /** A new run: empty curves and boundary, the clock restarted. */
-  start() {
+  /** The latest checkpoint as a file: a fresh one from the worker while training (mid-epoch
+   * is fine), else the last run's final state. */
+  async downloadCheckpoint() {
+    const { app } = this;
+    const name = app.state.fileName().replace(/\.experiment\.json$/, '.ck');
+    let bytes = null;
+    try {
+      if (app.training) bytes = (await app.engine.ask('checkpoint')).bytes;
+    } catch { /* between slices of a restart: the last saved one below */ }
+    if (!bytes) bytes = (app.run && app.run.checkpoint && app.run.checkpoint.bytes) || (app.result && app.result.checkpoint);
+    if (bytes) download(name, bytes, 'application/octet-stream');
+  }
+
+  /** What the Model step measured: the trainer's bytes, or why the design does not fit. */
+  showMemory(bytes, error) {
+    const note = $('memory-note');
+    note.classList.toggle('error', !!error);
+    note.dataset.bytes = bytes ? String(bytes) : '';
+    if (error) note.textContent = `This model cannot be trained here: ${error}`;
+    else if (bytes) note.textContent = `Training takes ${mib(bytes)} in this tab (parameters, gradients, optimiser state and one batch's activations).`;
+    else note.textContent = '';
+  }
+
+  /** The checkpoint of this progress is in IndexedDB. */
+  saved(p) {
+    $('saved-note').textContent = `Saved in this browser at epoch ${p.epoch} of ${p.epochs}, batch ${p.batch}: closing the tab loses nothing.`;
+    $('saved-note').dataset.epoch = String(p.epoch);
+  }
+
+  /** The last run of a previous visit: its curves and final line. */
+  restored(result) {
+    this.start([]);
+    for (const point of result.history || []) this.add(point);
+    $('progress').value = 1;
+    $('progress-text').textContent = `Finished ${result.progress.epoch} epochs (kept from your last visit).`;
+    $('download-checkpoint').disabled = !result.checkpoint;
+  }
+
+  /** A new run (or a resumed one, with its curve so far): the clock restarted. */
+  start(history = []) {
     this.history = [];
     this.loss.set([[], [], []]);
     this.accuracy.set([[], [], []]);
+    for (const point of history) this.add(point);
+    $('saved-note').textContent = '';
+    delete $('saved-note').dataset.epoch;
     this.started = 0;
     this.pausedFor = 0;
     $('progress').value = 0;
@@ -172,6 +221,10 @@ export class TrainStep {
     canvas.dataset.draws = String(Number(canvas.dataset.draws || 0) + 1);
     canvas.boundaryData = { ...b, probs: msg.probs }; // what is drawn, for tests
   }
+}
+
+function mib(bytes) {
+  return bytes >= 1048576 ? `${fmt(bytes / 1048576, 3)} MiB` : `${fmt(bytes / 1024, 3)} KiB`;
 }
 
 function clock(seconds) {
