@@ -63,12 +63,16 @@ export class PrepareStep {
 /** One preparation step in words. */
 export function describeOp(op) {
   switch (op.op) {
-    case 'split': return `Split: ${Math.round(100 * (1 - (op.test ?? 0.2) - (op.validation ?? 0)))}% train, ${Math.round(100 * (op.validation ?? 0))}% validation, ${op.test === undefined ? 'the data set\'s own test rows' : `${Math.round(100 * op.test)}% test`}${op.stratify === false ? '' : ', stratified'}`;
+    case 'split': if (op.folds) return `Cross-validation fold ${op.fold ?? 0} of ${op.folds} as validation${op.test === undefined ? '' : `, ${Math.round(100 * op.test)}% test`}${op.stratify === false ? '' : ', stratified'}`;
+      return `Split: ${Math.round(100 * (1 - (op.test ?? 0.2) - (op.validation ?? 0)))}% train, ${Math.round(100 * (op.validation ?? 0))}% validation, ${op.test === undefined ? 'the data set\'s own test rows' : `${Math.round(100 * op.test)}% test`}${op.stratify === false ? '' : ', stratified'}`;
     case 'impute': return `Fill missing cells with the training ${op.strategy === 'constant' ? `constant ${op.value}` : op.strategy.replace('_', ' ')}`;
     case 'standardize': return `Standardise (z-score${op.per === 'all' ? ' over all features' : ' per feature'}), fitted on the training rows`;
     case 'minmax': return `Scale to [0, 1]${op.per === 'all' ? ' over all features' : ' per feature'}, fitted on the training rows`;
     case 'drop_columns': return `Drop columns: ${(op.columns || []).join(', ')}`;
     case 'drop_missing': return 'Drop rows with missing cells';
+    case 'drop_duplicates': return 'Drop rows that repeat an earlier row';
+    case 'balance_classes': return 'Balance the classes: oversample the training rows of smaller classes (seeded)';
+    case 'augment': return `Augment the training images: ${op.copies ?? 1} cop${(op.copies ?? 1) === 1 ? 'y' : 'ies'} each (shift ±${op.shift ?? 0} px${op.flip ? ', flips' : ''}${op.rotate ? `, rotation ±${op.rotate}°` : ''}${op.noise ? `, noise ${op.noise}` : ''}), seeded`;
     default: return JSON.stringify(op);
   }
 }

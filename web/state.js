@@ -76,7 +76,8 @@ export function findOp(experiment, ...kinds) {
 /** Replaces the op of one of kinds with op (null removes it); a new op goes where the format
  * needs it: drop steps first, then split, impute, then scaling. */
 export function setOp(experiment, kinds, op) {
-  const order = ['drop_columns', 'drop_missing', 'split', 'impute', 'standardize', 'minmax'];
+  const order = ['drop_columns', 'drop_missing', 'drop_duplicates', 'split', 'balance_classes',
+    'augment', 'impute', 'standardize', 'minmax'];
   const ops = experiment.prepare = experiment.prepare || [];
   const { index } = findOp(experiment, ...kinds);
   if (index >= 0) {
