@@ -31,7 +31,7 @@ void lathe_activation_forward(lathe_activation act, size_t n, const float *x, fl
         lathe_kernels()->sigmoid(n, x, y);
         break;
     case LATHE_ACT_TANH:
-        lathe_kernels()->tanh(n, x, y);
+        lathe_kernels()->tanh_each(n, x, y);
         break;
     }
 }

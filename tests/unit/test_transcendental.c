@@ -90,7 +90,7 @@ static const char *const op_name[N_OPS] = {"exp", "sigmoid", "tanh"};
 static float (*const op_scalar[N_OPS])(float) = {lathe_expf, lathe_sigmoidf, lathe_tanhf};
 
 static lathe_unary_fn op_kernel(const lathe_kernel_table *t, int op) {
-    return op == EXP ? t->exp : op == SIGMOID ? t->sigmoid : t->tanh;
+    return op == EXP ? t->exp_each : op == SIGMOID ? t->sigmoid : t->tanh_each;
 }
 
 /* ref against the scalar loop, simd128 against ref, on x:(n) (not modified), out of place and
@@ -272,12 +272,12 @@ static void check_tables_and_layers(lcg *g) {
     const lathe_kernel_table *s = lathe_kernels_for(LATHE_ISA_SIMD128);
     enum { N = 7, C = 13 };
     float x[N * C], y[N * C], want[N * C];
-    CHECK(r->exp == lathe_f32_exp__ref && r->sigmoid == lathe_f32_sigmoid__ref &&
-              r->tanh == lathe_f32_tanh__ref && r->softmax == lathe_f32_softmax__ref &&
+    CHECK(r->exp_each == lathe_f32_exp__ref && r->sigmoid == lathe_f32_sigmoid__ref &&
+              r->tanh_each == lathe_f32_tanh__ref && r->softmax == lathe_f32_softmax__ref &&
               r->log_softmax == lathe_f32_log_softmax__ref,
           "ref table entries");
-    CHECK(s->exp == lathe_f32_exp__simd128 && s->sigmoid == lathe_f32_sigmoid__simd128 &&
-              s->tanh == lathe_f32_tanh__simd128 && s->softmax == lathe_f32_softmax__simd128 &&
+    CHECK(s->exp_each == lathe_f32_exp__simd128 && s->sigmoid == lathe_f32_sigmoid__simd128 &&
+              s->tanh_each == lathe_f32_tanh__simd128 && s->softmax == lathe_f32_softmax__simd128 &&
               s->log_softmax == lathe_f32_log_softmax__simd128,
           "simd128 table entries");
     for (size_t i = 0; i < N * C; i++)
@@ -315,9 +315,9 @@ static uint64_t digest(void) {
     float *x = alloc_floats(N), *y = alloc_floats(N);
     for (size_t i = 0; i < N; i++)
         x[i] = random_value(&g);
-    t->exp(N, x, y), h = fnv1a(h, y, sizeof(float) * N);
+    t->exp_each(N, x, y), h = fnv1a(h, y, sizeof(float) * N);
     t->sigmoid(N, x, y), h = fnv1a(h, y, sizeof(float) * N);
-    t->tanh(N, x, y), h = fnv1a(h, y, sizeof(float) * N);
+    t->tanh_each(N, x, y), h = fnv1a(h, y, sizeof(float) * N);
     t->softmax(N / 10, 10, x, y), h = fnv1a(h, y, sizeof(float) * (N / 10) * 10);
     t->log_softmax(N / 10, 10, x, y), h = fnv1a(h, y, sizeof(float) * (N / 10) * 10);
     free(x), free(y);

@@ -171,9 +171,9 @@ typedef struct lathe_kernel_table {
     lathe_unary_backward_fn sigmoid_backward; /* from the forward output y */
     lathe_unary_backward_fn tanh_backward;    /* from the forward output y */
     lathe_colsum_fn colsum;
-    lathe_unary_fn exp;
+    lathe_unary_fn exp_each;  /* element-wise e^x */
     lathe_unary_fn sigmoid;
-    lathe_unary_fn tanh;
+    lathe_unary_fn tanh_each; /* element-wise tanh */
     lathe_softmax_fn softmax;
     lathe_softmax_fn log_softmax;
     lathe_max_pool_fn max_pool2d;
