@@ -1,16 +1,21 @@
-/* lathe bench kernels: GFLOPS of the compute kernels, both twins (ref and simd128) measured
- * in the same run, and their ratio. Natively this measures SIMDe's mapping of SIMD128 to the
- * host's SIMD (SSE on x86-64); the node build (build/wasm/lathe.js) measures WebAssembly. A
- * benchmark, not a test: it asserts nothing about time.
+/* lathe bench: speed figures, measured in the process that prints them. Benchmarks, not
+ * tests: nothing here asserts about time. The node twin (build/wasm/lathe.js, same
+ * arguments) measures WebAssembly; scripts/bench.sh runs both beside the peers
+ * (tests/bench/) and writes the comparison.
  *
- * Method: for each case the two twins run in alternating batches of calls; a batch lasts at
- * least a tenth of the time budget, each twin gets at least the whole budget, and the fastest
- * batch counts, so a moment of contention for the core does not count against a kernel. A
- * warm-up runs every kernel first (V8 compiles wasm in tiers: a cold function runs slowly at
- * first, which measured as half speed in the first case without it). A
- * flop is one multiply or one add: a GEMM is 2·M·N·K flops, a convolution 2·(multiply-adds of
- * its im2col GEMM). */
-#define _POSIX_C_SOURCE 199309L
+ *   kernels  GFLOPS of the compute kernels, both twins (ref and simd128) in the same run, and
+ *            their ratio. Natively this measures SIMDe's mapping of SIMD128 to the host's SIMD
+ *            (SSE on x86-64). The twins run in alternating batches of calls; a batch lasts at
+ *            least a tenth of the time budget, each twin gets at least the whole budget, and
+ *            the fastest batch counts, so a moment of contention for the core does not count
+ *            against a kernel. A warm-up runs every kernel first (V8 compiles wasm in tiers: a
+ *            cold function runs slowly at first, which measured as half speed in the first
+ *            case without it). A flop is one multiply or one add: a GEMM is 2·M·N·K flops, a
+ *            convolution 2·(multiply-adds of its im2col GEMM).
+ *   models   the cases the peers are compared on (GEMM, MLP and CNN training and inference,
+ *            start-up), medians of repetitions; see the section below.
+ *   epoch    one full Fashion-MNIST epoch of the MLP and of the CNN, timed once each. */
+#define _POSIX_C_SOURCE 199309L /* clock_gettime */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,7 +26,10 @@
 #include "cJSON.h"
 #include "cli.h"
 #include "lathe/conv.h"
+#include "lathe/experiment.h"
 #include "lathe/kernels.h"
+#include "lathe/prepare.h"
+#include "lathe/trainer.h"
 
 #if defined(__EMSCRIPTEN__)
 #define BENCH_TARGET "wasm32 SIMD128 (node)"
@@ -35,21 +43,43 @@
 
 static void bench_usage(FILE *out) {
     fputs("usage: lathe bench kernels [--json] [--max N] [--seconds S]\n"
+          "       lathe bench models [--json] [--only LIST] [--seconds S] [--reps R]\n"
+          "       lathe bench epoch [--json] [--only LIST]\n"
           "\n"
-          "Measures the compute kernels and prints GFLOPS for both twins, the scalar\n"
-          "reference (ref) and the SIMD128 kernels (simd128), and their ratio, measured in\n"
-          "the same run: GEMM on square matrices (powers of two from 64 up to N) in each\n"
-          "layout (nn, nt, tn) and on the shapes of an MLP 784-128-10 training step on\n"
-          "batches of 64, and conv2d forward on the layers of a small CNN on 28x28 images\n"
-          "(its rows show the M, N, K of one sample's im2col GEMM). The node build\n"
-          "(build/wasm/lathe.js) measures WebAssembly. Each twin runs in batches of calls\n"
-          "for at least S seconds per case and the fastest batch counts. With the defaults\n"
-          "a run takes about half a minute, mostly the reference twin at N = 1024.\n"
+          "Speed figures of this build (the node twin build/wasm/lathe.js measures\n"
+          "WebAssembly; scripts/bench.sh compares both with TensorFlow.js, onnxruntime-web\n"
+          "and PyTorch).\n"
+          "\n"
+          "kernels  GFLOPS of both kernel twins, the scalar reference (ref) and SIMD128\n"
+          "         (simd128), and their ratio, measured in the same run: GEMM on square\n"
+          "         matrices (powers of two from 64 up to N) in each layout (nn, nt, tn) and\n"
+          "         on the shapes of an MLP 784-128-10 training step on batches of 64, and\n"
+          "         conv2d forward on the layers of a small CNN on 28x28 images (its rows show\n"
+          "         the M, N, K of one sample's im2col GEMM). Each twin runs in batches of\n"
+          "         calls for at least S seconds per case (default 0.2) and the fastest batch\n"
+          "         counts. About half a minute, mostly the reference twin at N = 1024.\n"
+          "models   the cases compared with the peers, each the median of R repetitions\n"
+          "         (default 5) of at least S seconds (default 0.5) after a warm-up one:\n"
+          "         gemm_64 ... gemm_1024 (GFLOPS of square nn GEMMs, the kernels in use),\n"
+          "         mlp_train (MLP 784-128-10, batch 64, Adam; samples/s), mlp_infer_1 and\n"
+          "         mlp_infer_256 (ms per prediction of 1 or 256 rows, softmax included),\n"
+          "         cnn_train (the `cnn` template: conv 5x5x8 same, relu, max-pool 2,\n"
+          "         conv 5x5x16 same, relu, max-pool 2, dense 10; batch 32), cnn_infer_1,\n"
+          "         cnn_infer_256, mlp_startup and cnn_startup (ms to parse the experiment\n"
+          "         and create its trainer). Random data: 1,024 rows of 784 pixels.\n"
+          "epoch    one epoch of the full Fashion-MNIST training split (60,000 images,\n"
+          "         data/builtin/fashion-mnist under the current directory) for the MLP\n"
+          "         (batch 64) and the CNN (batch 32), Adam 1e-3, then the test accuracy;\n"
+          "         skipped with a note when the data set is missing.\n"
           "\n"
           "options:\n"
-          "  --max N        square GEMMs up to N x N (default 1024; at most 2048 run,\n"
-          "                 below 64 none)\n"
-          "  --seconds S    time per twin and case, 0.01 to 60 (default 0.2)\n"
+          "  --max N        kernels: square GEMMs up to N x N (default 1024; at most 2048\n"
+          "                 run, below 64 none)\n"
+          "  --seconds S    time per twin and case (kernels) or per repetition (models),\n"
+          "                 0.01 to 60\n"
+          "  --reps R       models: repetitions per case, 1 to 64 (default 5)\n"
+          "  --only LIST    models, epoch: comma-separated case ids, or families (gemm,\n"
+          "                 mlp, cnn, startup)\n"
           "  --json         print one JSON object on stdout instead of the table\n"
           "  -h, --help     show this help\n",
           out);
@@ -339,11 +369,442 @@ static int bench_kernels(size_t max_square, double seconds, int json) {
     return status;
 }
 
+
+/* ---- lathe bench models: the figures the peers are compared on ------------------------
+ * Each case runs a unit of work (one GEMM call, one training batch, one prediction call, one
+ * trainer creation) in groups of calls long enough for the clock (>= 2 ms), for `seconds`
+ * per repetition; a repetition's rate is its units over its time, and the case reports the
+ * median over `reps` repetitions after one unmeasured warm-up repetition. The models run on
+ * random data through the public trainer API, exactly as `lathe run` drives them. */
+
+enum { MODELS_MAX_REPS = 64, MODELS_ROWS = 1024 };
+
+/* A trainer on random data: 784 features (a 1x28x28 image for the CNN), 10 classes. */
+typedef struct {
+    lathe_experiment *exp;
+    lathe_prepared prep;
+    lathe_trainer *trainer;
+    float *probs; /* (256, 10) predictions */
+} fixture;
+
+/* The experiment of a model case: the MLP 784-128-10 or the `cnn` template (conv 5x5x8
+ * same, relu, max-pool 2, conv 5x5x16 same, relu, max-pool 2, dense 10), Adam. */
+static void experiment_text(int cnn, size_t batch, char *text, size_t cap) {
+    snprintf(text, cap,
+             "{\"format\": \"lathe-experiment\", \"version\": 1, \"seed\": 7,"
+             " \"data\": {\"synthetic\": \"blobs\"}, \"prepare\": [{\"op\": \"split\"}],"
+             " \"model\": %s,"
+             " \"train\": {\"optimizer\": \"adam\", \"learning_rate\": 0.001,"
+             " \"batch_size\": %zu, \"epochs\": 100000}}",
+             cnn ? "{\"template\": \"cnn\", \"activation\": \"relu\"}"
+                 : "{\"template\": \"mlp\", \"hidden\": [128], \"activation\": \"relu\"}",
+             batch);
+}
+
+static void fixture_free(fixture *f) {
+    lathe_trainer_destroy(f->trainer);
+    lathe_experiment_destroy(f->exp);
+    free(f->prep.train.x);
+    free(f->prep.train.label);
+    free(f->probs);
+    memset(f, 0, sizeof *f);
+}
+
+/* Fills f with random data (MODELS_ROWS rows, seeded) and a trainer for the case's model at
+ * batch size `batch`. Returns 1, or 0 with a message on stderr; fixture_free(f) either way. */
+static int fixture_make(fixture *f, int cnn, size_t batch) {
+    char text[768];
+    lathe_error err;
+    uint32_t seed = 3;
+    memset(f, 0, sizeof *f);
+    experiment_text(cnn, batch, text, sizeof text);
+    if (lathe_experiment_parse(text, strlen(text), &f->exp, &err) != LATHE_OK) {
+        fprintf(stderr, "lathe bench: the built-in experiment: %s\n", err.message);
+        return 0;
+    }
+    f->prep.task = LATHE_TASK_CLASSIFICATION;
+    f->prep.n_features = 784;
+    f->prep.n_classes = 10;
+    if (cnn) f->prep.image[0] = 1, f->prep.image[1] = 28, f->prep.image[2] = 28;
+    f->prep.train.rows = MODELS_ROWS;
+    f->prep.train.x = malloc(MODELS_ROWS * 784 * sizeof(float));
+    f->prep.train.label = malloc(MODELS_ROWS * sizeof(uint32_t));
+    f->probs = malloc(256 * 10 * sizeof(float));
+    if (!f->prep.train.x || !f->prep.train.label || !f->probs) {
+        fprintf(stderr, "lathe bench: out of memory\n");
+        return 0;
+    }
+    for (size_t i = 0; i < MODELS_ROWS * 784; i++)
+        f->prep.train.x[i] = 0.5f * uniform(&seed) + 0.5f; /* pixels in [0, 1) */
+    for (size_t i = 0; i < MODELS_ROWS; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        f->prep.train.label[i] = (seed >> 16) % 10u;
+    }
+    if (lathe_trainer_create(f->exp, &f->prep, &f->trainer, &err) != LATHE_OK) {
+        fprintf(stderr, "lathe bench: creating the trainer: %s\n", err.message);
+        return 0;
+    }
+    return 1;
+}
+
+typedef struct {
+    int kind;        /* MK_* below */
+    size_t n;        /* GEMM size, batch size of a prediction */
+    fixture *fx;
+    const lathe_kernel_table *k;
+    operands op;     /* GEMM operands */
+    int failed;
+} unit_ctx;
+
+enum { MK_GEMM, MK_TRAIN, MK_PREDICT, MK_CREATE };
+
+/* Runs `calls` units of the case; a failure prints its message and sets u->failed. */
+static void run_units(unit_ctx *u, size_t calls) {
+    for (size_t c = 0; c < calls && !u->failed; c++) {
+        switch (u->kind) {
+        case MK_GEMM:
+            u->k->gemm_nn(u->n, u->n, u->n, u->op.a, u->n, u->op.b, u->n, NULL, u->op.out, u->n, 0);
+            break;
+        case MK_TRAIN: {
+            lathe_error err;
+            if (lathe_trainer_step(u->fx->trainer, 1, &err) != LATHE_OK) {
+                fprintf(stderr, "lathe bench: training: %s\n", err.message);
+                u->failed = 1;
+            }
+            break;
+        }
+        case MK_PREDICT:
+            lathe_trainer_predict(u->fx->trainer, u->n, u->fx->prep.train.x, u->fx->probs);
+            break;
+        default: { /* parse the experiment and create its trainer, then destroy both */
+            fixture *f = u->fx;
+            char text[768];
+            lathe_error err;
+            lathe_experiment *exp = NULL;
+            lathe_trainer *t = NULL;
+            experiment_text(f->prep.image[0] != 0, f->exp->batch_size, text, sizeof text);
+            if (lathe_experiment_parse(text, strlen(text), &exp, &err) != LATHE_OK ||
+                lathe_trainer_create(exp, &f->prep, &t, &err) != LATHE_OK) {
+                fprintf(stderr, "lathe bench: start-up: %s\n", err.message);
+                u->failed = 1;
+            }
+            lathe_trainer_destroy(t);
+            lathe_experiment_destroy(exp);
+            break;
+        }
+        }
+    }
+    bench_sink = u->kind == MK_GEMM ? u->op.out[0] : u->kind == MK_PREDICT ? u->fx->probs[0] : 0.0f;
+}
+
+/* Units per second, one value per repetition into rates (reps of them), after a warm-up
+ * repetition; calls are grouped so that a group lasts at least 2 ms. */
+static void measure_units(unit_ctx *u, double seconds, size_t reps, double *rates) {
+    size_t group = 1;
+    for (;;) { /* calibrate the group size */
+        double t0 = now();
+        run_units(u, group);
+        if (u->failed || now() - t0 >= 0.002 || group >= ((size_t)1 << 30)) break;
+        group *= 2;
+    }
+    for (size_t r = 0; r <= reps && !u->failed; r++) {
+        double t0 = now(), dt;
+        size_t units = 0;
+        do {
+            run_units(u, group);
+            units += group;
+            dt = now() - t0;
+        } while (dt < seconds && !u->failed);
+        if (r > 0) rates[r - 1] = (double)units / dt;
+    }
+}
+
+static int cmp_double(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+static double median(const double *v, size_t n) {
+    double s[MODELS_MAX_REPS];
+    memcpy(s, v, n * sizeof *v);
+    qsort(s, n, sizeof *s, cmp_double);
+    return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+}
+
+typedef struct {
+    const char *id, *what, *unit;
+    int kind, cnn;
+    size_t n; /* GEMM size; prediction batch; training and start-up: the training batch */
+} model_case;
+
+static const model_case model_cases[] = {
+    {"gemm_64", "GEMM 64x64x64 (nn)", "GFLOPS", MK_GEMM, 0, 64},
+    {"gemm_128", "GEMM 128x128x128 (nn)", "GFLOPS", MK_GEMM, 0, 128},
+    {"gemm_256", "GEMM 256x256x256 (nn)", "GFLOPS", MK_GEMM, 0, 256},
+    {"gemm_512", "GEMM 512x512x512 (nn)", "GFLOPS", MK_GEMM, 0, 512},
+    {"gemm_1024", "GEMM 1024x1024x1024 (nn)", "GFLOPS", MK_GEMM, 0, 1024},
+    {"mlp_train", "MLP 784-128-10 training, batch 64, Adam", "samples/s", MK_TRAIN, 0, 64},
+    {"mlp_infer_1", "MLP 784-128-10 inference, batch 1", "ms", MK_PREDICT, 0, 1},
+    {"mlp_infer_256", "MLP 784-128-10 inference, batch 256", "ms", MK_PREDICT, 0, 256},
+    {"cnn_train", "small CNN training, batch 32, Adam", "samples/s", MK_TRAIN, 1, 32},
+    {"cnn_infer_1", "small CNN inference, batch 1", "ms", MK_PREDICT, 1, 1},
+    {"cnn_infer_256", "small CNN inference, batch 256", "ms", MK_PREDICT, 1, 256},
+    {"mlp_startup", "MLP start-up: parse the experiment, create the trainer", "ms", MK_CREATE, 0, 64},
+    {"cnn_startup", "CNN start-up: parse the experiment, create the trainer", "ms", MK_CREATE, 1, 32},
+};
+
+/* The case's figure from a rate of units per second: GFLOPS, samples/s or ms per unit. */
+static double figure(const model_case *c, double rate) {
+    if (c->kind == MK_GEMM) return rate * 2.0 * (double)c->n * (double)c->n * (double)c->n * 1e-9;
+    if (c->kind == MK_TRAIN) return rate * (double)c->n;
+    return 1e3 / rate;
+}
+
+/* Runs one case; fills values (reps figures). 0 on failure (message printed). */
+static int run_model_case(const model_case *c, double seconds, size_t reps, double *values) {
+    unit_ctx u;
+    fixture fx;
+    double rates[MODELS_MAX_REPS];
+    int ok = 1;
+    memset(&u, 0, sizeof u);
+    memset(&fx, 0, sizeof fx);
+    u.kind = c->kind, u.n = c->n, u.k = lathe_kernels();
+    if (c->kind == MK_GEMM) {
+        bench_case g = {.kind = CASE_GEMM, .what = "", .lay = 'n', .M = c->n, .N = c->n, .K = c->n};
+        ok = make_operands(&g, &u.op);
+        if (!ok) fprintf(stderr, "lathe bench: out of memory for %s\n", c->id);
+    } else {
+        /* predictions run in chunks of the trainer's batch: make it the prediction's batch */
+        ok = fixture_make(&fx, c->cnn, c->kind == MK_PREDICT ? (c->n > 64 ? c->n : 64) : c->n);
+        u.fx = &fx;
+    }
+    if (ok) {
+        measure_units(&u, seconds, reps, rates);
+        ok = !u.failed;
+        for (size_t r = 0; ok && r < reps; r++) values[r] = figure(c, rates[r]);
+    }
+    free_operands(&u.op);
+    fixture_free(&fx);
+    return ok;
+}
+
+/* 1 when id is in the comma-separated list (NULL: every case); a list item may also name a
+ * prefix ending in '_' or a family: "gemm", "mlp", "cnn", "startup". */
+static int case_selected(const char *list, const char *id) {
+    const char *p = list;
+    if (!list) return 1;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n > 0 && ((strlen(id) == n && strncmp(id, p, n) == 0) ||
+                      (strncmp(id, p, n) == 0 && id[n] == '_') ||
+                      (n == 7 && strncmp(p, "startup", 7) == 0 && strstr(id, "_startup"))))
+            return 1;
+        p += n;
+        if (*p == ',') p++;
+    }
+    return 0;
+}
+
+static int bench_models(const char *only, double seconds, size_t reps, int json) {
+    const size_t n_cases = sizeof model_cases / sizeof model_cases[0];
+    cJSON *root = NULL, *list = NULL;
+    int status = CLI_OK;
+    size_t selected = 0;
+    for (size_t i = 0; i < n_cases; i++) selected += (size_t)case_selected(only, model_cases[i].id);
+    if (selected == 0) {
+        fprintf(stderr, "lathe bench models: --only '%s' selects no case (there are gemm_64 ... "
+                        "gemm_1024, mlp_train, mlp_infer_1, mlp_infer_256, cnn_train, "
+                        "cnn_infer_1, cnn_infer_256, mlp_startup, cnn_startup)\n", only);
+        return CLI_USAGE;
+    }
+    if (json) {
+        root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "engine", "lathe");
+        cJSON_AddStringToObject(root, "target", BENCH_TARGET);
+        cJSON_AddNumberToObject(root, "seconds_per_rep", seconds);
+        cJSON_AddNumberToObject(root, "reps", (double)reps);
+        list = cJSON_AddArrayToObject(root, "cases");
+    } else {
+        printf("lathe bench models on %s: median of %zu repetitions of >= %.2g s, after a "
+               "warm-up\n%-15s %12s %-10s  %s\n",
+               BENCH_TARGET, reps, seconds, "case", "median", "unit", "what");
+        fflush(stdout);
+    }
+    for (size_t i = 0; i < n_cases; i++) {
+        const model_case *c = &model_cases[i];
+        double values[MODELS_MAX_REPS];
+        if (!case_selected(only, c->id)) continue;
+        if (!run_model_case(c, seconds, reps, values)) {
+            status = CLI_FAILED;
+            break;
+        }
+        if (json) {
+            cJSON *o = cJSON_CreateObject(), *v = cJSON_CreateArray();
+            cJSON_AddStringToObject(o, "id", c->id);
+            cJSON_AddStringToObject(o, "what", c->what);
+            cJSON_AddStringToObject(o, "unit", c->unit);
+            cJSON_AddNumberToObject(o, "median", median(values, reps));
+            for (size_t r = 0; r < reps; r++) cJSON_AddItemToArray(v, cJSON_CreateNumber(values[r]));
+            cJSON_AddItemToObject(o, "values", v);
+            cJSON_AddItemToArray(list, o);
+        } else {
+            printf("%-15s %12.4g %-10s  %s\n", c->id, median(values, reps), c->unit, c->what);
+            fflush(stdout);
+        }
+    }
+    if (json) {
+        char *text = status == CLI_OK ? cJSON_Print(root) : NULL;
+        if (text) puts(text);
+        free(text);
+        cJSON_Delete(root);
+    }
+    return status;
+}
+
+/* ---- lathe bench epoch: one full epoch of Fashion-MNIST (60,000 training images) -------
+ * From the built-in data folder (as `lathe run` finds it: data/builtin under the current
+ * directory), prepared like examples/full (pixels / 255), one epoch of the MLP (batch 64)
+ * and of the CNN (batch 32), Adam 1e-3, seed 42; then the 10,000 test images are evaluated.
+ * Each model runs once: at full size an epoch is long enough to time on its own. */
+
+/* Times one model's epoch; adds its object to list (or prints a line). 0 on failure. */
+static int epoch_one(int cnn, int json, cJSON *list) {
+    char text[768];
+    lathe_error err;
+    lathe_experiment *exp = NULL;
+    lathe_table *table = NULL;
+    lathe_prepared *prep = NULL;
+    lathe_trainer *trainer = NULL;
+    lathe_data_layout layout;
+    char fingerprint[65];
+    double t0, t_load, t_create, t_epoch, t_eval;
+    lathe_metrics test;
+    lathe_progress p;
+    char weights[65];
+    int ok = 0;
+    const size_t batch = cnn ? 32 : 64;
+    snprintf(text, sizeof text,
+             "{\"format\": \"lathe-experiment\", \"version\": 1, \"seed\": 42,"
+             " \"data\": {\"builtin\": \"fashion-mnist\"},"
+             " \"prepare\": [{\"op\": \"split\", \"validation\": 0.0},"
+             " {\"op\": \"minmax\", \"per\": \"all\"}], \"model\": %s,"
+             " \"train\": {\"optimizer\": \"adam\", \"learning_rate\": 0.001,"
+             " \"batch_size\": %zu, \"epochs\": 1}}",
+             cnn ? "{\"template\": \"cnn\", \"activation\": \"relu\"}"
+                 : "{\"template\": \"mlp\", \"hidden\": [128], \"activation\": \"relu\"}",
+             batch);
+    if (lathe_experiment_parse(text, strlen(text), &exp, &err) != LATHE_OK) {
+        fprintf(stderr, "lathe bench epoch: the built-in experiment: %s\n", err.message);
+        goto done;
+    }
+    t0 = now();
+    if (cli_load_data(exp, "bench epoch", NULL, &table, &layout, fingerprint) != CLI_OK) goto done;
+    if (lathe_prepare_layout(exp, table, &layout, &prep, &err) != LATHE_OK) {
+        cli_error("bench epoch", err.message);
+        goto done;
+    }
+    t_load = now() - t0;
+    t0 = now();
+    if (lathe_trainer_create(exp, prep, &trainer, &err) != LATHE_OK) {
+        cli_error("bench epoch", err.message);
+        goto done;
+    }
+    t_create = now() - t0;
+    t0 = now();
+    p = lathe_trainer_progress(trainer);
+    if (lathe_trainer_step(trainer, p.batches_per_epoch, &err) != LATHE_OK) {
+        cli_error("bench epoch", err.message);
+        goto done;
+    }
+    t_epoch = now() - t0;
+    t0 = now();
+    test = lathe_trainer_evaluate(trainer, LATHE_SPLIT_TEST);
+    t_eval = now() - t0;
+    lathe_trainer_weights_sha256(trainer, weights);
+    ok = 1;
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "id", cnn ? "cnn_epoch" : "mlp_epoch");
+        cJSON_AddStringToObject(o, "what", cnn ? "small CNN, one Fashion-MNIST epoch, batch 32"
+                                               : "MLP 784-128-10, one Fashion-MNIST epoch, batch 64");
+        cJSON_AddNumberToObject(o, "train_rows", (double)prep->train.rows);
+        cJSON_AddNumberToObject(o, "batch", (double)batch);
+        cJSON_AddNumberToObject(o, "load_seconds", t_load);
+        cJSON_AddNumberToObject(o, "create_seconds", t_create);
+        cJSON_AddNumberToObject(o, "epoch_seconds", t_epoch);
+        cJSON_AddNumberToObject(o, "samples_per_second", (double)prep->train.rows / t_epoch);
+        cJSON_AddNumberToObject(o, "test_rows", (double)test.rows);
+        cJSON_AddNumberToObject(o, "test_seconds", t_eval);
+        cJSON_AddNumberToObject(o, "test_accuracy", (double)test.accuracy);
+        cJSON_AddStringToObject(o, "weights_sha256", weights);
+        cJSON_AddItemToArray(list, o);
+    } else {
+        printf("%-9s %6zu rows  load %6.2f s  epoch %7.2f s  %8.0f samples/s  test accuracy "
+               "%.4f (%zu rows in %.2f s)  weights %.16s\n",
+               cnn ? "cnn_epoch" : "mlp_epoch", prep->train.rows, t_load, t_epoch,
+               (double)prep->train.rows / t_epoch, (double)test.accuracy, test.rows, t_eval,
+               weights);
+        fflush(stdout);
+    }
+done:
+    lathe_trainer_destroy(trainer);
+    lathe_prepared_destroy(prep);
+    lathe_table_destroy(table);
+    lathe_experiment_destroy(exp);
+    return ok;
+}
+
+static int bench_epoch(const char *only, int json) {
+    char dir[1100], manifest[1200];
+    FILE *f;
+    cJSON *root = NULL, *list = NULL;
+    int status = CLI_OK, ran = 0;
+    cli_data_dir("bench epoch", dir, sizeof dir);
+    snprintf(manifest, sizeof manifest, "%s/fashion-mnist/train-images-idx3-ubyte.gz", dir);
+    f = fopen(manifest, "rb");
+    if (f) fclose(f);
+    if (json) {
+        root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "engine", "lathe");
+        cJSON_AddStringToObject(root, "target", BENCH_TARGET);
+        list = cJSON_AddArrayToObject(root, "cases");
+        if (!f) cJSON_AddStringToObject(root, "skipped", "data/builtin/fashion-mnist is missing "
+                                                         "(run ./scripts/fetch_data.sh)");
+    } else if (!f) {
+        printf("lathe bench epoch: skipped: %s is missing (run ./scripts/fetch_data.sh)\n", manifest);
+    }
+    for (int cnn = 0; f && cnn < 2 && status == CLI_OK; cnn++) {
+        if (!case_selected(only, cnn ? "cnn_epoch" : "mlp_epoch")) continue;
+        ran++;
+        if (!epoch_one(cnn, json, list)) status = CLI_FAILED;
+    }
+    if (f && status == CLI_OK && !ran) {
+        fprintf(stderr, "lathe bench epoch: --only '%s' selects no case (there are mlp_epoch, "
+                        "cnn_epoch)\n", only);
+        status = CLI_USAGE;
+    }
+    if (json) {
+        char *text = status == CLI_OK ? cJSON_Print(root) : NULL;
+        if (text) puts(text);
+        free(text);
+        cJSON_Delete(root);
+    }
+    return status;
+}
+
+/* Parses a whole number of repetitions, 1 to MODELS_MAX_REPS. */
+static int parse_reps(const char *text, size_t *out) {
+    size_t v;
+    if (!parse_size(text, &v) || v < 1 || v > MODELS_MAX_REPS) return 0;
+    *out = v;
+    return 1;
+}
+
 int cmd_bench(int argc, char **argv) {
-    const char *what = NULL;
-    size_t max_square = 1024;
-    double seconds = 0.2;
-    int json = 0;
+    const char *what = NULL, *only = NULL;
+    size_t max_square = 1024, reps = 5;
+    double seconds = -1.0;
+    int json = 0, max_given = 0, reps_given = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
@@ -351,18 +812,28 @@ int cmd_bench(int argc, char **argv) {
             return CLI_OK;
         } else if (strcmp(arg, "--json") == 0) {
             json = 1;
-        } else if (strcmp(arg, "--max") == 0 || strcmp(arg, "--seconds") == 0) {
-            int ok;
+        } else if (strcmp(arg, "--max") == 0 || strcmp(arg, "--seconds") == 0 ||
+                   strcmp(arg, "--reps") == 0 || strcmp(arg, "--only") == 0) {
+            int ok = 1;
+            const char *expect = "";
             if (i + 1 >= argc) {
                 fprintf(stderr, "lathe bench: %s needs a value\n", arg);
                 return CLI_USAGE;
             }
-            ok = arg[2] == 'm' ? parse_size(argv[++i], &max_square)
-                               : parse_seconds(argv[++i], &seconds);
+            i++;
+            if (arg[2] == 'm') {
+                ok = parse_size(argv[i], &max_square), expect = "a size from 0 to 1000000";
+                max_given = 1;
+            } else if (arg[2] == 's') {
+                ok = parse_seconds(argv[i], &seconds), expect = "a number of seconds from 0.01 to 60";
+            } else if (arg[2] == 'r') {
+                ok = parse_reps(argv[i], &reps), expect = "a whole number from 1 to 64";
+                reps_given = 1;
+            } else {
+                only = argv[i];
+            }
             if (!ok) {
-                fprintf(stderr, "lathe bench: %s: '%s' is not %s\n", arg, argv[i],
-                        arg[2] == 'm' ? "a size from 0 to 1000000"
-                                      : "a number of seconds from 0.01 to 60");
+                fprintf(stderr, "lathe bench: %s: '%s' is not %s\n", arg, argv[i], expect);
                 return CLI_USAGE;
             }
         } else if (arg[0] == '-' || what) {
@@ -377,9 +848,25 @@ int cmd_bench(int argc, char **argv) {
         bench_usage(stderr);
         return CLI_USAGE;
     }
-    if (strcmp(what, "kernels") != 0) {
-        fprintf(stderr, "lathe bench: '%s' is not a benchmark (there is: kernels)\n", what);
-        return CLI_USAGE;
+    {
+        const int kernels = strcmp(what, "kernels") == 0, epoch = strcmp(what, "epoch") == 0;
+        const char *misplaced = kernels && only          ? "--only"
+                                : kernels && reps_given  ? "--reps"
+                                : !kernels && max_given  ? "--max"
+                                : epoch && seconds > 0.0 ? "--seconds"
+                                : epoch && reps_given    ? "--reps"
+                                                         : NULL;
+        if (misplaced) {
+            fprintf(stderr, "lathe bench %s: %s does not apply; see `lathe bench --help`\n", what,
+                    misplaced);
+            return CLI_USAGE;
+        }
     }
-    return bench_kernels(max_square, seconds, json);
+    if (strcmp(what, "kernels") == 0)
+        return bench_kernels(max_square, seconds > 0.0 ? seconds : 0.2, json);
+    if (strcmp(what, "models") == 0) return bench_models(only, seconds > 0.0 ? seconds : 0.5, reps, json);
+    if (strcmp(what, "epoch") == 0) return bench_epoch(only, json);
+    fprintf(stderr, "lathe bench: '%s' is not a benchmark (there are: kernels, models, epoch)\n",
+            what);
+    return CLI_USAGE;
 }
