@@ -1,5 +1,6 @@
 #include "lathe/optim.h"
 
+#include "lathe/kernels.h"
 #include "lathe/mathf.h"
 
 lathe_optimizer_config lathe_optimizer_defaults(lathe_optimizer_kind kind) {
@@ -47,18 +48,16 @@ void lathe_optimizer_step(const lathe_optimizer_config *cfg, float lr, unsigned 
         return;
     }
     {
-        float b1 = cfg->beta1, b2 = cfg->beta2, wd = cfg->weight_decay;
-        float bias1 = (float)(1.0 - power((double)b1, t));
-        float bias2_sqrt = lathe_sqrtf((float)(1.0 - power((double)b2, t)));
-        float step_size = lr / bias1;
-        float *m = state, *v = state + n;
-        for (i = 0; i < n; i++) {
-            float g = grad[i];
-            if (cfg->kind == LATHE_OPT_ADAMW) p[i] = p[i] * (1.0f - lr * wd);
-            else if (wd != 0.0f) g = g + wd * p[i];
-            m[i] = b1 * m[i] + (1.0f - b1) * g;
-            v[i] = b2 * v[i] + (1.0f - b2) * (g * g);
-            p[i] = p[i] - step_size * (m[i] / (lathe_sqrtf(v[i]) / bias2_sqrt + cfg->eps));
-        }
+        /* The element-wise step is a kernel twin (kernels.h): the constants here, once. */
+        lathe_adam_step s;
+        s.b1 = cfg->beta1, s.one_minus_b1 = 1.0f - cfg->beta1;
+        s.b2 = cfg->beta2, s.one_minus_b2 = 1.0f - cfg->beta2;
+        s.step_size = lr / (float)(1.0 - power((double)cfg->beta1, t));
+        s.bias2_sqrt = lathe_sqrtf((float)(1.0 - power((double)cfg->beta2, t)));
+        s.eps = cfg->eps;
+        s.decoupled = cfg->kind == LATHE_OPT_ADAMW;
+        s.decay = 1.0f - lr * cfg->weight_decay;
+        s.l2 = cfg->weight_decay;
+        lathe_kernels()->adam(n, p, grad, state, state + n, &s);
     }
 }

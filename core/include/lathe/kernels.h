@@ -156,6 +156,28 @@ void lathe_f32_avg_pool2d_backward__ref(size_t planes, size_t h, size_t w, size_
 void lathe_f32_avg_pool2d_backward__simd128(size_t planes, size_t h, size_t w, size_t k,
                                             size_t stride, const float *dy, float *dx);
 
+/* One Adam / AdamW step's constants (computed once per step by optim.c). */
+typedef struct lathe_adam_step {
+    float b1, one_minus_b1, b2, one_minus_b2;
+    float step_size;   /* lr / (1 − β1^t) */
+    float bias2_sqrt;  /* sqrt(1 − β2^t) */
+    float eps;
+    float l2;          /* Adam: weight decay added to the gradient (0: none) */
+    float decay;       /* AdamW: p ← p · decay first, decay = 1 − lr·wd (1: none) */
+    int decoupled;     /* 1 for AdamW */
+} lathe_adam_step;
+/* For each i, in this order of operations (no FMA):
+ *   AdamW: p = p · decay;  Adam with l2: g = g + l2 · p
+ *   m = b1·m + (1−b1)·g;  v = b2·v + (1−b2)·(g·g)
+ *   p = p − step_size · (m / (sqrt(v) / bias2_sqrt + eps))
+ * Element-wise with correctly rounded sqrt and division: the twins agree bit for bit. */
+typedef void (*lathe_adam_fn)(size_t n, float *p, const float *g, float *m, float *v,
+                              const lathe_adam_step *s);
+void lathe_f32_adam__ref(size_t n, float *p, const float *g, float *m, float *v,
+                         const lathe_adam_step *s);
+void lathe_f32_adam__simd128(size_t n, float *p, const float *g, float *m, float *v,
+                             const lathe_adam_step *s);
+
 typedef enum lathe_isa { LATHE_ISA_REF = 0, LATHE_ISA_SIMD128 = 1 } lathe_isa;
 
 typedef struct lathe_kernel_table {
@@ -171,6 +193,7 @@ typedef struct lathe_kernel_table {
     lathe_unary_backward_fn sigmoid_backward; /* from the forward output y */
     lathe_unary_backward_fn tanh_backward;    /* from the forward output y */
     lathe_colsum_fn colsum;
+    lathe_adam_fn adam;
     lathe_unary_fn exp_each;  /* element-wise e^x */
     lathe_unary_fn sigmoid;
     lathe_unary_fn tanh_each; /* element-wise tanh */

@@ -39,3 +39,15 @@ void lathe_f32_sigmoid_backward__ref(size_t n, const float *y, const float *dy, 
 void lathe_f32_tanh_backward__ref(size_t n, const float *y, const float *dy, float *dx) {
     for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
 }
+
+void lathe_f32_adam__ref(size_t n, float *p, const float *g, float *m, float *v,
+                         const lathe_adam_step *s) {
+    for (size_t i = 0; i < n; i++) {
+        float grad = g[i];
+        if (s->decoupled) p[i] = p[i] * s->decay;
+        else if (s->l2 != 0.0f) grad = grad + s->l2 * p[i];
+        m[i] = s->b1 * m[i] + s->one_minus_b1 * grad;
+        v[i] = s->b2 * v[i] + s->one_minus_b2 * (grad * grad);
+        p[i] = p[i] - s->step_size * (m[i] / (__builtin_sqrtf(v[i]) / s->bias2_sqrt + s->eps));
+    }
+}

@@ -114,3 +114,26 @@ void lathe_f32_tanh_backward__simd128(size_t n, const float *y, const float *dy,
     }
     for (; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
 }
+
+void lathe_f32_adam__simd128(size_t n, float *p, const float *g, float *m, float *v,
+                             const lathe_adam_step *s) {
+    const v128 b1 = simde_wasm_f32x4_splat(s->b1), c1 = simde_wasm_f32x4_splat(s->one_minus_b1);
+    const v128 b2 = simde_wasm_f32x4_splat(s->b2), c2 = simde_wasm_f32x4_splat(s->one_minus_b2);
+    const v128 step = simde_wasm_f32x4_splat(s->step_size);
+    const v128 bias = simde_wasm_f32x4_splat(s->bias2_sqrt), eps = simde_wasm_f32x4_splat(s->eps);
+    const v128 l2 = simde_wasm_f32x4_splat(s->l2), decay = simde_wasm_f32x4_splat(s->decay);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v128 pv = LOAD(p + i), gv = LOAD(g + i), mv, vv, den;
+        if (s->decoupled) pv = simde_wasm_f32x4_mul(pv, decay);
+        else if (s->l2 != 0.0f) gv = simde_wasm_f32x4_add(gv, simde_wasm_f32x4_mul(l2, pv));
+        mv = simde_wasm_f32x4_add(simde_wasm_f32x4_mul(b1, LOAD(m + i)), simde_wasm_f32x4_mul(c1, gv));
+        vv = simde_wasm_f32x4_add(simde_wasm_f32x4_mul(b2, LOAD(v + i)),
+                                  simde_wasm_f32x4_mul(c2, simde_wasm_f32x4_mul(gv, gv)));
+        den = simde_wasm_f32x4_add(simde_wasm_f32x4_div(simde_wasm_f32x4_sqrt(vv), bias), eps);
+        STORE(m + i, mv);
+        STORE(v + i, vv);
+        STORE(p + i, simde_wasm_f32x4_sub(pv, simde_wasm_f32x4_mul(step, simde_wasm_f32x4_div(mv, den))));
+    }
+    lathe_f32_adam__ref(n - i, p + i, g + i, m + i, v + i, s);
+}
