@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lathe/alloc.h"
+#include "lathe/augment.h"
 #include "cJSON.h"
 #include "lathe/experiment.h"
 #include "lathe/idx.h"
@@ -483,4 +484,22 @@ int lathe_engine_idx_table(const lathe_idx *images, const lathe_idx *labels, lat
     st = lathe_image_table(&images, &labels, 1, NULL, 0, out, shape, NULL, err);
     image[0] = (double)shape[0], image[1] = (double)shape[1], image[2] = (double)shape[2];
     return st;
+}
+
+/* The augment step's transforms on sample images, for the page's preview: dst:(copies, n, C·H·W)
+ * gets `copies` augmented copies of each src:(n, C·H·W) image, copy by copy then image by image,
+ * drawn from stream 0xA06 of seed as the preparation pipeline draws them (its copies are of the
+ * training rows, so these show the kind of change, not the same copies). tmp:(C·H·W) scratch.
+ * No allocation. */
+void lathe_engine_augment_images(const float *src, float *dst, float *tmp, size_t n, size_t copies,
+                                 size_t c, size_t h, size_t w, size_t shift, int flip,
+                                 double rotate, double noise, double seed) {
+    size_t size = c * h * w, k, i;
+    lathe_augment_config cfg;
+    lathe_rng rng;
+    cfg.shift = shift, cfg.flip = flip, cfg.rotate = (float)rotate, cfg.noise = (float)noise;
+    lathe_rng_seed(&rng, (uint64_t)seed, 0xA06);
+    for (k = 0; k < copies; k++)
+        for (i = 0; i < n; i++)
+            lathe_augment_image(src + i * size, dst + (k * n + i) * size, tmp, c, h, w, &cfg, &rng);
 }

@@ -401,6 +401,29 @@
       }
     }
 
+    /** `copies` augmented copies of n images (pixels: Float32Array of n·C·H·W, image [C, H, W])
+     * with the augment step's settings {shift, flip, rotate, noise} and the experiment's seed,
+     * as the core makes them: a Float32Array of (copies, n, C·H·W). */
+    augmentImages(pixels, image, settings, seed, copies) {
+      const m = this.module;
+      const size = image[0] * image[1] * image[2];
+      const n = pixels.length / size;
+      const src = m._malloc(pixels.length * 4 || 4);
+      const dst = m._malloc(copies * pixels.length * 4 || 4);
+      const tmp = m._malloc(size * 4 || 4);
+      try {
+        if (!src || !dst || !tmp) throw new LatheError(2, 'out of memory augmenting the images');
+        m.HEAPF32.set(pixels, src >> 2);
+        m._lathe_engine_augment_images(src, dst, tmp, n, copies, image[0], image[1], image[2], settings.shift || 0,
+          settings.flip ? 1 : 0, settings.rotate || 0, settings.noise || 0, seed);
+        return new Float32Array(m.HEAPF32.buffer, dst, copies * pixels.length).slice();
+      } finally {
+        m._free(src);
+        m._free(dst);
+        m._free(tmp);
+      }
+    }
+
     /** Calls fn(outPtr, err) of an export that returns a status and a string to free;
      * returns the string. */
     textCall(fn) {

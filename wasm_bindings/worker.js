@@ -9,7 +9,8 @@
  *               {type: 'resume'}, {type: 'cancel'}, {type: 'inject-fault', kind: 'trap' |
  *               'crash'} (tests: a real wasm trap in the next slice, or an uncaught error),
  *               {type: 'table' | 'describe' | 'checkpoint' | 'model-info' | 'model-predict' |
- *               'model-predict-image' | 'idx' | 'alloc-live', id, ...}
+ *               'model-predict-image' | 'idx' | 'image-convert' | 'augment-images' | 'alloc-live',
+ *               id, ...}
  * Messages out: {type: 'ready'}, {type: 'started', run, shape, progress, memory},
  *               {type: 'tick', run, progress}, {type: 'progress', run, progress, point},
  *               {type: 'checkpoint', run, bytes, progress, history}, {type: 'boundary', ...},
@@ -261,8 +262,36 @@ async function idxToCsv(msg) {
   }
 }
 
+/** Answers {type: 'image-convert', images: [{pixels (RGBA ArrayBuffer), width, height}],
+ * shape: [C, H, W]}: each image as the model input the core makes of it (luma or RGB,
+ * area-weighted resampling, 0…255), {values: Float32Array(n·C·H·W) as an ArrayBuffer,
+ * errors: [{index, message}]} (an image the core refuses leaves zeros and an error). */
+function convertImages(msg) {
+  const [c, hgt, wid] = msg.shape;
+  const size = c * hgt * wid;
+  const values = new Float32Array(msg.images.length * size);
+  const errors = [];
+  msg.images.forEach((img, i) => {
+    try {
+      values.set(engine.imageConvert(new Uint8Array(img.pixels), img.width, img.height, 4, c, hgt, wid), i * size);
+    } catch (e) {
+      errors.push({ index: i, message: e.message });
+    }
+  });
+  return { value: { values: values.buffer, errors }, transfer: [values.buffer] };
+}
+
+/** Answers {type: 'augment-images', pixels (Float32Array), image, settings, seed, copies}:
+ * the core's augmented copies, {values: (copies, n, C·H·W) floats as an ArrayBuffer}. */
+function augmentImages(msg) {
+  const values = engine.augmentImages(new Float32Array(msg.pixels), msg.image, msg.settings, msg.seed, msg.copies);
+  return { value: { values: values.buffer }, transfer: [values.buffer] };
+}
+
 const requests = {
   idx: idxToCsv,
+  'augment-images': augmentImages,
+  'image-convert': convertImages,
   table: readTable,
   describe,
   checkpoint: () => {

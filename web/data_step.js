@@ -1,7 +1,9 @@
 /* Step 1, Data: the built-in picker, CSV upload and drop, IDX upload (images and labels,
  * gzipped or raw: the engine reads them and the page keeps them as a CSV that `lathe run`
- * replays), and what the engine read: size, the class balance, each column's profile with a
- * histogram, and a preview table that renders only the rows in view (fast on 100,000 rows). */
+ * replays), PNG/JPEG images or a folder per class (image_upload.js, loaded when needed, makes
+ * the same CSV), and what the engine read: size, the class balance, an image grid for image
+ * data, each column's profile with a histogram, and a preview table that renders only the rows
+ * in view (fast on 100,000 rows). */
 import { $, h, fmt, download, CLASS_COLORS } from './dom.js';
 
 const SYNTHETIC = ['spiral', 'moons', 'circles', 'xor', 'blobs', 'curve'];
@@ -68,6 +70,7 @@ export class DataStep {
       if (e.target.value.startsWith('upload:')) return;
       this.app.state.setText(await this.experimentFor(e.target.value), 'dataset');
     });
+    this.addImageControls();
     $('upload').addEventListener('change', (e) => { if (e.target.files.length) this.useFiles([...e.target.files]); });
     $('download-data').addEventListener('click', () => {
       const { upload } = this.app;
@@ -79,7 +82,10 @@ export class DataStep {
     zone.addEventListener('drop', (e) => {
       e.preventDefault();
       zone.classList.remove('dragging');
-      if (e.dataTransfer.files.length) this.useFiles([...e.dataTransfer.files]);
+      // Entries must be taken during the event; a folder is only reachable through them.
+      const entries = [...(e.dataTransfer.items || [])].map((it) => it.webkitGetAsEntry && it.webkitGetAsEntry()).filter(Boolean);
+      if (entries.some((entry) => entry.isDirectory)) this.useImageEntries(entries);
+      else if (e.dataTransfer.files.length) this.useFiles([...e.dataTransfer.files]);
     });
     $('preview-scroll').addEventListener('scroll', () => {
       if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.renderRows(); });
@@ -138,8 +144,67 @@ export class DataStep {
     $('data-details').hidden = true;
   }
 
-  /** One CSV file, or the two files of an IDX set (images and labels, in either order). */
+  /** The folder picker and the image shape, added to the upload box. */
+  addImageControls() {
+    $('upload').accept += ',.png,.jpg,.jpeg,image/png,image/jpeg';
+    const folder = h('input', { id: 'upload-folder', type: 'file', multiple: true, webkitdirectory: true, 'data-testid': 'upload-folder' });
+    const shape = h('select', { id: 'image-shape', 'data-testid': 'image-shape' },
+      new Option('grey 28 × 28 (1 × 28 × 28)', '1,28,28'), new Option('grey 8 × 8 (1 × 8 × 8)', '1,8,8'),
+      new Option('colour 32 × 32 (3 × 32 × 32)', '3,32,32'));
+    folder.addEventListener('change', (e) => {
+      if (e.target.files.length) this.useImages([...e.target.files].map((file) => ({ file, path: file.webkitRelativePath || file.name })));
+    });
+    shape.addEventListener('change', () => { if (this.images) this.useImages(this.images); });
+    $('download-data').before(
+      h('label', { for: 'upload-folder' }, '…or a folder of PNG or JPEG images with one sub-folder per class'), folder,
+      h('p', { className: 'row' }, h('label', { for: 'image-shape', className: 'inline' }, 'Images become'), shape),
+      h('p', { id: 'image-note', className: 'hint', 'data-testid': 'image-note', 'aria-live': 'polite', hidden: true }));
+  }
+
+  async imageModule() {
+    this.imageLoad ||= import('./image_upload.js');
+    return this.imageLoad;
+  }
+
+  async useImageEntries(entries) {
+    try {
+      const mod = await this.imageModule();
+      await this.useImages(await mod.filesFromEntries(entries));
+    } catch (e) {
+      this.showError(`Could not read the dropped folder: ${e.message}`);
+    }
+  }
+
+  /** Image files ([{file, path}]) as a CSV of pixels and a label, at the chosen shape. */
+  async useImages(files) {
+    this.images = files;
+    const image = $('image-shape').value.split(',').map(Number);
+    const note = $('image-note');
+    note.hidden = true;
+    $('data-error').hidden = true;
+    $('data-summary').textContent = `Reading ${fmt(files.length)} files…`;
+    let result;
+    try {
+      const mod = await this.imageModule();
+      result = await mod.readImages(files, image, this.app.engine, (text) => { $('data-summary').textContent = text; });
+    } catch (e) {
+      this.showError(e.message);
+      return;
+    }
+    const top = files[0].path.includes('/') ? files[0].path.split('/')[0] : 'images';
+    await this.useUpload(new File([result.csv], `${top}-${image.join('x')}.csv`, { type: 'text/csv' }), { image });
+    note.textContent = (await this.imageModule()).describeRead(result);
+    note.hidden = false;
+  }
+
+  /** One CSV file, or the two files of an IDX set (images and labels, in either order), or
+   * PNG/JPEG images (their class is the part of the name before the first '_'). */
   async useFiles(files) {
+    if (files.some((f) => /\.(png|jpe?g)$/i.test(f.name) || /^image\/(png|jpeg)$/.test(f.type))) {
+      return this.useImages(files.map((file) => ({ file, path: file.webkitRelativePath || file.name })));
+    }
+    this.images = null;
+    $('image-note').hidden = true;
     const idx = (f) => /idx|ubyte|\.gz$/i.test(f.name);
     if (files.length === 1 && !idx(files[0])) return this.useUpload(files[0]);
     if (files.length !== 2 || !files.every(idx)) {
@@ -217,6 +282,7 @@ export class DataStep {
       (t >= 0 ? `; target '${info.columns[t].name}'.` : '.');
     $('data-details').hidden = false;
     this.renderBalance(t);
+    this.renderImages(t);
     $('profile').tBodies[0].replaceChildren(...info.columns.map((col, j) => {
       const summary = col.type === 'numeric'
         ? `${fmt(col.min)} … ${fmt(col.max)}, mean ${fmt(col.mean)}, sd ${fmt(col.std)}`
@@ -232,6 +298,23 @@ export class DataStep {
     $('preview-scroll').scrollTop = 0;
     this.first = -1;
     this.renderRows();
+  }
+
+  /** For image data (data.image): a few thumbnails of each class, drawn from the table. */
+  async renderImages(t) {
+    let box = $('image-grid');
+    if (!box) {
+      box = h('div', { id: 'image-grid' });
+      $('balance').after(box);
+    }
+    const table = this.app.table;
+    const image = this.app.state.valid && (this.app.state.experiment.data || {}).image;
+    box.replaceChildren();
+    if (!Array.isArray(image) || image.length !== 3) return;
+    const mod = await this.imageModule();
+    if (this.app.table !== table) return; // a newer table arrived meanwhile
+    const grid = mod.imageGrid(table, image, t);
+    if (grid) box.replaceChildren(grid);
   }
 
   renderBalance(t) {

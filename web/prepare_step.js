@@ -1,6 +1,7 @@
 /* Step 2, Prepare: the target and task, the split (with stratification), imputation,
- * scaling and the feature columns. Each control edits the experiment's prepare list and keeps
- * the ops it does not govern. */
+ * scaling and the feature columns, and for image data with an augment step a preview of the
+ * augmented copies (the core's transforms, through the worker). Each control edits the
+ * experiment's prepare list and keeps the ops it does not govern. */
 import { $, h } from './dom.js';
 import { findOp, setOp } from './state.js';
 
@@ -57,6 +58,32 @@ export class PrepareStep {
     $('features').replaceChildren(...names.filter((n) => n !== target).map((n, i) => h('label', { className: 'check' },
       h('input', { type: 'checkbox', value: n, checked: !dropped.has(n), id: `feature-${i}` }), n)));
     $('prepare-list').replaceChildren(...(x.prepare || []).map((op) => h('li', {}, describeOp(op))));
+    this.syncAugment();
+  }
+
+  /** With an augment step on image data: a few training images and the copies the core's
+   * augmentation makes of them (the engine's transforms, the experiment's seed). */
+  syncAugment() {
+    const { state, table } = this.app;
+    const x = state.experiment;
+    const op = findOp(x, 'augment').op;
+    const image = (x.data || {}).image;
+    let box = $('augment-preview');
+    if (!box) {
+      box = h('div', { id: 'augment-preview', 'data-testid': 'augment-preview', 'aria-live': 'polite' });
+      $('prepare-list').after(box);
+    }
+    const ok = op && table && Array.isArray(image) && image.length === 3;
+    const key = ok ? JSON.stringify([op, x.seed, image]) : '';
+    if (ok && key === this.augmentKey && this.augmentTable === table) return;
+    this.augmentKey = key;
+    this.augmentTable = table;
+    const token = this.augmentToken = (this.augmentToken || 0) + 1; // only the latest answer is shown
+    box.replaceChildren();
+    if (!ok) return;
+    import('./image_upload.js').then((mod) => mod.augmentPreview(this.app.engine, table, op, image, x.seed ?? 0))
+      .then((el) => { if (this.augmentToken === token && el) box.replaceChildren(el); })
+      .catch((e) => { if (this.augmentToken === token) box.replaceChildren(h('p', { className: 'error' }, `Augmentation preview: ${e.message}`)); });
   }
 }
 
@@ -72,7 +99,7 @@ export function describeOp(op) {
     case 'drop_missing': return 'Drop rows with missing cells';
     case 'drop_duplicates': return 'Drop rows that repeat an earlier row';
     case 'balance_classes': return 'Balance the classes: oversample the training rows of smaller classes (seeded)';
-    case 'augment': return `Augment the training images: ${op.copies ?? 1} cop${(op.copies ?? 1) === 1 ? 'y' : 'ies'} each (shift ±${op.shift ?? 0} px${op.flip ? ', flips' : ''}${op.rotate ? `, rotation ±${op.rotate}°` : ''}${op.noise ? `, noise ${op.noise}` : ''}), seeded`;
+    case 'augment': return `Augment the training images: ${op.copies ?? 1} cop${(op.copies ?? 1) === 1 ? 'y' : 'ies'} each (${[op.shift ? `shift ±${op.shift} px` : '', op.flip ? 'flips' : '', op.rotate ? `rotation ±${op.rotate}°` : '', op.noise ? `noise ${op.noise}` : ''].filter(Boolean).join(', ') || 'unchanged'}), seeded`;
     default: return JSON.stringify(op);
   }
 }

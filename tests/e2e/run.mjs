@@ -47,6 +47,29 @@ function nativeRun(experiment, text) {
   return JSON.parse(out.toString());
 }
 
+/** A PNG file of 8-bit pixels: colour type 0 (grey, w·h bytes) or 6 (RGBA, 4·w·h bytes). */
+function pngFile(w, hgt, type, pixels) {
+  const table = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = table[(c ^ b) & 255] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (kind, body) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(body.length, 0);
+    head.write(kind, 4, 'latin1');
+    const tail = Buffer.alloc(4);
+    tail.writeUInt32BE(crc(Buffer.concat([head.subarray(4), body])), 0);
+    return Buffer.concat([head, body, tail]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(hgt, 4);
+  ihdr.set([8, type, 0, 0, 0], 8);
+  const stride = w * (type === 6 ? 4 : 1);
+  const raw = Buffer.alloc((stride + 1) * hgt); // filter 0 on every row
+  for (let y = 0; y < hgt; y++) pixels.copy(raw, y * (stride + 1) + 1, y * stride, (y + 1) * stride);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
 const server = await startServer(path.join(root, 'build/web'), 0);
 const url = `http://127.0.0.1:${server.address().port}/`;
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'lathe-chromium-'));
@@ -792,6 +815,98 @@ try {
     assert(/^cut-labels-idx1-ubyte: .*400.*200/.test(message), `a cut IDX file: "${message}"`);
     await page.setInputFiles('[data-testid=upload]', [imagesFile]);
     assert(/two files/.test(await page.textContent('[data-testid=data-error]')), 'one IDX file alone is not explained');
+  });
+
+  await test('a folder of PNG images (a sub-folder per class) uploads, trains, and replays in the CLI from the CSV the page keeps; a corrupt file is named and skipped', async () => {
+    // Two classes drawn here: 20 discs as grey 28 × 28 PNGs (converted to 1 × 28 × 28 unchanged,
+    // so the CSV must hold exactly these pixels) and 20 squares as RGBA 40 × 40 PNGs (resampled).
+    let seed = 7;
+    const rand = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+    const dir = path.join(scratch, 'shapes');
+    for (const d of ['disc', 'square']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+    const discs = [];
+    for (let i = 0; i < 20; i++) {
+      const cx = 9 + rand(10), cy = 9 + rand(10), r = 4 + rand(4), ink = 128 + rand(128);
+      const px = Buffer.alloc(28 * 28);
+      for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) px[y * 28 + x] = ink;
+      discs.push(px);
+      fs.writeFileSync(path.join(dir, 'disc', `d${String(i).padStart(2, '0')}.png`), pngFile(28, 28, 0, px));
+    }
+    for (let i = 0; i < 20; i++) {
+      const x0 = 4 + rand(16), y0 = 4 + rand(16), s = 10 + rand(10);
+      const px = Buffer.alloc(40 * 40 * 4);
+      for (let y = 0; y < 40; y++) for (let x = 0; x < 40; x++) {
+        const inside = x >= x0 && x < x0 + s && y >= y0 && y < y0 + s;
+        px.set(inside ? [40 + rand(200), 200, 40, 255] : [0, 0, 0, 255], 4 * (y * 40 + x));
+      }
+      fs.writeFileSync(path.join(dir, 'square', `s${String(i).padStart(2, '0')}.png`), pngFile(40, 40, 6, px));
+    }
+    fs.writeFileSync(path.join(dir, 'square', 'broken.png'), Buffer.from('\x89PNG\r\n\x1a\n this is not an image'));
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'not an image\n');
+    await step('data');
+    await setControl('[data-testid=image-shape]', '1,28,28');
+    await page.setInputFiles('[data-testid=upload-folder]', dir);
+    await page.waitForFunction(() => document.querySelector('[data-testid=data-summary]').textContent.startsWith('40 rows × 785 columns'), null, { timeout: 30000 });
+    const note = await page.textContent('[data-testid=image-note]');
+    assert(/40 images of 2 classes \(disc: 20, square: 20\)/.test(note), `the image note: "${note}"`);
+    assert(/Skipped 1 file: shapes\/square\/broken\.png/.test(note), `the corrupt file is not named as skipped: "${note}"`);
+    assert(/Ignored 1 file/.test(note), `the text file is not counted as ignored: "${note}"`);
+    const thumbs = await page.$$eval('[data-testid=image-grid] .image-class', (els) => els.map((el) => [el.querySelector('p').textContent, el.querySelectorAll('canvas').length]));
+    assert(JSON.stringify(thumbs) === JSON.stringify([['disc: 20 images', 8], ['square: 20 images', 8]]), `the image grid: ${JSON.stringify(thumbs)}`);
+    await page.screenshot({ path: path.join(logs, 'step-1-images.png') }); // the page is long: 784 pixel columns
+    await page.locator('[data-testid=image-grid]').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(logs, 'step-1-image-grid.png') });
+    const data = await downloadText('[data-testid=download-data]');
+    const lines = data.text.trim().split('\n');
+    assert(lines.length === 41 && lines[0] === [...Array(784).keys()].map((i) => `px${i}`).concat('label').join(','), `the CSV has ${lines.length} lines; header ${lines[0].slice(0, 40)}…`);
+    discs.forEach((px, i) => {
+      assert(lines[1 + i] === [...px].join(',') + ',disc', `row ${i + 1} of the CSV is not the pixels of disc/d${i}.png`);
+    });
+    assert(lines.slice(21).every((l) => l.endsWith(',square') && l.split(',').length === 785), 'the square rows are malformed');
+    const experiment = await experimentInPage();
+    assert(JSON.stringify(experiment.data.image) === '[1,28,28]' && experiment.data.file === data.name && experiment.data.target === 'label',
+      `the experiment's data: ${JSON.stringify(experiment.data)}`);
+    await forgetStatus();
+    await trainAndWait();
+    await step('deploy');
+    const exp = await downloadText('[data-testid=download-experiment]');
+    const native = JSON.parse(execFileSync(cli, ['run', exp.file, '--data', data.file, '--json', '--quiet'], { cwd: root }).toString());
+    assert(await pageHash() === native.weights_sha256, `image upload: page ${await pageHash()} != CLI on the page's CSV ${native.weights_sha256}`);
+    // The augmentation preview: flips only, so each copy the core makes is the image or its mirror.
+    const augmented = { ...experiment, prepare: [experiment.prepare[0], { op: 'augment', copies: 1, flip: true }, ...experiment.prepare.slice(1)] };
+    await setExperiment(JSON.stringify(augmented, null, 2));
+    await step('prepare');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=augment-preview] canvas').length === 16, null, { timeout: 10000 })
+      .catch(async () => { throw new Error(`no augmentation preview: "${await page.textContent('[data-testid=augment-preview]').catch(() => 'missing')}"; ${consoleErrors.join(' | ')}`); });
+    const previews = await page.$$eval('[data-testid=augment-preview] ul', (uls) => uls.map((ul) => [...ul.querySelectorAll('canvas')]
+      .map((cv) => Array.from(cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data.filter((_, i) => i % 4 === 0)))));
+    const mirror = (px) => px.map((_, i) => px[Math.floor(i / 28) * 28 + 27 - (i % 28)]);
+    let flips = 0, same = 0;
+    for (const [orig, ...copies] of previews) {
+      for (const c of copies) {
+        if (c.join() === orig.join()) same++;
+        else if (c.join() === mirror(orig).join()) flips++;
+        else throw new Error('an augmented copy (flip only) is neither the image nor its mirror');
+      }
+    }
+    assert(flips > 0 && same > 0 && flips + same === 12, `flip-only copies: ${flips} mirrored, ${same} unchanged`);
+    await page.locator('[data-testid=augment-preview]').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(logs, 'step-2-augment.png') });
+    // One class only, and no images at all: clear messages; the page keeps the data it had.
+    await step('data');
+    await page.setInputFiles('[data-testid=upload-folder]', path.join(dir, 'disc'));
+    await page.waitForSelector('[data-testid=data-error]:not([hidden])');
+    const one = await page.textContent('[data-testid=data-error]');
+    assert(/one folder, 'disc'/.test(one) && /at least two/.test(one), `one class: "${one}"`);
+    const empty = path.join(scratch, 'no-images');
+    fs.mkdirSync(empty, { recursive: true });
+    fs.writeFileSync(path.join(empty, 'readme.txt'), 'nothing here\n');
+    await page.setInputFiles('[data-testid=upload-folder]', empty);
+    await page.waitForFunction(() => /No PNG or JPEG images/.test(document.querySelector('[data-testid=data-error]').textContent), null, { timeout: 10000 });
+    // Back to iris: the tests after this one measure a first visit's download, and the image
+    // grid's module (image_upload.js) loads at start only when the kept data are images.
+    await setControl('[data-testid=dataset]', 'iris');
+    await page.waitForFunction(() => document.querySelector('[data-testid=data-summary]').textContent.startsWith('150 rows'), null, { timeout: 10000 });
   });
 
   await test('the page is served cross-origin isolated, with a strict CSP, and asks no other origin for anything', async () => {
