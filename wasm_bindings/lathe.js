@@ -450,6 +450,12 @@
     /** The data of an experiment (object or JSON text; it must be valid) as a Table: CSV
      * bytes, or the synthetic set its data and seed describe (dataBytes ignored). */
     createTable(experiment, dataBytes) {
+      return this.createFromExperiment('_lathe_engine_table_create', Table, experiment, dataBytes);
+    }
+
+    /** Calls the engine's create function fn (experiment JSON, data bytes, out pointer,
+     * error) and wraps the object it makes in Cls. */
+    createFromExperiment(fn, Cls, experiment, dataBytes) {
       const m = this.module;
       const json = encoder.encode(typeof experiment === 'string' ? experiment : JSON.stringify(experiment));
       const data = dataBytes ? new Uint8Array(dataBytes) : new Uint8Array(0);
@@ -461,9 +467,9 @@
         if (!jsonPtr || !dataPtr || !outPtr || !err) throw new LatheError(2, 'out of memory: the data is too large for this tab');
         m.HEAPU8.set(json, jsonPtr);
         m.HEAPU8.set(data, dataPtr);
-        const status = m._lathe_engine_table_create(jsonPtr, json.length, dataPtr, data.length, outPtr, err);
+        const status = m[fn](jsonPtr, json.length, dataPtr, data.length, outPtr, err);
         if (status !== 0) throw new LatheError(status, m.UTF8ToString(m._lathe_engine_error_message(err)));
-        return new Table(this, m.HEAPU32[outPtr >> 2]);
+        return new Cls(this, m.HEAPU32[outPtr >> 2]);
       } finally {
         m._free(jsonPtr);
         m._free(dataPtr);
@@ -481,26 +487,7 @@
 
     /** A training session for an experiment (object or JSON text) and its data bytes. */
     createSession(experiment, dataBytes) {
-      const m = this.module;
-      const json = encoder.encode(typeof experiment === 'string' ? experiment : JSON.stringify(experiment));
-      const data = dataBytes ? new Uint8Array(dataBytes) : new Uint8Array(0);
-      const jsonPtr = m._malloc(json.length || 1);
-      const dataPtr = m._malloc(data.length || 1);
-      const outPtr = m._malloc(4);
-      const err = m._lathe_engine_error_create();
-      try {
-        if (!jsonPtr || !dataPtr || !outPtr || !err) throw new LatheError(2, 'out of memory: the data is too large for this tab');
-        m.HEAPU8.set(json, jsonPtr);
-        m.HEAPU8.set(data, dataPtr);
-        const status = m._lathe_engine_session_create(jsonPtr, json.length, dataPtr, data.length, outPtr, err);
-        if (status !== 0) throw new LatheError(status, m.UTF8ToString(m._lathe_engine_error_message(err)));
-        return new Session(this, m.HEAPU32[outPtr >> 2]);
-      } finally {
-        m._free(jsonPtr);
-        m._free(dataPtr);
-        m._free(outPtr);
-        if (err) m._lathe_engine_error_destroy(err);
-      }
+      return this.createFromExperiment('_lathe_engine_session_create', Session, experiment, dataBytes);
     }
   }
 

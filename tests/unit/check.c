@@ -85,3 +85,20 @@ char *check_read_file(const char *path, size_t *n) {
     fclose(f);
     return buf;
 }
+
+float f32(uint32_t u) {
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+uint32_t bits32(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+uint32_t check_lcg_next(check_lcg *g) {
+    g->s = g->s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(g->s >> 32);
+}

@@ -4,6 +4,7 @@
 #define LATHE_TEST_CHECK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 extern int check_failures;
 extern int check_count;
@@ -32,6 +33,17 @@ size_t check_close_arrays(const char *file, int line, const char *what, const fl
 size_t check_same_bits(const char *file, int line, const char *what, const float *got,
                        const float *want, size_t n);
 #define CHECK_SAME_BITS(what, got, want, n) check_same_bits(__FILE__, __LINE__, what, got, want, n)
+
+/* A float from its bits, and the bits of a float. */
+float f32(uint32_t u);
+uint32_t bits32(float f);
+
+/* A 64-bit LCG (Knuth's MMIX constants) for test data: the same values on every target. */
+typedef struct {
+    uint64_t s;
+} check_lcg;
+/* The next output: the high 32 bits of the state. */
+uint32_t check_lcg_next(check_lcg *g);
 
 /* Reads a whole file into a malloc'd, NUL-terminated buffer (free it); *n gets its size.
  * NULL when it cannot be read. Tests run from the source folder (CMake's working directory). */

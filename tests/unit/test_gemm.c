@@ -32,43 +32,21 @@ static const size_t SIZES[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64};
 
 static const uint32_t SENTINEL = 0x7fa5a5a5u; /* a NaN no kernel produces */
 
-/* A 64-bit LCG (Knuth's MMIX constants); the high 32 bits are the output. */
-typedef struct {
-    uint64_t s;
-} lcg;
-
-static uint32_t lcg_next(lcg *g) {
-    g->s = g->s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (uint32_t)(g->s >> 32);
-}
-
-static size_t lcg_below(lcg *g, size_t n) {
-    return (size_t)(lcg_next(g) % (uint32_t)n);
-}
-
-static float f32(uint32_t u) {
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-static uint32_t bits32(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
+static size_t lcg_below(check_lcg *g, size_t n) {
+    return (size_t)(check_lcg_next(g) % (uint32_t)n);
 }
 
 /* A value with a random sign and 24-bit significand times 2^e, e in [-12, 12]; 1 in 8 is
  * +0 and 1 in 32 is -0. Built from bits, so every target draws the same floats. */
-static float random_value(lcg *g) {
-    uint32_t r = lcg_next(g);
+static float random_value(check_lcg *g) {
+    uint32_t r = check_lcg_next(g);
     uint32_t kind = r & 31u;
     if (kind < 4) return 0.0f;
     if (kind == 4) return -0.0f;
     {
         uint32_t sign = (r >> 5) & 1u;
         uint32_t e = (uint32_t)(127 - 12) + (uint32_t)lcg_below(g, 25);
-        uint32_t mant = lcg_next(g) >> 9; /* 23 bits */
+        uint32_t mant = check_lcg_next(g) >> 9; /* 23 bits */
         return f32(sign << 31 | e << 23 | mant);
     }
 }
@@ -102,7 +80,7 @@ typedef struct {
     size_t n_a, n_b, n_out;
 } operands;
 
-static void make_operands(const gemm_case *c, lcg *g, operands *op) {
+static void make_operands(const gemm_case *c, check_lcg *g, operands *op) {
     size_t a_rows = c->lay == TN ? c->K : c->M, a_cols = c->lay == TN ? c->M : c->K;
     size_t b_rows = c->lay == NT ? c->N : c->K, b_cols = c->lay == NT ? c->K : c->N;
     op->n_a = extent(a_rows, a_cols, c->lda);
@@ -164,7 +142,7 @@ static float other_order(const gemm_case *c, const operands *op, const float *ou
 /* Outputs where another order gave other bits, over all cases (see other_order). */
 static size_t n_differ[2];
 
-static void check_case(const gemm_case *c, lcg *g) {
+static void check_case(const gemm_case *c, check_lcg *g) {
     operands op;
     float *out_ref, *out_simd;
     char what[160];
@@ -218,14 +196,14 @@ static void check_case(const gemm_case *c, lcg *g) {
 }
 
 /* Leading dimension for rows of n: n itself half the time, else n plus 1..5. */
-static size_t pick_ld(lcg *g, size_t n) {
+static size_t pick_ld(check_lcg *g, size_t n) {
     size_t extra = lcg_below(g, 10);
     return extra < 5 ? (n ? n : 1) : n + extra - 4;
 }
 
 static size_t case_index;
 
-static void check_sizes(layout lay, size_t M, size_t N, size_t K, lcg *g) {
+static void check_sizes(layout lay, size_t M, size_t N, size_t K, check_lcg *g) {
     gemm_case c;
     c.lay = lay;
     c.M = M, c.N = N, c.K = K;
@@ -240,7 +218,7 @@ static void check_sizes(layout lay, size_t M, size_t N, size_t K, lcg *g) {
 
 /* K = 0: out = 0 + bias, or 0, and old + that when accumulating; M or N = 0 writes nothing.
  * Bits and bounds come from check_case; this adds the explicit values. */
-static void check_empty(lcg *g) {
+static void check_empty(check_lcg *g) {
     for (int lay = 0; lay < 3; lay++) {
         for (int flags = 0; flags < 4; flags++) {
             gemm_case c = {(layout)lay, 3, 5, 0, 1, 1, 7, flags & 1, flags >> 1};
@@ -336,7 +314,7 @@ static uint64_t digest(void) {
     static const size_t shapes[][3] = {{1, 1, 1},      {4, 8, 16},   {7, 10, 33},
                                        {64, 128, 100}, {65, 9, 257}, {130, 24, 600}};
     uint64_t h = 0xcbf29ce484222325ULL;
-    lcg g = {20240611u};
+    check_lcg g = {20240611u};
     for (int lay = 0; lay < 3; lay++) {
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
             size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
@@ -364,7 +342,7 @@ static uint64_t digest(void) {
 }
 
 int main(void) {
-    lcg g = {12345u};
+    check_lcg g = {12345u};
     check_table();
     check_signed_zero();
     check_empty(&g);

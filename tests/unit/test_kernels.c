@@ -31,33 +31,11 @@
 
 /* ---- data -------------------------------------------------------------------------------- */
 
-/* A 64-bit LCG (Knuth's MMIX constants); the high 32 bits are the output. */
-typedef struct {
-    uint64_t s;
-} lcg;
-
-static uint32_t lcg_next(lcg *g) {
-    g->s = g->s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (uint32_t)(g->s >> 32);
-}
-
-static float f32(uint32_t u) {
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-static uint32_t bits32(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
 /* Half the time a small integer in -2..2 or a signed zero (ties), else a random sign and
  * 24-bit significand times 2^e, e in [-12, 12]. Built from bits: every target draws the same
  * floats. Never NaN or infinite. */
-static float random_value(lcg *g) {
-    uint32_t r = lcg_next(g);
+static float random_value(check_lcg *g) {
+    uint32_t r = check_lcg_next(g);
     if (r & 1u) {
         static const float small[] = {-2.0f, -1.0f, -0.0f, 0.0f, 1.0f, 2.0f};
         return small[(r >> 1) % 6u];
@@ -65,7 +43,7 @@ static float random_value(lcg *g) {
     {
         uint32_t sign = (r >> 1) & 1u;
         uint32_t e = (uint32_t)(127 - 12) + (r >> 8) % 25u;
-        uint32_t mant = lcg_next(g) >> 9;
+        uint32_t mant = check_lcg_next(g) >> 9;
         return f32(sign << 31 | e << 23 | mant);
     }
 }
@@ -84,7 +62,7 @@ static float *alloc_floats(size_t n) {
     return alloc_bytes(n * sizeof(float));
 }
 
-static float *random_floats(lcg *g, size_t n) {
+static float *random_floats(check_lcg *g, size_t n) {
     float *p = alloc_floats(n);
     for (size_t i = 0; i < n; i++)
         p[i] = random_value(g);
@@ -163,7 +141,7 @@ static void call_unary(const lathe_kernel_table *t, unary_op op, size_t n, const
     }
 }
 
-static void check_unary_case(unary_op op, size_t n, int in_place, lcg *g) {
+static void check_unary_case(unary_op op, size_t n, int in_place, check_lcg *g) {
     float *x = random_floats(g, n), *dy = random_floats(g, n);
     float *out_ref = alloc_floats(n), *out_simd = alloc_floats(n), *want = alloc_floats(n);
     char what[96];
@@ -224,7 +202,7 @@ static void check_unary_specials(void) {
 
 static size_t colsum_differ; /* outputs whose bits change when the rows are added in reverse */
 
-static void check_colsum_case(size_t rows, size_t cols, size_t ldx, lcg *g) {
+static void check_colsum_case(size_t rows, size_t cols, size_t ldx, check_lcg *g) {
     const size_t n = rows == 0 || cols == 0 ? 0 : (rows - 1) * ldx + cols;
     float *x = random_floats(g, n);
     float *out_ref = alloc_floats(cols), *out_simd = alloc_floats(cols), *want = alloc_floats(cols);
@@ -325,7 +303,7 @@ static void naive_pool_backward(const pool_shape *p, const uint32_t *argmax, con
 
 static size_t avg_bwd_differ; /* avg-pool gradients whose bits change in reverse order */
 
-static void check_pool_case(const pool_shape *p, lcg *g) {
+static void check_pool_case(const pool_shape *p, check_lcg *g) {
     const size_t nx = p->planes * p->h * p->w, ny = p->planes * p->ho * p->wo;
     float *x = random_floats(g, nx), *dy = random_floats(g, ny);
     float *y_ref = alloc_floats(ny), *y_simd = alloc_floats(ny), *y_want = alloc_floats(ny);
@@ -407,7 +385,7 @@ static void check_pool_rules(void) {
 
 /* Max pooling on data with NaNs (1 in 16; both payload signs): the twins and the naive loop
  * agree on maxima (bits) and argmax, in vector lanes and tails alike. */
-static void check_max_pool_nan(lcg *g) {
+static void check_max_pool_nan(check_lcg *g) {
     static const size_t ks[][2] = {{2, 2}, {3, 1}, {3, 2}, {2, 1}, {2, 4}};
     static const size_t sides[][2] = {{9, 9}, {7, 28}, {28, 28}};
     for (size_t c = 0; c < sizeof ks / sizeof ks[0]; c++)
@@ -420,7 +398,7 @@ static void check_max_pool_nan(lcg *g) {
             uint32_t *am_want = alloc_bytes(ny * 4);
             char what[96];
             for (size_t e = 0; e < nx; e++) {
-                uint32_t r = lcg_next(g);
+                uint32_t r = check_lcg_next(g);
                 if ((r & 15u) == 0) x[e] = f32((r & 0x80000000u) | 0x7fc00000u | (r >> 12 & 0xffu));
             }
             naive_max_pool(&p, x, y_want, am_want);
@@ -465,7 +443,7 @@ static void check_tables(void) {
 }
 
 /* The layer functions give the naive bits with either table in use (or passed in). */
-static void check_core_uses_tables(lcg *g) {
+static void check_core_uses_tables(check_lcg *g) {
     enum { N = 37, IN = 5, OUT = 19 };
     float *x = random_floats(g, N * OUT), *dy = random_floats(g, N * OUT);
     float *xin = random_floats(g, N * IN), *w = random_floats(g, OUT * IN);
@@ -528,7 +506,7 @@ static void check_core_uses_tables(lcg *g) {
 
 static uint64_t digest(void) {
     uint64_t h = 0xcbf29ce484222325ULL;
-    lcg g = {20240612u};
+    check_lcg g = {20240612u};
     const lathe_kernel_table *t = simd_table();
     {
         const size_t n = 1000;
@@ -560,7 +538,7 @@ static uint64_t digest(void) {
 }
 
 int main(void) {
-    lcg g = {777u};
+    check_lcg g = {777u};
     check_tables();
     check_unary_specials();
     for (int op = 0; op < N_UNARY; op++) {

@@ -32,18 +32,6 @@
 #define MAX_ULP 2.0
 #define INF_D ((double)INFINITY)
 
-static float f32(uint32_t u) {
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-static uint32_t bits32(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
 static uint64_t bits64(double d) {
     uint64_t u;
     memcpy(&u, &d, sizeof u);

@@ -30,35 +30,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    uint64_t s;
-} lcg;
-
-/* Knuth's MMIX LCG; the high 32 bits are the output. */
-static uint32_t lcg_next(lcg *g) {
-    g->s = g->s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (uint32_t)(g->s >> 32);
-}
-
-static float f32(uint32_t u) {
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-static uint32_t bits32(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
 /* One in eight an exact ±0, else a random sign and significand times 2^e, e in [-14, 8]
  * (so |x| reaches 512: past every threshold). Built from bits, the same on every target. */
-static float random_value(lcg *g) {
-    uint32_t r = lcg_next(g);
+static float random_value(check_lcg *g) {
+    uint32_t r = check_lcg_next(g);
     if ((r & 7u) == 0) return f32((r & 8u) << 28);
     return f32(((r >> 4) & 1u) << 31 | ((uint32_t)(127 - 14) + (r >> 8) % 23u) << 23 |
-               lcg_next(g) >> 9);
+               check_lcg_next(g) >> 9);
 }
 
 static void *alloc_bytes(size_t n) {
@@ -118,7 +96,7 @@ static size_t check_unary(int op, size_t n, const float *x, const char *what) {
 }
 
 /* (a) sizes around the 4-lane group, and (c) unaligned starts of the same data. */
-static void check_sizes(lcg *g) {
+static void check_sizes(check_lcg *g) {
     static const size_t big[] = {63, 64, 65, 1000};
     for (int op = 0; op < N_OPS; op++)
         for (size_t k = 0; k < 34 + 4; k++) {
@@ -233,7 +211,7 @@ static void check_softmax_case(size_t n, size_t c, const float *x, const char *w
     free(want), free(y_ref), free(y_simd);
 }
 
-static void check_softmax(lcg *g) {
+static void check_softmax(check_lcg *g) {
     static const size_t wide[] = {63, 64, 65, 130};
     static const float spreads[] = {1.0f, 10.0f, 200.0f};
     for (size_t n = 0; n <= 5; n++)
@@ -244,7 +222,7 @@ static void check_softmax(lcg *g) {
             for (size_t sp = 0; sp < 3; sp++)
                 for (size_t off = 0; off < 4; off += 3) {
                     for (size_t i = 0; i < n * c + 3; i++)
-                        x[i] = spreads[sp] * (float)((int32_t)lcg_next(g) / 2147483648.0);
+                        x[i] = spreads[sp] * (float)((int32_t)check_lcg_next(g) / 2147483648.0);
                     snprintf(what, sizeof what, "spread %g offset %zu", (double)spreads[sp], off);
                     check_softmax_case(n, c, x + off, what);
                 }
@@ -267,7 +245,7 @@ static void check_softmax(lcg *g) {
 
 /* ---- tables and the core's use of them ------------------------------------------------- */
 
-static void check_tables_and_layers(lcg *g) {
+static void check_tables_and_layers(check_lcg *g) {
     const lathe_kernel_table *r = lathe_kernels_for(LATHE_ISA_REF);
     const lathe_kernel_table *s = lathe_kernels_for(LATHE_ISA_SIMD128);
     enum { N = 7, C = 13 };
@@ -311,7 +289,7 @@ static uint64_t digest(void) {
     const lathe_kernel_table *t = lathe_kernels_for(LATHE_ISA_SIMD128);
     enum { N = 4099 };
     uint64_t h = 0xcbf29ce484222325ULL;
-    lcg g = {20240613u};
+    check_lcg g = {20240613u};
     float *x = alloc_floats(N), *y = alloc_floats(N);
     for (size_t i = 0; i < N; i++)
         x[i] = random_value(&g);
@@ -325,7 +303,7 @@ static uint64_t digest(void) {
 }
 
 int main(void) {
-    lcg g = {4242u};
+    check_lcg g = {4242u};
     check_tables_and_layers(&g);
     check_sizes(&g);
     check_specials();
