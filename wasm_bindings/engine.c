@@ -503,3 +503,91 @@ void lathe_engine_augment_images(const float *src, float *dst, float *tmp, size_
         for (i = 0; i < n; i++)
             lathe_augment_image(src + i * size, dst + (k * n + i) * size, tmp, c, h, w, &cfg, &rng);
 }
+
+/* ---- The Prepare step's preview: the data prepared, without a network ----------------- */
+
+/* An experiment's data read and prepared (lathe_prepare), nothing trained: what the page
+ * shows before and after the preparation steps. */
+typedef struct lathe_preview {
+    lathe_experiment *exp;
+    lathe_table *table;
+    lathe_prepared *prep;
+} lathe_preview;
+
+void lathe_engine_preview_destroy(lathe_preview *p) {
+    if (!p) return;
+    lathe_prepared_destroy(p->prep);
+    lathe_table_destroy(p->table);
+    lathe_experiment_destroy(p->exp);
+    lathe_free(p);
+}
+
+/* Parses the experiment, reads its data (CSV bytes, or the synthetic set) and prepares it;
+ * the model part of the experiment is parsed but no network is built, so a preview works
+ * while the design is invalid. */
+int lathe_engine_preview_create(const char *json, size_t json_n, const char *data,
+                                size_t data_n, lathe_preview **out, lathe_error *err) {
+    lathe_preview *p = lathe_calloc(1, sizeof *p);
+    lathe_status st;
+    *out = NULL;
+    if (!p) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory");
+    st = lathe_engine_table_create(json, json_n, data, data_n, &p->table, err);
+    if (st == LATHE_OK) st = lathe_experiment_parse(json, json_n, &p->exp, err);
+    if (st == LATHE_OK) st = lathe_prepare(p->exp, p->table, &p->prep, err);
+    if (st != LATHE_OK) {
+        lathe_engine_preview_destroy(p);
+        return st;
+    }
+    *out = p;
+    return LATHE_OK;
+}
+
+/* What the preparation produced as JSON text in *out (free with lathe_engine_string_free):
+ * {"task", "target", "table": [rows, columns], "rows": [train, validation, test],
+ * "features": [names], "inputs": [{"column", "first", "width"}], "classes": [names]}. */
+int lathe_engine_preview_info_json(const lathe_preview *p, char **out, lathe_error *err) {
+    const lathe_prepared *prep = p->prep;
+    cJSON *o = cJSON_CreateObject(), *inputs;
+    double table[2] = {(double)p->table->rows, (double)p->table->cols};
+    double rows[3] = {(double)prep->train.rows, (double)prep->validation.rows,
+                      (double)prep->test.rows};
+    size_t i;
+    int ok = o != NULL;
+    *out = NULL;
+    ok = ok && cJSON_AddStringToObject(o, "task", prep->task == LATHE_TASK_CLASSIFICATION ? "classification" : "regression");
+    ok = ok && cJSON_AddStringToObject(o, "target", prep->target);
+    ok = ok && cJSON_AddItemToObject(o, "table", cJSON_CreateDoubleArray(table, 2));
+    ok = ok && cJSON_AddItemToObject(o, "rows", cJSON_CreateDoubleArray(rows, 3));
+    ok = ok && cJSON_AddItemToObject(o, "features", cJSON_CreateStringArray((const char *const *)prep->feature_names, (int)prep->n_features));
+    inputs = ok ? cJSON_AddArrayToObject(o, "inputs") : NULL;
+    for (i = 0; inputs && i < prep->n_inputs; i++) {
+        cJSON *in = cJSON_CreateObject();
+        ok = in && cJSON_AddItemToArray(inputs, in);
+        ok = ok && cJSON_AddStringToObject(in, "column", prep->inputs[i].name);
+        ok = ok && cJSON_AddNumberToObject(in, "first", (double)prep->inputs[i].first);
+        ok = ok && cJSON_AddNumberToObject(in, "width", (double)prep->inputs[i].width);
+        if (!ok) break;
+    }
+    ok = ok && inputs;
+    if (ok && prep->n_classes)
+        ok = cJSON_AddItemToObject(o, "classes", cJSON_CreateStringArray((const char *const *)prep->class_names, (int)prep->n_classes));
+    if (ok) *out = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!*out) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory describing the prepared data");
+    return LATHE_OK;
+}
+
+/* Copies rows [first, first + count) of a prepared split (0 train, 1 validation, 2 test;
+ * the caller keeps first + count within its rows): x:(count, features), y:(count) the class
+ * index or target value, source:(count) each row's row in the table. */
+void lathe_engine_preview_rows(const lathe_preview *p, int split, size_t first, size_t count,
+                               float *x, float *y, double *source) {
+    const lathe_split_data *d = split == 0 ? &p->prep->train : split == 1 ? &p->prep->validation
+                                                                           : &p->prep->test;
+    size_t f = p->prep->n_features, i;
+    memcpy(x, d->x + first * f, count * f * sizeof *x);
+    for (i = 0; i < count; i++) {
+        y[i] = d->label ? (float)d->label[first + i] : d->value[first + i];
+        source[i] = (double)d->source_row[first + i];
+    }
+}

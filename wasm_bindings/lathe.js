@@ -212,6 +212,52 @@
     }
   }
 
+  /** An experiment's data read and prepared, no network built (the Prepare step's preview).
+   * free() when done. */
+  class Preview {
+    constructor(engine, ptr) {
+      this.engine = engine;
+      this.ptr = ptr;
+    }
+
+    /** {task, target, table: [rows, columns], rows: [train, validation, test], features:
+     * [names], inputs: [{column, first, width}], classes?: [names]}. */
+    info() {
+      if (!this.ptr) throw new LatheError(5, 'this preview has been freed');
+      if (!this.cached) this.cached = this.engine.jsonCall((out, err) => this.engine.module._lathe_engine_preview_info_json(this.ptr, out, err));
+      return this.cached;
+    }
+
+    /** Rows [first, first + count) of a prepared split, clamped to its rows: {rows, features,
+     * x: Float32Array(rows·features), y: Float32Array(rows), source: Float64Array(rows) (each
+     * row's row in the table)}. */
+    rows(split, first, count) {
+      if (!(split in SPLITS)) throw new TypeError(`unknown split ${split}`);
+      const info = this.info();
+      const features = info.features.length;
+      const total = info.rows[SPLITS[split]];
+      const start = Math.min(Math.max(0, first), total);
+      const n = Math.min(Math.max(0, count), total - start);
+      const m = this.engine.module;
+      const xPtr = m._malloc(n * features * 4 || 4), yPtr = m._malloc(n * 4 || 4), sPtr = m._malloc(n * 8 || 8);
+      try {
+        if (!xPtr || !yPtr || !sPtr) throw new LatheError(2, 'out of memory copying the prepared rows');
+        m._lathe_engine_preview_rows(this.ptr, SPLITS[split], start, n, xPtr, yPtr, sPtr);
+        return { rows: n, features, x: new Float32Array(m.HEAPF32.buffer, xPtr, n * features).slice(),
+          y: new Float32Array(m.HEAPF32.buffer, yPtr, n).slice(), source: new Float64Array(m.HEAPF64.buffer, sPtr, n).slice() };
+      } finally {
+        m._free(xPtr);
+        m._free(yPtr);
+        m._free(sPtr);
+      }
+    }
+
+    free() {
+      if (this.ptr) this.engine.module._lathe_engine_preview_destroy(this.ptr);
+      this.ptr = 0;
+    }
+  }
+
   /** A data table read by the engine (CSV or a synthetic generator). free() when done. */
   class Table {
     constructor(engine, ptr) {
@@ -483,6 +529,11 @@
       const factory = root.createLatheEngine || (typeof require === 'function' ? require('./lathe_engine.js') : null);
       if (!factory) throw new Error('lathe_engine.js is not loaded');
       return new LatheEngine(await factory(options));
+    }
+
+    /** The data of an experiment prepared by its steps, without a network (a Preview). */
+    createPreview(experiment, dataBytes) {
+      return this.createFromExperiment('_lathe_engine_preview_create', Preview, experiment, dataBytes);
     }
 
     /** A training session for an experiment (object or JSON text) and its data bytes. */

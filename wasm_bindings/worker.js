@@ -183,6 +183,55 @@ function describe(msg) {
   }
 }
 
+const PREVIEW_ROWS = 5000; // training rows the preview's statistics read (the first ones)
+const PREVIEW_FEATURES = 64; // features with their own statistics (every one counts in "all")
+
+/** Answers {type: 'preview'}: the data prepared by the experiment's steps, no network: the
+ * preview's info, the first rows of the training split (x, y and their table rows) and, over
+ * up to PREVIEW_ROWS training rows, each of the first PREVIEW_FEATURES features' and all
+ * features' mean, standard deviation, minimum and maximum. */
+function preview(msg) {
+  const p = engine.createPreview(msg.experiment, msg.data);
+  try {
+    const info = p.info();
+    const sample = p.rows('train', 0, PREVIEW_ROWS);
+    const f = sample.features;
+    const stats = [];
+    const all = new Moments();
+    for (let j = 0; j < f; j++) {
+      const one = j < PREVIEW_FEATURES ? new Moments() : null;
+      for (let i = 0; i < sample.rows; i++) {
+        const v = sample.x[i * f + j];
+        all.add(v);
+        if (one) one.add(v);
+      }
+      if (one) stats.push(one.result());
+    }
+    const shown = Math.min(sample.rows, msg.rows || 8);
+    return { value: { info, statsRows: sample.rows, stats, all: all.result(), source: sample.source,
+      head: { x: sample.x.slice(0, shown * f), y: sample.y.slice(0, shown) } } };
+  } finally {
+    p.free();
+  }
+}
+
+/** Mean, population standard deviation, minimum and maximum of the values added (Welford's
+ * update, so a large mean does not cancel the deviation). */
+class Moments {
+  constructor() { this.n = 0; this.mean = 0; this.m2 = 0; this.min = Infinity; this.max = -Infinity; }
+  add(v) {
+    this.n++;
+    const d = v - this.mean;
+    this.mean += d / this.n;
+    this.m2 += d * (v - this.mean);
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+  }
+  result() {
+    return this.n ? { mean: this.mean, std: Math.sqrt(this.m2 / this.n), min: this.min, max: this.max } : null;
+  }
+}
+
 /** Answers {type: 'model-info' | 'model-predict' | 'model-predict-image'}: loads the model
  * file for this request only (nothing stays allocated between requests). */
 function withModel(msg, fn) {
@@ -294,6 +343,7 @@ const requests = {
   'image-convert': convertImages,
   table: readTable,
   describe,
+  preview,
   checkpoint: () => {
     if (!session) throw new Error('no training is running');
     const bytes = session.checkpoint();

@@ -81,6 +81,7 @@ function show(name) {
     if (s === name) tab.setAttribute('aria-current', 'step'); else tab.removeAttribute('aria-current');
   }
   if (name === 'data') steps.data.renderRows();
+  if (name === 'prepare') steps.prepare.schedulePreview();
   if (name === 'deploy') steps.deploy.open();
 }
 

@@ -1,9 +1,26 @@
 /* Step 2, Prepare: the target and task, the split (with stratification), imputation,
- * scaling and the feature columns, and for image data with an augment step a preview of the
- * augmented copies (the core's transforms, through the worker). Each control edits the
- * experiment's prepare list and keeps the ops it does not govern. */
-import { $, h } from './dom.js';
+ * scaling and the feature columns; the ordered list of steps, where steps are added, moved
+ * and removed (an order the core refuses is marked on its step, with the core's reason); a
+ * live before-and-after preview of the data the steps produce (prepare_preview.js, through
+ * the worker); and for image data with an augment step a preview of the augmented copies.
+ * Each control edits the experiment's prepare list and keeps the ops it does not govern. */
+import { $, h, restoreFocus } from './dom.js';
 import { findOp, setOp } from './state.js';
+
+/** The steps "Add a step" offers: their default settings, and when they apply. */
+const ADDABLE = [
+  { op: 'drop_missing', label: 'drop rows with missing cells', make: () => ({ op: 'drop_missing' }) },
+  { op: 'drop_duplicates', label: 'drop duplicate rows', make: () => ({ op: 'drop_duplicates' }) },
+  { op: 'balance_classes', label: 'balance the classes (oversample)', make: () => ({ op: 'balance_classes' }), classification: true },
+  { op: 'augment', label: 'augment the training images', make: () => ({ op: 'augment', copies: 1, shift: 2 }), image: true },
+  { op: 'impute', label: 'fill missing cells (mean)', make: () => ({ op: 'impute', strategy: 'mean' }) },
+  { op: 'standardize', label: 'standardise (z-score)', make: () => ({ op: 'standardize' }) },
+  { op: 'minmax', label: 'scale to [0, 1]', make: () => ({ op: 'minmax' }) },
+];
+
+/** The augment step's settings as inline fields: [key, label, min, max, step]. */
+const AUGMENT_FIELDS = [['copies', 'copies', 1, 100, 1], ['shift', 'shift (px)', 0, 64, 1],
+  ['rotate', 'rotate (°)', 0, 45, 1], ['noise', 'noise (σ)', 0, 1e6, 'any']];
 
 export class PrepareStep {
   constructor(app) { this.app = app; }
@@ -32,6 +49,37 @@ export class PrepareStep {
       const dropped = [...$('features').querySelectorAll('input:not(:checked)')].map((c) => c.value);
       setOp(x, ['drop_columns'], dropped.length ? { op: 'drop_columns', columns: dropped } : null);
     }));
+    $('add-step-button').addEventListener('click', () => {
+      const kind = ADDABLE.find((a) => a.op === $('add-step').value);
+      if (kind) edit((x) => setOp(x, [kind.op], kind.make()));
+      $('add-step').focus();
+    });
+    $('prepare-list').addEventListener('click', (e) => {
+      const button = e.target.closest('button[data-action]');
+      if (!button) return;
+      const i = Number(button.dataset.index), action = button.dataset.action;
+      this.focusAfter = { action, index: action === 'remove' ? i : action === 'up' ? i - 1 : i + 1 };
+      edit((x) => {
+        const ops = x.prepare;
+        if (action === 'remove') ops.splice(i, 1);
+        else {
+          const j = action === 'up' ? i - 1 : i + 1;
+          [ops[i], ops[j]] = [ops[j], ops[i]];
+        }
+      });
+    });
+    $('prepare-list').addEventListener('change', (e) => {
+      const field = e.target.dataset.field;
+      if (!field) return;
+      const i = Number(e.target.dataset.index);
+      const { type, checked, value } = e.target;
+      setTimeout(() => edit((x) => { // once the focus has moved on, as in the layer editor
+        const op = x.prepare[i];
+        if (type === 'checkbox') op[field] = checked;
+        else if (value !== '' && Number.isFinite(Number(value))) op[field] = Number(value);
+        else delete op[field];
+      }));
+    });
   }
 
   sync() {
@@ -55,10 +103,101 @@ export class PrepareStep {
     $('target').replaceChildren(...options.map((n) => new Option(n, n, false, n === target)));
     $('target').disabled = !!data.synthetic;
     const dropped = new Set((findOp(x, 'drop_columns').op || {}).columns || []);
-    $('features').replaceChildren(...names.filter((n) => n !== target).map((n, i) => h('label', { className: 'check' },
+    const candidates = names.filter((n) => n !== target);
+    $('features').replaceChildren(...candidates.map((n, i) => h('label', { className: 'check' },
       h('input', { type: 'checkbox', value: n, checked: !dropped.has(n), id: `feature-${i}` }), n)));
-    $('prepare-list').replaceChildren(...(x.prepare || []).map((op) => h('li', {}, describeOp(op))));
+    const used = candidates.filter((n) => !dropped.has(n)).length;
+    $('features-summary').textContent = used === candidates.length ? `All ${candidates.length} columns but the target` : `${used} of ${candidates.length} columns`;
+    const columnsKey = candidates.join('\n');
+    if (columnsKey !== this.columnsKey) { // new columns: a long list (image pixels) starts folded
+      this.columnsKey = columnsKey;
+      $('features-details').open = candidates.length <= 40;
+    }
+    this.syncSteps();
     this.syncAugment();
+    this.schedulePreview();
+  }
+
+  /** The ordered step list with its move and remove buttons, and "Add a step"'s choices. */
+  syncSteps() {
+    const x = this.app.state.experiment;
+    const ops = Array.isArray(x.prepare) ? x.prepare : [];
+    const focus = this.focusAfter;
+    this.focusAfter = null;
+    const items = ops.map((op, i) => {
+      const n = i + 1;
+      const button = (action, text, label, disabled) => h('button', { type: 'button', className: 'icon', 'data-action': action,
+        'data-index': String(i), 'aria-label': label, title: label, disabled }, text);
+      const tools = h('span', { className: 'step-tools' },
+        button('up', '↑', `Move step ${n} up`, i === 0),
+        button('down', '↓', `Move step ${n} down`, i === ops.length - 1),
+        button('remove', '✕', op.op === 'split' ? 'The split cannot be removed: every experiment needs one' : `Remove step ${n}`, op.op === 'split'));
+      return h('li', { 'data-op': op.op }, h('span', { className: 'step-text' }, describeOp(op)), tools,
+        op.op === 'augment' ? augmentFields(op, i) : null, h('p', { className: 'error step-error', role: 'alert', hidden: true }));
+    });
+    const active = $('prepare-list').contains(document.activeElement) ? document.activeElement.id : '';
+    $('prepare-list').replaceChildren(...items);
+    restoreFocus($('prepare-list'), focus, active);
+    const present = new Set(ops.map((op) => op.op));
+    const image = Array.isArray((x.data || {}).image);
+    const options = ADDABLE.filter((a) => (!a.classification || (x.data || {}).task !== 'regression') && (!a.image || image))
+      .map((a) => new Option(present.has(a.op) ? `${a.label} (already a step)` : a.label, a.op));
+    options.forEach((o) => { o.disabled = present.has(o.value); });
+    const keep = $('add-step').value;
+    $('add-step').replaceChildren(...options);
+    const first = options.find((o) => !o.disabled);
+    $('add-step').value = options.some((o) => o.value === keep && !o.disabled) ? keep : first ? first.value : '';
+    $('add-step-button').disabled = !first;
+  }
+
+  /** Shows an error of the preparation next to the step it names (prepare[i]), or above the
+   * preview when it names none; null clears. */
+  markError(message) {
+    const items = [...$('prepare-list').children];
+    items.forEach((li) => { li.classList.remove('invalid'); li.querySelector('.step-error').hidden = true; });
+    const at = message && message.match(/^prepare\[(\d+)\]/);
+    const li = at && items[Number(at[1])];
+    if (li) {
+      li.classList.add('invalid');
+      const p = li.querySelector('.step-error');
+      p.textContent = `Step ${Number(at[1]) + 1}${message.slice(at[0].length)} (${at[0]} in the experiment file)`;
+      p.hidden = false;
+    }
+    $('prepare-error').textContent = message && !li ? message : '';
+    $('prepare-error').hidden = !message || !!li;
+  }
+
+  /** Asks the worker for the prepared data (debounced; only the latest answer is shown). */
+  schedulePreview() {
+    clearTimeout(this.previewTimer);
+    this.previewTimer = setTimeout(() => this.preview(), 200);
+  }
+
+  async preview() {
+    const { app } = this;
+    if (!app.state.valid || !app.table || $('step-prepare').hidden) return; // shown when the step opens
+    // the preview depends on the data and its steps only: model and training are left out
+    // (a design being edited must not stop the preview)
+    const experiment = { ...app.state.experiment, model: { layers: [{ type: 'dense' }] }, train: {} };
+    const key = JSON.stringify(experiment) + (app.upload ? app.upload.name : '');
+    if (key === this.previewKey) return;
+    this.previewKey = key;
+    const token = this.previewToken = (this.previewToken || 0) + 1;
+    const box = $('prepare-preview');
+    box.setAttribute('aria-busy', 'true');
+    try {
+      const [bytes, view] = await Promise.all([app.dataBytes(app.state.experiment), import('./prepare_preview.js')]);
+      const reply = await app.engine.request('preview', JSON.stringify(experiment), bytes);
+      if (token !== this.previewToken) return;
+      this.markError(null);
+      box.replaceChildren(...view.renderPreview(reply, app.table));
+    } catch (e) {
+      if (token !== this.previewToken) return;
+      this.markError(e.message);
+      box.replaceChildren(h('p', { className: 'hint' }, 'No preview while a step cannot run: see its message above.'));
+    } finally {
+      if (token === this.previewToken) box.removeAttribute('aria-busy');
+    }
   }
 
   /** With an augment step on image data: a few training images and the copies the core's
@@ -85,6 +224,19 @@ export class PrepareStep {
       .then((el) => { if (this.augmentToken === token && el) box.replaceChildren(el); })
       .catch((e) => { if (this.augmentToken === token) box.replaceChildren(h('p', { className: 'error' }, `Augmentation preview: ${e.message}`)); });
   }
+}
+
+/** The augment step's settings as small labelled fields (they edit the step in place). */
+function augmentFields(op, i) {
+  const field = ([key, label, min, max, step]) => {
+    const id = `augment-${key}`;
+    return h('span', { className: 'inline-field' }, h('label', { for: id }, label),
+      h('input', { id, type: 'number', min, max, step, value: String(op[key] ?? (key === 'copies' ? 1 : 0)), className: 'short',
+        'data-field': key, 'data-index': String(i) }));
+  };
+  return h('span', { className: 'step-fields' }, ...AUGMENT_FIELDS.map(field),
+    h('span', { className: 'inline-field' }, h('input', { id: 'augment-flip', type: 'checkbox', checked: !!op.flip, 'data-field': 'flip', 'data-index': String(i) }),
+      h('label', { for: 'augment-flip' }, 'mirror')));
 }
 
 /** One preparation step in words. */

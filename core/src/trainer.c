@@ -226,10 +226,10 @@ static lathe_status plan_layers(lathe_trainer *t, size_t *work_floats, size_t *n
                                            "[1, 8, 8])",
                                            path, kind_name(ly), ly->in);
                 return lathe_error_set(err, LATHE_ERR_INVALID,
-                                       "%s: %s needs an image input (C, H, W); layer %zu (%s) "
-                                       "gives %zu flat features",
-                                       path, kind_name(ly), l - 1, kind_name(&t->layers[l - 1]),
-                                       ly->in);
+                                       "%s: %s needs an image input (C, H, W), but the layer "
+                                       "before it (%s) gives %zu flat features; image layers "
+                                       "come before any dense or flatten layer",
+                                       path, kind_name(ly), kind_name(&t->layers[l - 1]), ly->in);
             }
             if (k > h + 2 * pad || k > w + 2 * pad)
                 return lathe_error_set(err, LATHE_ERR_INVALID,

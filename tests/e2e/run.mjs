@@ -303,7 +303,8 @@ try {
   });
 
   await test('a CNN on digit images trains to the native weights and shows misclassified digits as thumbnails', async () => {
-    await useExample('digits_cnn');
+    const templateText = exampleText('digits_cnn', (x) => { x.model = { template: 'cnn', activation: 'relu' }; x.train.epochs = 3; });
+    await setExperiment(templateText);
     await step('model');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=layers] tbody tr').length > 5, null, { timeout: 20000 });
     await step('train');
@@ -379,6 +380,128 @@ try {
     await setControl('[data-testid=hidden]', '8, 6');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=layers] tbody tr').length === 6, null, { timeout: 10000 });
     assert(await page.isHidden('[data-testid=model-error]'), 'the error stays after a valid design');
+  });
+
+  await test('prepare: steps are added, moved and removed with a live before-and-after preview that agrees with the CLI\'s fitted preparation; an order the core refuses is marked on its step', async () => {
+    await useExample('iris');
+    await step('prepare');
+    const summary = () => page.textContent('[data-testid=prepare-summary]');
+    const waitSummary = (re) => page.waitForFunction((src) => new RegExp(src).test((document.querySelector('[data-testid=prepare-summary]') || {}).textContent || ''), re.source, { timeout: 15000 });
+    await waitSummary(/^Before: 150 rows × 5 columns\. After: 120 training, 0 validation and 30 test rows × 4 features; 3 classes\./);
+    // Ground truth: the model file of `lathe run --out` holds the standardisation fitted on the
+    // training rows (shift = mean, scale = 1 / standard deviation).
+    const modelFile = path.join(scratch, 'iris-prepare.lathe.json');
+    execFileSync(cli, ['run', 'examples/iris.experiment.json', '--out', modelFile, '--quiet'], { cwd: root });
+    const prep = JSON.parse(fs.readFileSync(modelFile, 'utf8')).preparation;
+    const table = async (id) => page.$$eval(`[data-testid=${id}] tbody tr`, (trs) => trs.map((r) => [...r.cells].map((c) => c.textContent)));
+    const num = (t) => Number(t.replace(/,/g, ''));
+    const near = (shown, exact, what) => assert(Math.abs(num(shown) - exact) <= 0.006 * Math.max(1, Math.abs(exact)), `${what}: the page shows ${shown}, the CLI's preparation gives ${exact}`);
+    const stats = await table('preview-stats');
+    prep.features.forEach((name, j) => {
+      const row = stats[j];
+      assert(row[0] === name, `statistics row ${j} is ${row[0]}, not ${name}`);
+      near(row[1], prep.shift[j], `${name}: mean before`);
+      near(row[2], 1 / prep.scale[j], `${name}: standard deviation before`);
+      assert(row[5] === '0' && row[6] === '1', `${name} after standardising: mean ${row[5]}, std ${row[6]}`);
+    });
+    const csv = fs.readFileSync(path.join(root, 'data/builtin/iris.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+    const before = await table('preview-before');
+    const after = await table('preview-after');
+    assert(before.length === 8 && after.length === 8, `${before.length} rows before, ${after.length} after`);
+    before.forEach((cells, i) => {
+      const raw = csv[Number(cells[0])]; // "table row" counts data rows from 1: the CSV line below the header
+      assert(cells.slice(1).every((c, j) => (j < 4 ? Number(c) === Number(raw[j]) : c === raw[j])), `before, row ${i}: ${cells.slice(1)} is not the CSV's ${raw}`);
+      prep.features.forEach((_, j) => near(after[i][j], (Number(raw[j]) - prep.shift[j]) * prep.scale[j], `after, row ${i}, feature ${j}`));
+      assert(after[i][4] === raw[4], `after, row ${i}: class ${after[i][4]}, the CSV says ${raw[4]}`);
+    });
+    await shot('step-2-prepare');
+    // Add drop_duplicates: the rows left are the file's distinct rows.
+    const distinct = new Set(csv.slice(1).map((r) => r.join())).size;
+    await page.selectOption('[data-testid=add-step]', 'drop_duplicates');
+    await page.click('[data-testid=add-step-button]');
+    const ops = async () => (await experimentInPage()).prepare.map((op) => op.op);
+    assert((await ops()).join() === 'drop_duplicates,split,standardize', `after adding: ${await ops()}`);
+    await step('prepare');
+    await page.waitForFunction((n) => {
+      const m = ((document.querySelector('[data-testid=prepare-summary]') || {}).textContent || '').match(/After: (\d+) training, (\d+) validation and (\d+) test/);
+      return m && Number(m[1]) + Number(m[2]) + Number(m[3]) === n;
+    }, distinct, { timeout: 15000 }).catch(async () => { throw new Error(`drop_duplicates: expected ${distinct} rows, "${await summary()}"`); });
+    assert(distinct < 150, 'iris has a repeated row');
+    // Move standardize above the split: the core refuses it, on that step; moving it back mends it.
+    await page.click('[data-testid=prepare-list] li:nth-child(3) [data-action=up]');
+    const focused = await page.evaluate(() => [document.activeElement.dataset.action, document.activeElement.dataset.index].join());
+    assert(focused === 'up,1', `after a move the focus is on ${focused}, not the moved step's button`);
+    await page.waitForSelector('[data-testid=prepare-list] li.invalid', { timeout: 15000 });
+    const marked = await page.$eval('[data-testid=prepare-list] li.invalid', (li) => [li.dataset.op, li.querySelector('.step-error').textContent]);
+    assert(marked[0] === 'standardize' && /^Step 2: standardize is fitted on the training rows, so it must come after split/.test(marked[1]), `the refused order: ${marked}`);
+    assert(/No preview/.test(await page.textContent('[data-testid=prepare-preview]')), 'a preview is shown for steps that cannot run');
+    await shot('step-2-prepare-invalid');
+    await page.keyboard.press('Tab'); // to the moved step's "down" button
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => !document.querySelector('[data-testid=prepare-list] li.invalid') && document.querySelector('[data-testid=prepare-summary]'), null, { timeout: 15000 });
+    assert((await ops()).join() === 'drop_duplicates,split,standardize', `moved back by keyboard: ${await ops()}`);
+    // Remove the scaling, add min-max: every feature's training range becomes [0, 1].
+    await step('prepare');
+    await page.click('[data-testid=prepare-list] li[data-op=standardize] [data-action=remove]');
+    await page.selectOption('[data-testid=add-step]', 'minmax');
+    await page.click('[data-testid=add-step-button]');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=preview-stats] tbody tr')].slice(0, 4)
+      .every((r) => r.cells[7].textContent === '0' && r.cells[8].textContent === '1'), null, { timeout: 15000 })
+      .catch(async () => { throw new Error(`min-max statistics: ${JSON.stringify(await table('preview-stats'))}`); });
+    assert((await ops()).join() === 'drop_duplicates,split,minmax', `after removing and adding: ${await ops()}`);
+    const text = JSON.stringify(await experimentInPage());
+    const native = nativeRun('prepare-edited.experiment.json', text);
+    assert(native.metrics.train.rows + native.metrics.test.rows === distinct, `the CLI trains the edited steps on ${native.metrics.train.rows} + ${native.metrics.test.rows} rows`);
+  });
+
+  await test('model: the layer editor starts from a template\'s layers (same weights in the CLI), adds, edits, moves and removes layers, and marks the layer the core refuses', async () => {
+    const templateText = exampleText('digits_cnn', (x) => { x.model = { template: 'cnn', activation: 'relu' }; x.train.epochs = 3; });
+    await setExperiment(templateText);
+    await step('model');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=layers] tbody tr').length > 5, null, { timeout: 15000 });
+    await setControl('[data-testid=template]', 'layers');
+    const kinds = () => page.$$eval('[data-testid=layer-list] > li', (lis) => lis.map((li) => li.dataset.type));
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=layer-list] > li').length > 0, null, { timeout: 10000 });
+    const expanded = await experimentInPage();
+    assert(!expanded.model.template && Array.isArray(expanded.model.layers), `the model is not a layer list: ${JSON.stringify(expanded.model)}`);
+    assert((await kinds()).join() === 'conv2d,relu,max_pool,conv2d,relu,max_pool,flatten,dense', `the cnn template's layers: ${await kinds()}`);
+    const a = nativeRun('digits-template.experiment.json', templateText);
+    const b = nativeRun('digits-layers.experiment.json', JSON.stringify(expanded));
+    assert(a.weights_sha256 === b.weights_sha256, `the template's layer list trains other weights: ${a.weights_sha256} != ${b.weights_sha256} (${JSON.stringify(expanded.model.layers)})`);
+    // Add a dropout: it goes before the output layer.
+    const count = (await kinds()).length;
+    await page.selectOption('[data-testid=add-layer]', 'dropout');
+    await page.click('[data-testid=add-layer-button]');
+    let list = await kinds();
+    assert(list.length === count + 1 && list[list.length - 2] === 'dropout' && list[list.length - 1] === 'dense', `after adding a dropout: ${list}`);
+    // Edit the first conv2d's filters: its parameters in the table follow (filters · 1 · k² + filters).
+    await page.fill('[data-testid=layer-list] > li:first-child [data-field=filters]', '4');
+    await page.press('[data-testid=layer-list] > li:first-child [data-field=filters]', 'Tab');
+    const kernel = Number(await page.inputValue('[data-testid=layer-list] > li:first-child [data-field=kernel]'));
+    await page.waitForFunction((p) => { const r = document.querySelectorAll('[data-testid=layers] tbody tr')[1]; return r && r.cells[3].textContent === String(p); },
+      4 * kernel * kernel + 4, { timeout: 10000 }).catch(async () => { throw new Error(`conv2d with 4 filters: ${await page.textContent('[data-testid=layers] tbody')}`); });
+    const focusedField = await page.evaluate(() => document.activeElement.dataset.field);
+    assert(focusedField === 'kernel', `Tab after an edit lands on ${focusedField}, not the next field`);
+    // Move the flatten to the top: the conv2d after it is refused, on its own line.
+    await step('model');
+    const flatten = (await kinds()).indexOf('flatten');
+    for (let i = flatten; i > 0; i--) await page.click(`[data-testid=layer-list] > li:nth-child(${i + 1}) [data-action=up]`);
+    await page.waitForSelector('[data-testid=layer-list] > li.invalid', { timeout: 10000 });
+    const refused = await page.$eval('[data-testid=layer-list] > li.invalid', (li) => [li.dataset.type, li.querySelector('.step-error').textContent]);
+    assert(refused[0] === 'conv2d' && /^Layer 2: conv2d needs an image input \(C, H, W\), but the layer before it \(flatten\) gives 64 flat features/.test(refused[1]),
+      `the refused layer: ${refused}`);
+    assert(await page.isHidden('[data-testid=model-error]'), 'the message shows twice (above and on the layer)');
+    await shot('step-3-layer-editor-invalid');
+    // Remove the misplaced flatten: valid again, and the page's design trains as the CLI's.
+    await page.click('[data-testid=layer-list] > li:first-child [data-action=remove]');
+    await page.waitForFunction(() => !document.querySelector('[data-testid=layer-list] > li.invalid') && document.querySelectorAll('[data-testid=layers] tbody tr').length > 1, null, { timeout: 10000 });
+    list = await kinds();
+    assert(!list.includes('flatten') && list[0] === 'conv2d', `after removing: ${list}`);
+    await shot('step-3-layer-editor');
+    const edited = await experimentInPage();
+    const params = (await page.$$eval('[data-testid=layers] tbody tr', (trs) => trs.slice(1).map((r) => Number(r.cells[3].textContent.replace(/,/g, ''))))).reduce((s, v) => s + v, 0);
+    const c = nativeRun('digits-edited.experiment.json', JSON.stringify(edited));
+    assert(c.parameters === params, `the layer table sums to ${params} parameters, the CLI builds ${c.parameters}`);
   });
 
   await test('a broken experiment shows where the problem is and the page keeps working', async () => {
@@ -905,6 +1028,138 @@ try {
     await page.waitForFunction(() => /No PNG or JPEG images/.test(document.querySelector('[data-testid=data-error]').textContent), null, { timeout: 10000 });
     // Back to iris: the tests after this one measure a first visit's download, and the image
     // grid's module (image_upload.js) loads at start only when the kept data are images.
+    await setControl('[data-testid=dataset]', 'iris');
+    await page.waitForFunction(() => document.querySelector('[data-testid=data-summary]').textContent.startsWith('150 rows'), null, { timeout: 10000 });
+  });
+
+  await test('Fashion-MNIST images (the Debian package\'s IDX files) walk every step: image grid, prepare preview, CNN, curves, confusion matrix with thumbnails, a drawing pad, and the CLI replays the page\'s CSV to the same weights', async () => {
+    const dir = path.join(root, 'data/builtin/fashion-mnist');
+    await step('data');
+    await page.setInputFiles('[data-testid=upload]', [path.join(dir, 't10k-images-idx3-ubyte.gz'), path.join(dir, 't10k-labels-idx1-ubyte.gz')]);
+    await page.waitForFunction(() => document.querySelector('[data-testid=data-summary]').textContent.startsWith('10,000 rows × 785 columns'), null, { timeout: 60000 })
+      .catch(async () => { throw new Error(`the Fashion-MNIST upload: "${await page.textContent('[data-testid=data-summary]')}" ${await page.textContent('[data-testid=data-error]')}`); });
+    await page.waitForFunction(() => document.querySelectorAll('#image-grid .image-class').length === 10, null, { timeout: 20000 });
+    await page.locator('#image-grid').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(logs, 'fashion-1-data.png') });
+    const data = await downloadText('[data-testid=download-data]');
+    const labels = zlib.gunzipSync(fs.readFileSync(path.join(dir, 't10k-labels-idx1-ubyte.gz'))).subarray(8);
+    const images = zlib.gunzipSync(fs.readFileSync(path.join(dir, 't10k-images-idx3-ubyte.gz'))).subarray(16);
+    const lines = data.text.trim().split('\n');
+    assert(lines.length === 10001, `the page's CSV has ${lines.length} lines`);
+    for (const r of [0, 1, 4999, 9999]) {
+      const expected = [...images.subarray(r * 784, (r + 1) * 784)].concat(labels[r]).join(',');
+      assert(lines[1 + r] === expected, `row ${r} of the page's CSV is not image ${r} of the IDX file`);
+    }
+    const experiment = await experimentInPage();
+    experiment.data.limit = { train: 2000, validation: 500, test: 1000 };
+    experiment.prepare = [{ op: 'split', test: 0.2, validation: 0.1, stratify: true }, { op: 'minmax', per: 'all' }];
+    experiment.model = { template: 'cnn', activation: 'relu' };
+    experiment.train = { optimizer: 'adam', learning_rate: 0.002, batch_size: 32, epochs: 2 };
+    await setExperiment(JSON.stringify(experiment, null, 2));
+    await step('prepare');
+    await page.waitForFunction(() => /After: 2,000 training, 500 validation and 1,000 test rows × 784 features; 10 classes/.test((document.querySelector('[data-testid=prepare-summary]') || {}).textContent), null, { timeout: 30000 })
+      .catch(async () => { throw new Error(`the preview: "${await page.textContent('[data-testid=prepare-preview]')}"`); });
+    const all = await page.$eval('[data-testid=preview-stats] tr.total', (r) => [...r.cells].map((c) => c.textContent));
+    assert(all[3] === '0' && all[4] === '255' && all[7] === '0' && all[8] === '1', `pixels before and after min-max over all: ${all}`);
+    await page.screenshot({ path: path.join(logs, 'fashion-2-prepare.png'), fullPage: true });
+    await step('model');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=layers] tbody tr').length === 9, null, { timeout: 15000 });
+    await page.screenshot({ path: path.join(logs, 'fashion-3-model.png'), fullPage: true });
+    await forgetStatus();
+    await trainAndWait(180000);
+    await page.screenshot({ path: path.join(logs, 'fashion-4-train.png'), fullPage: true });
+    await step('evaluate');
+    const confusion = await page.$$eval('[data-testid=confusion] tr', (trs) => trs.map((r) => r.querySelectorAll('button').length).filter((n) => n > 0));
+    assert(confusion.length === 10 && confusion.every((n) => n === 10), `the confusion matrix is ${confusion.length} × ${confusion[0]}`);
+    const thumbs = await page.$$eval('[data-testid=misclassified] canvas', (cs) => cs.map((c) => [c.width, c.height]));
+    assert(thumbs.length > 0 && thumbs.every(([w, hh]) => w === 28 && hh === 28), `misclassified thumbnails: ${JSON.stringify(thumbs.slice(0, 3))}`);
+    const accuracy = Number((await page.textContent('[data-testid=metrics] tbody tr:last-child td:last-child')).replace('%', ''));
+    await page.screenshot({ path: path.join(logs, 'fashion-5-evaluate.png'), fullPage: true });
+    await step('deploy');
+    const exp = await downloadText('[data-testid=download-experiment]');
+    const native = JSON.parse(execFileSync(cli, ['run', exp.file, '--data', data.file, '--json', '--quiet'], { cwd: root }).toString());
+    assert(await pageHash() === native.weights_sha256, `Fashion-MNIST: page ${await pageHash()} != CLI ${native.weights_sha256}`);
+    assert(native.metrics.test.accuracy > 0.6, `the CNN reaches only ${native.metrics.test.accuracy} after 2 epochs on 2,000 images (page: ${accuracy})`);
+    await page.click('[data-testid=try-trained]');
+    await page.waitForSelector('[data-testid=pad]', { state: 'visible', timeout: 10000 });
+    await page.locator('[data-testid=pad]').scrollIntoViewIfNeeded();
+    const pad = await page.locator('[data-testid=pad]').boundingBox();
+    // A pair of trousers: two strokes down from a waistband.
+    for (const x of [0.38, 0.62]) {
+      await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.15);
+      await page.mouse.down();
+      for (let k = 1; k <= 10; k++) await page.mouse.move(pad.x + pad.width * (0.5 + (x - 0.5) * k / 10), pad.y + pad.height * (0.15 + 0.07 * k));
+      await page.mouse.up();
+    }
+    await page.waitForFunction(() => document.querySelector('[data-testid=pad-input]').inputData, null, { timeout: 5000 });
+    await page.waitForTimeout(400);
+    const input = await page.$eval('[data-testid=pad-input]', (el) => el.inputData);
+    assert(input.length === 784 && input.some((v) => v > 0), `the pad gives ${input.length} inputs`);
+    const probs = JSON.parse(await page.getAttribute('[data-testid=try-result]', 'data-values'));
+    assert(probs.length === 10 && Math.abs(probs.reduce((s, p) => s + p, 0) - 1) < 1e-4, `the pad's prediction: ${probs}`);
+    await page.screenshot({ path: path.join(logs, 'fashion-6-deploy.png'), fullPage: true });
+    // Back to iris (the download-size test measures a first visit without image modules).
+    await step('data');
+    await setControl('[data-testid=dataset]', 'iris');
+    await page.waitForFunction(() => document.querySelector('[data-testid=data-summary]').textContent.startsWith('150 rows'), null, { timeout: 10000 });
+  });
+
+  await test('JPEG files dropped on the data step become images of the class their names give, close to the pixels drawn; a folder\'s entries are walked however many chunks they come in', async () => {
+    await step('data');
+    await setControl('[data-testid=image-shape]', '1,28,28');
+    const drawn = await page.evaluate(async () => {
+      const files = [], pixels = {};
+      for (let i = 0; i < 24; i++) {
+        const cv = document.createElement('canvas');
+        cv.width = cv.height = 28;
+        const g = cv.getContext('2d');
+        g.fillStyle = '#000';
+        g.fillRect(0, 0, 28, 28);
+        g.fillStyle = '#fff';
+        if (i % 2) g.fillRect(4 + (i % 7) * 2, 4, 6, 20);
+        else { g.beginPath(); g.arc(14, 14, 5 + (i % 5), 0, 2 * Math.PI); g.fill(); }
+        const name = `${i % 2 ? 'bar' : 'ring'}_${String(i).padStart(2, '0')}.jpg`;
+        pixels[name] = Array.from(g.getImageData(0, 0, 28, 28).data.filter((_, k) => k % 4 === 0));
+        const blob = await new Promise((resolve) => cv.toBlob(resolve, 'image/jpeg', 0.95));
+        files.push(new File([blob], name, { type: 'image/jpeg' }));
+      }
+      const dt = new DataTransfer();
+      files.forEach((f) => dt.items.add(f));
+      const zone = document.getElementById('drop-zone');
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      return { pixels, types: files.map((f) => f.type) };
+    });
+    await page.waitForFunction(() => document.querySelector('[data-testid=data-summary]').textContent.startsWith('24 rows × 785 columns'), null, { timeout: 30000 })
+      .catch(async () => { throw new Error(`the JPEG drop: "${await page.textContent('[data-testid=data-summary]')}" ${await page.textContent('[data-testid=data-error]')}`); });
+    const note = await page.textContent('[data-testid=image-note]');
+    assert(/24 images of 2 classes \(bar: 12, ring: 12\)/.test(note), `the image note: "${note}"`);
+    const data = await downloadText('[data-testid=download-data]');
+    const rows = data.text.trim().split('\n').slice(1).map((l) => l.split(','));
+    const names = Object.keys(drawn.pixels).sort();
+    assert(rows.length === 24, `${rows.length} rows`);
+    rows.forEach((r, i) => {
+      const want = drawn.pixels[names[i]];
+      const error = want.reduce((s, v, k) => s + Math.abs(v - Number(r[k])), 0) / want.length;
+      assert(r[784] === names[i].split('_')[0], `row ${i} is labelled ${r[784]}, its file is ${names[i]}`);
+      assert(error < 4, `row ${i} (${names[i]}) differs from the drawing by ${error.toFixed(2)} grey levels per pixel on average`);
+    });
+    // A dropped folder is read through FileSystemEntry objects, whose directories answer in
+    // chunks (about 100 entries each): walked here with entries that answer in chunks of 100.
+    const walked = await page.evaluate(async () => {
+      const mod = await import('./image_upload.js');
+      const file = (fullPath) => ({ isFile: true, isDirectory: false, fullPath,
+        file: (ok) => setTimeout(() => ok(new File([new Uint8Array([1])], fullPath.split('/').pop(), { type: 'image/png' }))) });
+      const dir = (fullPath, children) => ({ isFile: false, isDirectory: true, fullPath,
+        createReader: () => { let at = 0; return { readEntries: (ok) => { const chunk = children.slice(at, at + 100); at += chunk.length; setTimeout(() => ok(chunk)); } }; } });
+      const cats = Array.from({ length: 250 }, (_, i) => file(`/pets/cat/${i}.png`));
+      const top = dir('/pets', [dir('/pets/cat', cats), dir('/pets/dog', [file('/pets/dog/a.png')]), file('/pets/notes.txt')]);
+      const files = await mod.filesFromEntries([top]);
+      const { items, unlabelled } = mod.labelFiles(files);
+      return { n: files.length, first: files[0].path, labels: [...new Set(items.map((x) => x.label))], unlabelled };
+    });
+    assert(walked.n === 252 && walked.first === 'pets/cat/0.png' && walked.labels.join() === 'cat,dog' && walked.unlabelled.join() === 'pets/notes.txt',
+      `the folder walk: ${JSON.stringify(walked)}`);
     await setControl('[data-testid=dataset]', 'iris');
     await page.waitForFunction(() => document.querySelector('[data-testid=data-summary]').textContent.startsWith('150 rows'), null, { timeout: 10000 });
   });

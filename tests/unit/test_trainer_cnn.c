@@ -205,8 +205,9 @@ static void test_design_errors(const lathe_table *table) {
     expect_design_error(MODEL("{\"type\":\"conv2d\",\"filters\":2,\"kernel\":7},{\"type\":\"dense\"}"),
                         table, "model.layers[0]: the conv2d kernel 7x7 is larger than its input 6x6");
     expect_design_error(MODEL("{\"type\":\"dense\",\"units\":4},{\"type\":\"max_pool\"},{\"type\":\"dense\"}"),
-                        table, "model.layers[1]: max_pool needs an image input (C, H, W); layer 0 "
-                               "(dense) gives 4 flat features");
+                        table, "model.layers[1]: max_pool needs an image input (C, H, W), but the "
+                               "layer before it (dense) gives 4 flat features; image layers "
+                               "come before any dense or flatten layer");
     expect_design_error(MODEL("{\"type\":\"max_pool\",\"size\":4},{\"type\":\"avg_pool\",\"size\":2},{\"type\":\"dense\"}"),
                         table, "model.layers[1]: the avg_pool window 2x2 is larger than its input 1x1");
     /* 48 training rows in batches of 47: the last batch has one row. */
