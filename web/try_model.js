@@ -79,6 +79,11 @@ export class TryModel {
     $('batch-download').addEventListener('click', () => {
       if (this.batch) download(this.batch.name, this.batch.text, 'text/csv');
     });
+    $('try-image').addEventListener('change', (e) => {
+      const file = e.target.files[0];
+      e.target.value = '';
+      if (file) this.predictImageFile(file);
+    });
     this.wirePad();
     this.sync();
   }
@@ -111,19 +116,57 @@ export class TryModel {
     $('pad-box').hidden = !pad;
     $('try-form').hidden = !!pad;
     $('try-predict-row').hidden = !!pad;
+    $('try-image-row').hidden = !this.imageShape();
     if (pad) this.clearPad(); else this.buildForm(info);
   }
 
-  /** [H, W] when the model takes a grey 28 × 28 or 8 × 8 image, else null: its image shape,
-   * or (an MLP on pixels) 64 or 784 numeric inputs px0, px1, … in order. */
-  padShape() {
+  /** [C, H, W] of a model on images: its image shape, or (an MLP on pixels) 64 or 784
+   * numeric inputs px0, px1, … in order as one grey square; else null. */
+  imageShape() {
     const info = this.model && this.model.info;
     if (!info) return null;
-    let image = info.image;
     const n = info.inputs.length;
-    if (!image && (n === 64 || n === 784) && info.inputs.every((c, i) => c.type === 'numeric' && c.column === `px${i}`)) {
-      image = [1, Math.sqrt(n), Math.sqrt(n)];
+    if (info.image) return info.image;
+    if ((n === 64 || n === 784) && info.inputs.every((c, i) => c.type === 'numeric' && c.column === `px${i}`)) return [1, Math.sqrt(n), Math.sqrt(n)];
+    return null;
+  }
+
+  /** Predicts an image file as the model's input: the browser decodes it, the core resizes
+   * it (as image uploads are) and the model predicts; a grey input is drawn beside the pad. */
+  async predictImageFile(file) {
+    const shape = this.imageShape();
+    if (!shape) return;
+    $('try-error').hidden = true;
+    let pixels;
+    try {
+      const bitmap = await createImageBitmap(file);
+      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      const ctx = canvas.getContext('2d');
+      ctx.drawImage(bitmap, 0, 0);
+      pixels = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+      bitmap.close();
+    } catch {
+      $('try-error').textContent = `${file.name}: not a readable PNG or JPEG image`;
+      $('try-error').hidden = false;
+      return;
     }
+    try {
+      const { model } = this;
+      const p = await this.app.engine.ask('model-predict-image', { model: model.text, pixels: pixels.data.buffer,
+        width: pixels.width, height: pixels.height, shape }, [pixels.data.buffer]);
+      if (model !== this.model) return;
+      this.showOne(p);
+      $('try-result').prepend(h('p', { className: 'hint' }, `${file.name} (${pixels.width} × ${pixels.height}) as ${shape.join(' × ')} input:`));
+      if (this.padShape()) drawInput($('pad-input'), p.input, shape.slice(1), shape[1] === 8 ? 16 : 255);
+    } catch (e) {
+      $('try-error').textContent = `${file.name}: ${e.message}`;
+      $('try-error').hidden = false;
+    }
+  }
+
+  /** [H, W] when the model takes a grey 28 × 28 or 8 × 8 image (the drawing pad's), else null. */
+  padShape() {
+    const image = this.imageShape();
     if (!image || image[0] !== 1) return null;
     const [, hgt, wid] = image;
     return (hgt === 28 && wid === 28) || (hgt === 8 && wid === 8) ? [hgt, wid] : null;

@@ -1097,6 +1097,20 @@ try {
     assert(input.length === 784 && input.some((v) => v > 0), `the pad gives ${input.length} inputs`);
     const probs = JSON.parse(await page.getAttribute('[data-testid=try-result]', 'data-values'));
     assert(probs.length === 10 && Math.abs(probs.reduce((s, p) => s + p, 0) - 1) < 1e-4, `the pad's prediction: ${probs}`);
+    // An image file: image 0 of the IDX set as a 28 × 28 grey PNG (converted unchanged), predicted
+    // as `lathe predict` predicts its pixels with the downloaded model file.
+    const model = await downloadText('[data-testid=download-model]');
+    const png = path.join(scratch, 'fashion-0.png');
+    fs.writeFileSync(png, pngFile(28, 28, 0, Buffer.from(images.subarray(0, 784))));
+    await page.evaluate(() => { delete document.querySelector('[data-testid=try-result]').dataset.values; });
+    await page.setInputFiles('[data-testid=try-image]', png);
+    await page.waitForFunction(() => document.querySelector('[data-testid=try-result]').dataset.values, null, { timeout: 10000 })
+      .catch(async () => { throw new Error(`no prediction of the image file: ${await page.textContent('[data-testid=try-error]')}`); });
+    const fromFile = JSON.parse(await page.getAttribute('[data-testid=try-result]', 'data-values'));
+    fs.writeFileSync(path.join(scratch, 'fashion-0.csv'), `${lines[0].split(',').slice(0, 784).join(',')}\n${[...images.subarray(0, 784)].join(',')}\n`);
+    const predicted = execFileSync(cli, ['predict', model.file, path.join(scratch, 'fashion-0.csv')]).toString().split('\n')[1].split(',');
+    const formatted = await page.evaluate((v) => import('./try_model.js').then((m) => v.map(m.g9)), fromFile);
+    assert(JSON.stringify(formatted) === JSON.stringify(predicted.slice(2)), `the image file: page ${formatted} != lathe predict ${predicted.slice(2)}`);
     await page.screenshot({ path: path.join(logs, 'fashion-6-deploy.png'), fullPage: true });
     // Back to iris (the download-size test measures a first visit without image modules).
     await step('data');
