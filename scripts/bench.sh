@@ -195,7 +195,8 @@ sizes_json() { # sizes_json KEY FILE...: "KEY_files": [...], "KEY_bytes": total
   done
   printf '], "%s_bytes": %d' "$key" "$total"
 }
-mapfile -t page_files < <(find build/web -type f ! -path 'build/web/data/*' | sort)
+mapfile -t page_files < <(find build/web -type f ! -path 'build/web/data/*' ! -path 'build/web/examples/*' ! -name '*.map' | sort)
+examples_gz=$(cat build/web/examples/*.json | gzip -9 | wc -c)
 tf=$out/node_modules/@tensorflow
 ort=$out/node_modules/onnxruntime-web/dist
 {
@@ -208,7 +209,7 @@ ort=$out/node_modules/onnxruntime-web/dist
   sizes_json ort "$ort/ort.wasm.min.js" "$ort/ort-wasm-simd-threaded.wasm"
   printf '}\n'
 } >"$out/sizes.json"
-note "The page's size counts every file of build/web except data/ (the data sets), as built by scripts/build.sh; TensorFlow.js's counts tf.min.js, the wasm backend's script and its SIMD wasm."
+note "The page's size counts every file of build/web (HTML, CSS, JS, wasm, the chart library) as built by scripts/build.sh, except data/ (the data sets), examples/ (the example experiments, each fetched only when chosen: $((examples_gz / 1024)) KB gzipped together) and the source maps (fetched only by developer tools); TensorFlow.js's counts tf.min.js, the wasm backend's script and its SIMD wasm."
 
 note "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
 node tests/bench/report.js "$out"

@@ -17,7 +17,7 @@ if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
 
 required_packages=(gcc make cmake clang libclang-rt-14-dev emscripten libsimde-dev libcjson-dev
-  wabt chromium zlib1g-dev dpkg-dev ca-certificates xz-utils)
+  wabt chromium zlib1g-dev dpkg-dev ca-certificates xz-utils esbuild)
 optional_packages=(dataset-fashion-mnist)
 command -v node >/dev/null 2>&1 || required_packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || required_packages+=(npm)

@@ -19,8 +19,13 @@ cmake --build --preset wasm -j "$jobs" >/dev/null
 log "site: build/web"
 rm -rf build/web.tmp
 mkdir -p build/web.tmp/data build/web.tmp/examples
-cp web/*.html web/*.css web/*.js build/web.tmp/
-cp wasm_bindings/lathe.js wasm_bindings/worker.js build/web.tmp/
+cp web/*.html build/web.tmp/
+# Our JS and CSS are served minified (esbuild, Debian's package), each with a source map
+# beside it that a browser fetches only for its developer tools.
+for f in web/*.js web/*.css wasm_bindings/lathe.js wasm_bindings/worker.js; do
+  esbuild "$f" --minify --sourcemap --sources-content=true --log-level=warning \
+    --outfile="build/web.tmp/$(basename "$f")"
+done
 cp build/wasm/lathe_engine.js build/wasm/lathe_engine.wasm build/web.tmp/
 cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css build/web.tmp/
 cp examples/*.experiment.json build/web.tmp/examples/
