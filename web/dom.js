@@ -18,19 +18,6 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
-/** After an editable list (list) is drawn again: focus = {action, index} puts the focus on
- * that item's button of the action (or its first enabled button), after a move or a removal;
- * otherwise the element whose id was active (id) gets it back. */
-export function restoreFocus(list, focus, id) {
-  if (focus) {
-    const li = list.children[Math.min(focus.index, list.children.length - 1)];
-    const target = li && (li.querySelector(`[data-action=${focus.action}]:not(:disabled)`) || li.querySelector('button:not(:disabled)'));
-    if (target) target.focus();
-  } else if (id && document.getElementById(id)) {
-    document.getElementById(id).focus();
-  }
-}
-
 /** A number for people: up to 4 significant digits, thousands grouped. */
 export function fmt(v, digits = 4) {
   if (v === null || v === undefined || Number.isNaN(v)) return '—';

@@ -2,7 +2,8 @@
  * here (add, change, move, remove; a template can be turned into its layer list to start
  * from); the engine builds the network on the prepared data and reports each layer's output
  * shape and parameters, or says why the design does not fit, next to the layer it names. */
-import { $, h, fmt, restoreFocus } from './dom.js';
+import { $, h, fmt } from './dom.js';
+import { itemTools, itemMessage, wireItemTools, restoreFocus, markItem } from './edit_list.js';
 
 /** The layer types of the experiment format, their editable fields [key, label, min, max,
  * step] and the settings a new layer of the type starts with. */
@@ -84,20 +85,7 @@ export class ModelStep {
 
   /** The layer list's buttons and fields, and "Add a layer". */
   wireLayerEditor(edit) {
-    $('layer-list').addEventListener('click', (e) => {
-      const button = e.target.closest('button[data-action]');
-      if (!button) return;
-      const i = Number(button.dataset.index), action = button.dataset.action;
-      this.focusAfter = { action, index: action === 'remove' ? i : action === 'up' ? i - 1 : i + 1 };
-      edit((x) => {
-        const layers = x.model.layers;
-        if (action === 'remove') layers.splice(i, 1);
-        else {
-          const j = action === 'up' ? i - 1 : i + 1;
-          [layers[i], layers[j]] = [layers[j], layers[i]];
-        }
-      });
-    });
+    wireItemTools($('layer-list'), this, edit, (x) => x.model.layers);
     $('layer-list').addEventListener('change', (e) => {
       const i = Number(e.target.dataset.index), field = e.target.dataset.field, value = e.target.value;
       if (!Number.isInteger(i)) return;
@@ -139,16 +127,7 @@ export class ModelStep {
 
   /** Marks the layer an engine message names (model.layers[i]) with the message. */
   markLayer(message) {
-    const items = [...$('layer-list').children];
-    items.forEach((li) => { li.classList.remove('invalid'); li.querySelector('.step-error').hidden = true; });
-    const at = message && message.match(/^model\.layers\[(\d+)\]/);
-    const li = at && items[Number(at[1])];
-    if (!li) return false;
-    li.classList.add('invalid');
-    const p = li.querySelector('.step-error');
-    p.textContent = `Layer ${Number(at[1]) + 1}${message.slice(at[0].length)} (${at[0]} in the experiment file)`;
-    p.hidden = false;
-    return true;
+    return markItem($('layer-list'), message, /^model\.layers\[(\d+)\]/, 'Layer');
   }
 
   sync() {
@@ -248,10 +227,6 @@ function layerItem(layer, i, count) {
         'data-field': key, 'data-index': String(i), inputMode: key === 'padding' ? 'numeric' : undefined,
         title: key === 'padding' ? 'zeros per side, or "same"' : key === 'units' ? 'empty: one output per class (or one for regression)' : undefined }));
   });
-  const button = (action, text, label, disabled) => h('button', { type: 'button', className: 'icon', 'data-action': action,
-    'data-index': String(i), 'aria-label': label, title: label, disabled }, text);
   return h('li', { 'data-type': String(layer.type) }, h('span', { className: 'step-text layer-fields' }, type, ...fields),
-    h('span', { className: 'step-tools' }, button('up', '↑', `Move layer ${n} up`, i === 0),
-      button('down', '↓', `Move layer ${n} down`, i === count - 1), button('remove', '✕', `Remove layer ${n}`, count === 1)),
-    h('p', { className: 'error step-error', role: 'alert', hidden: true }));
+    itemTools(i, count, 'layer', count === 1 ? 'The only layer cannot be removed' : ''), itemMessage());
 }

@@ -4,7 +4,8 @@
  * live before-and-after preview of the data the steps produce (prepare_preview.js, through
  * the worker); and for image data with an augment step a preview of the augmented copies.
  * Each control edits the experiment's prepare list and keeps the ops it does not govern. */
-import { $, h, restoreFocus } from './dom.js';
+import { $, h } from './dom.js';
+import { itemTools, itemMessage, wireItemTools, restoreFocus, markItem } from './edit_list.js';
 import { findOp, setOp } from './state.js';
 
 /** The steps "Add a step" offers: their default settings, and when they apply. */
@@ -54,20 +55,7 @@ export class PrepareStep {
       if (kind) edit((x) => setOp(x, [kind.op], kind.make()));
       $('add-step').focus();
     });
-    $('prepare-list').addEventListener('click', (e) => {
-      const button = e.target.closest('button[data-action]');
-      if (!button) return;
-      const i = Number(button.dataset.index), action = button.dataset.action;
-      this.focusAfter = { action, index: action === 'remove' ? i : action === 'up' ? i - 1 : i + 1 };
-      edit((x) => {
-        const ops = x.prepare;
-        if (action === 'remove') ops.splice(i, 1);
-        else {
-          const j = action === 'up' ? i - 1 : i + 1;
-          [ops[i], ops[j]] = [ops[j], ops[i]];
-        }
-      });
-    });
+    wireItemTools($('prepare-list'), this, edit, (x) => x.prepare);
     $('prepare-list').addEventListener('change', (e) => {
       const field = e.target.dataset.field;
       if (!field) return;
@@ -125,15 +113,9 @@ export class PrepareStep {
     const focus = this.focusAfter;
     this.focusAfter = null;
     const items = ops.map((op, i) => {
-      const n = i + 1;
-      const button = (action, text, label, disabled) => h('button', { type: 'button', className: 'icon', 'data-action': action,
-        'data-index': String(i), 'aria-label': label, title: label, disabled }, text);
-      const tools = h('span', { className: 'step-tools' },
-        button('up', '↑', `Move step ${n} up`, i === 0),
-        button('down', '↓', `Move step ${n} down`, i === ops.length - 1),
-        button('remove', '✕', op.op === 'split' ? 'The split cannot be removed: every experiment needs one' : `Remove step ${n}`, op.op === 'split'));
+      const tools = itemTools(i, ops.length, 'step', op.op === 'split' ? 'The split cannot be removed: every experiment needs one' : '');
       return h('li', { 'data-op': op.op }, h('span', { className: 'step-text' }, describeOp(op)), tools,
-        op.op === 'augment' ? augmentFields(op, i) : null, h('p', { className: 'error step-error', role: 'alert', hidden: true }));
+        op.op === 'augment' ? augmentFields(op, i) : null, itemMessage());
     });
     const active = $('prepare-list').contains(document.activeElement) ? document.activeElement.id : '';
     $('prepare-list').replaceChildren(...items);
@@ -153,18 +135,9 @@ export class PrepareStep {
   /** Shows an error of the preparation next to the step it names (prepare[i]), or above the
    * preview when it names none; null clears. */
   markError(message) {
-    const items = [...$('prepare-list').children];
-    items.forEach((li) => { li.classList.remove('invalid'); li.querySelector('.step-error').hidden = true; });
-    const at = message && message.match(/^prepare\[(\d+)\]/);
-    const li = at && items[Number(at[1])];
-    if (li) {
-      li.classList.add('invalid');
-      const p = li.querySelector('.step-error');
-      p.textContent = `Step ${Number(at[1]) + 1}${message.slice(at[0].length)} (${at[0]} in the experiment file)`;
-      p.hidden = false;
-    }
-    $('prepare-error').textContent = message && !li ? message : '';
-    $('prepare-error').hidden = !message || !!li;
+    const marked = markItem($('prepare-list'), message, /^prepare\[(\d+)\]/, 'Step');
+    $('prepare-error').textContent = message && !marked ? message : '';
+    $('prepare-error').hidden = !message || marked;
   }
 
   /** Asks the worker for the prepared data (debounced; only the latest answer is shown). */
