@@ -1,6 +1,6 @@
 /* Wires the page: the stepper, the one state object, the worker and each step's module. */
 import { $ } from './dom.js';
-import { ExperimentState } from './state.js';
+import { ExperimentState, sameJson } from './state.js';
 import { EngineClient } from './engine_client.js';
 import { DataStep } from './data_step.js';
 import { PrepareStep, describeOp } from './prepare_step.js';
@@ -97,10 +97,15 @@ function summarise() {
   const m = (x && x.model) || {};
   const model = steps.model.summary;
   set('model', `${m.template || 'layers'}${m.hidden ? ` ${m.hidden.join('-')}` : ''}${model ? ` · ${model.parameters.toLocaleString('en-US')} params` : ''}`);
-  set('train', app.training ? (app.paused ? 'paused' : 'training…') : result ? `done · ${result.history.length} epochs` : 'not run yet');
+  // a result of other settings than the experiment's now is shown as an earlier run's
+  const current = !!result && state.valid && sameJson(result.experiment, state.text);
+  const earlier = result && !current ? 'earlier run: ' : '';
+  set('train', app.training ? (app.paused ? 'paused' : 'training…') : result ? `${current ? 'done' : 'earlier run'} · ${result.history.length} epochs` : 'not run yet');
   const test = result && result.metrics.test;
-  set('evaluate', test ? (test.accuracy !== null ? `test accuracy ${(100 * test.accuracy).toFixed(1)}%` : `test R² ${test.r2 === null ? '—' : test.r2.toFixed(3)}`) : 'needs a trained model');
-  set('deploy', result ? `weights ${result.weightsSha256.slice(0, 8)}…` : 'experiment file');
+  set('evaluate', test ? earlier + (test.accuracy !== null ? `test accuracy ${(100 * test.accuracy).toFixed(1)}%` : `test R² ${test.r2 === null ? '—' : test.r2.toFixed(3)}`) : 'needs a trained model');
+  set('deploy', result ? `${earlier}weights ${result.weightsSha256.slice(0, 8)}…` : 'experiment file');
+  $('evaluate-stale').hidden = !result || current || app.training;
+  $('deploy-stale').hidden = !result || current || app.training;
   $('evaluate-needs').hidden = !!result;
   $('evaluate-done').hidden = !result;
   $('evaluate-body').hidden = !result;
@@ -254,6 +259,7 @@ onRun('cancelled', () => {
   app.run = null;
   app.store.delete('checkpoint');
   setTraining(false);
+  if (app.result) steps.deploy.render(app.result); // the last finished run's model is still there
   app.status('Training cancelled. The experiment is unchanged; press Train to start again.');
 });
 onRun('fault', (msg) => recover(msg.message));
@@ -266,7 +272,7 @@ on('error', (msg) => {
   app.run = null;
   app.store.delete('checkpoint');
   setTraining(false);
-  if (msg.result) steps.evaluate.renderMetrics(msg.result.metrics);
+  if (app.result) steps.deploy.render(app.result); // the last finished run's model is still there
   const where = (app.state.valid && app.state.experiment.data && app.state.experiment.data.file) || '';
   app.error(where && /^(line|the file|data row|column)/.test(msg.message) ? `${where}: ${msg.message}` : msg.message);
   app.status('Training stopped.');

@@ -62,7 +62,8 @@ export class ExperimentState extends EventTarget {
   }
 }
 
-function sameJson(a, b) {
+/** Whether two experiment texts hold the same JSON (formatting aside). */
+export function sameJson(a, b) {
   try { return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b)); } catch { return false; }
 }
 

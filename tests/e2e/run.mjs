@@ -506,6 +506,36 @@ try {
     assert(c.parameters === params, `the layer table sums to ${params} parameters, the CLI builds ${c.parameters}`);
   });
 
+  await test('a diverging run stops with the core\'s message, the CLI\'s word for word, and the page trains again', async () => {
+    const text = exampleText('diabetes', (x) => { x.train.learning_rate = 5; x.train.optimizer = 'sgd'; });
+    await setExperiment(text);
+    await forgetStatus();
+    await step('train');
+    await page.click('[data-testid=train]');
+    await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 20000 });
+    const message = (await page.textContent('[data-testid=error]')).trim();
+    const file = path.join(scratch, 'diverge.experiment.json');
+    fs.writeFileSync(file, text);
+    let cliStderr = '', exitCode = 0;
+    try { execFileSync(cli, ['run', file, '--quiet'], { cwd: root, stdio: 'pipe' }); } catch (e) { cliStderr = e.stderr.toString(); exitCode = e.status; }
+    assert(/^training diverged at epoch \d+, batch \d+: the loss is (infinite|NaN); the weights of the last completed epoch were kept/.test(message), `the page says "${message}"`);
+    assert(exitCode === 1 && cliStderr.includes(message), `the CLI (exit ${exitCode}) says "${cliStderr.trim()}", the page "${message}"`);
+    await page.waitForFunction(() => !document.querySelector('[data-testid=train]').disabled, null, { timeout: 10000 });
+    assert(/stopped/i.test(await status()), `the status after divergence: "${await status()}"`);
+    // the last finished run (another experiment) is kept, and said to be an earlier run's
+    const trainSummary = await page.textContent('[data-testid=step-train] .step-summary');
+    assert(/^(earlier run · \d+ epochs|not run yet)$/.test(trainSummary), `the Train step's summary after divergence: "${trainSummary}"`);
+    const stale = () => page.$eval('[data-testid=evaluate-stale]', (el) => !el.hidden); // on a step not shown
+    assert(await stale() === trainSummary.startsWith('earlier'), 'the Evaluate step does not say its results are an earlier run\'s');
+    await shot('train-diverged');
+    await setExperiment(exampleText('diabetes'));
+    await forgetStatus();
+    await trainAndWait();
+    assert(await page.isHidden('[data-testid=error]'), 'the divergence message stays after a good run');
+    assert(await page.textContent('[data-testid=step-train] .step-summary') === 'done · 300 epochs' && !(await stale()),
+      `after a good run: "${await page.textContent('[data-testid=step-train] .step-summary')}"`);
+  });
+
   await test('a broken experiment shows where the problem is and the page keeps working', async () => {
     const good = fs.readFileSync(path.join(root, 'examples/iris.experiment.json'), 'utf8');
     await step('deploy');
