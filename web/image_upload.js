@@ -11,6 +11,7 @@ export const MAX_IMAGES = 20000;
 const MAX_CELLS = 16 * 1024 * 1024; // pixel values in one upload (its CSV is ~4 bytes each), as for IDX
 const BATCH_BYTES = 32 * 1024 * 1024; // decoded RGBA bytes sent to the worker at a time
 const IMAGE_NAME = /\.(png|jpe?g)$/i;
+const MISSING_LABEL = /^(|na|n\/a|nan|null|\?)$/i; // the core's CSV reader's missing values
 
 /** Whether a file is one this module reads (by its name or type). */
 export function isImage(file) {
@@ -125,9 +126,15 @@ export async function readImages(files, image, engine, progress = () => {}) {
       "Choose the folder that holds one sub-folder per class, or name files class_… (e.g. cat_01.png).");
   }
   const skipped = unlabelled.map((path) => ({ path, reason: "no class: not in a class folder and no '_' in its name" }));
+  // a class the CSV reader would take for a missing value would lose its images' labels
+  const usable = labelled.filter((it) => {
+    if (!MISSING_LABEL.test(it.label.trim())) return true;
+    skipped.push({ path: it.path, reason: `its class '${it.label}' reads as a missing value in a CSV: rename the ${folders ? 'folder' : 'file'}` });
+    return false;
+  });
   const cap = Math.min(MAX_IMAGES, Math.floor(MAX_CELLS / size));
-  const items = capItems(labelled, cap);
-  const capped = labelled.length - items.length;
+  const items = capItems(usable, cap);
+  const capped = usable.length - items.length;
 
   // Decode in batches; the worker converts each batch with the core.
   const values = new Float32Array(items.length * size);

@@ -1169,6 +1169,8 @@ try {
         const blob = await new Promise((resolve) => cv.toBlob(resolve, 'image/jpeg', 0.95));
         files.push(new File([blob], name, { type: 'image/jpeg' }));
       }
+      // two more whose class would read as a missing value in the CSV: skipped, and named
+      for (const name of ['NA_90.jpg', 'null_91.jpg']) files.push(new File([files[0]], name, { type: 'image/jpeg' }));
       const dt = new DataTransfer();
       files.forEach((f) => dt.items.add(f));
       const zone = document.getElementById('drop-zone');
@@ -1180,6 +1182,7 @@ try {
       .catch(async () => { throw new Error(`the JPEG drop: "${await page.textContent('[data-testid=data-summary]')}" ${await page.textContent('[data-testid=data-error]')}`); });
     const note = await page.textContent('[data-testid=image-note]');
     assert(/24 images of 2 classes \(bar: 12, ring: 12\)/.test(note), `the image note: "${note}"`);
+    assert(/Skipped 2 files: NA_90\.jpg \(its class 'NA' reads as a missing value in a CSV: rename the file\); null_91\.jpg/.test(note), `the files of classes NA and null: "${note}"`);
     const data = await downloadText('[data-testid=download-data]');
     const rows = data.text.trim().split('\n').slice(1).map((l) => l.split(','));
     const names = Object.keys(drawn.pixels).sort();
