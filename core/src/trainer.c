@@ -55,7 +55,7 @@ struct lathe_trainer {
     uint32_t *labels;         /* (B) */
     float *delta_a, *delta_b; /* (B, max_width) ping-pong gradients */
     float *activations;       /* one block for every layer's y */
-    float *work;              /* conv2d im2col workspace: the largest layer's need */
+    float *work;              /* conv2d workspace (im2col, dW transposed): the largest need */
     float *bn_save;           /* every batch-norm layer's save_mean and save_invstd */
     uint32_t *argmax;         /* every max-pool layer's indices */
     uint8_t *masks;           /* every dropout layer's mask */

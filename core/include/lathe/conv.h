@@ -30,6 +30,8 @@
  *                  dx[...] += dy[n,c,i,j] / (k·k)
  * The convolution computes its sums with the GEMM kernels of the table passed in (im2col
  * into a caller-provided workspace); every table gives the same bits by kernels.h's contract.
+ * (grad_W is computed transposed, dWᵀ = col · dyᵀ, with the products xpad·dy: multiplication
+ * commutes exactly, so the order above is kept.)
  *
  * Callers check a shape once with lathe_conv2d_output_size / lathe_pool2d_output_size, which
  * report what is wrong; the layer functions trust the buffers' sizes and do nothing for a shape
@@ -57,8 +59,9 @@ typedef struct lathe_conv2d_shape {
 lathe_status lathe_conv2d_output_size(const lathe_conv2d_shape *s, size_t *h_out, size_t *w_out,
                                       lathe_error *err);
 
-/* Floats of workspace every conv2d function below needs: in_ch·kh·kw · H_out·W_out (one
- * sample's im2col matrix). 0 for a shape lathe_conv2d_output_size rejects. */
+/* Floats of workspace every conv2d function below needs: in_ch·kh·kw · (H_out·W_out + out_ch)
+ * (one sample's im2col matrix, then the transposed weight gradient that backward_weights sums
+ * over the batch). 0 for a shape lathe_conv2d_output_size rejects. */
 size_t lathe_conv2d_workspace_size(const lathe_conv2d_shape *s);
 
 /* y:(n,out_ch,H_out,W_out) from x:(n,in_ch,h,w), w:(out_ch,in_ch,kh,kw), b:(out_ch) or NULL.

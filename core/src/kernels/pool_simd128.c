@@ -7,7 +7,9 @@
  * mean, the same comparisons and replacements for the maximum (with its index in an i32x4).
  * Strides 1, 2 and 3 load with one or two unaligned loads and a shuffle, and the kernels are
  * specialised for them. A load never reads past tap (ki, kj) of the fourth window, so never
- * past the buffer. Remaining outputs of a row take the scalar twin's loop.
+ * past the buffer. Max pooling ends a row whose width is not a multiple of 4 with the group of
+ * its last four outputs (recomputing some, to the same values); other remaining outputs take
+ * the scalar twin's loop.
  *
  * Backward: the canonical order is a scatter (each output adds its gradient into dx, in
  * row-major output order), and SIMD128 has no scatter. Gathering instead (four dx elements
@@ -65,6 +67,36 @@ static float max_window(const float *xp, size_t w, size_t k, size_t top, size_t 
     return m;
 }
 
+/* y[0..3] (and argmax[0..3] unless NULL) for the four outputs of row `top` whose windows start
+ * at columns left, left + s, left + 2s, left + 3s of the plane xp:(h, w). lane_step holds
+ * (0, s, 2s, 3s). */
+static ALWAYS_INLINE void max_pool_4(const float *xp, size_t w, size_t k, size_t s, size_t top,
+                                     size_t left, v128 lane_step, float *y, uint32_t *argmax) {
+    v128 m = load_strided(xp + top * w + left, s);
+    v128 best = simde_wasm_i32x4_add(simde_wasm_i32x4_splat(lane_index(top * w + left)), lane_step);
+    for (size_t ki = 0; ki < k; ki++) {
+        for (size_t kj = 0; kj < k; kj++) {
+            const size_t at = (top + ki) * w + left + kj;
+            const v128 v = load_strided(xp + at, s);
+            /* v > m, or v is NaN and m is not: NOT(v <= m) AND (m == m). */
+            const v128 take =
+                simde_wasm_v128_andnot(simde_wasm_f32x4_eq(m, m), simde_wasm_f32x4_le(v, m));
+            m = simde_wasm_v128_bitselect(v, m, take);
+            if (argmax) {
+                const v128 idx =
+                    simde_wasm_i32x4_add(simde_wasm_i32x4_splat(lane_index(at)), lane_step);
+                best = simde_wasm_v128_bitselect(idx, best, take);
+            }
+        }
+    }
+    STORE(y, m);
+    if (argmax) STORE(argmax, best);
+}
+
+/* A row of wo >= 4 outputs ends with one more group of four, the last four outputs: those it
+ * shares with the previous group are computed again, to the same values, which is much faster
+ * than the scalar loop (a 7-wide row would otherwise do three of its seven outputs that way).
+ * Narrower rows take the scalar twin's loop. */
 static ALWAYS_INLINE void max_pool(size_t planes, size_t h, size_t w, size_t k, size_t s,
                                    const float *x, float *y, uint32_t *argmax) {
     const size_t ho = (h - k) / s + 1, wo = (w - k) / s + 1, plane = h * w;
@@ -75,28 +107,12 @@ static ALWAYS_INLINE void max_pool(size_t planes, size_t h, size_t w, size_t k, 
         for (size_t i = 0; i < ho; i++, y += wo) {
             const size_t top = i * s;
             size_t j = 0;
-            for (; j + 4 <= wo; j += 4) {
-                const size_t left = j * s;
-                v128 m = load_strided(xp + top * w + left, s);
-                v128 best = simde_wasm_i32x4_add(simde_wasm_i32x4_splat(lane_index(top * w + left)),
-                                                 lane_step);
-                for (size_t ki = 0; ki < k; ki++) {
-                    for (size_t kj = 0; kj < k; kj++) {
-                        const size_t at = (top + ki) * w + left + kj;
-                        const v128 v = load_strided(xp + at, s);
-                        /* v > m, or v is NaN and m is not: NOT(v <= m) AND (m == m). */
-                        const v128 take = simde_wasm_v128_andnot(simde_wasm_f32x4_eq(m, m),
-                                                                 simde_wasm_f32x4_le(v, m));
-                        m = simde_wasm_v128_bitselect(v, m, take);
-                        if (argmax) {
-                            const v128 idx = simde_wasm_i32x4_add(
-                                simde_wasm_i32x4_splat(lane_index(at)), lane_step);
-                            best = simde_wasm_v128_bitselect(idx, best, take);
-                        }
-                    }
-                }
-                STORE(y + j, m);
-                if (argmax) STORE(argmax + j, best);
+            for (; j + 4 <= wo; j += 4)
+                max_pool_4(xp, w, k, s, top, j * s, lane_step, y + j, argmax ? argmax + j : NULL);
+            if (j < wo && wo >= 4) {
+                j = wo - 4;
+                max_pool_4(xp, w, k, s, top, j * s, lane_step, y + j, argmax ? argmax + j : NULL);
+                j = wo;
             }
             for (; j < wo; j++) {
                 uint32_t best;
