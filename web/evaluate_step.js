@@ -148,7 +148,7 @@ export class EvaluateStep {
 }
 
 /** Draws an image row (C, H, W) of raw pixel values, scaled to its own range. */
-function drawImage(canvas, [C, H, W], values) {
+export function drawImage(canvas, [C, H, W], values) {
   const ctx = canvas.getContext('2d');
   const img = ctx.createImageData(W, H);
   let lo = Infinity, hi = -Infinity;

@@ -5,20 +5,40 @@
  * Prepare step first previews. */
 import { h, fmt } from './dom.js';
 import { cellText } from './data_step.js';
+import { drawImage } from './evaluate_step.js';
 
 const SHOWN_COLUMNS = 6;  // raw columns and prepared features in the rows tables
 const SHOWN_STATS = 8;    // features with their own line in the statistics table
 
 /** The preview's elements for reply = {info, statsRows, stats, all, source, head} and the
  * table {info, columns} it was prepared from. */
-export function renderPreview(reply, table) {
+export function renderPreview(reply, table, image) {
   const { info } = reply;
   const [train, validation, test] = info.rows;
   const f = info.features.length;
   const summary = h('p', { className: 'summary', 'data-testid': 'prepare-summary' },
     `Before: ${fmt(info.table[0])} rows × ${fmt(info.table[1])} columns. After: ${fmt(train)} training, ${fmt(validation)} validation and ${fmt(test)} test rows × ${fmt(f)} feature${f === 1 ? '' : 's'}`,
     info.classes ? `; ${info.classes.length} classes.` : '; a number to predict.');
-  return [summary, rowsView(reply, table), statsView(reply, table)];
+  const images = Array.isArray(image) && image.length === 3 && image[0] * image[1] * image[2] === f;
+  return [summary, images ? imagesView(reply, table, image) : rowsView(reply, table), statsView(reply, table)];
+}
+
+/** For image data: the first training rows as pictures, as the table has them and as the
+ * model reads them (each drawn over its own range, darker for larger values). */
+function imagesView(reply, table, image) {
+  const { info, head, source } = reply;
+  const f = info.features.length;
+  const names = table.info.columns.map((c) => c.name);
+  const inputs = info.inputs.map((input) => names.indexOf(input.column));
+  const strip = (caption, pixels, testid) => h('figure', { className: 'thumbs-row' }, h('figcaption', {}, caption),
+    h('ul', { className: 'thumbs', 'data-testid': testid }, ...[...Array(head.y.length).keys()].map((i) => {
+      const canvas = h('canvas', { width: image[2], height: image[1], role: 'img', 'aria-label': `table row ${source[i] + 1}` });
+      drawImage(canvas, image, pixels(i));
+      return h('li', {}, canvas, h('span', {}, info.classes ? info.classes[head.y[i]] : fmt(head.y[i])));
+    })));
+  return h('div', { className: 'before-after' },
+    strip(`Before: the first ${head.y.length} training images as the table has them`, (i) => inputs.map((j) => table.columns[j][source[i]]), 'preview-before-images'),
+    strip('After: what the model reads', (i) => head.x.subarray(i * f, (i + 1) * f), 'preview-after-images'));
 }
 
 /** The first training rows side by side: their raw cells (the input columns and the target)

@@ -163,7 +163,7 @@ export class PrepareStep {
       const reply = await app.engine.request('preview', JSON.stringify(experiment), bytes);
       if (token !== this.previewToken) return;
       this.markError(null);
-      box.replaceChildren(...view.renderPreview(reply, app.table));
+      box.replaceChildren(...view.renderPreview(reply, app.table, app.state.experiment.data.image));
     } catch (e) {
       if (token !== this.previewToken) return;
       this.markError(e.message);

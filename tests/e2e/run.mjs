@@ -1091,6 +1091,8 @@ try {
     await step('prepare');
     await page.waitForFunction(() => /After: 2,000 training, 500 validation and 1,000 test rows × 784 features; 10 classes/.test((document.querySelector('[data-testid=prepare-summary]') || {}).textContent), null, { timeout: 30000 })
       .catch(async () => { throw new Error(`the preview: "${await page.textContent('[data-testid=prepare-preview]')}"`); });
+    const strips = await page.$$eval('[data-testid=preview-before-images] canvas, [data-testid=preview-after-images] canvas', (cs) => cs.length);
+    assert(strips === 16, `the preview shows ${strips} images, not the first 8 training images before and after`);
     const all = await page.$eval('[data-testid=preview-stats] tr.total', (r) => [...r.cells].map((c) => c.textContent));
     assert(all[3] === '0' && all[4] === '255' && all[7] === '0' && all[8] === '1', `pixels before and after min-max over all: ${all}`);
     await page.screenshot({ path: path.join(logs, 'fashion-2-prepare.png'), fullPage: true });
