@@ -31,6 +31,8 @@
 #include "lathe/prepare.h"
 #include "lathe/trainer.h"
 
+#include <simde/wasm/simd128.h>
+
 #if defined(__EMSCRIPTEN__)
 #define BENCH_TARGET "wasm32 SIMD128 (node)"
 #elif defined(__x86_64__) || defined(_M_X64)
@@ -456,7 +458,32 @@ typedef struct {
     int failed;
 } unit_ctx;
 
-enum { MK_GEMM, MK_TRAIN, MK_PREDICT, MK_CREATE };
+enum { MK_GEMM, MK_TRAIN, MK_PREDICT, MK_CREATE, MK_CEILING };
+
+enum { CEILING_STEPS = 4096, CEILING_CHAINS = 8 };
+
+/* One unit of the SIMD128 ceiling for the GEMM's arithmetic: CEILING_CHAINS accumulators,
+ * each step adding to each a distinct product of one of two vectors loaded from a 256-byte
+ * buffer (in L1) and one of four constants (a multiply then an add, as the 4x8 micro-kernel
+ * does with its two B vectors and four A values; no FMA), CEILING_STEPS steps: 8 flops per
+ * accumulator per step. Only the adds are chained, as in the GEMM, so this is what its
+ * arithmetic could reach with every operand in L1. */
+static float ceiling_unit(void) {
+    static float buf[64];
+    const simde_v128_t m[4] = {simde_wasm_f32x4_splat(0.999f), simde_wasm_f32x4_splat(0.998f),
+                               simde_wasm_f32x4_splat(0.997f), simde_wasm_f32x4_splat(0.996f)};
+    simde_v128_t acc[CEILING_CHAINS];
+    if (buf[0] == 0.0f)
+        for (size_t i = 0; i < 64; i++) buf[i] = 1e-3f * (float)(i + 1);
+    for (size_t c = 0; c < CEILING_CHAINS; c++) acc[c] = simde_wasm_f32x4_splat(0.0f);
+    for (size_t s = 0; s < CEILING_STEPS; s++) {
+        const float *b = buf + 4 * (s & 7);
+        for (size_t c = 0; c < CEILING_CHAINS; c++)
+            acc[c] = simde_wasm_f32x4_add(acc[c], simde_wasm_f32x4_mul(simde_wasm_v128_load(b + 4 * (c & 1)), m[c >> 1]));
+    }
+    for (size_t c = 1; c < CEILING_CHAINS; c++) acc[0] = simde_wasm_f32x4_add(acc[0], acc[c]);
+    return simde_wasm_f32x4_extract_lane(acc[0], 0);
+}
 
 /* Runs `calls` units of the case; a failure prints its message and sets u->failed. */
 static void run_units(unit_ctx *u, size_t calls) {
@@ -476,6 +503,9 @@ static void run_units(unit_ctx *u, size_t calls) {
         case MK_PREDICT:
             lathe_trainer_predict(u->fx->trainer, u->n, u->fx->prep.train.x, u->fx->probs);
             break;
+        case MK_CEILING:
+            bench_sink = ceiling_unit();
+            break;
         default: { /* parse the experiment and create its trainer, then destroy both */
             fixture *f = u->fx;
             char text[768];
@@ -494,7 +524,8 @@ static void run_units(unit_ctx *u, size_t calls) {
         }
         }
     }
-    bench_sink = u->kind == MK_GEMM ? u->op.out[0] : u->kind == MK_PREDICT ? u->fx->probs[0] : 0.0f;
+    if (u->kind == MK_GEMM) bench_sink = u->op.out[0];
+    else if (u->kind == MK_PREDICT) bench_sink = u->fx->probs[0];
 }
 
 /* Units per second, one value per repetition into rates (reps of them), after a warm-up
@@ -543,6 +574,7 @@ static const model_case model_cases[] = {
     {"gemm_256", "GEMM 256x256x256 (nn)", "GFLOPS", MK_GEMM, 0, 256},
     {"gemm_512", "GEMM 512x512x512 (nn)", "GFLOPS", MK_GEMM, 0, 512},
     {"gemm_1024", "GEMM 1024x1024x1024 (nn)", "GFLOPS", MK_GEMM, 0, 1024},
+    {"gemm_ceiling", "SIMD128 ceiling: f32x4 mul + add, 8 chains, no memory", "GFLOPS", MK_CEILING, 0, 0},
     {"mlp_train", "MLP 784-128-10 training, batch 64, Adam", "samples/s", MK_TRAIN, 0, 64},
     {"mlp_infer_1", "MLP 784-128-10 inference, batch 1", "ms", MK_PREDICT, 0, 1},
     {"mlp_infer_256", "MLP 784-128-10 inference, batch 256", "ms", MK_PREDICT, 0, 256},
@@ -556,6 +588,7 @@ static const model_case model_cases[] = {
 /* The case's figure from a rate of units per second: GFLOPS, samples/s or ms per unit. */
 static double figure(const model_case *c, double rate) {
     if (c->kind == MK_GEMM) return rate * 2.0 * (double)c->n * (double)c->n * (double)c->n * 1e-9;
+    if (c->kind == MK_CEILING) return rate * 8.0 * CEILING_STEPS * CEILING_CHAINS * 1e-9;
     if (c->kind == MK_TRAIN) return rate * (double)c->n;
     return 1e3 / rate;
 }
@@ -569,7 +602,9 @@ static int run_model_case(const model_case *c, double seconds, size_t reps, doub
     memset(&u, 0, sizeof u);
     memset(&fx, 0, sizeof fx);
     u.kind = c->kind, u.n = c->n, u.k = lathe_kernels();
-    if (c->kind == MK_GEMM) {
+    if (c->kind == MK_CEILING) {
+        /* nothing to set up */
+    } else if (c->kind == MK_GEMM) {
         bench_case g = {.kind = CASE_GEMM, .what = "", .lay = 'n', .M = c->n, .N = c->n, .K = c->n};
         ok = make_operands(&g, &u.op);
         if (!ok) fprintf(stderr, "lathe bench: out of memory for %s\n", c->id);
@@ -613,7 +648,7 @@ static int bench_models(const char *only, double seconds, size_t reps, int json)
     for (size_t i = 0; i < n_cases; i++) selected += (size_t)case_selected(only, model_cases[i].id);
     if (selected == 0) {
         fprintf(stderr, "lathe bench models: --only '%s' selects no case (there are gemm_64 ... "
-                        "gemm_1024, mlp_train, mlp_infer_1, mlp_infer_256, cnn_train, "
+                        "gemm_1024, gemm_ceiling, mlp_train, mlp_infer_1, mlp_infer_256, cnn_train, "
                         "cnn_infer_1, cnn_infer_256, mlp_startup, cnn_startup)\n", only);
         return CLI_USAGE;
     }

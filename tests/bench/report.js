@@ -66,7 +66,7 @@ const higherIsBetter = (unit) => unit === 'GFLOPS' || unit === 'samples/s';
 
 const CASE_NAMES = {
   gemm_64: 'GEMM n=64', gemm_128: 'GEMM n=128', gemm_256: 'GEMM n=256', gemm_512: 'GEMM n=512',
-  gemm_1024: 'GEMM n=1024', mlp_train: 'MLP 784-128-10 training, batch 64',
+  gemm_1024: 'GEMM n=1024', gemm_ceiling: 'SIMD128 ceiling (mul + add, L1)', mlp_train: 'MLP 784-128-10 training, batch 64',
   mlp_infer_1: 'MLP inference, batch 1', mlp_infer_256: 'MLP inference, batch 256',
   cnn_train: 'CNN training, batch 32', cnn_infer_1: 'CNN inference, batch 1',
   cnn_infer_256: 'CNN inference, batch 256', mlp_startup: 'MLP start-up (create the trainer)',
@@ -157,6 +157,20 @@ if (sizes) {
   last[5] = `${ratio.toFixed(2)}×`;
 }
 
+/* the GEMM against the SIMD128 ceiling each Lathe build measured in the same run */
+const pct = (v, of) => (v && of ? `${Math.round((100 * v) / of)}%` : 'n/a');
+const ceilingLines = [];
+for (const engine of ['lathe-wasm', 'lathe-native']) {
+  const ceiling = fig(engine, 'gemm_ceiling');
+  if (!ceiling) continue;
+  const parts = [256, 512, 1024].map((n) => {
+    const peer = engine === 'lathe-wasm' ? fig('tfjs-wasm', `gemm_${n}`) : null;
+    return `n=${n} Lathe ${pct(fig(engine, `gemm_${n}`), ceiling)}` +
+      (peer ? `, tfjs-wasm ${pct(peer, ceiling)} (1.2× tfjs-wasm would be ${pct(1.2 * peer, ceiling)})` : '');
+  });
+  ceilingLines.push(`${engine}: ceiling ${fmt(ceiling)} GFLOPS (gemm_ceiling: f32x4 mul + add, operands in L1); ${parts.join('; ')}.`);
+}
+
 /* ---- output ---- */
 const header = ['case', 'Lathe', 'build', 'peer', 'peer engine', 'ratio', 'target', 'met?'];
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => String(r[i]).length)));
@@ -167,6 +181,7 @@ for (const r of table) console.log(line(r));
 const failed = table.filter((r) => r[7] === 'NO').length;
 const met = table.filter((r) => r[7] === 'yes').length;
 console.log(`\ntargets met: ${met} of ${met + failed}`);
+if (ceilingLines.length) console.log(`\nGEMM as a share of the SIMD128 ceiling:\n${ceilingLines.join('\n')}`);
 
 const md = [];
 md.push('# Lathe benchmarks: the report of one run of `./scripts/bench.sh`', '');
@@ -178,6 +193,7 @@ md.push('| case | Lathe | build | peer | peer engine | ratio | target | met? | n
 md.push('| --- | ---: | --- | ---: | --- | ---: | --- | --- | --- |');
 for (const r of table) md.push(`| ${r.join(' | ')} |`);
 md.push('', `Targets met: ${met} of ${met + failed}.`, '');
+if (ceilingLines.length) md.push('## GEMM as a share of the SIMD128 ceiling', '', ...ceilingLines.map((l) => `- ${l}`), '');
 md.push('## Engines', '');
 for (const [e, d] of Object.entries(meta))
   md.push(`- **${e}**: ${[d.target, d.version && `version ${d.version}`, d.threads && `${d.threads} thread(s)`,
