@@ -468,6 +468,9 @@ enum { CEILING_STEPS = 4096, CEILING_CHAINS = 8 };
  * does with its two B vectors and four A values; no FMA), CEILING_STEPS steps: 8 flops per
  * accumulator per step. Only the adds are chained, as in the GEMM, so this is what its
  * arithmetic could reach with every operand in L1. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noipa)) /* inlined into its caller, gcc reloads the constants every step */
+#endif
 static float ceiling_unit(void) {
     static float buf[64];
     const simde_v128_t m[4] = {simde_wasm_f32x4_splat(0.999f), simde_wasm_f32x4_splat(0.998f),
@@ -478,8 +481,16 @@ static float ceiling_unit(void) {
     for (size_t c = 0; c < CEILING_CHAINS; c++) acc[c] = simde_wasm_f32x4_splat(0.0f);
     for (size_t s = 0; s < CEILING_STEPS; s++) {
         const float *b = buf + 4 * (s & 7);
-        for (size_t c = 0; c < CEILING_CHAINS; c++)
-            acc[c] = simde_wasm_f32x4_add(acc[c], simde_wasm_f32x4_mul(simde_wasm_v128_load(b + 4 * (c & 1)), m[c >> 1]));
+        const simde_v128_t b0 = simde_wasm_v128_load(b), b1 = simde_wasm_v128_load(b + 4);
+        /* written out: gcc keeps an array's elements in memory across a loop over them */
+        acc[0] = simde_wasm_f32x4_add(acc[0], simde_wasm_f32x4_mul(b0, m[0]));
+        acc[1] = simde_wasm_f32x4_add(acc[1], simde_wasm_f32x4_mul(b1, m[0]));
+        acc[2] = simde_wasm_f32x4_add(acc[2], simde_wasm_f32x4_mul(b0, m[1]));
+        acc[3] = simde_wasm_f32x4_add(acc[3], simde_wasm_f32x4_mul(b1, m[1]));
+        acc[4] = simde_wasm_f32x4_add(acc[4], simde_wasm_f32x4_mul(b0, m[2]));
+        acc[5] = simde_wasm_f32x4_add(acc[5], simde_wasm_f32x4_mul(b1, m[2]));
+        acc[6] = simde_wasm_f32x4_add(acc[6], simde_wasm_f32x4_mul(b0, m[3]));
+        acc[7] = simde_wasm_f32x4_add(acc[7], simde_wasm_f32x4_mul(b1, m[3]));
     }
     for (size_t c = 1; c < CEILING_CHAINS; c++) acc[0] = simde_wasm_f32x4_add(acc[0], acc[c]);
     return simde_wasm_f32x4_extract_lane(acc[0], 0);
