@@ -45,7 +45,9 @@ static const char train_usage_text[] =
     "                       same weights, bit for bit, as a run that was never interrupted\n"
     "  --init MODEL         fine-tune: start from a model file's weights and its fitted\n"
     "                       preparation (the data is encoded and scaled as the model's was),\n"
-    "                       with a fresh optimiser and the experiment's training settings\n"
+    "                       with a fresh optimiser and the experiment's training settings;\n"
+    "                       the data's classes must be among the model's (matched by name,\n"
+    "                       some may be absent) and the model keeps all of its classes\n"
     "\n"
     "The other options are run's (see `lathe run --help`): --out, --json, --quiet, --data,\n"
     "--checkpoint, --stop-after.\n";

@@ -217,17 +217,23 @@ lathe_status lathe_prepared_adopt(lathe_prepared *prep, const lathe_prepared *fi
     char **names = NULL;
     lathe_prepared_input *inputs = NULL;
     float *fill = NULL, *shift = NULL, *scale = NULL;
+    uint32_t *class_map = NULL; /* the data's class k is the model's class class_map[k] */
+    char **class_names = NULL;  /* a copy of the model's, for prep */
     lathe_status st;
-    if (prep->task != fitted->task || prep->n_classes != fitted->n_classes)
-        return lathe_error_set(err, LATHE_ERR_MISMATCH,
-                               "the data has %zu classes, the model %zu: fine-tuning needs the "
-                               "same classes",
-                               prep->n_classes, fitted->n_classes);
-    for (k = 0; k < prep->n_classes; k++)
-        if (strcmp(prep->class_names[k], fitted->class_names[k]) != 0)
+    if (prep->task != fitted->task)
+        return lathe_error_set(err, LATHE_ERR_MISMATCH, "the data is for %s, the model for %s",
+                               prep->task == LATHE_TASK_CLASSIFICATION ? "classification" : "regression",
+                               fitted->task == LATHE_TASK_CLASSIFICATION ? "classification" : "regression");
+    for (k = 0; k < prep->n_classes; k++) {
+        size_t c = 0;
+        while (c < fitted->n_classes && strcmp(prep->class_names[k], fitted->class_names[c]) != 0) c++;
+        if (c == fitted->n_classes)
             return lathe_error_set(err, LATHE_ERR_MISMATCH,
-                                   "class %zu is '%s' in the data but '%s' in the model", k,
-                                   prep->class_names[k], fitted->class_names[k]);
+                                   "the class '%s' of the data is not one of the model's %zu "
+                                   "classes: fine-tuning keeps the model's output layer, so it "
+                                   "cannot learn a new class",
+                                   prep->class_names[k], fitted->n_classes);
+    }
     if (!!prep->image[0] != !!fitted->image[0] ||
         memcmp(prep->image, fitted->image, sizeof prep->image) != 0)
         return lathe_error_set(err, LATHE_ERR_MISMATCH,
@@ -241,6 +247,18 @@ lathe_status lathe_prepared_adopt(lathe_prepared *prep, const lathe_prepared *fi
     shift = lathe_malloc(F * sizeof *shift);
     scale = lathe_malloc(F * sizeof *scale);
     if (!names || !inputs || !fill || !shift || !scale) goto nomem;
+    if (fitted->n_classes) {
+        class_map = lathe_malloc(prep->n_classes * sizeof *class_map + 1);
+        class_names = lathe_calloc(fitted->n_classes, sizeof *class_names);
+        if (!class_map || !class_names) goto nomem;
+        for (k = 0; k < fitted->n_classes; k++)
+            if (!(class_names[k] = lathe_strdup(fitted->class_names[k]))) goto nomem;
+        for (k = 0; k < prep->n_classes; k++) {
+            uint32_t c = 0;
+            while (strcmp(prep->class_names[k], fitted->class_names[c]) != 0) c++;
+            class_map[k] = c;
+        }
+    }
     for (s = 0; s < 3; s++) {
         x[s] = lathe_malloc((splits[s]->rows ? splits[s]->rows : 1) * F * sizeof(float));
         if (!x[s]) goto nomem;
@@ -266,6 +284,14 @@ lathe_status lathe_prepared_adopt(lathe_prepared *prep, const lathe_prepared *fi
     prep->n_features = F, prep->feature_names = names;
     prep->n_inputs = fitted->n_inputs, prep->inputs = inputs;
     prep->fill = fill, prep->shift = shift, prep->scale = scale;
+    if (class_map) { /* the labels and class list become the model's */
+        for (s = 0; s < 3; s++)
+            for (i = 0; i < splits[s]->rows; i++) splits[s]->label[i] = class_map[splits[s]->label[i]];
+        for (k = 0; k < prep->n_classes; k++) lathe_free(prep->class_names[k]);
+        lathe_free(prep->class_names);
+        prep->n_classes = fitted->n_classes, prep->class_names = class_names;
+        lathe_free(class_map);
+    }
     lathe_split_data_free(&all);
     return LATHE_OK;
 nomem:
@@ -275,6 +301,9 @@ nomem:
     for (k = 0; inputs && k < fitted->n_inputs; k++) lathe_free(inputs[k].name);
     lathe_free(inputs);
     lathe_free(fill), lathe_free(shift), lathe_free(scale);
+    for (k = 0; class_names && k < fitted->n_classes; k++) lathe_free(class_names[k]);
+    lathe_free(class_names);
+    lathe_free(class_map);
     lathe_split_data_free(&all);
     return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory re-encoding the data");
 }

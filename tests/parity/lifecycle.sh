@@ -91,6 +91,19 @@ else
   fail "fine-tune iris" "native ${ft:0:16}, node $(hash_of "$out/ft.node.json" | head -c 16) $(head -c 300 "$out/ft.err")"
 fi
 
+# 4b. Fine-tuning on data that lacks a class: the labels follow the model's class list (by
+# name), the output keeps all three classes, and native and node agree.
+grep -v virginica data/builtin/iris.csv >"$out/iris_two.csv"
+"$native" train examples/iris.experiment.json --init "$out/iris.native.lathe.json" --data "$out/iris_two.csv" --out "$out/ft2.lathe.json" --json --quiet >"$out/ft2.native.json" 2>"$out/ft2.err"
+nodecli train examples/iris.experiment.json --init "$out/iris.native.lathe.json" --data "$out/iris_two.csv" --json --quiet >"$out/ft2.node.json" 2>/dev/null
+ft2=$(hash_of "$out/ft2.native.json")
+classes=$(tr -d ' \t\n' <"$out/ft2.lathe.json" | grep -o '"classes":\[[^]]*\]' | head -n 1)
+if [ -n "$ft2" ] && [ "$ft2" = "$(hash_of "$out/ft2.node.json")" ] && [ "$classes" = '"classes":["setosa","versicolor","virginica"]' ]; then
+  pass "fine-tune iris on two of its classes: ${ft2:0:16}… on both targets, the model keeps 3 classes"
+else
+  fail "fine-tune on two classes" "native ${ft2:0:16}, node $(hash_of "$out/ft2.node.json" | head -c 16), $classes $(head -c 300 "$out/ft2.err")"
+fi
+
 # 5. Refusals: exit status 2 and a message that names the place.
 model=$out/iris.native.lathe.json
 expect_refusal() { # NAME PATTERN COMMAND...
@@ -114,6 +127,8 @@ expect_refusal "eval without the target" "no column 'species'" "$native" eval "$
 expect_refusal "an experiment as a model" "this is an experiment file" "$native" inspect examples/iris.experiment.json
 expect_refusal "another experiment's checkpoint" "checkpoint" "$native" train examples/wine.experiment.json --resume "$out/iris.node.ck"
 expect_refusal "train without --resume or --init" "exactly one of" "$native" train examples/iris.experiment.json
+sed 's/virginica/unknown/' data/builtin/iris.csv >"$out/iris_new_class.csv"
+expect_refusal "fine-tuning on a class the model lacks" "class 'unknown' of the data is not one of the model's 3 classes" "$native" train examples/iris.experiment.json --init "$model" --data "$out/iris_new_class.csv"
 
 # 6. Help for every command.
 for cmd in run train eval predict inspect profile datasets; do

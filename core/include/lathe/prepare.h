@@ -98,8 +98,10 @@ void lathe_split_data_free(lathe_split_data *s);
 
 /* Fine-tuning: re-encodes prep's splits (prepared from table) with another fitted preparation
  * (a model's), so the network sees features exactly as it did in training, and adopts that
- * preparation's fitted values, inputs and feature names. The classes and the image shape must
- * match. On an error prep is unchanged. */
+ * preparation's fitted values, inputs and feature names. For classification the data's
+ * classes must be among the model's (matched by name; a data set may lack some): the labels
+ * are renumbered into the model's class list, which prep then holds. The task and the image
+ * shape must match. On an error prep is unchanged. */
 lathe_status lathe_prepared_adopt(lathe_prepared *prep, const lathe_prepared *fitted,
                                   const lathe_table *table, lathe_error *err);
 
