@@ -36,7 +36,7 @@ function dots(u, index) {
 export class Chart {
   /** box: the element to draw in; opts: {series: [{label, stroke, dash, points}], x, y:
    * axis labels, xy: true for curves with their own x per series (uPlot mode 2), range:
-   * [min, max] for both axes of an xy chart, height}. */
+   * [min, max] for both axes of an xy chart, height, wholeX: ticks only at whole x}. */
   constructor(box, opts) {
     this.box = box;
     this.opts = opts;
@@ -59,6 +59,15 @@ export class Chart {
     if (this.plot) this.plot.destroy();
     this.plot = null;
     this.set(data);
+  }
+
+  /** Changes the y axis's label (the chart is drawn again with its data). */
+  relabel(y) {
+    if (this.opts.y === y) return;
+    this.opts = { ...this.opts, y };
+    if (this.plot) this.plot.destroy();
+    this.plot = null;
+    this.#fit();
   }
 
   #fit() {
@@ -87,7 +96,9 @@ export class Chart {
       width, height, mode: o.xy ? 2 : 1, scales,
       legend: { live: !o.xy },
       cursor: o.xy ? { show: false } : undefined,
-      axes: [{ label: o.x, size: 40 }, { label: o.y, size: 55 }],
+      // epochs are whole numbers: no tick at 1.25
+      axes: [{ label: o.x, size: 40, ...(o.wholeX ? { incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000] } : {}) },
+        { label: o.y, size: 55 }],
       series: [{ label: o.x }, ...series],
     }, this.data, this.box);
   }

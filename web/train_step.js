@@ -12,9 +12,9 @@ export class TrainStep {
   constructor(app) {
     this.app = app;
     this.history = [];
-    this.loss = new Chart($('loss-chart'), { x: 'epoch', y: 'loss', series: [
+    this.loss = new Chart($('loss-chart'), { x: 'epoch', y: 'loss', wholeX: true, series: [
       { label: 'training loss', stroke: TRAIN_COLOR }, { label: 'validation loss', stroke: VALID_COLOR, dash: [6, 4] }] });
-    this.accuracy = new Chart($('accuracy-chart'), { x: 'epoch', y: 'accuracy', series: [
+    this.accuracy = new Chart($('accuracy-chart'), { x: 'epoch', y: 'accuracy', wholeX: true, series: [
       { label: 'training', stroke: TRAIN_COLOR }, { label: 'validation', stroke: VALID_COLOR, dash: [6, 4] }] });
     this.boundary = null;
   }
@@ -81,7 +81,7 @@ export class TrainStep {
     set('early-metric', 'value', (es && es.metric) || 'validation_loss');
     $('patience').disabled = $('early-metric').disabled = !es;
     const regression = (x.data || {}).task === 'regression' || (x.data || {}).synthetic === 'curve';
-    this.accuracy.opts.y = regression ? 'R²' : 'accuracy';
+    this.accuracy.relabel(regression ? 'R²' : 'accuracy');
     $('accuracy-title').textContent = regression ? 'R² per epoch' : 'Accuracy per epoch';
   }
 
@@ -167,6 +167,7 @@ export class TrainStep {
     $('progress-text').textContent = `Finished ${p.epoch} epoch${p.epoch === 1 ? '' : 's'} in ${seconds.toFixed(1)} s · ` +
       `${Math.round(samples / Math.max(seconds, 1e-3)).toLocaleString('en-US')} samples/s` +
       (p.stoppedEarly ? ` · stopped early; the weights of epoch ${p.bestEpoch} are kept` : '');
+    $('saved-note').textContent = 'The trained model and its curves are kept in this browser: a reload brings them back.';
   }
 
   add(point) {
