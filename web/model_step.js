@@ -81,6 +81,12 @@ export class ModelStep {
       if (e.target.value === 'default') delete x.model.init; else x.model.init = e.target.value;
     }));
     this.wireLayerEditor(edit);
+    $('edit-layers').addEventListener('click', () => {
+      $('template').value = 'layers';
+      $('template').dispatchEvent(new Event('change'));
+      const first = $('layer-list').querySelector('select');
+      if (first) first.focus();
+    });
   }
 
   /** The layer list's buttons and fields, and "Add a layer". */
@@ -142,6 +148,7 @@ export class ModelStep {
     $('activation').value = m.activation || 'relu';
     $('init').value = m.init || 'default';
     this.syncLayers(Array.isArray(m.layers) ? m.layers : null);
+    $('edit-layers-row').hidden = Array.isArray(m.layers);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.describe(), 150);
   }

@@ -461,7 +461,7 @@ try {
     await setExperiment(templateText);
     await step('model');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=layers] tbody tr').length > 5, null, { timeout: 15000 });
-    await setControl('[data-testid=template]', 'layers');
+    await page.click('[data-testid=edit-layers]');
     const kinds = () => page.$$eval('[data-testid=layer-list] > li', (lis) => lis.map((li) => li.dataset.type));
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=layer-list] > li').length > 0, null, { timeout: 10000 });
     const expanded = await experimentInPage();
