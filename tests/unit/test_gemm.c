@@ -1,11 +1,12 @@
-/* GEMM kernels (lathe/kernels.h): for each layout (nn, nt, tn) the __simd128 twin must give
- * the same bits as the __ref twin, and __ref must agree with a naive double-precision loop
+/* GEMM kernels (lathe/kernels.h): for each layout (nn, nt, tn) the __simd128 twin, and the
+ * __avx2 twin when this build has it and the CPU runs AVX2 (else a skip note), must give the
+ * same bits as the __ref twin, and __ref must agree with a naive double-precision loop
  * within the rounding bound of a K-term float sum.
  *
- * Cases: every (M,N,K) in SIZES^3 (around the 4x8 micro-tile), sizes around the blocking of
- * gemm_simd128.c (64 rows per block, 256 steps of k per panel), and random sizes; leading
- * dimensions are sometimes larger than the rows; bias and accumulate take all four
- * combinations in turn. Inputs mix signs, zeros, -0 and magnitudes 2^-12..2^12, so the
+ * Cases: every (M,N,K) in SIZES^3 (around the 4x8 and 8x8 micro-tiles), sizes around the
+ * blocking of gemm_blocked.h (64 rows per block, 256 steps of k per panel), and random
+ * sizes; leading dimensions are sometimes larger than the rows; bias and accumulate take all
+ * four combinations in turn. Inputs mix signs, zeros, -0 and magnitudes 2^-12..2^12, so the
  * order of the additions matters: the test checks that a reversed order and a fused
  * multiply-add each change the bits of some outputs (so same-bits checks can fail). Every
  * buffer is allocated at its exact size (run under ASan to catch a stray read), and the gaps
@@ -125,6 +126,10 @@ static void call(const gemm_case *c, const operands *op, lathe_isa isa, float *o
                         c->accumulate);
 }
 
+/* The SIMD twins under test: simd128, and avx2 when lathe_kernels_for gives its table. */
+static const lathe_isa simd_isas[2] = {LATHE_ISA_SIMD128, LATHE_ISA_AVX2};
+static size_t n_simd_isas = 1;
+
 /* Element (i,j) in another order, to show that the inputs make the order visible:
  * mode 0 adds the products in decreasing k, mode 1 fuses each step (s = fma(a, b, s)). */
 static float other_order(const gemm_case *c, const operands *op, const float *out_init, size_t i,
@@ -149,17 +154,18 @@ static void check_case(const gemm_case *c, check_lcg *g) {
     make_operands(c, g, &op);
     out_ref = alloc_floats(op.n_out);
     out_simd = alloc_floats(op.n_out);
-    if (op.n_out) {
-        memcpy(out_ref, op.out_init, op.n_out * sizeof(float));
-        memcpy(out_simd, op.out_init, op.n_out * sizeof(float));
-    }
+    if (op.n_out) memcpy(out_ref, op.out_init, op.n_out * sizeof(float));
     call(c, &op, LATHE_ISA_REF, out_ref);
-    call(c, &op, LATHE_ISA_SIMD128, out_simd);
-    snprintf(what, sizeof what, "%s M=%zu N=%zu K=%zu lda=%zu ldb=%zu ldc=%zu bias=%d acc=%d",
-             layout_name[c->lay], c->M, c->N, c->K, c->lda, c->ldb, c->ldc, c->has_bias,
-             c->accumulate);
     /* Bits, the whole extent: the gaps between rows must still hold the sentinel. */
-    CHECK_SAME_BITS(what, out_simd, out_ref, op.n_out);
+    for (size_t t = 0; t < n_simd_isas; t++) {
+        snprintf(what, sizeof what,
+                 "%s %s M=%zu N=%zu K=%zu lda=%zu ldb=%zu ldc=%zu bias=%d acc=%d",
+                 lathe_kernels_for(simd_isas[t])->name, layout_name[c->lay], c->M, c->N, c->K,
+                 c->lda, c->ldb, c->ldc, c->has_bias, c->accumulate);
+        if (op.n_out) memcpy(out_simd, op.out_init, op.n_out * sizeof(float));
+        call(c, &op, simd_isas[t], out_simd);
+        CHECK_SAME_BITS(what, out_simd, out_ref, op.n_out);
+    }
     for (size_t i = 0; i < c->M; i++) {
         for (size_t j = c->N; j < c->ldc && i * c->ldc + j < op.n_out; j++)
             CHECK(bits32(out_ref[i * c->ldc + j]) == SENTINEL, "%s: gap (%zu,%zu) written", what, i,
@@ -225,15 +231,19 @@ static void check_empty(check_lcg *g) {
             operands op;
             float *out = alloc_floats(extent(3, 5, 7));
             make_operands(&c, g, &op);
-            memcpy(out, op.out_init, op.n_out * sizeof(float));
-            call(&c, &op, LATHE_ISA_SIMD128, out);
-            for (size_t i = 0; i < 3; i++) {
-                for (size_t j = 0; j < 5; j++) {
-                    float s = 0.0f, got = out[i * 7 + j];
-                    if (op.bias) s = s + op.bias[j];
-                    if (c.accumulate) s = op.out_init[i * 7 + j] + s;
-                    CHECK(bits32(got) == bits32(s), "%s K=0 flags=%d (%zu,%zu): %08x != %08x",
-                          layout_name[lay], flags, i, j, bits32(got), bits32(s));
+            for (size_t t = 0; t < n_simd_isas; t++) {
+                memcpy(out, op.out_init, op.n_out * sizeof(float));
+                call(&c, &op, simd_isas[t], out);
+                for (size_t i = 0; i < 3; i++) {
+                    for (size_t j = 0; j < 5; j++) {
+                        float s = 0.0f, got = out[i * 7 + j];
+                        if (op.bias) s = s + op.bias[j];
+                        if (c.accumulate) s = op.out_init[i * 7 + j] + s;
+                        CHECK(bits32(got) == bits32(s),
+                              "%s %s K=0 flags=%d (%zu,%zu): %08x != %08x",
+                              lathe_kernels_for(simd_isas[t])->name, layout_name[lay], flags, i,
+                              j, bits32(got), bits32(s));
+                    }
                 }
             }
             free(out);
@@ -247,7 +257,7 @@ static void check_empty(check_lcg *g) {
     /* Null operands are never touched when a dimension is 0. */
     for (int lay = 0; lay < 3; lay++) {
         float out[2] = {1.0f, 2.0f};
-        for (int isa = 0; isa < 2; isa++) {
+        for (int isa = 0; isa < 3; isa++) {
             lathe_gemm_fn f = kernel((layout)lay, (lathe_isa)isa);
             f(0, 2, 4, NULL, 4, NULL, 2, NULL, NULL, 2, 0);
             f(1, 0, 4, NULL, 4, NULL, 1, NULL, NULL, 1, 1);
@@ -265,7 +275,7 @@ static void check_signed_zero(void) {
     for (size_t i = 0; i < 45; i++)
         b[i] = -1.0f - (float)i;
     for (int lay = 0; lay < 3; lay++) {
-        for (int isa = 0; isa < 2; isa++) {
+        for (int isa = 0; isa < 3; isa++) {
             /* nn: a (3,5) b (5,9); nt: b as (9,5); tn: a as (5,3). */
             size_t lda = lay == TN ? 3 : 5, ldb = lay == NT ? 5 : 9;
             for (size_t i = 0; i < 27; i++)
@@ -273,7 +283,7 @@ static void check_signed_zero(void) {
             kernel((layout)lay, (lathe_isa)isa)(3, 9, 5, a, lda, b, ldb, NULL, out, 9, 0);
             for (size_t i = 0; i < 27; i++)
                 CHECK(bits32(out[i]) == 0u, "%s %s: out[%zu] = %08x, want +0", layout_name[lay],
-                      isa ? "simd128" : "ref", i, bits32(out[i]));
+                      lathe_kernels_for((lathe_isa)isa)->name, i, bits32(out[i]));
         }
     }
 }
@@ -281,6 +291,13 @@ static void check_signed_zero(void) {
 static void check_table(void) {
     const lathe_kernel_table *r = lathe_kernels_for(LATHE_ISA_REF);
     const lathe_kernel_table *s = lathe_kernels_for(LATHE_ISA_SIMD128);
+    const lathe_kernel_table *w = lathe_kernels_for(LATHE_ISA_AVX2);
+#ifdef LATHE_KERNELS_AVX2
+    const lathe_gemm_fn avx2_nn = lathe_f32_gemm_nn__avx2, avx2_nt = lathe_f32_gemm_nt__avx2,
+                        avx2_tn = lathe_f32_gemm_tn__avx2;
+#else
+    const lathe_gemm_fn avx2_nn = NULL, avx2_nt = NULL, avx2_tn = NULL;
+#endif
     CHECK(r->isa == LATHE_ISA_REF && strcmp(r->name, "ref") == 0, "ref table");
     CHECK(r->gemm_nn == lathe_f32_gemm_nn__ref && r->gemm_nt == lathe_f32_gemm_nt__ref &&
               r->gemm_tn == lathe_f32_gemm_tn__ref,
@@ -289,11 +306,17 @@ static void check_table(void) {
     CHECK(s->gemm_nn == lathe_f32_gemm_nn__simd128 && s->gemm_nt == lathe_f32_gemm_nt__simd128 &&
               s->gemm_tn == lathe_f32_gemm_tn__simd128,
           "simd128 table entries");
-    CHECK(lathe_kernels() == s, "simd128 is the default");
+    CHECK(w->isa == LATHE_ISA_AVX2 ? strcmp(w->name, "avx2") == 0 && w->gemm_nn == avx2_nn &&
+                                         w->gemm_nt == avx2_nt && w->gemm_tn == avx2_tn
+                                   : w == s,
+          "avx2 table entries, or simd128 without AVX2");
+    CHECK(lathe_kernels() == w, "the widest SIMD table is the default");
     lathe_kernels_select(LATHE_ISA_REF);
     CHECK(lathe_kernels() == r, "select ref");
     lathe_kernels_select(LATHE_ISA_SIMD128);
     CHECK(lathe_kernels() == s, "select simd128");
+    lathe_kernels_select(LATHE_ISA_AVX2);
+    CHECK(lathe_kernels() == w, "select avx2");
     CHECK(lathe_kernels_for((lathe_isa)7) != NULL, "unknown isa gives a table");
 }
 
@@ -343,6 +366,10 @@ static uint64_t digest(void) {
 
 int main(void) {
     check_lcg g = {12345u};
+    if (lathe_kernels_for(LATHE_ISA_AVX2)->isa == LATHE_ISA_AVX2)
+        n_simd_isas = 2;
+    else
+        printf("test_gemm: skipping the avx2 twins (not in this build, or no AVX2 on this CPU)\n");
     check_table();
     check_signed_zero();
     check_empty(&g);

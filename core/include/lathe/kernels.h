@@ -1,6 +1,8 @@
 /* Compute kernels. Each kernel has a plain scalar twin (__ref) and a SIMD twin (__simd128,
  * written against SIMDe's wasm SIMD128 API: native SIMD128 in wasm, SSE on x86, NEON on
- * ARM). Both are always compiled; lathe_kernels() returns the table in use.
+ * ARM). Both are always compiled; lathe_kernels() returns the table in use. Native x86-64
+ * builds also compile 256-bit twins of GEMM and Adam (__avx2, SIMDe's x86 API, defined only
+ * when LATHE_KERNELS_AVX2 is), used when the CPU has AVX2.
  *
  * Canonical order (the parity contract): every output element is one reduction computed in
  * a fixed order, so the twins agree bit for bit. SIMD code vectorises across independent
@@ -42,6 +44,16 @@ void lathe_f32_gemm_tn__ref(size_t M, size_t N, size_t K, const float *a, size_t
 void lathe_f32_gemm_tn__simd128(size_t M, size_t N, size_t K, const float *a, size_t lda,
                                 const float *b, size_t ldb, const float *bias, float *out,
                                 size_t ldc, int accumulate);
+/* The 256-bit twins of the three layouts (LATHE_KERNELS_AVX2 builds only; need AVX2). */
+void lathe_f32_gemm_nn__avx2(size_t M, size_t N, size_t K, const float *a, size_t lda,
+                             const float *b, size_t ldb, const float *bias, float *out, size_t ldc,
+                             int accumulate);
+void lathe_f32_gemm_nt__avx2(size_t M, size_t N, size_t K, const float *a, size_t lda,
+                             const float *b, size_t ldb, const float *bias, float *out, size_t ldc,
+                             int accumulate);
+void lathe_f32_gemm_tn__avx2(size_t M, size_t N, size_t K, const float *a, size_t lda,
+                             const float *b, size_t ldb, const float *bias, float *out, size_t ldc,
+                             int accumulate);
 
 /* ---- Element-wise ----------------------------------------------------------------------
  * Each output element depends on the same index of the inputs only; y may be x (and dx may
@@ -177,12 +189,16 @@ void lathe_f32_adam__ref(size_t n, float *p, const float *g, float *m, float *v,
                          const lathe_adam_step *s);
 void lathe_f32_adam__simd128(size_t n, float *p, const float *g, float *m, float *v,
                              const lathe_adam_step *s);
+/* LATHE_KERNELS_AVX2 builds only; needs AVX2. */
+void lathe_f32_adam__avx2(size_t n, float *p, const float *g, float *m, float *v,
+                          const lathe_adam_step *s);
 
-typedef enum lathe_isa { LATHE_ISA_REF = 0, LATHE_ISA_SIMD128 = 1 } lathe_isa;
+/* LATHE_ISA_AVX2: the simd128 table with the __avx2 GEMM and Adam twins. */
+typedef enum lathe_isa { LATHE_ISA_REF = 0, LATHE_ISA_SIMD128 = 1, LATHE_ISA_AVX2 = 2 } lathe_isa;
 
 typedef struct lathe_kernel_table {
     lathe_isa isa;
-    const char *name; /* "ref" or "simd128" */
+    const char *name; /* "ref", "simd128" or "avx2" */
     lathe_gemm_fn gemm_nn;
     lathe_gemm_fn gemm_nt;
     lathe_gemm_fn gemm_tn;
@@ -205,11 +221,13 @@ typedef struct lathe_kernel_table {
     lathe_avg_pool_backward_fn avg_pool2d_backward;
 } lathe_kernel_table;
 
-/* The table for isa (a static object; never NULL). */
+/* The table for isa (a static object; never NULL). LATHE_ISA_AVX2 gives the simd128 table
+ * when the avx2 twins are not compiled in or the CPU lacks AVX2: check the result's isa. */
 const lathe_kernel_table *lathe_kernels_for(lathe_isa isa);
-/* The table in use (simd128 unless lathe_kernels_select chose otherwise). */
+/* The table in use: the fastest this build and CPU run (lathe_kernels_for(LATHE_ISA_AVX2))
+ * unless lathe_kernels_select chose otherwise. */
 const lathe_kernel_table *lathe_kernels(void);
-/* Chooses the table in use. Both give identical bits; ref is for tests and debugging. */
+/* Chooses the table in use. All give identical bits; ref is for tests and debugging. */
 void lathe_kernels_select(lathe_isa isa);
 
 #endif
