@@ -667,13 +667,14 @@ static int bench_models(const char *only, double seconds, size_t reps, int json)
         root = cJSON_CreateObject();
         cJSON_AddStringToObject(root, "engine", "lathe");
         cJSON_AddStringToObject(root, "target", BENCH_TARGET);
+        cJSON_AddStringToObject(root, "kernels", lathe_kernels()->name);
         cJSON_AddNumberToObject(root, "seconds_per_rep", seconds);
         cJSON_AddNumberToObject(root, "reps", (double)reps);
         list = cJSON_AddArrayToObject(root, "cases");
     } else {
-        printf("lathe bench models on %s: median of %zu repetitions of >= %.2g s, after a "
-               "warm-up\n%-15s %12s %-10s  %s\n",
-               BENCH_TARGET, reps, seconds, "case", "median", "unit", "what");
+        printf("lathe bench models on %s, kernel table %s: median of %zu repetitions of >= "
+               "%.2g s, after a warm-up\n%-15s %12s %-10s  %s\n",
+               BENCH_TARGET, lathe_kernels()->name, reps, seconds, "case", "median", "unit", "what");
         fflush(stdout);
     }
     for (size_t i = 0; i < n_cases; i++) {

@@ -196,7 +196,7 @@ md.push('', `Targets met: ${met} of ${met + failed}.`, '');
 if (ceilingLines.length) md.push('## GEMM as a share of the SIMD128 ceiling', '', ...ceilingLines.map((l) => `- ${l}`), '');
 md.push('## Engines', '');
 for (const [e, d] of Object.entries(meta))
-  md.push(`- **${e}**: ${[d.target, d.version && `version ${d.version}`, d.threads && `${d.threads} thread(s)`,
+  md.push(`- **${e}**: ${[d.target, d.kernels && `kernel table ${d.kernels}`, d.version && `version ${d.version}`, d.threads && `${d.threads} thread(s)`,
     d.blas && d.blas.length && `BLAS ${d.blas.filter((b) => b.includes('libblas')).join(', ')}`,
     d.openblas_coretype && `OPENBLAS_CORETYPE=${d.openblas_coretype}`].filter(Boolean).join('; ')}`);
 md.push('', '## Spread over the rounds (min–max of the per-round medians, and the number of rounds)', '');
