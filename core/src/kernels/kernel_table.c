@@ -28,29 +28,28 @@ static const lathe_kernel_table table_ref = {
     .avg_pool2d_backward = lathe_f32_avg_pool2d_backward__ref,
 };
 
+/* The simd128 twins of every kernel but GEMM and Adam, which the avx2 table replaces. */
+#define SIMD128_SHARED_ENTRIES                                                                  \
+    .relu = lathe_f32_relu__simd128, .relu_backward = lathe_f32_relu_backward__simd128,         \
+    .leaky_relu = lathe_f32_leaky_relu__simd128,                                                \
+    .leaky_relu_backward = lathe_f32_leaky_relu_backward__simd128,                              \
+    .sigmoid_backward = lathe_f32_sigmoid_backward__simd128,                                    \
+    .tanh_backward = lathe_f32_tanh_backward__simd128, .colsum = lathe_f32_colsum__simd128,     \
+    .exp_each = lathe_f32_exp__simd128, .sigmoid = lathe_f32_sigmoid__simd128,                  \
+    .tanh_each = lathe_f32_tanh__simd128, .softmax = lathe_f32_softmax__simd128,                \
+    .log_softmax = lathe_f32_log_softmax__simd128, .max_pool2d = lathe_f32_max_pool2d__simd128, \
+    .max_pool2d_backward = lathe_f32_max_pool2d_backward__simd128,                              \
+    .avg_pool2d = lathe_f32_avg_pool2d__simd128,                                                \
+    .avg_pool2d_backward = lathe_f32_avg_pool2d_backward__simd128
+
 static const lathe_kernel_table table_simd128 = {
     .isa = LATHE_ISA_SIMD128,
     .name = "simd128",
     .gemm_nn = lathe_f32_gemm_nn__simd128,
     .gemm_nt = lathe_f32_gemm_nt__simd128,
     .gemm_tn = lathe_f32_gemm_tn__simd128,
-    .relu = lathe_f32_relu__simd128,
-    .relu_backward = lathe_f32_relu_backward__simd128,
-    .leaky_relu = lathe_f32_leaky_relu__simd128,
-    .leaky_relu_backward = lathe_f32_leaky_relu_backward__simd128,
-    .sigmoid_backward = lathe_f32_sigmoid_backward__simd128,
     .adam = lathe_f32_adam__simd128,
-    .tanh_backward = lathe_f32_tanh_backward__simd128,
-    .colsum = lathe_f32_colsum__simd128,
-    .exp_each = lathe_f32_exp__simd128,
-    .sigmoid = lathe_f32_sigmoid__simd128,
-    .tanh_each = lathe_f32_tanh__simd128,
-    .softmax = lathe_f32_softmax__simd128,
-    .log_softmax = lathe_f32_log_softmax__simd128,
-    .max_pool2d = lathe_f32_max_pool2d__simd128,
-    .max_pool2d_backward = lathe_f32_max_pool2d_backward__simd128,
-    .avg_pool2d = lathe_f32_avg_pool2d__simd128,
-    .avg_pool2d_backward = lathe_f32_avg_pool2d_backward__simd128,
+    SIMD128_SHARED_ENTRIES,
 };
 
 #ifdef LATHE_KERNELS_AVX2
@@ -61,23 +60,8 @@ static const lathe_kernel_table table_avx2 = {
     .gemm_nn = lathe_f32_gemm_nn__avx2,
     .gemm_nt = lathe_f32_gemm_nt__avx2,
     .gemm_tn = lathe_f32_gemm_tn__avx2,
-    .relu = lathe_f32_relu__simd128,
-    .relu_backward = lathe_f32_relu_backward__simd128,
-    .leaky_relu = lathe_f32_leaky_relu__simd128,
-    .leaky_relu_backward = lathe_f32_leaky_relu_backward__simd128,
-    .sigmoid_backward = lathe_f32_sigmoid_backward__simd128,
     .adam = lathe_f32_adam__avx2,
-    .tanh_backward = lathe_f32_tanh_backward__simd128,
-    .colsum = lathe_f32_colsum__simd128,
-    .exp_each = lathe_f32_exp__simd128,
-    .sigmoid = lathe_f32_sigmoid__simd128,
-    .tanh_each = lathe_f32_tanh__simd128,
-    .softmax = lathe_f32_softmax__simd128,
-    .log_softmax = lathe_f32_log_softmax__simd128,
-    .max_pool2d = lathe_f32_max_pool2d__simd128,
-    .max_pool2d_backward = lathe_f32_max_pool2d_backward__simd128,
-    .avg_pool2d = lathe_f32_avg_pool2d__simd128,
-    .avg_pool2d_backward = lathe_f32_avg_pool2d_backward__simd128,
+    SIMD128_SHARED_ENTRIES,
 };
 #endif
 
