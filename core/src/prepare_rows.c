@@ -224,22 +224,24 @@ lathe_status lathe_prepared_adopt(lathe_prepared *prep, const lathe_prepared *fi
         return lathe_error_set(err, LATHE_ERR_MISMATCH, "the data is for %s, the model for %s",
                                prep->task == LATHE_TASK_CLASSIFICATION ? "classification" : "regression",
                                fitted->task == LATHE_TASK_CLASSIFICATION ? "classification" : "regression");
+    if (!!prep->image[0] != !!fitted->image[0] ||
+        memcmp(prep->image, fitted->image, sizeof prep->image) != 0)
+        return lathe_error_set(err, LATHE_ERR_MISMATCH,
+                               "the data's image shape differs from the model's");
+    st = lathe_prepare_rows(fitted, table, 0, &all, NULL, err); /* names a missing column */
+    if (st != LATHE_OK) return st;
     for (k = 0; k < prep->n_classes; k++) {
         size_t c = 0;
         while (c < fitted->n_classes && strcmp(prep->class_names[k], fitted->class_names[c]) != 0) c++;
-        if (c == fitted->n_classes)
+        if (c == fitted->n_classes) {
+            lathe_split_data_free(&all);
             return lathe_error_set(err, LATHE_ERR_MISMATCH,
                                    "the class '%s' of the data is not one of the model's %zu "
                                    "classes: fine-tuning keeps the model's output layer, so it "
                                    "cannot learn a new class",
                                    prep->class_names[k], fitted->n_classes);
+        }
     }
-    if (!!prep->image[0] != !!fitted->image[0] ||
-        memcmp(prep->image, fitted->image, sizeof prep->image) != 0)
-        return lathe_error_set(err, LATHE_ERR_MISMATCH,
-                               "the data's image shape differs from the model's");
-    st = lathe_prepare_rows(fitted, table, 0, &all, NULL, err);
-    if (st != LATHE_OK) return st;
     splits[0] = &prep->train, splits[1] = &prep->validation, splits[2] = &prep->test;
     names = lathe_calloc(F, sizeof *names);
     inputs = lathe_calloc(fitted->n_inputs, sizeof *inputs);
