@@ -3,9 +3,9 @@
  * arguments) measures WebAssembly; scripts/bench.sh runs both beside the peers
  * (tests/bench/) and writes the comparison.
  *
- *   kernels  GFLOPS of the compute kernels, both twins (ref and simd128) in the same run, and
- *            their ratio. Natively this measures SIMDe's mapping of SIMD128 to the host's SIMD
- *            (SSE on x86-64). The twins run in alternating batches of calls; a batch lasts at
+ *   kernels  GFLOPS of the compute kernels, every twin (ref, simd128 and, natively on a CPU
+ *            with AVX2, avx2) in the same run, and their ratios to ref. Natively simd128 is
+ *            SIMDe's mapping of SIMD128 to the host's SIMD (SSE on x86-64). The twins run in alternating batches of calls; a batch lasts at
  *            least a tenth of the time budget, each twin gets at least the whole budget, and
  *            the fastest batch counts, so a moment of contention for the core does not count
  *            against a kernel. A warm-up runs every kernel first (V8 compiles wasm in tiers: a
@@ -52,8 +52,9 @@ static void bench_usage(FILE *out) {
           "WebAssembly; scripts/bench.sh compares both with TensorFlow.js, onnxruntime-web\n"
           "and PyTorch).\n"
           "\n"
-          "kernels  GFLOPS of both kernel twins, the scalar reference (ref) and SIMD128\n"
-          "         (simd128), and their ratio, measured in the same run: GEMM on square\n"
+          "kernels  GFLOPS of the kernel twins, the scalar reference (ref), SIMD128\n"
+          "         (simd128) and, natively on a CPU with AVX2, the 256-bit GEMM (avx2), and\n"
+          "         their ratios to ref, measured in the same run: GEMM on square\n"
           "         matrices (powers of two from 64 up to N) in each layout (nn, nt, tn) and\n"
           "         on the shapes of an MLP 784-128-10 training step on batches of 64, and\n"
           "         conv2d forward on the layers of a small CNN on 28x28 images (its rows show\n"
@@ -190,21 +191,32 @@ static double run_batch(const bench_case *c, const lathe_kernel_table *t, const 
     return (double)calls / dt;
 }
 
-/* GFLOPS of both twins on one case: alternating batches until each twin has run for
- * `seconds`; the fastest batch of each. */
-static void measure(const bench_case *c, const operands *op, double seconds, double gflops[2]) {
-    const lathe_kernel_table *twin[2] = {lathe_kernels_for(LATHE_ISA_REF),
-                                         lathe_kernels_for(LATHE_ISA_SIMD128)};
-    double spent[2] = {0.0, 0.0}, best[2] = {0.0, 0.0};
-    while (spent[0] < seconds || spent[1] < seconds) {
-        for (int i = 0; i < 2; i++) {
+/* The twins compared: ref, simd128 and, when this build and CPU have it, avx2 (whose GEMM
+ * is 256-bit; its conv2d runs that GEMM). Returns how many. */
+static int bench_twins(const lathe_kernel_table *twin[3]) {
+    twin[0] = lathe_kernels_for(LATHE_ISA_REF);
+    twin[1] = lathe_kernels_for(LATHE_ISA_SIMD128);
+    twin[2] = lathe_kernels_for(LATHE_ISA_AVX2);
+    return twin[2]->isa == LATHE_ISA_AVX2 ? 3 : 2;
+}
+
+/* GFLOPS of each twin on one case (gflops[2] = 0 without avx2): alternating batches until
+ * each twin has run for `seconds`; the fastest batch of each. */
+static void measure(const bench_case *c, const operands *op, double seconds, double gflops[3]) {
+    const lathe_kernel_table *twin[3];
+    const int n = bench_twins(twin);
+    double spent[3] = {0.0, 0.0, 0.0}, best[3] = {0.0, 0.0, 0.0};
+    for (int more = 1; more;) {
+        more = 0;
+        for (int i = 0; i < n; i++) {
             if (spent[i] < seconds) {
                 double rate = run_batch(c, twin[i], op, seconds / 10.0, &spent[i]);
                 if (rate > best[i]) best[i] = rate;
+                more |= spent[i] < seconds;
             }
         }
     }
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         gflops[i] = best[i] * case_flops(c) * 1e-9;
 }
 
@@ -218,7 +230,7 @@ static int warm_up(double seconds) {
         {.kind = CASE_CONV, .what = "", .bias = 1, .conv = {4, 2, 14, 14, 4, 5, 5, 1, 2}}};
     for (int i = 0; i < 4; i++) {
         operands op;
-        double ignored[2];
+        double ignored[3];
         int ok = make_operands(&c[i], &op);
         if (ok) measure(&c[i], &op, seconds / 4.0, ignored);
         free_operands(&op);
@@ -232,7 +244,7 @@ static const char *layout_name(const bench_case *c) {
     return c->lay == 'n' ? "gemm nn" : c->lay == 't' ? "gemm nt" : "gemm tn";
 }
 
-static cJSON *case_json(const bench_case *c, const double gflops[2]) {
+static cJSON *case_json(const bench_case *c, const double gflops[3]) {
     cJSON *o = cJSON_CreateObject(), *g = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "kernel", c->kind == CASE_GEMM ? "gemm" : "conv2d_forward");
     cJSON_AddStringToObject(o, "case", c->what);
@@ -256,8 +268,10 @@ static cJSON *case_json(const bench_case *c, const double gflops[2]) {
     cJSON_AddNumberToObject(o, "flops", case_flops(c));
     cJSON_AddNumberToObject(g, "ref", gflops[0]);
     cJSON_AddNumberToObject(g, "simd128", gflops[1]);
+    if (gflops[2] > 0.0) cJSON_AddNumberToObject(g, "avx2", gflops[2]);
     cJSON_AddItemToObject(o, "gflops", g);
     cJSON_AddNumberToObject(o, "simd128_over_ref", gflops[1] / gflops[0]);
+    if (gflops[2] > 0.0) cJSON_AddNumberToObject(o, "avx2_over_ref", gflops[2] / gflops[0]);
     return o;
 }
 
@@ -325,8 +339,11 @@ static int bench_kernels(size_t max_square, double seconds, int json) {
     } else {
         printf("lathe bench kernels on %s: GFLOPS, best batch over >= %.2g s per twin and case\n",
                BENCH_TARGET, seconds);
-        printf("%-7s %5s %5s %5s  %-22s %9s %9s %9s\n", "kernel", "M", "N", "K", "case", "ref",
+        const lathe_kernel_table *twin[3];
+        printf("%-7s %5s %5s %5s  %-22s %9s %9s %9s", "kernel", "M", "N", "K", "case", "ref",
                "simd128", "simd/ref");
+        if (bench_twins(twin) == 3) printf(" %9s %9s", "avx2", "avx2/ref");
+        putchar('\n');
         fflush(stdout);
     }
     if (!warm_up(seconds)) {
@@ -337,7 +354,7 @@ static int bench_kernels(size_t max_square, double seconds, int json) {
     for (size_t i = 0; i < n_cases; i++) {
         const bench_case *c = &cases[i];
         operands op;
-        double gflops[2];
+        double gflops[3];
         if (!make_operands(c, &op)) {
             free_operands(&op);
             fprintf(stderr, "lathe bench: out of memory for %s %s\n", layout_name(c), c->what);
@@ -348,17 +365,18 @@ static int bench_kernels(size_t max_square, double seconds, int json) {
         free_operands(&op);
         if (json) {
             cJSON_AddItemToArray(list, case_json(c, gflops));
-        } else if (c->kind == CASE_GEMM) {
-            printf("%-7s %5zu %5zu %5zu  %-22s %9.2f %9.2f %8.1fx\n", layout_name(c), c->M, c->N,
-                   c->K, c->what, gflops[0], gflops[1], gflops[1] / gflops[0]);
         } else {
-            /* The convolution's im2col GEMM: (out_ch, in_ch·kh·kw) · (.., H_out·W_out) per
-             * sample; M, N, K are those of one sample. */
-            size_t ho, wo;
-            lathe_conv2d_output_size(&c->conv, &ho, &wo, NULL);
-            printf("%-7s %5zu %5zu %5zu  %-22s %9.2f %9.2f %8.1fx\n", layout_name(c),
-                   c->conv.out_ch, ho * wo, c->conv.in_ch * c->conv.kh * c->conv.kw, c->what,
-                   gflops[0], gflops[1], gflops[1] / gflops[0]);
+            /* A convolution shows its im2col GEMM: (out_ch, in_ch·kh·kw) · (.., H_out·W_out)
+             * per sample; M, N, K are those of one sample. */
+            size_t ho = 0, wo = 0;
+            if (c->kind == CASE_CONV) lathe_conv2d_output_size(&c->conv, &ho, &wo, NULL);
+            printf("%-7s %5zu %5zu %5zu  %-22s %9.2f %9.2f %8.1fx", layout_name(c),
+                   c->kind == CASE_GEMM ? c->M : c->conv.out_ch,
+                   c->kind == CASE_GEMM ? c->N : ho * wo,
+                   c->kind == CASE_GEMM ? c->K : c->conv.in_ch * c->conv.kh * c->conv.kw,
+                   c->what, gflops[0], gflops[1], gflops[1] / gflops[0]);
+            if (gflops[2] > 0.0) printf(" %9.2f %8.1fx", gflops[2], gflops[2] / gflops[0]);
+            putchar('\n');
         }
         fflush(stdout);
     }
