@@ -21,13 +21,19 @@
 #include "lathe/table.h"
 #include "lathe/trainer.h"
 
-/* A training session: the experiment, its data and the trainer, owned together. */
-typedef struct lathe_session {
+/* An experiment's data read and prepared (lathe_prepare), nothing trained: what a session
+ * trains on, and on its own what the Prepare step previews. */
+typedef struct lathe_preview {
     lathe_experiment *exp;
     lathe_table *table;
     lathe_prepared *prep;
+    char sha256[65]; /* of the data bytes; empty for a synthetic set */
+} lathe_preview;
+
+/* A training session: its prepared data and the trainer, owned together. */
+typedef struct lathe_session {
+    lathe_preview data;
     lathe_trainer *trainer;
-    char data_sha256[65];
     uint8_t owner[32]; /* lathe_checkpoint_owner of the experiment text and the data */
 } lathe_session;
 
@@ -35,51 +41,88 @@ lathe_error *lathe_engine_error_create(void) { return calloc(1, sizeof(lathe_err
 void lathe_engine_error_destroy(lathe_error *err) { free(err); }
 const char *lathe_engine_error_message(const lathe_error *err) { return err->message; }
 
+/* Frees what preview_load made (any part may be NULL). */
+static void preview_clear(lathe_preview *p) {
+    lathe_prepared_destroy(p->prep);
+    lathe_table_destroy(p->table);
+    lathe_experiment_destroy(p->exp);
+    memset(p, 0, sizeof *p);
+}
+
+/* Parses the experiment, reads the data (CSV bytes; ignored for synthetic sets; data.sha256,
+ * when given, must match the bytes) and prepares it. On an error p is cleared. */
+static lathe_status preview_load(const char *json, size_t json_n, const char *data,
+                                 size_t data_n, lathe_preview *p, lathe_error *err) {
+    lathe_status st = lathe_experiment_parse(json, json_n, &p->exp, err);
+    if (st == LATHE_OK && p->exp->data_kind == LATHE_DATA_SYNTHETIC) {
+        st = lathe_synthetic_table(p->exp->data_name, p->exp->synthetic_samples,
+                                   p->exp->synthetic_noise, p->exp->synthetic_classes,
+                                   p->exp->seed, &p->table, err);
+    } else if (st == LATHE_OK) {
+        lathe_sha256_hex(data, data_n, p->sha256);
+        if (p->exp->data_sha256[0] && strcmp(p->exp->data_sha256, p->sha256) != 0)
+            st = lathe_error_set(err, LATHE_ERR_MISMATCH,
+                                 "data.sha256: the data does not match the experiment's "
+                                 "fingerprint (%.12s… expected, %.12s… given)",
+                                 p->exp->data_sha256, p->sha256);
+        else
+            st = lathe_csv_read(data, data_n, NULL, &p->table, err);
+    }
+    if (st == LATHE_OK) st = lathe_prepare(p->exp, p->table, &p->prep, err);
+    if (st != LATHE_OK) preview_clear(p);
+    return st;
+}
+
 void lathe_engine_session_destroy(lathe_session *s) {
     if (!s) return;
     lathe_trainer_destroy(s->trainer);
-    lathe_prepared_destroy(s->prep);
-    lathe_table_destroy(s->table);
-    lathe_experiment_destroy(s->exp);
+    preview_clear(&s->data);
     lathe_free(s);
 }
 
-/* Parses the experiment, reads the data (CSV bytes; ignored for synthetic sets), prepares
- * it and creates the trainer. data.sha256, when given, must match the bytes. */
+/* Reads and prepares the experiment's data (preview_load) and creates the trainer. */
 int lathe_engine_session_create(const char *json, size_t json_n, const char *data,
                                 size_t data_n, lathe_session **out, lathe_error *err) {
     lathe_session *s = lathe_calloc(1, sizeof *s);
     lathe_status st;
     *out = NULL;
     if (!s) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory");
-    st = lathe_experiment_parse(json, json_n, &s->exp, err);
-    if (st == LATHE_OK && s->exp->data_kind == LATHE_DATA_SYNTHETIC) {
-        st = lathe_synthetic_table(s->exp->data_name, s->exp->synthetic_samples,
-                                   s->exp->synthetic_noise, s->exp->synthetic_classes,
-                                   s->exp->seed, &s->table, err);
-    } else if (st == LATHE_OK) {
-        lathe_sha256_hex(data, data_n, s->data_sha256);
-        if (s->exp->data_sha256[0] && strcmp(s->exp->data_sha256, s->data_sha256) != 0)
-            st = lathe_error_set(err, LATHE_ERR_MISMATCH,
-                                 "data.sha256: the data does not match the experiment's "
-                                 "fingerprint (%.12s… expected, %.12s… given)",
-                                 s->exp->data_sha256, s->data_sha256);
-        else
-            st = lathe_csv_read(data, data_n, NULL, &s->table, err);
-    }
-    if (st == LATHE_OK) st = lathe_prepare(s->exp, s->table, &s->prep, err);
-    if (st == LATHE_OK) st = lathe_trainer_create(s->exp, s->prep, &s->trainer, err);
+    st = preview_load(json, json_n, data, data_n, &s->data, err);
+    if (st == LATHE_OK) st = lathe_trainer_create(s->data.exp, s->data.prep, &s->trainer, err);
     if (st != LATHE_OK) {
         lathe_engine_session_destroy(s);
         return st;
     }
     {
         char prepared_hex[65];
-        lathe_prepared_sha256(s->prep, prepared_hex);
-        lathe_checkpoint_owner(json, json_n, s->data_sha256, prepared_hex, s->owner);
+        lathe_prepared_sha256(s->data.prep, prepared_hex);
+        lathe_checkpoint_owner(json, json_n, s->data.sha256, prepared_hex, s->owner);
     }
     *out = s;
     return LATHE_OK;
+}
+
+/* The data of an experiment prepared by its steps, no network built (the Prepare step's
+ * preview: it works while the design is invalid). */
+int lathe_engine_preview_create(const char *json, size_t json_n, const char *data,
+                                size_t data_n, lathe_preview **out, lathe_error *err) {
+    lathe_preview *p = lathe_calloc(1, sizeof *p);
+    lathe_status st;
+    *out = NULL;
+    if (!p) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory");
+    st = preview_load(json, json_n, data, data_n, p, err);
+    if (st != LATHE_OK) {
+        lathe_free(p);
+        return st;
+    }
+    *out = p;
+    return LATHE_OK;
+}
+
+void lathe_engine_preview_destroy(lathe_preview *p) {
+    if (!p) return;
+    preview_clear(p);
+    lathe_free(p);
 }
 
 int lathe_engine_session_step(lathe_session *s, size_t batches, lathe_error *err) {
@@ -93,7 +136,7 @@ void lathe_engine_session_progress(const lathe_session *s, double *out) {
     out[0] = (double)p.epoch, out[1] = (double)p.epochs, out[2] = (double)p.batch;
     out[3] = (double)p.batches_per_epoch, out[4] = (double)p.steps;
     out[5] = (double)p.last_epoch_loss, out[6] = (double)p.done;
-    out[7] = (double)s->prep->train.rows;
+    out[7] = (double)s->data.prep->train.rows;
     out[8] = (double)p.stopped_early, out[9] = (double)p.best_epoch;
 }
 
@@ -109,17 +152,17 @@ void lathe_engine_session_weights_sha256(const lathe_session *s, char *hex) {
     lathe_trainer_weights_sha256(s->trainer, hex);
 }
 void lathe_engine_session_data_sha256(const lathe_session *s, char *hex) {
-    memcpy(hex, s->data_sha256, 65);
+    memcpy(hex, s->data.sha256, 65);
 }
 void lathe_engine_session_prepared_sha256(const lathe_session *s, char *hex) {
-    lathe_prepared_sha256(s->prep, hex);
+    lathe_prepared_sha256(s->data.prep, hex);
 }
 /* out[0..4] = features, classes (0 regression), parameters, test rows, outputs per row. */
 void lathe_engine_session_shape(const lathe_session *s, double *out) {
     size_t n_params;
     (void)lathe_trainer_params(s->trainer, &n_params);
-    out[0] = (double)s->prep->n_features, out[1] = (double)s->prep->n_classes;
-    out[2] = (double)n_params, out[3] = (double)s->prep->test.rows;
+    out[0] = (double)s->data.prep->n_features, out[1] = (double)s->data.prep->n_classes;
+    out[2] = (double)n_params, out[3] = (double)s->data.prep->test.rows;
     out[4] = (double)lathe_trainer_n_outputs(s->trainer);
 }
 
@@ -133,8 +176,8 @@ void lathe_engine_string_free(char *s) { lathe_free(s); }
  * true and predicted class and the data row it came from (for "show me these examples");
  * for regression up to 2000 (true, predicted) pairs. */
 int lathe_engine_session_report_json(lathe_session *s, int split, char **out, lathe_error *err) {
-    const lathe_split_data *d = split == 0 ? &s->prep->train : split == 1 ? &s->prep->validation
-                                                                           : &s->prep->test;
+    const lathe_split_data *d = split == 0 ? &s->data.prep->train : split == 1 ? &s->data.prep->validation
+                                                                           : &s->data.prep->test;
     lathe_metrics m = lathe_trainer_evaluate(s->trainer, (lathe_split)split);
     size_t C = lathe_trainer_n_outputs(s->trainer), i, c;
     float *pred = lathe_malloc((d->rows ? d->rows : 1) * C * sizeof *pred);
@@ -144,14 +187,14 @@ int lathe_engine_session_report_json(lathe_session *s, int split, char **out, la
     *out = NULL;
     if (ok) lathe_trainer_predict(s->trainer, d->rows, d->x, pred);
     ok = ok && cJSON_AddNumberToObject(o, "rows", (double)d->rows);
-    ok = ok && cJSON_AddStringToObject(o, "task", s->prep->task == LATHE_TASK_CLASSIFICATION ? "classification" : "regression");
+    ok = ok && cJSON_AddStringToObject(o, "task", s->data.prep->task == LATHE_TASK_CLASSIFICATION ? "classification" : "regression");
     if (ok && d->rows && m.loss == m.loss) ok = cJSON_AddNumberToObject(o, "loss", (double)m.loss) != NULL;
-    if (ok && s->prep->task == LATHE_TASK_CLASSIFICATION) {
-        ok = cJSON_AddItemToObject(o, "classes", cJSON_CreateStringArray((const char *const *)s->prep->class_names, (int)s->prep->n_classes));
+    if (ok && s->data.prep->task == LATHE_TASK_CLASSIFICATION) {
+        ok = cJSON_AddItemToObject(o, "classes", cJSON_CreateStringArray((const char *const *)s->data.prep->class_names, (int)s->data.prep->n_classes));
         if (ok && d->rows) {
             ok = lathe_class_report_create(d->rows, C, d->label, pred, &report, err) == LATHE_OK;
             ok = ok && cJSON_AddNumberToObject(o, "accuracy", report->accuracy);
-            ok = ok && lathe_class_report_add_json(o, report, s->prep->class_names);
+            ok = ok && lathe_class_report_add_json(o, report, s->data.prep->class_names);
             ok = ok && lathe_class_curves_add_json(o, d->rows, C, d->label, pred, 10);
             arr = ok ? cJSON_AddArrayToObject(o, "examples") : NULL;
             for (i = 0; arr && i < d->rows; i++) {
@@ -189,7 +232,7 @@ int lathe_engine_session_report_json(lathe_session *s, int split, char **out, la
 }
 
 static const lathe_split_data *split_of(const lathe_session *s, int split) {
-    return split == 0 ? &s->prep->train : split == 1 ? &s->prep->validation : &s->prep->test;
+    return split == 0 ? &s->data.prep->train : split == 1 ? &s->data.prep->validation : &s->data.prep->test;
 }
 
 /* Rows of a prepared split (0 train, 1 validation, 2 test). */
@@ -202,7 +245,7 @@ double lathe_engine_session_split_rows(const lathe_session *s, int split) {
 void lathe_engine_session_split_copy(const lathe_session *s, int split, float *x, float *y) {
     const lathe_split_data *d = split_of(s, split);
     size_t i;
-    memcpy(x, d->x, d->rows * s->prep->n_features * sizeof *x);
+    memcpy(x, d->x, d->rows * s->data.prep->n_features * sizeof *x);
     for (i = 0; i < d->rows; i++) y[i] = d->label ? (float)d->label[i] : d->value[i];
 }
 
@@ -264,7 +307,7 @@ int lathe_engine_session_model_file(const lathe_session *s, const char *experime
                                     size_t n, const char *metrics_json, char **out,
                                     lathe_error *err) {
     *out = NULL;
-    return lathe_model_file_write(experiment_json, n, s->prep, s->trainer, metrics_json, out, err);
+    return lathe_model_file_write(experiment_json, n, s->data.prep, s->trainer, metrics_json, out, err);
 }
 
 /* Reads the data of an experiment (JSON text; only its seed and data are used, but the whole
@@ -505,42 +548,6 @@ void lathe_engine_augment_images(const float *src, float *dst, float *tmp, size_
 }
 
 /* ---- The Prepare step's preview: the data prepared, without a network ----------------- */
-
-/* An experiment's data read and prepared (lathe_prepare), nothing trained: what the page
- * shows before and after the preparation steps. */
-typedef struct lathe_preview {
-    lathe_experiment *exp;
-    lathe_table *table;
-    lathe_prepared *prep;
-} lathe_preview;
-
-void lathe_engine_preview_destroy(lathe_preview *p) {
-    if (!p) return;
-    lathe_prepared_destroy(p->prep);
-    lathe_table_destroy(p->table);
-    lathe_experiment_destroy(p->exp);
-    lathe_free(p);
-}
-
-/* Parses the experiment, reads its data (CSV bytes, or the synthetic set) and prepares it;
- * the model part of the experiment is parsed but no network is built, so a preview works
- * while the design is invalid. */
-int lathe_engine_preview_create(const char *json, size_t json_n, const char *data,
-                                size_t data_n, lathe_preview **out, lathe_error *err) {
-    lathe_preview *p = lathe_calloc(1, sizeof *p);
-    lathe_status st;
-    *out = NULL;
-    if (!p) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory");
-    st = lathe_engine_table_create(json, json_n, data, data_n, &p->table, err);
-    if (st == LATHE_OK) st = lathe_experiment_parse(json, json_n, &p->exp, err);
-    if (st == LATHE_OK) st = lathe_prepare(p->exp, p->table, &p->prep, err);
-    if (st != LATHE_OK) {
-        lathe_engine_preview_destroy(p);
-        return st;
-    }
-    *out = p;
-    return LATHE_OK;
-}
 
 /* What the preparation produced as JSON text in *out (free with lathe_engine_string_free):
  * {"task", "target", "table": [rows, columns], "rows": [train, validation, test],
