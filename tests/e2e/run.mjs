@@ -112,7 +112,12 @@ async function setControl(selector, value) {
     el.dispatchEvent(new Event('change', { bubbles: true }));
   }, value);
 }
-async function experimentInPage() { return JSON.parse(await page.inputValue('[data-testid=experiment]')); }
+async function experimentInPage() {
+  // the page fills the editor once the kept or default experiment is known (a fast engine
+  // can be ready first)
+  await page.waitForFunction(() => document.querySelector('[data-testid=experiment]').value.trim() !== '', null, { timeout: 10000 });
+  return JSON.parse(await page.inputValue('[data-testid=experiment]'));
+}
 async function useExample(name) {
   await step('deploy');
   await page.fill('[data-testid=experiment]', fs.readFileSync(path.join(root, `examples/${name}.experiment.json`), 'utf8'));
@@ -687,7 +692,8 @@ try {
   });
 
   await test('the checkpoint downloaded mid-epoch resumes in the CLI, and a CLI checkpoint resumes in the page, to the same weights', async () => {
-    const text = exampleText('digits', (x) => { x.model.hidden = [256]; x.train.epochs = 30; });
+    // long enough that the pause lands mid-run however fast the engine has become
+    const text = exampleText('digits', (x) => { x.model.hidden = [256]; x.train.epochs = 200; });
     await setExperiment(text);
     const experiment = await downloadText('[data-testid=download-experiment]');
     await step('train');
