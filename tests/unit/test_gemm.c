@@ -379,12 +379,12 @@ int main(void) {
             for (size_t n = 0; n < N_SIZES; n++)
                 for (size_t k = 0; k < N_SIZES; k++)
                     check_sizes((layout)lay, SIZES[m], SIZES[n], SIZES[k], &g);
-    /* Around the blocking: row blocks of 64, k panels of 256. */
+    /* Around the blocking: row blocks of 512, k panels of 256. */
     {
-        static const size_t Ms[] = {63, 64, 65, 129}, Ns[] = {8, 9, 23},
+        static const size_t Ms[] = {63, 64, 65, 511, 512, 513}, Ns[] = {8, 9, 23},
                             Ks[] = {255, 256, 257, 513};
         for (int lay = 0; lay < 3; lay++)
-            for (size_t m = 0; m < 4; m++)
+            for (size_t m = 0; m < 6; m++)
                 for (size_t n = 0; n < 3; n++)
                     for (size_t k = 0; k < 4; k++)
                         check_sizes((layout)lay, Ms[m], Ns[n], Ks[k], &g);

@@ -8,7 +8,7 @@
  * the product, so each lane is one output's own sum in increasing k, exactly as in the
  * scalar and SIMD128 twins: the register width only changes how many outputs are in flight.
  * 8x8 rather than 4x16 keeps the (KC,8) panel and the partial sums of gemm_blocked.h, so the
- * driver and its 10 KiB of stack are shared unchanged; eight independent add chains cover
+ * driver and its 24 KiB of stack are shared unchanged; eight independent add chains cover
  * the add latency, and the 16 ymm registers hold them with one B row, a broadcast and a
  * product. The driver's packing, epilogue and one-row path stay 128-bit. */
 #ifdef LATHE_KERNELS_AVX2

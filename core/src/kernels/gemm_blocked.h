@@ -22,7 +22,7 @@ enum {
     MR = GEMM_MR, /* rows per micro-tile */
     NR = 8,       /* columns per micro-tile, and of the packed panel */
     KC = 256,     /* steps of k per packed panel */
-    MC = 64,      /* rows per block sharing one packed panel (a multiple of MR) */
+    MC = 512,     /* rows per block sharing one packed panel (a multiple of MR); see below */
     NT_ROWS = 4   /* gemm_nt with fewer rows than this reads b in place, row by row */
 };
 
