@@ -32,7 +32,7 @@ typedef simde__m256 v256;
 /* The micro-kernel, as declared in gemm_blocked.h, on an 8x8 tile in eight 256-bit rows.
  * The sums go back to memory at the end, as in tile_4x8. */
 static void tile_8x8(size_t kc, const float *a, size_t a_rs, size_t a_ks, size_t mr,
-                     const float *panel, int first, float *sums) {
+                     const float *panel, size_t p_ks, int first, float *sums) {
     const float *a0 = a;
     const float *a1 = mr > 1 ? a + a_rs : a;
     const float *a2 = mr > 2 ? a + 2 * a_rs : a;
@@ -48,7 +48,7 @@ static void tile_8x8(size_t kc, const float *a, size_t a_rs, size_t a_ks, size_t
         c0 = LOAD8(sums), c1 = LOAD8(sums + 8), c2 = LOAD8(sums + 16), c3 = LOAD8(sums + 24);
         c4 = LOAD8(sums + 32), c5 = LOAD8(sums + 40), c6 = LOAD8(sums + 48), c7 = LOAD8(sums + 56);
     }
-    for (size_t k = 0, off = 0; k < kc; k++, off += a_ks, panel += NR) {
+    for (size_t k = 0, off = 0; k < kc; k++, off += a_ks, panel += p_ks) {
         const v256 b = LOAD8(panel);
         STEP8(c0, a0 + off, b);
         STEP8(c1, a1 + off, b);

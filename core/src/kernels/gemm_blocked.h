@@ -19,11 +19,12 @@
 typedef simde_v128_t v128;
 
 enum {
-    MR = GEMM_MR, /* rows per micro-tile */
-    NR = 8,       /* columns per micro-tile, and of the packed panel */
-    KC = 256,     /* steps of k per packed panel */
-    MC = 512,     /* rows per block sharing one packed panel (a multiple of MR); see below */
-    NT_ROWS = 4   /* gemm_nt with fewer rows than this reads b in place, row by row */
+    MR = GEMM_MR,       /* rows per micro-tile */
+    NR = 8,             /* columns per micro-tile, and of the packed panel */
+    KC = 256,           /* steps of k per packed panel */
+    MC = 512,           /* rows per block sharing one packed panel (a multiple of MR) */
+    IN_PLACE_ROWS = 16, /* nn and tn with at most this many rows read B unpacked */
+    NT_ROWS = 4         /* gemm_nt with fewer rows than this reads b in place, row by row */
 };
 
 /* SPLAT is wasm's one-instruction load32_splat; natively SIMDe gives movd+pshufd, which gcc
@@ -45,12 +46,12 @@ enum {
 #define NOINLINE
 #endif
 
-/* sums:(MR,8) += A(r,k) * panel(k,c) for k < kc in increasing k, each product rounded and
- * then added (no FMA), starting from 0 (first) or from sums. Row r < mr of A starts at
- * a + r*a_rs and advances by a_ks per step; rows r >= mr re-read row 0 (their sums are never
- * used), so no read leaves A. */
+/* sums:(MR,8) += A(r,k) * panel(k,c) for k < kc in increasing k (panel row k at
+ * panel + k*p_ks), each product rounded and then added (no FMA), starting from 0 (first) or
+ * from sums. Row r < mr of A starts at a + r*a_rs and advances by a_ks per step; rows
+ * r >= mr re-read row 0 (their sums are never used), so no read leaves A. */
 NOINLINE static void GEMM_TILE(size_t kc, const float *a, size_t a_rs, size_t a_ks, size_t mr,
-                               const float *panel, int first, float *sums);
+                               const float *panel, size_t p_ks, int first, float *sums);
 
 /* K == 0: every sum is the empty sum 0, then bias, then the old output. */
 static void gemm_k0(size_t M, size_t N, const float *bias, float *out, size_t ldc, int accumulate) {
@@ -214,14 +215,18 @@ static void gemm_blocked(size_t M, size_t N, size_t K, const float *a, size_t a_
             for (size_t k0 = 0; k0 < K; k0 += KC) {
                 const size_t kc = K - k0 < KC ? K - k0 : KC;
                 const int first = k0 == 0, last = k0 + kc == K;
-                if (b_cols)
+                const float *p = panel;
+                size_t p_ks = NR;
+                if (!b_cols && nr == NR && M <= IN_PLACE_ROWS && ldb % 1024 != 0)
+                    p = b + k0 * ldb + j, p_ks = ldb; /* few rows: B read in place */
+                else if (b_cols)
                     pack_b_cols(kc, nr, b + j * ldb + k0, ldb, panel);
                 else
                     pack_b_rows(kc, nr, b + k0 * ldb + j, ldb, panel);
                 for (size_t i = i0; i < i_end; i += MR) {
                     const size_t mr = i_end - i < MR ? i_end - i : MR;
                     float *sums = partial + (i - i0) * NR;
-                    GEMM_TILE(kc, a + i * a_rs + k0 * a_ks, a_rs, a_ks, mr, panel, first, sums);
+                    GEMM_TILE(kc, a + i * a_rs + k0 * a_ks, a_rs, a_ks, mr, p, p_ks, first, sums);
                     if (last) finish_tile(sums, mr, nr, bias_j, out + i * ldc + j, ldc, accumulate);
                 }
             }
