@@ -175,10 +175,10 @@ else
 fi
 
 # ---- download sizes: gzip -9 of each file ----
-if [ ! -f build/web/index.html ]; then
-  log "build/web is missing: ./scripts/build.sh --no-bootstrap"
-  ./scripts/build.sh --no-bootstrap
-fi
+# Always rebuilt (incremental): a build/web left by an older tree would be measured instead.
+log "site: ./scripts/build.sh --no-bootstrap"
+./scripts/build.sh --no-bootstrap >"$out/logs/build-site.log" 2>&1 ||
+  { echo "bench.sh: building the site failed; see $out/logs/build-site.log" >&2; exit 1; }
 sizes_json() { # sizes_json KEY FILE...: "KEY_files": [...], "KEY_bytes": total
   local key=$1 total=0 first=1 f raw gz name
   shift

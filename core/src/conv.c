@@ -255,22 +255,42 @@ static void transpose(size_t rows, size_t cols, const float *src, float *dst) {
             dst[c * rows + r] = src[r * cols + c];
 }
 
-void lathe_conv2d_forward(const lathe_kernel_table *k, const lathe_conv2d_shape *s, const float *x,
-                          const float *w, const float *b, float *y, float *work) {
+size_t lathe_conv2d_cols_size(const lathe_conv2d_shape *s) {
+    size_t ho, wo, per_sample;
+    if (lathe_conv2d_output_size(s, &ho, &wo, NULL) != LATHE_OK) return 0;
+    per_sample = s->in_ch * s->kh * s->kw * ho * wo; /* checked: the workspace holds one */
+    return per_sample > SIZE_MAX / s->n ? 0 : s->n * per_sample;
+}
+
+/* The forward pass; each sample's im2col matrix goes to work (cols NULL) or to its own place
+ * in cols. */
+static void forward_cols(const lathe_kernel_table *k, const lathe_conv2d_shape *s, const float *x,
+                         const float *w, const float *b, float *y, float *work, float *cols) {
     size_t ho, wo, n, o, kk = s->in_ch * s->kh * s->kw, plane;
     if (lathe_conv2d_output_size(s, &ho, &wo, NULL) != LATHE_OK) return;
     plane = ho * wo;
     for (n = 0; n < s->n; n++) {
         const float *xn = x + n * s->in_ch * s->h * s->w;
-        float *yn = y + n * s->out_ch * plane;
-        im2col(s, ho, wo, xn, work);
+        float *yn = y + n * s->out_ch * plane, *col = cols ? cols + n * kk * plane : work;
+        im2col(s, ho, wo, xn, col);
         /* yn:(out_ch, P) = W:(out_ch, K) · col:(K, P): s = 0; s += W·xpad over (c, ki, kj);
          * then s + b[o], row by row. */
-        k->gemm_nn(s->out_ch, plane, kk, w, kk, work, plane, NULL, yn, plane, 0);
+        k->gemm_nn(s->out_ch, plane, kk, w, kk, col, plane, NULL, yn, plane, 0);
         if (b)
             for (o = 0; o < s->out_ch; o++)
                 add_scalar(plane, yn + o * plane, b[o]);
     }
+}
+
+void lathe_conv2d_forward(const lathe_kernel_table *k, const lathe_conv2d_shape *s, const float *x,
+                          const float *w, const float *b, float *y, float *work) {
+    forward_cols(k, s, x, w, b, y, work, NULL);
+}
+
+void lathe_conv2d_forward_keep(const lathe_kernel_table *k, const lathe_conv2d_shape *s,
+                               const float *x, const float *w, const float *b, float *y,
+                               float *cols) {
+    forward_cols(k, s, x, w, b, y, NULL, cols);
 }
 
 void lathe_conv2d_backward_data(const lathe_kernel_table *k, const lathe_conv2d_shape *s,
@@ -286,16 +306,18 @@ void lathe_conv2d_backward_data(const lathe_kernel_table *k, const lathe_conv2d_
     }
 }
 
-void lathe_conv2d_backward_weights(const lathe_kernel_table *k, const lathe_conv2d_shape *s,
-                                   const float *x, const float *dy, float *dw, float *db,
-                                   float *work) {
+/* The weight and bias gradients; sample n's im2col matrix is rebuilt in work (cols NULL) or
+ * read from cols. */
+static void weights_cols(const lathe_kernel_table *k, const lathe_conv2d_shape *s, const float *x,
+                         const float *cols, const float *dy, float *dw, float *db, float *work) {
     size_t ho, wo, n, kk = s->in_ch * s->kh * s->kw, plane;
     if (lathe_conv2d_output_size(s, &ho, &wo, NULL) != LATHE_OK) return;
     plane = ho * wo;
     if (dw) {
-        float *col = work, *dwt = work + kk * plane; /* dwt:(K, out_ch) */
+        float *dwt = work + kk * plane; /* dwt:(K, out_ch) */
         for (n = 0; n < s->n; n++) {
-            im2col(s, ho, wo, x + n * s->in_ch * s->h * s->w, col);
+            const float *col = cols ? cols + n * kk * plane : work;
+            if (!cols) im2col(s, ho, wo, x + n * s->in_ch * s->h * s->w, work);
             /* dWᵀ:(K, out_ch) (+)= col:(K, P) · dy_nᵀ: the per-sample partial s_n (the products
              * xpad·dy are dy·xpad exactly), added from the second sample on. */
             k->gemm_nt(kk, s->out_ch, plane, col, plane, dy + n * s->out_ch * plane, plane, NULL,
@@ -304,6 +326,18 @@ void lathe_conv2d_backward_weights(const lathe_kernel_table *k, const lathe_conv
         transpose(kk, s->out_ch, dwt, dw);
     }
     if (db) bias_gradient(s->n, s->out_ch, plane, dy, db);
+}
+
+void lathe_conv2d_backward_weights(const lathe_kernel_table *k, const lathe_conv2d_shape *s,
+                                   const float *x, const float *dy, float *dw, float *db,
+                                   float *work) {
+    weights_cols(k, s, x, NULL, dy, dw, db, work);
+}
+
+void lathe_conv2d_backward_weights_kept(const lathe_kernel_table *k, const lathe_conv2d_shape *s,
+                                        const float *cols, const float *dy, float *dw, float *db,
+                                        float *work) {
+    weights_cols(k, s, NULL, cols, dy, dw, db, work);
 }
 
 lathe_status lathe_pool2d_output_size(const lathe_pool2d_shape *s, size_t *h_out, size_t *w_out,

@@ -38,6 +38,7 @@ typedef struct layer {
     float *save;          /* batch norm: save_mean (c) then save_invstd (c) */
     uint32_t *argmax;     /* max pool: (B, out) */
     uint8_t *mask;        /* dropout: (B, out) */
+    float *cols;          /* conv2d: (B, in_c·k·k, out_h·out_w) the batch's im2col, or NULL */
 } layer;
 
 struct lathe_trainer {
@@ -56,6 +57,7 @@ struct lathe_trainer {
     float *delta_a, *delta_b; /* (B, max_width) ping-pong gradients */
     float *activations;       /* one block for every layer's y */
     float *work;              /* conv2d workspace (im2col, dW transposed): the largest need */
+    float *cols;              /* every conv2d layer's kept im2col, when they fit the cap */
     float *bn_save;           /* every batch-norm layer's save_mean and save_invstd */
     uint32_t *argmax;         /* every max-pool layer's indices */
     uint8_t *masks;           /* every dropout layer's mask */
@@ -90,6 +92,7 @@ void lathe_trainer_destroy(lathe_trainer *t) {
     lathe_free(t->delta_b);
     lathe_free(t->activations);
     lathe_free(t->work);
+    lathe_free(t->cols);
     lathe_free(t->bn_save);
     lathe_free(t->argmax);
     lathe_free(t->masks);
@@ -318,10 +321,26 @@ static lathe_status plan_layers(lathe_trainer *t, size_t *work_floats, size_t *n
     return LATHE_OK;
 }
 
+enum { CONV_COLS_MAX = 16u << 20 }; /* floats of kept im2col matrices: 64 MiB */
+
+/* Floats of one sample's im2col matrix for a conv2d layer. */
+static size_t conv_cols(const layer *ly) {
+    return ly->in_c * ly->kernel * ly->kernel * ly->out_h * ly->out_w;
+}
+
+/* Floats of one sample's im2col matrices over every conv2d layer. */
+static uint64_t conv_cols_per_sample(const lathe_trainer *t) {
+    uint64_t n = 0;
+    size_t l;
+    for (l = 0; l < t->n_layers; l++)
+        if (t->layers[l].kind == LATHE_LAYER_CONV2D) n += conv_cols(&t->layers[l]);
+    return n;
+}
+
 lathe_status lathe_trainer_create(const lathe_experiment *exp, const lathe_prepared *data,
                                   lathe_trainer **out, lathe_error *err) {
     lathe_trainer *t;
-    size_t l, total_act = 0, per_param, work_floats, n_save, n_argmax, n_mask;
+    size_t l, total_act = 0, per_param, work_floats, n_save, n_argmax, n_mask, n_cols, n_kept = 0;
     lathe_status st;
     *out = NULL;
     t = lathe_calloc(1, sizeof *t);
@@ -348,11 +367,17 @@ lathe_status lathe_trainer_create(const lathe_experiment *exp, const lathe_prepa
     for (l = 0; l < t->n_layers; l++) total_act += t->layers[l].out;
     per_param = lathe_optimizer_state_per_param(&exp->optimizer);
     {
-        uint64_t B = t->batch_size, floats, bytes;
+        uint64_t B = t->batch_size, floats, bytes, cols;
         floats = (uint64_t)t->n_params * (4 + per_param + (exp->early_stopping ? 1 : 0)) +
                  B * (data->n_features + t->n_outputs + 2 * (uint64_t)t->max_width + total_act) +
                  (uint64_t)t->n_stats * 3 + work_floats + n_save + B * n_argmax;
         bytes = floats * 4 + B * 4 + B * n_mask + (uint64_t)data->train.rows * 4;
+        /* The forward pass keeps each conv2d layer's im2col matrices for the backward pass
+         * (one im2col fewer per layer and step) when they all fit CONV_COLS_MAX floats and the
+         * trainer's limit; otherwise the backward pass builds them again. */
+        cols = conv_cols_per_sample(t), n_cols = 0;
+        if (cols && B * cols <= CONV_COLS_MAX && bytes + B * cols * 4 <= LATHE_LIMIT_TRAINER_BYTES)
+            bytes += B * cols * 4, n_cols = (size_t)cols;
         if (B * total_act > LATHE_LIMIT_ACTIVATIONS || bytes > LATHE_LIMIT_TRAINER_BYTES) {
             lathe_status st_limit = lathe_error_set(
                 err, LATHE_ERR_LIMIT,
@@ -387,6 +412,7 @@ lathe_status lathe_trainer_create(const lathe_experiment *exp, const lathe_prepa
         if (!t->stats || !t->stats_snapshot || !t->bn_save) goto nomem;
     }
     if (work_floats && !(t->work = lathe_calloc(work_floats, sizeof(float)))) goto nomem;
+    if (n_cols && !(t->cols = lathe_calloc(t->batch_size * n_cols, sizeof(float)))) goto nomem;
     if (n_argmax && !(t->argmax = lathe_calloc(t->batch_size * n_argmax, sizeof(uint32_t))))
         goto nomem;
     if (n_mask && !(t->masks = lathe_calloc(t->batch_size * n_mask, 1))) goto nomem;
@@ -409,6 +435,8 @@ lathe_status lathe_trainer_create(const lathe_experiment *exp, const lathe_prepa
             ly->argmax = t->argmax + n_argmax * t->batch_size, n_argmax += ly->out;
         if (ly->kind == LATHE_LAYER_DROPOUT)
             ly->mask = t->masks + n_mask * t->batch_size, n_mask += ly->out;
+        if (ly->kind == LATHE_LAYER_CONV2D && t->cols)
+            ly->cols = t->cols + n_kept * t->batch_size, n_kept += conv_cols(ly);
     }
     init_weights(t);
     memcpy(t->snapshot, t->params, t->n_params * sizeof(float));
@@ -441,7 +469,10 @@ static const float *forward(lathe_trainer *t, size_t n, const float *x, int trai
             break;
         case LATHE_LAYER_CONV2D: {
             lathe_conv2d_shape s = conv_shape(ly, n);
-            lathe_conv2d_forward(t->k, &s, in, wt, b, ly->y, t->work);
+            if (training && ly->cols)
+                lathe_conv2d_forward_keep(t->k, &s, in, wt, b, ly->y, ly->cols);
+            else
+                lathe_conv2d_forward(t->k, &s, in, wt, b, ly->y, t->work);
             break;
         }
         case LATHE_LAYER_MAX_POOL: {
@@ -497,7 +528,10 @@ static void backward(lathe_trainer *t, size_t n) {
             break;
         case LATHE_LAYER_CONV2D: {
             lathe_conv2d_shape s = conv_shape(ly, n);
-            lathe_conv2d_backward_weights(t->k, &s, in, delta, gw, gb, t->work);
+            if (ly->cols) /* kept by this batch's forward pass */
+                lathe_conv2d_backward_weights_kept(t->k, &s, ly->cols, delta, gw, gb, t->work);
+            else
+                lathe_conv2d_backward_weights(t->k, &s, in, delta, gw, gb, t->work);
             if (dx) lathe_conv2d_backward_data(t->k, &s, wt, delta, dx, t->work);
             break;
         }

@@ -2,9 +2,11 @@
  * bit for bit: each is compared with a naive loop written straight from that contract, with
  * both kernel tables, on shapes that stress the padding and stride edge cases of im2col and
  * col2im (padding wider than the kernel's reach, kernels wider than the input, strides larger
- * than the kernel, non-square kernels and inputs). */
+ * than the kernel, non-square kernels and inputs), and training's pair that keeps the batch's
+ * im2col matrices from the forward pass for the weight gradient. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "lathe/conv.h"
@@ -125,7 +127,7 @@ int main(void) {
         lathe_conv2d_shape s;
         size_t ho, wo, nx, nw, ny;
         lathe_error err;
-        float *x, *w, *b, *dy, *work, *want_y, *want_dx, *want_dw, *want_db, *y, *dx, *dw, *db;
+        float *x, *w, *b, *dy, *work, *cols, *want_y, *want_dx, *want_dw, *want_db, *y, *dx, *dw, *db;
         s.n = shapes[t][0], s.in_ch = shapes[t][1], s.h = shapes[t][2], s.w = shapes[t][3];
         s.out_ch = shapes[t][4], s.kh = shapes[t][5], s.kw = shapes[t][6];
         s.stride = shapes[t][7], s.pad = shapes[t][8];
@@ -137,10 +139,11 @@ int main(void) {
         ny = s.n * s.out_ch * ho * wo;
         x = random_buffer(nx), w = random_buffer(nw), b = random_buffer(s.out_ch);
         dy = random_buffer(ny), work = random_buffer(lathe_conv2d_workspace_size(&s));
+        cols = random_buffer(lathe_conv2d_cols_size(&s));
         want_y = malloc(ny * 4), want_dx = malloc(nx * 4), want_dw = malloc(nw * 4);
         want_db = malloc(s.out_ch * 4), y = malloc(ny * 4), dx = malloc(nx * 4);
         dw = malloc(nw * 4), db = malloc(s.out_ch * 4);
-        if (!x || !w || !b || !dy || !work || !want_y || !want_dx || !want_dw || !want_db || !y ||
+        if (!x || !w || !b || !dy || !work || !cols || !want_y || !want_dx || !want_dw || !want_db || !y ||
             !dx || !dw || !db) {
             CHECK(0, "out of memory");
             return check_finish("test_conv_order");
@@ -165,8 +168,19 @@ int main(void) {
             snprintf(what, sizeof what, "shape %zu, %s, backward weights", t, tables[k]->name);
             CHECK_SAME_BITS(what, dw, want_dw, nw);
             CHECK_SAME_BITS(what, db, want_db, s.out_ch);
+            /* Training's pair: the forward pass keeps the batch's im2col matrices and the
+             * weight gradient reads them instead of x (dirty buffers: everything is written). */
+            memset(y, 0xff, ny * 4), memset(dw, 0xff, nw * 4), memset(db, 0xff, s.out_ch * 4);
+            lathe_conv2d_forward_keep(tables[k], &s, x, w, b, y, cols);
+            snprintf(what, sizeof what, "shape %zu, %s, forward keeping im2col", t, tables[k]->name);
+            CHECK_SAME_BITS(what, y, want_y, ny);
+            lathe_conv2d_backward_weights_kept(tables[k], &s, cols, dy, dw, db, work);
+            snprintf(what, sizeof what, "shape %zu, %s, backward weights from the kept im2col", t,
+                     tables[k]->name);
+            CHECK_SAME_BITS(what, dw, want_dw, nw);
+            CHECK_SAME_BITS(what, db, want_db, s.out_ch);
         }
-        free(x), free(w), free(b), free(dy), free(work), free(want_y), free(want_dx);
+        free(x), free(w), free(b), free(dy), free(work), free(cols), free(want_y), free(want_dx);
         free(want_dw), free(want_db), free(y), free(dx), free(dw), free(db);
     }
     return check_finish("test_conv_order");

@@ -69,6 +69,18 @@ size_t lathe_conv2d_workspace_size(const lathe_conv2d_shape *s);
 void lathe_conv2d_forward(const lathe_kernel_table *k, const lathe_conv2d_shape *s, const float *x,
                           const float *w, const float *b, float *y, float *work);
 
+/* Floats of the im2col matrices of a whole batch: n · in_ch·kh·kw · H_out·W_out, what
+ * lathe_conv2d_forward_keep keeps for lathe_conv2d_backward_weights_kept. 0 for a shape
+ * lathe_conv2d_output_size rejects or a size that does not fit a size_t. */
+size_t lathe_conv2d_cols_size(const lathe_conv2d_shape *s);
+
+/* As lathe_conv2d_forward, with every sample's im2col matrix kept in cols
+ * (lathe_conv2d_cols_size(s) floats, overwritten), so the backward pass that follows need not
+ * build them again: training trades that memory for one im2col per layer and step. */
+void lathe_conv2d_forward_keep(const lathe_kernel_table *k, const lathe_conv2d_shape *s,
+                               const float *x, const float *w, const float *b, float *y,
+                               float *cols);
+
 /* dx:(n,in_ch,h,w) = the gradient of Σ y·dy with respect to x, given w and
  * dy:(n,out_ch,H_out,W_out). Writes (does not accumulate) dx. work as for forward. */
 void lathe_conv2d_backward_data(const lathe_kernel_table *k, const lathe_conv2d_shape *s,
@@ -79,6 +91,12 @@ void lathe_conv2d_backward_data(const lathe_kernel_table *k, const lathe_conv2d_
 void lathe_conv2d_backward_weights(const lathe_kernel_table *k, const lathe_conv2d_shape *s,
                                    const float *x, const float *dy, float *dw, float *db,
                                    float *work);
+
+/* As lathe_conv2d_backward_weights, with x given by the cols lathe_conv2d_forward_keep kept
+ * for it (same shape, same x): the same bits. work as for forward (its dWᵀ part is used). */
+void lathe_conv2d_backward_weights_kept(const lathe_kernel_table *k, const lathe_conv2d_shape *s,
+                                        const float *cols, const float *dy, float *dw, float *db,
+                                        float *work);
 
 /* Geometry of one pooling layer: x:(n, c, h, w), a k×k window moved by stride, no padding,
  * floor mode. */
