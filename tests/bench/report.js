@@ -185,6 +185,12 @@ for (const r of table) console.log(line(r));
 const failed = table.filter((r) => r[7] === 'NO').length;
 const met = table.filter((r) => r[7] === 'yes').length;
 console.log(`\ntargets met: ${met} of ${met + failed}`);
+/* A target missed in this run: its figures, and where its profile and the attempts are. */
+const missed = table.filter((r) => r[7] === 'NO')
+  .map((r) => `${r[0]} (${r[2]} ${r[1]} against ${r[4]} ${r[3]}): ${r[5]}, target ${r[6]}`);
+const missedNote = 'where the time goes for each, and what was tried: docs/benchmarks.md ("Where the time goes",' +
+  ' "What was tried"); how far the rounds of this run moved: the spread table of build/bench/report.md.';
+if (missed.length) console.log(`not met in this run:\n${missed.map((m) => `  ${m}`).join('\n')}\n  ${missedNote}`);
 if (ceilingLines.length) console.log(`\nGEMM as a share of the SIMD128 ceiling:\n${ceilingLines.join('\n')}`);
 
 const md = [];
@@ -197,6 +203,7 @@ md.push('| case | Lathe | build | peer | peer engine | ratio | target | met? | n
 md.push('| --- | ---: | --- | ---: | --- | ---: | --- | --- | --- |');
 for (const r of table) md.push(`| ${r.join(' | ')} |`);
 md.push('', `Targets met: ${met} of ${met + failed}.`, '');
+if (missed.length) md.push('Not met in this run:', '', ...missed.map((m) => `- ${m}`), '', `The profile of ${missedNote}`, '');
 if (ceilingLines.length) md.push('## GEMM as a share of the SIMD128 ceiling', '', ...ceilingLines.map((l) => `- ${l}`), '');
 md.push('## Engines', '');
 for (const [e, d] of Object.entries(meta))
