@@ -374,8 +374,9 @@ lathe_status lathe_trainer_create(const lathe_experiment *exp, const lathe_prepa
         bytes = floats * 4 + B * 4 + B * n_mask + (uint64_t)data->train.rows * 4;
         /* The forward pass keeps each conv2d layer's im2col matrices for the backward pass
          * (one im2col fewer per layer and step) when they all fit CONV_COLS_MAX floats and the
-         * trainer's limit; otherwise the backward pass builds them again. */
-        cols = conv_cols_per_sample(t), n_cols = 0;
+         * trainer's limit; otherwise the backward pass builds them again. A network that only
+         * predicts (no training rows: a loaded model) keeps none. */
+        cols = data->train.rows ? conv_cols_per_sample(t) : 0, n_cols = 0;
         if (cols && B * cols <= CONV_COLS_MAX && bytes + B * cols * 4 <= LATHE_LIMIT_TRAINER_BYTES)
             bytes += B * cols * 4, n_cols = (size_t)cols;
         if (B * total_act > LATHE_LIMIT_ACTIVATIONS || bytes > LATHE_LIMIT_TRAINER_BYTES) {
