@@ -104,7 +104,7 @@ export class TrainStep {
     note.classList.toggle('error', !!error);
     note.dataset.bytes = bytes ? String(bytes) : '';
     if (error) note.textContent = `This model cannot be trained here: ${error}`;
-    else if (bytes) note.textContent = `Training takes ${mib(bytes)} in this tab (parameters, gradients, optimiser state and one batch's activations).`;
+    else if (bytes) note.textContent = `Training takes ${mib(bytes)} in this tab (parameters, gradients, optimiser state, one batch's activations and the layers' working buffers).`;
     else note.textContent = '';
   }
 
