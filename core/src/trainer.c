@@ -325,7 +325,8 @@ enum { CONV_COLS_MAX = 16u << 20 }; /* floats of kept im2col matrices: 64 MiB */
 
 /* Floats of one sample's im2col matrix for a conv2d layer. */
 static size_t conv_cols(const layer *ly) {
-    return ly->in_c * ly->kernel * ly->kernel * ly->out_h * ly->out_w;
+    lathe_conv2d_shape s = conv_shape(ly, 1);
+    return lathe_conv2d_cols_size(&s);
 }
 
 /* Floats of one sample's im2col matrices over every conv2d layer. */
