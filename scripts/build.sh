@@ -8,13 +8,17 @@ cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs
 jobs=$(nproc 2>/dev/null || echo 2)
 
-log() { printf '[build] %s\n' "$*" >&2; }
+step_tag=build
+# shellcheck source=scripts/lib/setup_steps.sh
+. scripts/lib/setup_steps.sh
+log() { step_log "$@"; }
+hint="the compiler's message is above; rerun the command by hand for its full output"
 log "native"
-cmake --preset native >/dev/null
-cmake --build --preset native -j "$jobs" >/dev/null
+run_step "configure the native build" "$hint" cmake --preset native
+run_step "build the native CLI and tests" "$hint" cmake --build --preset native -j "$jobs"
 log "wasm"
-cmake --preset wasm >/dev/null
-cmake --build --preset wasm -j "$jobs" >/dev/null
+run_step "configure the wasm build" "$hint" cmake --preset wasm
+run_step "build the wasm engine, CLI and tests" "$hint" cmake --build --preset wasm -j "$jobs"
 
 log "site: build/web"
 rm -rf build/web.tmp
@@ -23,7 +27,7 @@ cp web/*.html build/web.tmp/
 # Our JS and CSS are served minified (esbuild, Debian's package), each with a source map
 # beside it that a browser fetches only for its developer tools.
 for f in web/*.js web/*.css wasm_bindings/lathe.js wasm_bindings/worker.js; do
-  esbuild "$f" --minify --sourcemap --sources-content=true --log-level=warning \
+  run_step "minify $f" "$hint" esbuild "$f" --minify --sourcemap --sources-content=true --log-level=warning \
     --outfile="build/web.tmp/$(basename "$f")"
 done
 cp build/wasm/lathe_engine.js build/wasm/lathe_engine.wasm build/web.tmp/
