@@ -8,22 +8,27 @@ native=build/native/lathe
 node_cli=(node --no-experimental-fetch build/wasm/lathe.js)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+# shellcheck source=tests/lib/runner.sh
+. tests/lib/runner.sh
+examples=(examples/*.experiment.json)
+plan "${#examples[@]}"
 
-for exp in examples/*.experiment.json; do
+for exp in "${examples[@]}"; do
   name=$(basename "$exp" .experiment.json)
   if ! "$native" run "$exp" --json --quiet >"$out/$name.native.json" 2>"$out/$name.native.err"; then
-    echo "FAIL parity $name: native run failed: $(head -c 400 "$out/$name.native.err")"
+    fail "parity $name" "native run failed: $(head -c 400 "$out/$name.native.err")"
     continue
   fi
   if ! "${node_cli[@]}" run "$exp" --json --quiet >"$out/$name.node.json" 2>"$out/$name.node.err"; then
-    echo "FAIL parity $name: node run failed: $(head -c 400 "$out/$name.node.err")"
+    fail "parity $name" "node run failed: $(head -c 400 "$out/$name.node.err")"
     continue
   fi
   if cmp -s "$out/$name.native.json" "$out/$name.node.json"; then
     hash=$(grep -o '"weights_sha256":[^,}]*' "$out/$name.native.json")
-    echo "PASS parity $name ($hash)"
+    pass "parity $name ($hash)"
   else
-    echo "FAIL parity $name: native and node outputs differ:"
+    fail "parity $name" "native and node outputs differ:"
     diff "$out/$name.native.json" "$out/$name.node.json" | head -n 20
   fi
 done
+finish

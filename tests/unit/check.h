@@ -49,7 +49,17 @@ uint32_t check_lcg_next(check_lcg *g);
  * NULL when it cannot be read. Tests run from the source folder (CMake's working directory). */
 char *check_read_file(const char *path, size_t *n);
 
-/* Prints "<name>: N checks, N failed" and returns 0 when nothing failed, else 1. */
+/* 1 when the environment has CI=true (set-up data and features must then be present). */
+int check_under_ci(void);
+/* Records that part of a test could not run here (e.g. the AVX2 twins on a CPU that has AVX2
+ * but a build without them), printing what and why. */
+void check_skip_part(const char *what, const char *why);
+/* 1 when this is a native x86 build running on a CPU with AVX2; 0 elsewhere (wasm too). */
+int check_cpu_has_avx2(void);
+
+/* Prints "<name>: N checks, N failed, N parts skipped" and returns the exit status: 1 when
+ * anything failed; else 77 (ctest's skip) when a part was skipped, 1 for that under CI=true;
+ * else 0. */
 int check_finish(const char *name);
 
 #endif

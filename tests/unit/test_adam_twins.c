@@ -31,7 +31,10 @@ int main(void) {
     const lathe_kernel_table *r = lathe_kernels_for(LATHE_ISA_REF), *x = lathe_kernels_for(LATHE_ISA_SIMD128);
     const lathe_kernel_table *w = lathe_kernels_for(LATHE_ISA_AVX2);
     const int wide = w->isa == LATHE_ISA_AVX2; /* else w is x, tested twice */
-    if (!wide) printf("test_adam_twins: skipping the avx2 twin (not in this build, or no AVX2)\n");
+    if (!wide && check_cpu_has_avx2())
+        check_skip_part("test_adam_twins: the avx2 twin", "this CPU has AVX2 but the build lacks it");
+    else if (!wide)
+        printf("test_adam_twins: no avx2 twin to test (not an x86 CPU with AVX2)\n");
     for (int mode = 0; mode < 3; mode++)
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
             size_t n = sizes[k], bytes = (n ? n : 1) * sizeof(float);
