@@ -8,6 +8,7 @@
 #include "lathe/metrics.h"
 #include "lathe/model.h"
 #include "lathe/prepare.h"
+#include "lathe/session.h"
 #include "lathe/status.h"
 #include "lathe/table.h"
 
@@ -25,17 +26,24 @@ void cli_error(const char *context, const char *message);
  * folder's parent, else ./data/builtin. Writes into dir (cap bytes). */
 void cli_data_dir(const char *experiment_path, char *dir, size_t cap);
 
-/* Loads the experiment's data as a table: a built-in CSV, a built-in IDX set (its files as
- * listed in data/builtin/manifest.json, gzipped or raw; its "test" split becomes the
- * predefined test split of *layout, its image shape layout->image), a file (relative paths
- * are taken from the experiment's folder), or a synthetic set. data_override (may be NULL)
- * replaces the file with a CSV. Checks data.sha256 unless data_override is given. On failure
- * prints the error and returns the exit status; *fingerprint receives the data bytes'
- * SHA-256 ("" synthetic; for IDX sets the SHA-256 of every file's stored bytes in order:
- * each split's images then labels, the test split last). */
-int cli_load_data(const lathe_experiment *exp, const char *experiment_path,
-                  const char *data_override, lathe_table **table, lathe_data_layout *layout,
-                  char fingerprint[65]);
+/* The experiment's data as read from disk, for lathe_session_open (d.data points into it). */
+typedef struct cli_data {
+    lathe_session_data data;
+    char *bytes;              /* CSV bytes (the caller frees them) */
+    lathe_data_layout layout; /* an IDX set's own test split and image shape */
+    char sha256[65];          /* an IDX set's fingerprint */
+} cli_data;
+
+/* Opens the session of the experiment text:(n) read from experiment_path: its data is a
+ * built-in CSV, a built-in IDX set (its files as listed in data/builtin/manifest.json, gzipped
+ * or raw; its "test" split the predefined test split, its image shape the layout's; its
+ * fingerprint the SHA-256 of every file's stored bytes in order: each split's images then
+ * labels, the test split last), a file (relative paths are taken from the experiment's
+ * folder), or a synthetic set. data_override (may be NULL) replaces the data with a CSV file
+ * and skips the data.sha256 check. On failure prints the error (the file and line, or the
+ * fingerprints) and returns the exit status; the caller owns *out. */
+int cli_open_session(const char *experiment_path, const char *text, size_t n,
+                     const char *data_override, lathe_session **out);
 
 /* Writes n bytes to path through path.tmp and a rename, so a reader never sees half a file.
  * On failure prints the error and returns the exit status. */

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "lathe/idx.h"
 #include "lathe/prepare.h"
+#include "lathe/session.h"
 #include "lathe/sha256.h"
 #include "zlib.h"
 
@@ -260,47 +261,33 @@ static const cJSON *manifest_entry(const char *dir, const char *name, cJSON **ro
     return NULL;
 }
 
-int cli_load_data(const lathe_experiment *exp, const char *experiment_path,
-                  const char *data_override, lathe_table **table, lathe_data_layout *layout,
-                  char fingerprint[65]) {
-    char path[2048], dir[1024];
-    char *bytes;
-    size_t n;
-    lathe_error err;
-    fingerprint[0] = '\0';
-    memset(layout, 0, sizeof *layout);
-    layout->test_from = (size_t)-1;
-    if (exp->data_kind == LATHE_DATA_SYNTHETIC && !data_override) {
-        if (lathe_synthetic_table(exp->data_name, exp->synthetic_samples, exp->synthetic_noise,
-                                  exp->synthetic_classes, exp->seed, table, &err) != LATHE_OK) {
-            cli_error(experiment_path, err.message);
-            return CLI_USAGE;
-        }
-        return CLI_OK;
-    }
+/* Reads the experiment's data (see cli_open_session) into d: CSV bytes, or an IDX set's table
+ * and fingerprint. No fingerprint check: the session makes it. *path_out names what was read. */
+static int read_data(const lathe_experiment *exp, const char *experiment_path,
+                     const char *data_override, cli_data *d, char *path, size_t path_cap) {
+    char dir[1024];
+    memset(d, 0, sizeof *d);
+    d->layout.test_from = (size_t)-1;
+    d->data.layout = &d->layout;
+    d->data.skip_fingerprint = data_override != NULL;
+    path[0] = '\0';
+    if (exp->data_kind == LATHE_DATA_SYNTHETIC && !data_override) return CLI_OK;
     if (data_override) {
-        snprintf(path, sizeof path, "%s", data_override);
+        snprintf(path, path_cap, "%s", data_override);
     } else if (exp->data_kind == LATHE_DATA_BUILTIN) {
         cli_data_dir(experiment_path, dir, sizeof dir);
-        snprintf(path, sizeof path, "%s/%s.csv", dir, exp->data_name);
+        snprintf(path, path_cap, "%s/%s.csv", dir, exp->data_name);
         if (!exists(path)) {
             cJSON *manifest;
             const cJSON *set = manifest_entry(dir, exp->data_name, &manifest);
             const cJSON *format = cJSON_GetObjectItemCaseSensitive(set, "format");
             int status;
             if (cJSON_IsString(format) && strcmp(format->valuestring, "idx") == 0) {
-                status = load_idx_builtin(experiment_path, dir, set, table, layout, fingerprint);
+                status = load_idx_builtin(experiment_path, dir, set, &d->data.table, &d->layout,
+                                          d->sha256);
                 cJSON_Delete(manifest);
-                if (status == CLI_OK && exp->data_sha256[0] &&
-                    strcmp(exp->data_sha256, fingerprint) != 0) {
-                    fprintf(stderr,
-                            "lathe: %s: the data does not match the experiment's fingerprint\n"
-                            "  data.sha256 %s\n  the files of '%s' have %s\n",
-                            experiment_path, exp->data_sha256, exp->data_name, fingerprint);
-                    lathe_table_destroy(*table);
-                    *table = NULL;
-                    return CLI_USAGE;
-                }
+                d->data.table_sha256 = d->sha256;
+                snprintf(path, path_cap, "the files of '%s'", exp->data_name);
                 return status;
             }
             cJSON_Delete(manifest);
@@ -311,30 +298,58 @@ int cli_load_data(const lathe_experiment *exp, const char *experiment_path,
             return CLI_USAGE;
         }
     } else if (exp->data_file[0] == '/') {
-        snprintf(path, sizeof path, "%s", exp->data_file);
+        snprintf(path, path_cap, "%s", exp->data_file);
     } else {
         parent_dir(experiment_path, dir, sizeof dir);
-        snprintf(path, sizeof path, "%s/%s", dir, exp->data_file);
+        snprintf(path, path_cap, "%s/%s", dir, exp->data_file);
     }
-    bytes = cli_read_file(path, &n);
-    if (!bytes) return CLI_USAGE;
-    lathe_sha256_hex(bytes, n, fingerprint);
-    if (!data_override && exp->data_sha256[0] && strcmp(exp->data_sha256, fingerprint) != 0) {
+    d->bytes = cli_read_file(path, &d->data.csv_n);
+    if (!d->bytes) return CLI_USAGE;
+    d->data.csv = d->bytes;
+    d->data.csv_name = path;
+    return CLI_OK;
+}
+
+int cli_open_session(const char *experiment_path, const char *text, size_t n,
+                     const char *data_override, lathe_session **out) {
+    lathe_experiment *exp = NULL;
+    lathe_error err;
+    lathe_status st;
+    cli_data d;
+    char path[2048];
+    int status;
+    *out = NULL;
+    if (lathe_experiment_parse(text, n, &exp, &err) != LATHE_OK) {
+        cli_error(experiment_path, err.message);
+        return CLI_USAGE;
+    }
+    status = read_data(exp, experiment_path, data_override, &d, path, sizeof path);
+    if (status != CLI_OK) {
+        lathe_table_destroy(d.data.table);
+        free(d.bytes);
+        lathe_experiment_destroy(exp);
+        return status;
+    }
+    st = lathe_session_open(text, n, &d.data, out, &err);
+    if (st == LATHE_ERR_MISMATCH) {
+        char given[65];
+        if (d.bytes) lathe_sha256_hex(d.bytes, d.data.csv_n, given);
+        else snprintf(given, sizeof given, "%s", d.sha256);
         fprintf(stderr,
                 "lathe: %s: the data does not match the experiment's fingerprint\n"
                 "  data.sha256 %s\n  %s has %s\n"
                 "  (pass --data FILE to train on this data anyway)\n",
-                experiment_path, exp->data_sha256, path, fingerprint);
-        free(bytes);
-        return CLI_USAGE;
+                experiment_path, exp->data_sha256, path, given);
+    } else if (st != LATHE_OK) {
+        /* The CSV reader's errors begin with the file's path (csv_name). */
+        size_t named = strlen(path);
+        int in_csv = d.bytes && strncmp(err.message, path, named) == 0 && err.message[named] == ':';
+        cli_error(in_csv ? "" : experiment_path, err.message);
     }
-    if (lathe_csv_read(bytes, n, NULL, table, &err) != LATHE_OK) {
-        cli_error(path, err.message);
-        free(bytes);
-        return CLI_USAGE;
-    }
-    free(bytes);
-    return CLI_OK;
+    free(d.bytes);
+    lathe_experiment_destroy(exp);
+    if (st == LATHE_OK) return CLI_OK;
+    return st == LATHE_ERR_NOMEM ? CLI_FAILED : CLI_USAGE;
 }
 
 int cli_write_file(const char *path, const void *data, size_t n) {

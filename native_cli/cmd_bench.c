@@ -736,12 +736,9 @@ static int bench_models(const char *only, double seconds, size_t reps, int json)
 static int epoch_one(int cnn, int json, cJSON *list) {
     char text[768];
     lathe_error err;
-    lathe_experiment *exp = NULL;
-    lathe_table *table = NULL;
-    lathe_prepared *prep = NULL;
-    lathe_trainer *trainer = NULL;
-    lathe_data_layout layout;
-    char fingerprint[65];
+    lathe_session *session = NULL;
+    const lathe_prepared *prep;
+    lathe_trainer *trainer;
     double t0, t_load, t_create, t_epoch, t_eval;
     lathe_metrics test;
     lathe_progress p;
@@ -758,23 +755,17 @@ static int epoch_one(int cnn, int json, cJSON *list) {
              cnn ? "{\"template\": \"cnn\", \"activation\": \"relu\"}"
                  : "{\"template\": \"mlp\", \"hidden\": [128], \"activation\": \"relu\"}",
              batch);
-    if (lathe_experiment_parse(text, strlen(text), &exp, &err) != LATHE_OK) {
-        fprintf(stderr, "lathe bench epoch: the built-in experiment: %s\n", err.message);
-        goto done;
-    }
     t0 = now();
-    if (cli_load_data(exp, "bench epoch", NULL, &table, &layout, fingerprint) != CLI_OK) goto done;
-    if (lathe_prepare_layout(exp, table, &layout, &prep, &err) != LATHE_OK) {
-        cli_error("bench epoch", err.message);
-        goto done;
-    }
+    if (cli_open_session("bench epoch", text, strlen(text), NULL, &session) != CLI_OK) goto done;
     t_load = now() - t0;
     t0 = now();
-    if (lathe_trainer_create(exp, prep, &trainer, &err) != LATHE_OK) {
+    if (lathe_session_build(session, NULL, &err) != LATHE_OK) {
         cli_error("bench epoch", err.message);
         goto done;
     }
     t_create = now() - t0;
+    prep = lathe_session_prepared(session);
+    trainer = lathe_session_trainer(session);
     t0 = now();
     p = lathe_trainer_progress(trainer);
     if (lathe_trainer_step(trainer, p.batches_per_epoch, &err) != LATHE_OK) {
@@ -812,10 +803,7 @@ static int epoch_one(int cnn, int json, cJSON *list) {
         fflush(stdout);
     }
 done:
-    lathe_trainer_destroy(trainer);
-    lathe_prepared_destroy(prep);
-    lathe_table_destroy(table);
-    lathe_experiment_destroy(exp);
+    lathe_session_destroy(session);
     return ok;
 }
 

@@ -56,25 +56,21 @@ static void fold_metrics(lathe_trainer *trainer, const lathe_prepared *prep, dou
     }
 }
 
-/* Trains one fold; fills values. Returns the exit status. */
-static int run_fold(const lathe_experiment *exp, const lathe_table *table,
-                    const lathe_data_layout *layout, const char *path, int quiet, size_t fold,
+/* Trains the session's fold; fills values. Returns the exit status. */
+static int run_fold(lathe_session *session, const char *path, int quiet, size_t fold,
                     size_t folds, double *values) {
-    lathe_prepared *prep = NULL;
-    lathe_trainer *trainer = NULL;
+    const lathe_prepared *prep;
+    lathe_trainer *trainer;
     lathe_error err;
     lathe_status st;
     lathe_progress progress;
-    int status = CLI_OK;
-    if (lathe_prepare_layout(exp, table, layout, &prep, &err) != LATHE_OK) {
+    if (lathe_session_select_fold(session, fold, &err) != LATHE_OK ||
+        lathe_session_build(session, NULL, &err) != LATHE_OK) {
         cli_error(path, err.message);
         return err.status == LATHE_ERR_NOMEM ? CLI_FAILED : CLI_USAGE;
     }
-    if (lathe_trainer_create(exp, prep, &trainer, &err) != LATHE_OK) {
-        cli_error(path, err.message);
-        status = err.status == LATHE_ERR_NOMEM ? CLI_FAILED : CLI_USAGE;
-        goto done;
-    }
+    prep = lathe_session_prepared(session);
+    trainer = lathe_session_trainer(session);
     if (!quiet)
         fprintf(stderr, "fold %zu/%zu: %zu train / %zu validation rows\n", fold + 1, folds,
                 prep->train.rows, prep->validation.rows);
@@ -82,25 +78,21 @@ static int run_fold(const lathe_experiment *exp, const lathe_table *table,
         st = lathe_trainer_step(trainer, 64, &err);
         progress = lathe_trainer_progress(trainer);
     } while (st == LATHE_OK && !progress.done);
+    fold_metrics(trainer, prep, values);
     if (st != LATHE_OK) {
         fprintf(stderr, "lathe: %s: fold %zu: %s\n", path, fold, err.message);
-        status = CLI_FAILED;
+        return CLI_FAILED;
     }
-    fold_metrics(trainer, prep, values);
-done:
-    lathe_trainer_destroy(trainer);
-    lathe_prepared_destroy(prep);
-    return status;
+    return CLI_OK;
 }
 
 int cmd_cv(int argc, char **argv) {
     const char *path = NULL, *data_override = NULL;
     int json = 0, quiet = 0, status = CLI_OK, i;
-    char *text = NULL, fingerprint[65];
+    char *text = NULL;
     size_t n, k, f, folds = 0, split = 0;
     lathe_experiment *exp = NULL;
-    lathe_table *table = NULL;
-    lathe_data_layout layout;
+    lathe_session *session = NULL;
     lathe_error err;
     double *values = NULL; /* (folds, CV_METRICS) */
     for (i = 1; i < argc; i++) {
@@ -141,7 +133,7 @@ int cmd_cv(int argc, char **argv) {
         status = CLI_USAGE;
         goto done;
     }
-    status = cli_load_data(exp, path, data_override, &table, &layout, fingerprint);
+    status = cli_open_session(path, text, n, data_override, &session);
     if (status != CLI_OK) goto done;
     values = malloc(folds * CV_METRICS * sizeof *values);
     if (!values) {
@@ -150,8 +142,7 @@ int cmd_cv(int argc, char **argv) {
         goto done;
     }
     for (f = 0; f < folds && status == CLI_OK; f++) {
-        exp->ops[split].fold = f;
-        status = run_fold(exp, table, &layout, path, quiet, f, folds, values + f * CV_METRICS);
+        status = run_fold(session, path, quiet, f, folds, values + f * CV_METRICS);
     }
     if (status != CLI_OK) goto done;
     {
@@ -212,7 +203,7 @@ int cmd_cv(int argc, char **argv) {
     }
 done:
     free(values);
-    lathe_table_destroy(table);
+    lathe_session_destroy(session);
     lathe_experiment_destroy(exp);
     free(text);
     return status;

@@ -16,6 +16,7 @@
 #include "lathe/model_file.h"
 #include "lathe/sha256.h"
 #include "lathe/prepare.h"
+#include "lathe/session.h"
 #include "lathe/trainer.h"
 
 static const char run_usage_text[] =
@@ -51,55 +52,6 @@ static const char train_usage_text[] =
     "\n"
     "The other options are run's (see `lathe run --help`): --out, --json, --quiet, --data,\n"
     "--checkpoint, --stop-after.\n";
-
-static cJSON *metrics_json(const lathe_metrics *m, lathe_task task) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "rows", (double)m->rows);
-    if (m->rows == 0) return o;
-    cJSON_AddNumberToObject(o, "loss", (double)m->loss);
-    if (task == LATHE_TASK_CLASSIFICATION) {
-        cJSON_AddNumberToObject(o, "accuracy", (double)m->accuracy);
-    } else {
-        cJSON_AddNumberToObject(o, "mse", (double)m->mse);
-        cJSON_AddNumberToObject(o, "mae", (double)m->mae);
-        if (m->r2 == m->r2) cJSON_AddNumberToObject(o, "r2", (double)m->r2);
-    }
-    return o;
-}
-
-/* The classification report of one split (NULL when the split is empty or memory is short). */
-static lathe_class_report *split_report(lathe_trainer *trainer, const lathe_prepared *prep,
-                                        const lathe_split_data *s) {
-    lathe_class_report *report = NULL;
-    float *probs;
-    if (prep->task != LATHE_TASK_CLASSIFICATION || s->rows == 0) return NULL;
-    probs = malloc(s->rows * prep->n_classes * sizeof *probs);
-    if (!probs) return NULL;
-    lathe_trainer_predict(trainer, s->rows, s->x, probs);
-    (void)lathe_class_report_create(s->rows, prep->n_classes, s->label, probs, &report, NULL);
-    free(probs);
-    return report;
-}
-
-static void add_report_json(cJSON *o, const lathe_class_report *r, const lathe_prepared *prep) {
-    if (r) (void)lathe_class_report_add_json(o, r, prep->class_names);
-}
-
-/* {"train": …, "validation": … (when it has rows), "test": …} with the class reports. */
-static cJSON *all_metrics_json(const lathe_prepared *prep, const lathe_metrics *train,
-                               const lathe_metrics *val, const lathe_metrics *test,
-                               const lathe_class_report *val_report,
-                               const lathe_class_report *test_report) {
-    cJSON *metrics = cJSON_CreateObject(), *item;
-    cJSON_AddItemToObject(metrics, "train", metrics_json(train, prep->task));
-    if (val->rows) {
-        cJSON_AddItemToObject(metrics, "validation", item = metrics_json(val, prep->task));
-        add_report_json(item, val_report, prep);
-    }
-    cJSON_AddItemToObject(metrics, "test", item = metrics_json(test, prep->task));
-    add_report_json(item, test_report, prep);
-    return metrics;
-}
 
 /* sklearn's classification_report layout, plus AUC, then the confusion matrix. */
 void cli_print_class_report(const char *split, const lathe_class_report *r, char *const *class_names) {
@@ -147,18 +99,33 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int save_checkpoint(const run_args *a, const lathe_trainer *trainer, const uint8_t owner[32]) {
-    size_t size = lathe_trainer_checkpoint_size(trainer);
+static int save_checkpoint(const run_args *a, const lathe_session *session) {
+    size_t size = lathe_session_checkpoint_size(session);
     void *buf = malloc(size);
     int status;
     if (!buf) {
         cli_error(a->checkpoint, "out of memory writing the checkpoint");
         return CLI_FAILED;
     }
-    lathe_trainer_checkpoint_save(trainer, owner, buf);
+    lathe_session_checkpoint_save(session, buf);
     status = cli_write_file(a->checkpoint, buf, size);
     free(buf);
     return status;
+}
+
+/* The classification report of one split (NULL when the split is empty or memory is short). */
+static lathe_class_report *split_report(const lathe_session *session, lathe_split split) {
+    const lathe_prepared *prep = lathe_session_prepared(session);
+    const lathe_split_data *s = lathe_session_split(session, split);
+    lathe_class_report *report = NULL;
+    float *probs;
+    if (prep->task != LATHE_TASK_CLASSIFICATION || s->rows == 0) return NULL;
+    probs = malloc(s->rows * prep->n_classes * sizeof *probs);
+    if (!probs) return NULL;
+    lathe_trainer_predict(lathe_session_trainer(session), s->rows, s->x, probs);
+    (void)lathe_class_report_create(s->rows, prep->n_classes, s->label, probs, &report, NULL);
+    free(probs);
+    return report;
 }
 
 /* Progress on stderr: a bar with the ETA on a terminal, one line per epoch otherwise. */
@@ -245,67 +212,34 @@ static int parse_run_args(int argc, char **argv, int train, run_args *a) {
 static int train_experiment(const run_args *a) {
     const char *path = a->path;
     int status = CLI_OK;
-    char *text = NULL, fingerprint[65], weights[65], prepared_hash[65];
-    uint8_t owner[32];
+    char *text = NULL, weights[65], prepared_hash[65], *metrics_text = NULL;
     size_t n, steps_at_start, batches_left = a->stop_after;
     lathe_error err;
-    lathe_experiment *exp = NULL;
-    lathe_table *table = NULL;
-    lathe_prepared *prep = NULL;
-    lathe_data_layout layout;
-    lathe_trainer *trainer = NULL;
+    lathe_session *session = NULL;
+    const lathe_experiment *exp;
+    const lathe_prepared *prep;
+    lathe_trainer *trainer;
     lathe_model *init = NULL;
     lathe_status st = LATHE_OK;
     lathe_metrics train_m, val_m, test_m;
     lathe_progress progress;
-    lathe_class_report *val_report = NULL, *test_report = NULL;
+    lathe_class_report *test_report = NULL;
     int tty = isatty(2), interrupted = 0;
     double started;
 
     text = cli_read_file(path, &n);
     if (!text) return CLI_USAGE;
-    if (lathe_experiment_parse(text, n, &exp, &err) != LATHE_OK) {
-        cli_error(path, err.message);
-        status = CLI_USAGE;
-        goto done;
-    }
-    status = cli_load_data(exp, path, a->data_override, &table, &layout, fingerprint);
-    if (status != CLI_OK) goto done;
-    if (lathe_prepare_layout(exp, table, &layout, &prep, &err) != LATHE_OK) {
-        cli_error(path, err.message);
+    if ((status = cli_open_session(path, text, n, a->data_override, &session)) != CLI_OK) goto done;
+    if (a->init && (status = cli_load_model(a->init, &init)) != CLI_OK) goto done;
+    if (lathe_session_build(session, init, &err) != LATHE_OK) {
+        cli_error(init ? a->init : path, err.message);
         status = err.status == LATHE_ERR_NOMEM ? CLI_FAILED : CLI_USAGE;
         goto done;
     }
-    if (a->init) {
-        if ((status = cli_load_model(a->init, &init)) != CLI_OK) goto done;
-        if (lathe_prepared_adopt(prep, lathe_model_preparation(init), table, &err) != LATHE_OK) {
-            cli_error(a->init, err.message);
-            status = err.status == LATHE_ERR_NOMEM ? CLI_FAILED : CLI_USAGE;
-            goto done;
-        }
-    }
-    if (lathe_trainer_create(exp, prep, &trainer, &err) != LATHE_OK) {
-        cli_error(path, err.message);
-        status = err.status == LATHE_ERR_NOMEM ? CLI_FAILED : CLI_USAGE;
-        goto done;
-    }
-    if (init) {
-        size_t mine, theirs, s_mine, s_theirs;
-        const float *params = lathe_trainer_params(lathe_model_network(init), &theirs);
-        const float *stats = lathe_trainer_stats(lathe_model_network(init), &s_theirs);
-        (void)lathe_trainer_params(trainer, &mine);
-        (void)lathe_trainer_stats(trainer, &s_mine);
-        if (mine != theirs || s_mine != s_theirs) {
-            fprintf(stderr, "lathe: %s: the model has %zu parameters, the experiment's network "
-                            "%zu: fine-tuning needs the same layers\n", a->init, theirs, mine);
-            status = CLI_USAGE;
-            goto done;
-        }
-        lathe_trainer_set_weights(trainer, params, stats);
-    }
-    lathe_prepared_sha256(prep, prepared_hash);
-    /* The owner tag: a checkpoint never resumes another experiment or other data. */
-    lathe_checkpoint_owner(text, n, fingerprint, prepared_hash, owner);
+    exp = lathe_session_experiment(session);
+    prep = lathe_session_prepared(session);
+    trainer = lathe_session_trainer(session);
+    lathe_session_prepared_sha256(session, prepared_hash);
     if (a->resume) {
         size_t size;
         char *bytes = cli_read_file(a->resume, &size);
@@ -313,7 +247,7 @@ static int train_experiment(const run_args *a) {
             status = CLI_USAGE;
             goto done;
         }
-        st = lathe_trainer_checkpoint_restore(trainer, owner, bytes, size, &err);
+        st = lathe_session_checkpoint_restore(session, bytes, size, &err);
         free(bytes);
         if (st != LATHE_OK) {
             cli_error(a->resume, err.message);
@@ -336,7 +270,7 @@ static int train_experiment(const run_args *a) {
         progress = lathe_trainer_progress(trainer);
         if (st != LATHE_OK) break;
         if (!a->quiet) report_progress(&progress, started, steps_at_start, tty, progress.epoch > epoch);
-        if (a->checkpoint && progress.epoch > epoch && (status = save_checkpoint(a, trainer, owner)) != CLI_OK)
+        if (a->checkpoint && progress.epoch > epoch && (status = save_checkpoint(a, session)) != CLI_OK)
             goto done;
         if (a->stop_after && (batches_left -= want) == 0 && !progress.done) {
             interrupted = 1;
@@ -345,7 +279,7 @@ static int train_experiment(const run_args *a) {
     }
     if (!a->quiet && tty) fputc('\n', stderr);
     if (interrupted) {
-        if (a->checkpoint && (status = save_checkpoint(a, trainer, owner)) != CLI_OK) goto done;
+        if (a->checkpoint && (status = save_checkpoint(a, session)) != CLI_OK) goto done;
         if (!a->quiet)
             fprintf(stderr, "stopped after %zu batches at epoch %zu, batch %zu%s%s\n", a->stop_after,
                     progress.epoch + 1, progress.batch, a->checkpoint ? "; checkpoint saved to " : "",
@@ -360,25 +294,21 @@ static int train_experiment(const run_args *a) {
         cli_error(path, err.message);
         status = CLI_FAILED;
     }
-    train_m = lathe_trainer_evaluate(trainer, LATHE_SPLIT_TRAIN);
-    val_m = lathe_trainer_evaluate(trainer, LATHE_SPLIT_VALIDATION);
-    test_m = lathe_trainer_evaluate(trainer, LATHE_SPLIT_TEST);
     lathe_trainer_weights_sha256(trainer, weights);
-    val_report = split_report(trainer, prep, &prep->validation);
-    test_report = split_report(trainer, prep, &prep->test);
+    if ((a->model_path || a->json) && lathe_session_metrics_json(session, &metrics_text, &err) != LATHE_OK) {
+        cli_error(path, err.message);
+        status = CLI_FAILED;
+        goto done;
+    }
     if (a->model_path) {
-        cJSON *metrics = all_metrics_json(prep, &train_m, &val_m, &test_m, val_report, test_report);
-        char *metrics_text, *model = NULL;
-        metrics_text = cJSON_PrintUnformatted(metrics);
-        cJSON_Delete(metrics);
-        if (lathe_model_file_write(text, n, prep, trainer, metrics_text, &model, &err) != LATHE_OK) {
+        char *model = NULL;
+        if (lathe_session_model_file(session, metrics_text, &model, &err) != LATHE_OK) {
             cli_error(a->model_path, err.message);
             status = CLI_FAILED;
         } else if (cli_write_file(a->model_path, model, strlen(model)) != CLI_OK) {
             status = CLI_FAILED;
         }
         lathe_free(model);
-        lathe_free(metrics_text);
     }
     if (a->json) {
         cJSON *o = cJSON_CreateObject();
@@ -387,7 +317,7 @@ static int train_experiment(const run_args *a) {
         (void)lathe_trainer_params(trainer, &n_params);
         cJSON_AddStringToObject(o, "experiment", path);
         cJSON_AddStringToObject(o, "status", st != LATHE_OK ? "diverged" : interrupted ? "stopped" : "ok");
-        cJSON_AddStringToObject(o, "data_sha256", fingerprint);
+        cJSON_AddStringToObject(o, "data_sha256", lathe_session_data_sha256(session));
         cJSON_AddStringToObject(o, "prepared_sha256", prepared_hash);
         cJSON_AddNumberToObject(o, "features", (double)prep->n_features);
         cJSON_AddNumberToObject(o, "parameters", (double)n_params);
@@ -397,14 +327,17 @@ static int train_experiment(const run_args *a) {
             cJSON_AddBoolToObject(o, "stopped_early", progress.stopped_early);
             cJSON_AddNumberToObject(o, "best_epoch", (double)progress.best_epoch);
         }
-        cJSON_AddItemToObject(o, "metrics", all_metrics_json(prep, &train_m, &val_m, &test_m,
-                                                             val_report, test_report));
+        cJSON_AddItemToObject(o, "metrics", cJSON_Parse(metrics_text));
         cJSON_AddStringToObject(o, "weights_sha256", weights);
         printed = cJSON_Print(o);
         if (printed) puts(printed);
         free(printed);
         cJSON_Delete(o);
     } else {
+        train_m = lathe_trainer_evaluate(trainer, LATHE_SPLIT_TRAIN);
+        val_m = lathe_trainer_evaluate(trainer, LATHE_SPLIT_VALIDATION);
+        test_m = lathe_trainer_evaluate(trainer, LATHE_SPLIT_TEST);
+        test_report = split_report(session, LATHE_SPLIT_TEST);
         printf("%s: %zu features, %zu train / %zu validation / %zu test rows\n", path,
                prep->n_features, prep->train.rows, prep->validation.rows, prep->test.rows);
         print_metrics("train", &train_m, prep->task);
@@ -415,13 +348,10 @@ static int train_experiment(const run_args *a) {
     }
 
 done:
-    lathe_class_report_destroy(val_report);
+    lathe_free(metrics_text);
     lathe_class_report_destroy(test_report);
-    lathe_trainer_destroy(trainer);
     lathe_model_destroy(init);
-    lathe_prepared_destroy(prep);
-    lathe_table_destroy(table);
-    lathe_experiment_destroy(exp);
+    lathe_session_destroy(session);
     free(text);
     return status;
 }

@@ -17,287 +17,123 @@
 #include "lathe/model_file.h"
 #include "lathe/prepare.h"
 #include "lathe/profile.h"
+#include "lathe/session.h"
 #include "lathe/sha256.h"
 #include "lathe/table.h"
 #include "lathe/trainer.h"
 
-/* An experiment's data read and prepared (lathe_prepare), nothing trained: what a session
- * trains on, and on its own what the Prepare step previews. */
-typedef struct lathe_preview {
-    lathe_experiment *exp;
-    lathe_table *table;
-    lathe_prepared *prep;
-    char sha256[65]; /* of the data bytes; empty for a synthetic set */
-} lathe_preview;
-
-/* A training session: its prepared data and the trainer, owned together. */
-typedef struct lathe_session {
-    lathe_preview data;
-    lathe_trainer *trainer;
-    uint8_t owner[32]; /* lathe_checkpoint_owner of the experiment text and the data */
-} lathe_session;
+/* The engine's session is the core's (lathe/session.h); a preview is a session whose trainer
+ * is never built. */
+typedef lathe_session lathe_preview;
 
 lathe_error *lathe_engine_error_create(void) { return calloc(1, sizeof(lathe_error)); }
 void lathe_engine_error_destroy(lathe_error *err) { free(err); }
 const char *lathe_engine_error_message(const lathe_error *err) { return err->message; }
 
-/* Frees what preview_load made (any part may be NULL). */
-static void preview_clear(lathe_preview *p) {
-    lathe_prepared_destroy(p->prep);
-    lathe_table_destroy(p->table);
-    lathe_experiment_destroy(p->exp);
-    memset(p, 0, sizeof *p);
+/* The data of an experiment: CSV bytes data:(data_n), or none (data_n 0: a synthetic set). */
+static lathe_session_data csv_data(const char *data, size_t data_n) {
+    lathe_session_data d;
+    memset(&d, 0, sizeof d);
+    if (data_n > 0) d.csv = data, d.csv_n = data_n;
+    return d;
 }
 
-/* Parses the experiment, reads the data (CSV bytes; ignored for synthetic sets; data.sha256,
- * when given, must match the bytes) and prepares it. On an error p is cleared. */
-static lathe_status preview_load(const char *json, size_t json_n, const char *data,
-                                 size_t data_n, lathe_preview *p, lathe_error *err) {
-    lathe_status st = lathe_experiment_parse(json, json_n, &p->exp, err);
-    if (st == LATHE_OK && p->exp->data_kind == LATHE_DATA_SYNTHETIC) {
-        st = lathe_synthetic_table(p->exp->data_name, p->exp->synthetic_samples,
-                                   p->exp->synthetic_noise, p->exp->synthetic_classes,
-                                   p->exp->seed, &p->table, err);
-    } else if (st == LATHE_OK) {
-        lathe_sha256_hex(data, data_n, p->sha256);
-        if (p->exp->data_sha256[0] && strcmp(p->exp->data_sha256, p->sha256) != 0)
-            st = lathe_error_set(err, LATHE_ERR_MISMATCH,
-                                 "data.sha256: the data does not match the experiment's "
-                                 "fingerprint (%.12s… expected, %.12s… given)",
-                                 p->exp->data_sha256, p->sha256);
-        else
-            st = lathe_csv_read(data, data_n, NULL, &p->table, err);
-    }
-    if (st == LATHE_OK) st = lathe_prepare(p->exp, p->table, &p->prep, err);
-    if (st != LATHE_OK) preview_clear(p);
-    return st;
-}
-
-void lathe_engine_session_destroy(lathe_session *s) {
-    if (!s) return;
-    lathe_trainer_destroy(s->trainer);
-    preview_clear(&s->data);
-    lathe_free(s);
-}
-
-/* Reads and prepares the experiment's data (preview_load) and creates the trainer. */
+/* Opens a session on the experiment and its CSV data (lathe_session_open) and builds its
+ * trainer. */
 int lathe_engine_session_create(const char *json, size_t json_n, const char *data,
                                 size_t data_n, lathe_session **out, lathe_error *err) {
-    lathe_session *s = lathe_calloc(1, sizeof *s);
-    lathe_status st;
-    *out = NULL;
-    if (!s) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory");
-    st = preview_load(json, json_n, data, data_n, &s->data, err);
-    if (st == LATHE_OK) st = lathe_trainer_create(s->data.exp, s->data.prep, &s->trainer, err);
-    if (st != LATHE_OK) {
-        lathe_engine_session_destroy(s);
-        return st;
+    lathe_session_data d = csv_data(data, data_n);
+    lathe_status st = lathe_session_open(json, json_n, &d, out, err);
+    if (st == LATHE_OK && (st = lathe_session_build(*out, NULL, err)) != LATHE_OK) {
+        lathe_session_destroy(*out);
+        *out = NULL;
     }
-    {
-        char prepared_hex[65];
-        lathe_prepared_sha256(s->data.prep, prepared_hex);
-        lathe_checkpoint_owner(json, json_n, s->data.sha256, prepared_hex, s->owner);
-    }
-    *out = s;
-    return LATHE_OK;
+    return st;
 }
+void lathe_engine_session_destroy(lathe_session *s) { lathe_session_destroy(s); }
 
 /* The data of an experiment prepared by its steps, no network built (the Prepare step's
  * preview: it works while the design is invalid). */
 int lathe_engine_preview_create(const char *json, size_t json_n, const char *data,
                                 size_t data_n, lathe_preview **out, lathe_error *err) {
-    lathe_preview *p = lathe_calloc(1, sizeof *p);
-    lathe_status st;
-    *out = NULL;
-    if (!p) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory");
-    st = preview_load(json, json_n, data, data_n, p, err);
-    if (st != LATHE_OK) {
-        lathe_free(p);
-        return st;
-    }
-    *out = p;
-    return LATHE_OK;
+    lathe_session_data d = csv_data(data, data_n);
+    return lathe_session_open(json, json_n, &d, out, err);
 }
-
-void lathe_engine_preview_destroy(lathe_preview *p) {
-    if (!p) return;
-    preview_clear(p);
-    lathe_free(p);
-}
+void lathe_engine_preview_destroy(lathe_preview *p) { lathe_session_destroy(p); }
 
 int lathe_engine_session_step(lathe_session *s, size_t batches, lathe_error *err) {
-    return lathe_trainer_step(s->trainer, batches, err);
+    return lathe_trainer_step(lathe_session_trainer(s), batches, err);
 }
 
 /* out[0..9] = epoch, epochs, batch, batches_per_epoch, steps, last_epoch_loss, done,
  * train rows, stopped_early, best_epoch. */
 void lathe_engine_session_progress(const lathe_session *s, double *out) {
-    lathe_progress p = lathe_trainer_progress(s->trainer);
+    lathe_progress p = lathe_trainer_progress(lathe_session_trainer(s));
     out[0] = (double)p.epoch, out[1] = (double)p.epochs, out[2] = (double)p.batch;
     out[3] = (double)p.batches_per_epoch, out[4] = (double)p.steps;
     out[5] = (double)p.last_epoch_loss, out[6] = (double)p.done;
-    out[7] = (double)s->data.prep->train.rows;
+    out[7] = (double)lathe_session_prepared(s)->train.rows;
     out[8] = (double)p.stopped_early, out[9] = (double)p.best_epoch;
 }
 
 /* out[0..5] = rows, loss, accuracy, mse, mae, r2 for split 0 train, 1 validation, 2 test. */
 void lathe_engine_session_evaluate(lathe_session *s, int split, double *out) {
-    lathe_metrics m = lathe_trainer_evaluate(s->trainer, (lathe_split)split);
+    lathe_metrics m = lathe_trainer_evaluate(lathe_session_trainer(s), (lathe_split)split);
     out[0] = (double)m.rows, out[1] = (double)m.loss, out[2] = (double)m.accuracy;
     out[3] = (double)m.mse, out[4] = (double)m.mae, out[5] = (double)m.r2;
 }
 
 /* hex must hold 65 bytes. */
 void lathe_engine_session_weights_sha256(const lathe_session *s, char *hex) {
-    lathe_trainer_weights_sha256(s->trainer, hex);
+    lathe_trainer_weights_sha256(lathe_session_trainer(s), hex);
 }
 void lathe_engine_session_data_sha256(const lathe_session *s, char *hex) {
-    memcpy(hex, s->data.sha256, 65);
+    memcpy(hex, lathe_session_data_sha256(s), 65);
 }
 void lathe_engine_session_prepared_sha256(const lathe_session *s, char *hex) {
-    lathe_prepared_sha256(s->data.prep, hex);
+    lathe_session_prepared_sha256(s, hex);
 }
 /* out[0..4] = features, classes (0 regression), parameters, test rows, outputs per row. */
 void lathe_engine_session_shape(const lathe_session *s, double *out) {
+    const lathe_prepared *prep = lathe_session_prepared(s);
     size_t n_params;
-    (void)lathe_trainer_params(s->trainer, &n_params);
-    out[0] = (double)s->data.prep->n_features, out[1] = (double)s->data.prep->n_classes;
-    out[2] = (double)n_params, out[3] = (double)s->data.prep->test.rows;
-    out[4] = (double)lathe_trainer_n_outputs(s->trainer);
+    (void)lathe_trainer_params(lathe_session_trainer(s), &n_params);
+    out[0] = (double)prep->n_features, out[1] = (double)prep->n_classes;
+    out[2] = (double)n_params, out[3] = (double)prep->test.rows;
+    out[4] = (double)lathe_trainer_n_outputs(lathe_session_trainer(s));
 }
 
-/* Frees a string the engine returned (the report below). */
+/* Frees a string the engine returned (the reports below). */
 void lathe_engine_string_free(char *s) { lathe_free(s); }
 
-/* The evaluation of one split (0 train, 1 validation, 2 test) as JSON text in *out (free
- * with lathe_engine_string_free): rows, loss and accuracy or regression errors; for
- * classification the class names, the class report, the ROC and PR curves and calibration
- * bins (lathe/metrics_json.h) and, per row, the
- * true and predicted class and the data row it came from (for "show me these examples");
- * for regression up to 2000 (true, predicted) pairs. */
+/* The evaluation of one split (0 train, 1 validation, 2 test) as JSON text in *out
+ * (lathe_session_report_json). */
 int lathe_engine_session_report_json(lathe_session *s, int split, char **out, lathe_error *err) {
-    const lathe_split_data *d = split == 0 ? &s->data.prep->train : split == 1 ? &s->data.prep->validation
-                                                                           : &s->data.prep->test;
-    lathe_metrics m = lathe_trainer_evaluate(s->trainer, (lathe_split)split);
-    size_t C = lathe_trainer_n_outputs(s->trainer), i, c;
-    float *pred = lathe_malloc((d->rows ? d->rows : 1) * C * sizeof *pred);
-    lathe_class_report *report = NULL;
-    cJSON *o = cJSON_CreateObject(), *arr;
-    int ok = pred && o;
-    *out = NULL;
-    if (ok) lathe_trainer_predict(s->trainer, d->rows, d->x, pred);
-    ok = ok && cJSON_AddNumberToObject(o, "rows", (double)d->rows);
-    ok = ok && cJSON_AddStringToObject(o, "task", s->data.prep->task == LATHE_TASK_CLASSIFICATION ? "classification" : "regression");
-    if (ok && d->rows && m.loss == m.loss) ok = cJSON_AddNumberToObject(o, "loss", (double)m.loss) != NULL;
-    if (ok && s->data.prep->task == LATHE_TASK_CLASSIFICATION) {
-        ok = cJSON_AddItemToObject(o, "classes", cJSON_CreateStringArray((const char *const *)s->data.prep->class_names, (int)s->data.prep->n_classes));
-        if (ok && d->rows) {
-            ok = lathe_class_report_create(d->rows, C, d->label, pred, &report, err) == LATHE_OK;
-            ok = ok && cJSON_AddNumberToObject(o, "accuracy", report->accuracy);
-            ok = ok && lathe_class_report_add_json(o, report, s->data.prep->class_names);
-            ok = ok && lathe_class_curves_add_json(o, d->rows, C, d->label, pred, 10);
-            arr = ok ? cJSON_AddArrayToObject(o, "examples") : NULL;
-            for (i = 0; arr && i < d->rows; i++) {
-                size_t best = 0;
-                cJSON *row = cJSON_CreateArray();
-                for (c = 1; c < C; c++)
-                    if (pred[i * C + c] > pred[i * C + best]) best = c;
-                ok = row && cJSON_AddItemToArray(arr, row);
-                ok = ok && cJSON_AddItemToArray(row, cJSON_CreateNumber((double)d->label[i]));
-                ok = ok && cJSON_AddItemToArray(row, cJSON_CreateNumber((double)best));
-                ok = ok && cJSON_AddItemToArray(row, cJSON_CreateNumber((double)d->source_row[i]));
-                if (!ok) break;
-            }
-        }
-    } else if (ok && d->rows) {
-        lathe_regression_report r = lathe_regression_report_compute(d->rows, d->value, pred);
-        ok = cJSON_AddNumberToObject(o, "mse", r.mse) && cJSON_AddNumberToObject(o, "mae", r.mae) &&
-             cJSON_AddNumberToObject(o, "rmse", r.rmse);
-        if (ok && r.r2 == r.r2) ok = cJSON_AddNumberToObject(o, "r2", r.r2) != NULL;
-        arr = ok ? cJSON_AddArrayToObject(o, "points") : NULL;
-        for (i = 0; arr && i < d->rows && i < 2000; i++) {
-            cJSON *pt = cJSON_CreateArray();
-            ok = pt && cJSON_AddItemToArray(arr, pt);
-            ok = ok && cJSON_AddItemToArray(pt, cJSON_CreateNumber((double)d->value[i]));
-            ok = ok && cJSON_AddItemToArray(pt, cJSON_CreateNumber((double)pred[i]));
-            if (!ok) break;
-        }
-    }
-    if (ok) *out = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    lathe_class_report_destroy(report);
-    lathe_free(pred);
-    if (!*out) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory evaluating the model");
-    return LATHE_OK;
-}
-
-static const lathe_split_data *split_of(const lathe_session *s, int split) {
-    return split == 0 ? &s->data.prep->train : split == 1 ? &s->data.prep->validation : &s->data.prep->test;
+    return lathe_session_report_json(s, (lathe_split)split, out, err);
 }
 
 /* Rows of a prepared split (0 train, 1 validation, 2 test). */
 double lathe_engine_session_split_rows(const lathe_session *s, int split) {
-    return (double)split_of(s, split)->rows;
+    return (double)lathe_session_split(s, (lathe_split)split)->rows;
 }
 
 /* Copies a prepared split: x:(rows, features) and y:(rows) the class index or the target
  * value. */
 void lathe_engine_session_split_copy(const lathe_session *s, int split, float *x, float *y) {
-    const lathe_split_data *d = split_of(s, split);
-    size_t i;
-    memcpy(x, d->x, d->rows * s->data.prep->n_features * sizeof *x);
-    for (i = 0; i < d->rows; i++) y[i] = d->label ? (float)d->label[i] : d->value[i];
+    lathe_session_rows(s, (lathe_split)split, 0, lathe_session_split(s, (lathe_split)split)->rows,
+                       x, y, NULL);
 }
 
 /* Predicts with the current weights on prepared rows x:(n, features): out:(n, outputs) gets
  * class probabilities or values (lathe_trainer_predict; allocates nothing, changes no
  * training state). */
 void lathe_engine_session_predict(lathe_session *s, size_t n, const float *x, float *out) {
-    lathe_trainer_predict(s->trainer, n, x, out);
+    lathe_trainer_predict(lathe_session_trainer(s), n, x, out);
 }
 
-static const char *const layer_kind_names[] = {"dense", "activation", "conv2d", "max_pool",
-                                               "avg_pool", "flatten", "batch_norm", "dropout"};
-static const char *const activation_names[] = {"identity", "relu", "leaky_relu", "sigmoid",
-                                               "tanh"};
-
-/* The network as JSON text in *out (free with lathe_engine_string_free): [{"kind",
- * "activation" (activation layers), "in": [C, H, W] or [F], "out": likewise, "weights",
- * "bias" (parameter counts), "kernel", "stride", "pad"}] per layer, in order. */
+/* The network as JSON text in *out (lathe_session_layers_json). */
 int lathe_engine_session_layers_json(const lathe_session *s, char **out, lathe_error *err) {
-    size_t i, n = lathe_trainer_layer_count(s->trainer);
-    cJSON *arr = cJSON_CreateArray();
-    int ok = arr != NULL;
-    *out = NULL;
-    for (i = 0; ok && i < n; i++) {
-        lathe_layer_info info;
-        cJSON *o = cJSON_CreateObject();
-        double in[3], outs[3];
-        ok = o && cJSON_AddItemToArray(arr, o);
-        if (!ok) {
-            cJSON_Delete(o);
-            break;
-        }
-        lathe_trainer_layer(s->trainer, i, &info);
-        in[0] = (double)info.in_c, in[1] = (double)info.in_h, in[2] = (double)info.in_w;
-        outs[0] = (double)info.out_c, outs[1] = (double)info.out_h, outs[2] = (double)info.out_w;
-        ok = cJSON_AddStringToObject(o, "kind", layer_kind_names[info.kind]) != NULL;
-        if (ok && info.kind == LATHE_LAYER_ACTIVATION)
-            ok = cJSON_AddStringToObject(o, "activation", activation_names[info.activation]) != NULL;
-        ok = ok && cJSON_AddItemToObject(o, "in", info.in_image ? cJSON_CreateDoubleArray(in, 3)
-                                                               : cJSON_CreateDoubleArray(in, 1));
-        ok = ok && cJSON_AddItemToObject(o, "out", info.out_image ? cJSON_CreateDoubleArray(outs, 3)
-                                                                  : cJSON_CreateDoubleArray(outs, 1));
-        ok = ok && cJSON_AddNumberToObject(o, "weights", (double)info.n_weights);
-        ok = ok && cJSON_AddNumberToObject(o, "bias", (double)info.n_bias);
-        ok = ok && cJSON_AddNumberToObject(o, "kernel", (double)info.kernel);
-        ok = ok && cJSON_AddNumberToObject(o, "stride", (double)info.stride);
-        ok = ok && cJSON_AddNumberToObject(o, "pad", (double)info.pad);
-    }
-    if (ok) *out = cJSON_PrintUnformatted(arr);
-    cJSON_Delete(arr);
-    if (!*out) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory describing the model");
-    return LATHE_OK;
+    return lathe_session_layers_json(s, out, err);
 }
 
 /* The model file (lathe/model_file.h) of the current weights in *out (free with
@@ -307,24 +143,17 @@ int lathe_engine_session_model_file(const lathe_session *s, const char *experime
                                     size_t n, const char *metrics_json, char **out,
                                     lathe_error *err) {
     *out = NULL;
-    return lathe_model_file_write(experiment_json, n, s->data.prep, s->trainer, metrics_json, out, err);
+    return lathe_model_file_write(experiment_json, n, lathe_session_prepared(s),
+                                  lathe_session_trainer(s), metrics_json, out, err);
 }
 
 /* Reads the data of an experiment (JSON text; only its seed and data are used, but the whole
- * file must be valid) into a table: CSV bytes data:(data_n), or the synthetic generator. The
- * caller owns *out (lathe_engine_table_destroy). */
+ * file must be valid) into a table: CSV bytes data:(data_n), or the synthetic generator
+ * (lathe_session_read_table). The caller owns *out (lathe_engine_table_destroy). */
 int lathe_engine_table_create(const char *json, size_t json_n, const char *data, size_t data_n,
                               lathe_table **out, lathe_error *err) {
-    lathe_experiment *exp = NULL;
-    lathe_status st = lathe_experiment_parse(json, json_n, &exp, err);
-    *out = NULL;
-    if (st == LATHE_OK && exp->data_kind == LATHE_DATA_SYNTHETIC)
-        st = lathe_synthetic_table(exp->data_name, exp->synthetic_samples, exp->synthetic_noise,
-                                   exp->synthetic_classes, exp->seed, out, err);
-    else if (st == LATHE_OK)
-        st = lathe_csv_read(data, data_n, NULL, out, err);
-    lathe_experiment_destroy(exp);
-    return st;
+    lathe_session_data d = csv_data(data, data_n);
+    return lathe_session_read_table(json, json_n, &d, out, err);
 }
 
 void lathe_engine_table_destroy(lathe_table *t) { lathe_table_destroy(t); }
@@ -402,21 +231,21 @@ double lathe_engine_alloc_live(void) { return (double)lathe_alloc_live(); }
 
 /* The bytes the session's trainer allocated (lathe_trainer_memory_bytes). */
 double lathe_engine_session_memory(const lathe_session *s) {
-    return (double)lathe_trainer_memory_bytes(s->trainer);
+    return (double)lathe_trainer_memory_bytes(lathe_session_trainer(s));
 }
 
 /* Checkpoints (lathe/trainer.h) tagged with the session's owner: the same tag the CLI makes
  * for this experiment text and data, so either resumes the other's. out holds
  * lathe_engine_session_checkpoint_size bytes. */
 double lathe_engine_session_checkpoint_size(const lathe_session *s) {
-    return (double)lathe_trainer_checkpoint_size(s->trainer);
+    return (double)lathe_session_checkpoint_size(s);
 }
 void lathe_engine_session_checkpoint_save(const lathe_session *s, void *out) {
-    lathe_trainer_checkpoint_save(s->trainer, s->owner, out);
+    lathe_session_checkpoint_save(s, out);
 }
 int lathe_engine_session_checkpoint_restore(lathe_session *s, const void *data, size_t n,
                                             lathe_error *err) {
-    return lathe_trainer_checkpoint_restore(s->trainer, s->owner, data, n, err);
+    return lathe_session_checkpoint_restore(s, data, n, err);
 }
 
 /* Loads a model file (lathe_model_load; errors name the field). The caller owns *out. */
@@ -549,52 +378,14 @@ void lathe_engine_augment_images(const float *src, float *dst, float *tmp, size_
 
 /* ---- The Prepare step's preview: the data prepared, without a network ----------------- */
 
-/* What the preparation produced as JSON text in *out (free with lathe_engine_string_free):
- * {"task", "target", "table": [rows, columns], "rows": [train, validation, test],
- * "features": [names], "inputs": [{"column", "first", "width"}], "classes": [names]}. */
+/* What the preparation produced as JSON text in *out (lathe_session_prepared_json). */
 int lathe_engine_preview_info_json(const lathe_preview *p, char **out, lathe_error *err) {
-    const lathe_prepared *prep = p->prep;
-    cJSON *o = cJSON_CreateObject(), *inputs;
-    double table[2] = {(double)p->table->rows, (double)p->table->cols};
-    double rows[3] = {(double)prep->train.rows, (double)prep->validation.rows,
-                      (double)prep->test.rows};
-    size_t i;
-    int ok = o != NULL;
-    *out = NULL;
-    ok = ok && cJSON_AddStringToObject(o, "task", prep->task == LATHE_TASK_CLASSIFICATION ? "classification" : "regression");
-    ok = ok && cJSON_AddStringToObject(o, "target", prep->target);
-    ok = ok && cJSON_AddItemToObject(o, "table", cJSON_CreateDoubleArray(table, 2));
-    ok = ok && cJSON_AddItemToObject(o, "rows", cJSON_CreateDoubleArray(rows, 3));
-    ok = ok && cJSON_AddItemToObject(o, "features", cJSON_CreateStringArray((const char *const *)prep->feature_names, (int)prep->n_features));
-    inputs = ok ? cJSON_AddArrayToObject(o, "inputs") : NULL;
-    for (i = 0; inputs && i < prep->n_inputs; i++) {
-        cJSON *in = cJSON_CreateObject();
-        ok = in && cJSON_AddItemToArray(inputs, in);
-        ok = ok && cJSON_AddStringToObject(in, "column", prep->inputs[i].name);
-        ok = ok && cJSON_AddNumberToObject(in, "first", (double)prep->inputs[i].first);
-        ok = ok && cJSON_AddNumberToObject(in, "width", (double)prep->inputs[i].width);
-        if (!ok) break;
-    }
-    ok = ok && inputs;
-    if (ok && prep->n_classes)
-        ok = cJSON_AddItemToObject(o, "classes", cJSON_CreateStringArray((const char *const *)prep->class_names, (int)prep->n_classes));
-    if (ok) *out = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!*out) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory describing the prepared data");
-    return LATHE_OK;
+    return lathe_session_prepared_json(p, out, err);
 }
 
 /* Copies rows [first, first + count) of a prepared split (0 train, 1 validation, 2 test;
- * the caller keeps first + count within its rows): x:(count, features), y:(count) the class
- * index or target value, source:(count) each row's row in the table. */
+ * lathe_session_rows). */
 void lathe_engine_preview_rows(const lathe_preview *p, int split, size_t first, size_t count,
                                float *x, float *y, double *source) {
-    const lathe_split_data *d = split == 0 ? &p->prep->train : split == 1 ? &p->prep->validation
-                                                                           : &p->prep->test;
-    size_t f = p->prep->n_features, i;
-    memcpy(x, d->x + first * f, count * f * sizeof *x);
-    for (i = 0; i < count; i++) {
-        y[i] = d->label ? (float)d->label[first + i] : d->value[first + i];
-        source[i] = (double)d->source_row[first + i];
-    }
+    lathe_session_rows(p, (lathe_split)split, first, count, x, y, source);
 }

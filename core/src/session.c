@@ -1,0 +1,422 @@
+/* The session (lathe/session.h): an experiment's data, preparation and trainer owned
+ * together, and the reports every front end prints of them. */
+#include "lathe/session.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cJSON.h"
+#include "lathe/alloc.h"
+#include "lathe/metrics.h"
+#include "lathe/metrics_json.h"
+#include "lathe/model_file.h"
+#include "lathe/sha256.h"
+
+struct lathe_session {
+    char *text; /* the experiment as given:(n) */
+    size_t n;
+    lathe_experiment *exp;
+    lathe_table *table;
+    lathe_prepared *prep;
+    lathe_trainer *trainer;
+    char data_sha256[65]; /* "" for a synthetic set */
+    lathe_data_layout layout; /* the data's own layout, when layout_given */
+    int layout_given;
+    uint8_t owner[32];    /* lathe_checkpoint_owner, set by lathe_session_build */
+};
+
+void lathe_session_destroy(lathe_session *s) {
+    if (!s) return;
+    lathe_trainer_destroy(s->trainer);
+    lathe_prepared_destroy(s->prep);
+    lathe_table_destroy(s->table);
+    lathe_experiment_destroy(s->exp);
+    lathe_free(s->text);
+    lathe_free(s);
+}
+
+/* Reads exp's rows from data, or from the synthetic generator when data gives none, into
+ * *table, and their fingerprint into sha256:(65) ("" for a synthetic set). Takes over
+ * data->table. */
+static lathe_status read_rows(const lathe_experiment *exp, const lathe_session_data *data,
+                              lathe_table **table, char sha256[65], lathe_error *err) {
+    sha256[0] = '\0';
+    if (data && data->table) {
+        *table = data->table;
+        snprintf(sha256, 65, "%s", data->table_sha256 ? data->table_sha256 : "");
+        return LATHE_OK;
+    }
+    if (data && data->csv) {
+        lathe_status st;
+        lathe_sha256_hex(data->csv, data->csv_n, sha256);
+        st = lathe_csv_read(data->csv, data->csv_n, NULL, table, err);
+        if (st != LATHE_OK && data->csv_name && err) {
+            char message[sizeof err->message];
+            snprintf(message, sizeof message, "%s", err->message);
+            lathe_error_set(err, st, "%s: %s", data->csv_name, message);
+        }
+        return st;
+    }
+    if (exp->data_kind != LATHE_DATA_SYNTHETIC)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "data: no data was given for this experiment (only synthetic "
+                               "sets are made without it)");
+    return lathe_synthetic_table(exp->data_name, exp->synthetic_samples, exp->synthetic_noise,
+                                 exp->synthetic_classes, exp->seed, table, err);
+}
+
+lathe_status lathe_session_read_table(const char *experiment, size_t n,
+                                      const lathe_session_data *data, lathe_table **out,
+                                      lathe_error *err) {
+    lathe_experiment *exp = NULL;
+    char sha256[65];
+    lathe_status st = lathe_experiment_parse(experiment, n, &exp, err);
+    *out = NULL;
+    if (st == LATHE_OK) st = read_rows(exp, data, out, sha256, err);
+    else if (data) lathe_table_destroy(data->table);
+    lathe_experiment_destroy(exp);
+    return st;
+}
+
+/* data.sha256, when the experiment has one and the data is not synthetic, must be the
+ * data's fingerprint (unless the user chose other data: skip_fingerprint). */
+static lathe_status check_fingerprint(const lathe_session *s, const lathe_session_data *data,
+                                      lathe_error *err) {
+    if (!s->exp->data_sha256[0] || !s->data_sha256[0] || (data && data->skip_fingerprint) ||
+        strcmp(s->exp->data_sha256, s->data_sha256) == 0)
+        return LATHE_OK;
+    return lathe_error_set(err, LATHE_ERR_MISMATCH,
+                           "data.sha256: the data does not match the experiment's fingerprint "
+                           "(%.12s… expected, %.12s… given)",
+                           s->exp->data_sha256, s->data_sha256);
+}
+
+lathe_status lathe_session_open(const char *experiment, size_t n, const lathe_session_data *data,
+                                lathe_session **out, lathe_error *err) {
+    lathe_session *s = lathe_calloc(1, sizeof *s);
+    lathe_status st;
+    *out = NULL;
+    if (!s || !(s->text = lathe_malloc(n ? n : 1))) {
+        if (data) lathe_table_destroy(data->table);
+        lathe_free(s);
+        return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory opening the experiment");
+    }
+    memcpy(s->text, experiment, n);
+    s->n = n;
+    st = lathe_experiment_parse(experiment, n, &s->exp, err);
+    if (st == LATHE_OK) st = read_rows(s->exp, data, &s->table, s->data_sha256, err);
+    else if (data) s->table = data->table; /* taken over on failure too */
+    if (st == LATHE_OK) st = check_fingerprint(s, data, err);
+    if (data && data->layout) s->layout = *data->layout, s->layout_given = 1;
+    if (st == LATHE_OK)
+        st = lathe_prepare_layout(s->exp, s->table, s->layout_given ? &s->layout : NULL, &s->prep,
+                                  err);
+    if (st != LATHE_OK) {
+        lathe_session_destroy(s);
+        return st;
+    }
+    *out = s;
+    return LATHE_OK;
+}
+
+lathe_status lathe_session_build(lathe_session *s, lathe_model *init, lathe_error *err) {
+    char prepared_hex[65];
+    lathe_status st;
+    if (s->trainer)
+        return lathe_error_set(err, LATHE_ERR_INVALID, "the session's trainer is already built");
+    if (init) {
+        st = lathe_prepared_adopt(s->prep, lathe_model_preparation(init), s->table, err);
+        if (st != LATHE_OK) return st;
+    }
+    st = lathe_trainer_create(s->exp, s->prep, &s->trainer, err);
+    if (st != LATHE_OK) return st;
+    if (init) {
+        size_t mine, theirs, s_mine, s_theirs;
+        const lathe_trainer *source = lathe_model_network(init);
+        const float *params = lathe_trainer_params(source, &theirs);
+        const float *stats = lathe_trainer_stats(source, &s_theirs);
+        (void)lathe_trainer_params(s->trainer, &mine);
+        (void)lathe_trainer_stats(s->trainer, &s_mine);
+        if (mine != theirs || s_mine != s_theirs) {
+            lathe_trainer_destroy(s->trainer);
+            s->trainer = NULL;
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "the model has %zu parameters, the experiment's network %zu: "
+                                   "fine-tuning needs the same layers",
+                                   theirs, mine);
+        }
+        lathe_trainer_set_weights(s->trainer, params, stats);
+    }
+    /* The owner tag: a checkpoint never resumes another experiment or other data. */
+    lathe_prepared_sha256(s->prep, prepared_hex);
+    lathe_checkpoint_owner(s->text, s->n, s->data_sha256, prepared_hex, s->owner);
+    return LATHE_OK;
+}
+
+/* The experiment's split step, or NULL. */
+static lathe_prep_op *split_op(const lathe_session *s) {
+    size_t i;
+    for (i = 0; i < s->exp->n_ops; i++)
+        if (s->exp->ops[i].kind == LATHE_PREP_SPLIT) return &s->exp->ops[i];
+    return NULL;
+}
+
+size_t lathe_session_folds(const lathe_session *s) {
+    const lathe_prep_op *split = split_op(s);
+    return split ? split->folds : 0;
+}
+
+lathe_status lathe_session_select_fold(lathe_session *s, size_t fold, lathe_error *err) {
+    lathe_prep_op *split = split_op(s);
+    lathe_prepared *prep = NULL;
+    lathe_status st;
+    if (!split || fold >= split->folds)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "prepare: fold %zu of a split with %zu folds", fold,
+                               split ? split->folds : 0);
+    split->fold = fold;
+    st = lathe_prepare_layout(s->exp, s->table, s->layout_given ? &s->layout : NULL, &prep, err);
+    if (st != LATHE_OK) return st;
+    lathe_trainer_destroy(s->trainer);
+    s->trainer = NULL;
+    lathe_prepared_destroy(s->prep);
+    s->prep = prep;
+    return LATHE_OK;
+}
+
+const lathe_experiment *lathe_session_experiment(const lathe_session *s) { return s->exp; }
+const lathe_table *lathe_session_table(const lathe_session *s) { return s->table; }
+const lathe_prepared *lathe_session_prepared(const lathe_session *s) { return s->prep; }
+lathe_trainer *lathe_session_trainer(const lathe_session *s) { return s->trainer; }
+const char *lathe_session_data_sha256(const lathe_session *s) { return s->data_sha256; }
+
+void lathe_session_prepared_sha256(const lathe_session *s, char hex[65]) {
+    lathe_prepared_sha256(s->prep, hex);
+}
+
+const lathe_split_data *lathe_session_split(const lathe_session *s, lathe_split split) {
+    return split == LATHE_SPLIT_TRAIN        ? &s->prep->train
+           : split == LATHE_SPLIT_VALIDATION ? &s->prep->validation
+                                             : &s->prep->test;
+}
+
+void lathe_session_rows(const lathe_session *s, lathe_split split, size_t first, size_t count,
+                        float *x, float *y, double *source) {
+    const lathe_split_data *d = lathe_session_split(s, split);
+    size_t f = s->prep->n_features, i;
+    memcpy(x, d->x + first * f, count * f * sizeof *x);
+    for (i = 0; i < count; i++) {
+        y[i] = d->label ? (float)d->label[first + i] : d->value[first + i];
+        if (source) source[i] = (double)d->source_row[first + i];
+    }
+}
+
+/* cJSON's printed text of o (NULL when o or the printing failed), then o freed. */
+static lathe_status print_json(cJSON *o, int ok, char **out, lathe_error *err, const char *what) {
+    *out = ok && o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (!*out) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory %s", what);
+    return LATHE_OK;
+}
+
+static const char *task_name(lathe_task task) {
+    return task == LATHE_TASK_CLASSIFICATION ? "classification" : "regression";
+}
+
+lathe_status lathe_session_prepared_json(const lathe_session *s, char **out, lathe_error *err) {
+    const lathe_prepared *prep = s->prep;
+    cJSON *o = cJSON_CreateObject(), *inputs;
+    double table[2], rows[3];
+    size_t i;
+    int ok = o != NULL;
+    table[0] = (double)s->table->rows, table[1] = (double)s->table->cols;
+    rows[0] = (double)prep->train.rows, rows[1] = (double)prep->validation.rows;
+    rows[2] = (double)prep->test.rows;
+    ok = ok && cJSON_AddStringToObject(o, "task", task_name(prep->task));
+    ok = ok && cJSON_AddStringToObject(o, "target", prep->target);
+    ok = ok && cJSON_AddItemToObject(o, "table", cJSON_CreateDoubleArray(table, 2));
+    ok = ok && cJSON_AddItemToObject(o, "rows", cJSON_CreateDoubleArray(rows, 3));
+    ok = ok && cJSON_AddItemToObject(o, "features",
+                                     cJSON_CreateStringArray((const char *const *)prep->feature_names,
+                                                             (int)prep->n_features));
+    inputs = ok ? cJSON_AddArrayToObject(o, "inputs") : NULL;
+    ok = inputs != NULL;
+    for (i = 0; ok && i < prep->n_inputs; i++) {
+        cJSON *in = cJSON_CreateObject();
+        ok = in && cJSON_AddItemToArray(inputs, in);
+        ok = ok && cJSON_AddStringToObject(in, "column", prep->inputs[i].name);
+        ok = ok && cJSON_AddNumberToObject(in, "first", (double)prep->inputs[i].first);
+        ok = ok && cJSON_AddNumberToObject(in, "width", (double)prep->inputs[i].width);
+    }
+    if (ok && prep->n_classes)
+        ok = cJSON_AddItemToObject(o, "classes",
+                                   cJSON_CreateStringArray((const char *const *)prep->class_names,
+                                                           (int)prep->n_classes));
+    return print_json(o, ok, out, err, "describing the prepared data");
+}
+
+static const char *const layer_kind_names[] = {"dense",   "activation", "conv2d",     "max_pool",
+                                               "avg_pool", "flatten",   "batch_norm", "dropout"};
+static const char *const activation_names[] = {"identity", "relu", "leaky_relu", "sigmoid",
+                                               "tanh"};
+
+lathe_status lathe_session_layers_json(const lathe_session *s, char **out, lathe_error *err) {
+    size_t i, n = lathe_trainer_layer_count(s->trainer);
+    cJSON *arr = cJSON_CreateArray();
+    int ok = arr != NULL;
+    for (i = 0; ok && i < n; i++) {
+        lathe_layer_info info;
+        cJSON *o = cJSON_CreateObject();
+        double in[3], outs[3];
+        ok = o && cJSON_AddItemToArray(arr, o);
+        if (!ok) {
+            cJSON_Delete(o);
+            break;
+        }
+        lathe_trainer_layer(s->trainer, i, &info);
+        in[0] = (double)info.in_c, in[1] = (double)info.in_h, in[2] = (double)info.in_w;
+        outs[0] = (double)info.out_c, outs[1] = (double)info.out_h, outs[2] = (double)info.out_w;
+        ok = cJSON_AddStringToObject(o, "kind", layer_kind_names[info.kind]) != NULL;
+        if (ok && info.kind == LATHE_LAYER_ACTIVATION)
+            ok = cJSON_AddStringToObject(o, "activation", activation_names[info.activation]) != NULL;
+        ok = ok && cJSON_AddItemToObject(o, "in", cJSON_CreateDoubleArray(in, info.in_image ? 3 : 1));
+        ok = ok && cJSON_AddItemToObject(o, "out",
+                                         cJSON_CreateDoubleArray(outs, info.out_image ? 3 : 1));
+        ok = ok && cJSON_AddNumberToObject(o, "weights", (double)info.n_weights);
+        ok = ok && cJSON_AddNumberToObject(o, "bias", (double)info.n_bias);
+        ok = ok && cJSON_AddNumberToObject(o, "kernel", (double)info.kernel);
+        ok = ok && cJSON_AddNumberToObject(o, "stride", (double)info.stride);
+        ok = ok && cJSON_AddNumberToObject(o, "pad", (double)info.pad);
+    }
+    return print_json(arr, ok, out, err, "describing the model");
+}
+
+/* The index of the largest of row:(C), the first on ties. */
+static size_t argmax(const float *row, size_t C) {
+    size_t best = 0, c;
+    for (c = 1; c < C; c++)
+        if (row[c] > row[best]) best = c;
+    return best;
+}
+
+/* Regression reports list at most this many (true, predicted) pairs: enough for a chart. */
+#define LATHE_REPORT_MAX_POINTS 2000
+
+lathe_status lathe_session_report_json(const lathe_session *s, lathe_split split, char **out,
+                                       lathe_error *err) {
+    const lathe_prepared *prep = s->prep;
+    const lathe_split_data *d = lathe_session_split(s, split);
+    lathe_metrics m = lathe_trainer_evaluate(s->trainer, split);
+    size_t C = lathe_trainer_n_outputs(s->trainer), i;
+    float *pred = lathe_malloc((d->rows ? d->rows : 1) * C * sizeof *pred);
+    lathe_class_report *report = NULL;
+    cJSON *o = cJSON_CreateObject(), *arr;
+    lathe_status st;
+    int ok = pred && o;
+    if (ok) lathe_trainer_predict(s->trainer, d->rows, d->x, pred);
+    ok = ok && cJSON_AddNumberToObject(o, "rows", (double)d->rows);
+    ok = ok && cJSON_AddStringToObject(o, "task", task_name(prep->task));
+    if (ok && d->rows && m.loss == m.loss) ok = cJSON_AddNumberToObject(o, "loss", (double)m.loss) != NULL;
+    if (ok && prep->task == LATHE_TASK_CLASSIFICATION) {
+        ok = cJSON_AddItemToObject(o, "classes",
+                                   cJSON_CreateStringArray((const char *const *)prep->class_names,
+                                                           (int)prep->n_classes));
+        if (ok && d->rows) {
+            ok = lathe_class_report_create(d->rows, C, d->label, pred, &report, err) == LATHE_OK;
+            ok = ok && cJSON_AddNumberToObject(o, "accuracy", report->accuracy);
+            ok = ok && lathe_class_report_add_json(o, report, prep->class_names);
+            ok = ok && lathe_class_curves_add_json(o, d->rows, C, d->label, pred, 10);
+            arr = ok ? cJSON_AddArrayToObject(o, "examples") : NULL;
+            ok = arr != NULL;
+            for (i = 0; ok && i < d->rows; i++) {
+                double row[3];
+                row[0] = (double)d->label[i], row[1] = (double)argmax(pred + i * C, C);
+                row[2] = (double)d->source_row[i];
+                ok = cJSON_AddItemToArray(arr, cJSON_CreateDoubleArray(row, 3));
+            }
+        }
+    } else if (ok && d->rows) {
+        lathe_regression_report r = lathe_regression_report_compute(d->rows, d->value, pred);
+        ok = cJSON_AddNumberToObject(o, "mse", r.mse) && cJSON_AddNumberToObject(o, "mae", r.mae) &&
+             cJSON_AddNumberToObject(o, "rmse", r.rmse);
+        if (ok && r.r2 == r.r2) ok = cJSON_AddNumberToObject(o, "r2", r.r2) != NULL;
+        arr = ok ? cJSON_AddArrayToObject(o, "points") : NULL;
+        ok = arr != NULL;
+        for (i = 0; ok && i < d->rows && i < LATHE_REPORT_MAX_POINTS; i++) {
+            double pt[2];
+            pt[0] = (double)d->value[i], pt[1] = (double)pred[i];
+            ok = cJSON_AddItemToArray(arr, cJSON_CreateDoubleArray(pt, 2));
+        }
+    }
+    st = print_json(o, ok, out, err, "evaluating the model");
+    lathe_class_report_destroy(report);
+    lathe_free(pred);
+    return st;
+}
+
+/* {rows, loss, accuracy | mse, mae, r2} of one split, plus its class report when with_report
+ * (classification, rows > 0). Returns NULL when an allocation failed. */
+static cJSON *split_metrics(const lathe_session *s, lathe_split split, int with_report,
+                            lathe_error *err) {
+    const lathe_prepared *prep = s->prep;
+    const lathe_split_data *d = lathe_session_split(s, split);
+    lathe_metrics m = lathe_trainer_evaluate(s->trainer, split);
+    cJSON *o = cJSON_CreateObject();
+    int ok = o && cJSON_AddNumberToObject(o, "rows", (double)m.rows);
+    if (!ok || m.rows == 0) return o;
+    ok = cJSON_AddNumberToObject(o, "loss", (double)m.loss) != NULL;
+    if (prep->task == LATHE_TASK_CLASSIFICATION) {
+        ok = ok && cJSON_AddNumberToObject(o, "accuracy", (double)m.accuracy);
+    } else {
+        ok = ok && cJSON_AddNumberToObject(o, "mse", (double)m.mse) &&
+             cJSON_AddNumberToObject(o, "mae", (double)m.mae);
+        if (ok && m.r2 == m.r2) ok = cJSON_AddNumberToObject(o, "r2", (double)m.r2) != NULL;
+    }
+    if (ok && with_report && prep->task == LATHE_TASK_CLASSIFICATION) {
+        lathe_class_report *report = NULL;
+        float *probs = lathe_malloc(d->rows * prep->n_classes * sizeof *probs);
+        ok = probs != NULL;
+        if (ok) lathe_trainer_predict(s->trainer, d->rows, d->x, probs);
+        ok = ok && lathe_class_report_create(d->rows, prep->n_classes, d->label, probs, &report,
+                                             err) == LATHE_OK;
+        ok = ok && lathe_class_report_add_json(o, report, prep->class_names);
+        lathe_class_report_destroy(report);
+        lathe_free(probs);
+    }
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+lathe_status lathe_session_metrics_json(const lathe_session *s, char **out, lathe_error *err) {
+    cJSON *o = cJSON_CreateObject(), *item;
+    int ok = o != NULL;
+    ok = ok && (item = split_metrics(s, LATHE_SPLIT_TRAIN, 0, err)) &&
+         cJSON_AddItemToObject(o, "train", item);
+    if (ok && s->prep->validation.rows)
+        ok = (item = split_metrics(s, LATHE_SPLIT_VALIDATION, 1, err)) &&
+             cJSON_AddItemToObject(o, "validation", item);
+    ok = ok && (item = split_metrics(s, LATHE_SPLIT_TEST, 1, err)) &&
+         cJSON_AddItemToObject(o, "test", item);
+    return print_json(o, ok, out, err, "reporting the metrics");
+}
+
+lathe_status lathe_session_model_file(const lathe_session *s, const char *metrics_json,
+                                      char **out, lathe_error *err) {
+    return lathe_model_file_write(s->text, s->n, s->prep, s->trainer, metrics_json, out, err);
+}
+
+size_t lathe_session_checkpoint_size(const lathe_session *s) {
+    return lathe_trainer_checkpoint_size(s->trainer);
+}
+
+void lathe_session_checkpoint_save(const lathe_session *s, void *out) {
+    lathe_trainer_checkpoint_save(s->trainer, s->owner, out);
+}
+
+lathe_status lathe_session_checkpoint_restore(lathe_session *s, const void *data, size_t n,
+                                              lathe_error *err) {
+    return lathe_trainer_checkpoint_restore(s->trainer, s->owner, data, n, err);
+}
