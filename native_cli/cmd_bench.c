@@ -383,7 +383,7 @@ static int bench_kernels(size_t max_square, double seconds, int json) {
     if (json) {
         char *text = status == CLI_OK ? cJSON_Print(root) : NULL;
         if (text) puts(text);
-        free(text);
+        cJSON_free(text);
         cJSON_Delete(root);
     }
     return status;
@@ -720,7 +720,7 @@ static int bench_models(const char *only, double seconds, size_t reps, int json)
     if (json) {
         char *text = status == CLI_OK ? cJSON_Print(root) : NULL;
         if (text) puts(text);
-        free(text);
+        cJSON_free(text);
         cJSON_Delete(root);
     }
     return status;
@@ -839,7 +839,7 @@ static int bench_epoch(const char *only, int json) {
     if (json) {
         char *text = status == CLI_OK ? cJSON_Print(root) : NULL;
         if (text) puts(text);
-        free(text);
+        cJSON_free(text);
         cJSON_Delete(root);
     }
     return status;

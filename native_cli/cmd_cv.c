@@ -181,7 +181,7 @@ int cmd_cv(int argc, char **argv) {
             cJSON_AddItemToObject(o, "std", s);
             printed = cJSON_Print(o);
             if (printed) puts(printed);
-            free(printed);
+            cJSON_free(printed);
             cJSON_Delete(o);
         } else {
             printf("%s: %zu-fold cross-validation, validation metrics\n%-6s", path, folds, "fold");

@@ -59,7 +59,7 @@ int cmd_datasets(int argc, char **argv) {
     if (json) {
         char *printed = cJSON_Print(out);
         if (printed) puts(printed);
-        free(printed);
+        cJSON_free(printed);
     }
     cJSON_Delete(out);
     cJSON_Delete(root);

@@ -160,7 +160,7 @@ int cmd_inspect(int argc, char **argv) {
         cJSON_AddStringToObject(o, "weights_sha256", lathe_model_weights_sha256(m));
         text = cJSON_Print(o);
         if (text) puts(text);
-        free(text);
+        cJSON_free(text);
         cJSON_Delete(o);
     } else {
         const cJSON *test = metrics ? cJSON_GetObjectItem(metrics, "test") : NULL;
@@ -291,7 +291,7 @@ int cmd_predict(int argc, char **argv) {
             cJSON *s = cJSON_CreateString(a.model);
             char *t = cJSON_PrintUnformatted(s);
             fputs(t ? t : "\"\"", f);
-            free(t);
+            cJSON_free(t);
             cJSON_Delete(s);
         }
         fprintf(f, ", \"rows\": %zu, \"predictions\": [", rows);
@@ -319,7 +319,7 @@ int cmd_predict(int argc, char **argv) {
                 for (c = 0; c < C; c++) cJSON_AddNumberToObject(probs, prep->class_names[c], (double)p[c]);
                 t = cJSON_PrintUnformatted(o);
                 fprintf(f, "%s%s", r ? ",\n  " : "\n  ", t ? t : "null");
-                free(t);
+                cJSON_free(t);
                 cJSON_Delete(o);
             } else {
                 fprintf(f, "%zu,", r + 1);
@@ -402,7 +402,7 @@ int cmd_eval(int argc, char **argv) {
         cJSON_AddStringToObject(o, "weights_sha256", lathe_model_weights_sha256(m));
         t = cJSON_Print(o);
         if (t) puts(t);
-        free(t);
+        cJSON_free(t);
         cJSON_Delete(o);
     } else {
         printf("%s on %s: %zu rows\n", a.model, a.data, ev.rows);

@@ -118,7 +118,7 @@ int cmd_profile(int argc, char **argv) {
         }
         printed = cJSON_Print(o);
         if (printed) puts(printed);
-        free(printed);
+        cJSON_free(printed);
         cJSON_Delete(o);
         goto done;
     }

@@ -331,7 +331,7 @@ static int train_experiment(const run_args *a) {
         cJSON_AddStringToObject(o, "weights_sha256", weights);
         printed = cJSON_Print(o);
         if (printed) puts(printed);
-        free(printed);
+        cJSON_free(printed);
         cJSON_Delete(o);
     } else {
         train_m = lathe_trainer_evaluate(trainer, LATHE_SPLIT_TRAIN);

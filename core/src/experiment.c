@@ -6,6 +6,7 @@
 
 #include "cJSON.h"
 #include "lathe/alloc.h"
+#include "lathe/json_hooks.h"
 
 const char *const lathe_synthetic_names[] = {"spiral", "moons", "circles", "xor", "blobs",
                                              "curve", NULL};
@@ -721,9 +722,8 @@ lathe_status lathe_experiment_parse(const char *json, size_t n, lathe_experiment
     lathe_status st;
     const char *error_at = NULL;
     unsigned long failures;
-    cJSON_Hooks hooks = {lathe_malloc, lathe_free};
     *out = NULL;
-    cJSON_InitHooks(&hooks); /* cJSON allocates through the core's hook too */
+    lathe_json_hooks_install(); /* cJSON allocates through the core's hook */
     failures = lathe_alloc_failures();
     root = cJSON_ParseWithLengthOpts(json, n, &error_at, 0);
     if (!root && lathe_alloc_failures() != failures)

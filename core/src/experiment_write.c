@@ -7,6 +7,7 @@
 
 #include "cJSON.h"
 #include "lathe/alloc.h"
+#include "lathe/json_hooks.h"
 #include "lathe/experiment.h"
 #include "lathe/layers.h"
 
@@ -196,12 +197,11 @@ static cJSON *train_json(const lathe_experiment *e) {
 }
 
 lathe_status lathe_experiment_write(const lathe_experiment *e, char **out, lathe_error *err) {
-    cJSON_Hooks hooks = {lathe_malloc, lathe_free};
     cJSON *root, *prepare;
     size_t i;
     int ok;
     *out = NULL;
-    cJSON_InitHooks(&hooks); /* *out is freed with lathe_free */
+    lathe_json_hooks_install(); /* cJSON allocates through the core's hook */
     root = cJSON_CreateObject();
     ok = root != NULL && put_string(root, "format", "lathe-experiment") &&
          put_size(root, "version", 1);

@@ -9,6 +9,7 @@
 
 #include "cJSON.h"
 #include "lathe/alloc.h"
+#include "lathe/json_hooks.h"
 #include "lathe/model_file.h"
 #include "lathe/sha256.h"
 
@@ -526,7 +527,6 @@ static void weights_hash(const float *params, size_t n, char hex[65]) {
 /* ---- loading -------------------------------------------------------------------------- */
 
 lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lathe_error *err) {
-    cJSON_Hooks hooks = {lathe_malloc, lathe_free};
     cJSON *root = NULL;
     const cJSON *v, *layers, *layer;
     const char *parse_end = NULL, *format, *hash;
@@ -537,7 +537,7 @@ lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lat
     unsigned long failures;
     lathe_status st;
     *out = NULL;
-    cJSON_InitHooks(&hooks);
+    lathe_json_hooks_install(); /* cJSON allocates through the core's hook */
     if (n == 0) return lathe_error_set(err, LATHE_ERR_INVALID, "the model file is empty");
     failures = lathe_alloc_failures();
     root = cJSON_ParseWithLengthOpts(text, n, &parse_end, 0);

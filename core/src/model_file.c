@@ -5,6 +5,7 @@
 
 #include "cJSON.h"
 #include "lathe/alloc.h"
+#include "lathe/json_hooks.h"
 #include "lathe/batchnorm.h"
 #include "lathe/version.h"
 
@@ -153,13 +154,12 @@ static int add_layer_fields(cJSON *layer, const lathe_layer_info *info) {
 lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
                                     const lathe_prepared *prep, const lathe_trainer *trainer,
                                     const char *metrics_json, char **out, lathe_error *err) {
-    cJSON_Hooks hooks = {lathe_malloc, lathe_free};
     cJSON *root, *prepared, *layers, *features, *classes, *inputs;
     char hash[65];
     size_t i, count;
     int ok;
     *out = NULL;
-    cJSON_InitHooks(&hooks); /* so *out is freed with lathe_free */
+    lathe_json_hooks_install(); /* cJSON allocates through the core's hook */
     root = cJSON_CreateObject();
     ok = root != NULL;
     lathe_trainer_weights_sha256(trainer, hash);

@@ -7,6 +7,7 @@
 
 #include "cJSON.h"
 #include "lathe/alloc.h"
+#include "lathe/json_hooks.h"
 #include "lathe/metrics.h"
 #include "lathe/metrics_json.h"
 #include "lathe/model_file.h"
@@ -96,6 +97,7 @@ lathe_status lathe_session_open(const char *experiment, size_t n, const lathe_se
     lathe_session *s = lathe_calloc(1, sizeof *s);
     lathe_status st;
     *out = NULL;
+    lathe_json_hooks_install(); /* the reports' text is freed with lathe_free */
     if (!s || !(s->text = lathe_malloc(n ? n : 1))) {
         if (data) lathe_table_destroy(data->table);
         lathe_free(s);
@@ -219,6 +221,13 @@ static lathe_status print_json(cJSON *o, int ok, char **out, lathe_error *err, c
     return LATHE_OK;
 }
 
+/* Adds item under key; frees item when that fails (cJSON keeps it only on success). */
+static int add_item(cJSON *o, const char *key, cJSON *item) {
+    if (item && cJSON_AddItemToObject(o, key, item)) return 1;
+    cJSON_Delete(item);
+    return 0;
+}
+
 static const char *task_name(lathe_task task) {
     return task == LATHE_TASK_CLASSIFICATION ? "classification" : "regression";
 }
@@ -234,9 +243,9 @@ lathe_status lathe_session_prepared_json(const lathe_session *s, char **out, lat
     rows[2] = (double)prep->test.rows;
     ok = ok && cJSON_AddStringToObject(o, "task", task_name(prep->task));
     ok = ok && cJSON_AddStringToObject(o, "target", prep->target);
-    ok = ok && cJSON_AddItemToObject(o, "table", cJSON_CreateDoubleArray(table, 2));
-    ok = ok && cJSON_AddItemToObject(o, "rows", cJSON_CreateDoubleArray(rows, 3));
-    ok = ok && cJSON_AddItemToObject(o, "features",
+    ok = ok && add_item(o, "table", cJSON_CreateDoubleArray(table, 2));
+    ok = ok && add_item(o, "rows", cJSON_CreateDoubleArray(rows, 3));
+    ok = ok && add_item(o, "features",
                                      cJSON_CreateStringArray((const char *const *)prep->feature_names,
                                                              (int)prep->n_features));
     inputs = ok ? cJSON_AddArrayToObject(o, "inputs") : NULL;
@@ -249,7 +258,7 @@ lathe_status lathe_session_prepared_json(const lathe_session *s, char **out, lat
         ok = ok && cJSON_AddNumberToObject(in, "width", (double)prep->inputs[i].width);
     }
     if (ok && prep->n_classes)
-        ok = cJSON_AddItemToObject(o, "classes",
+        ok = add_item(o, "classes",
                                    cJSON_CreateStringArray((const char *const *)prep->class_names,
                                                            (int)prep->n_classes));
     return print_json(o, ok, out, err, "describing the prepared data");
@@ -279,8 +288,8 @@ lathe_status lathe_session_layers_json(const lathe_session *s, char **out, lathe
         ok = cJSON_AddStringToObject(o, "kind", layer_kind_names[info.kind]) != NULL;
         if (ok && info.kind == LATHE_LAYER_ACTIVATION)
             ok = cJSON_AddStringToObject(o, "activation", activation_names[info.activation]) != NULL;
-        ok = ok && cJSON_AddItemToObject(o, "in", cJSON_CreateDoubleArray(in, info.in_image ? 3 : 1));
-        ok = ok && cJSON_AddItemToObject(o, "out",
+        ok = ok && add_item(o, "in", cJSON_CreateDoubleArray(in, info.in_image ? 3 : 1));
+        ok = ok && add_item(o, "out",
                                          cJSON_CreateDoubleArray(outs, info.out_image ? 3 : 1));
         ok = ok && cJSON_AddNumberToObject(o, "weights", (double)info.n_weights);
         ok = ok && cJSON_AddNumberToObject(o, "bias", (double)info.n_bias);
@@ -318,7 +327,7 @@ lathe_status lathe_session_report_json(const lathe_session *s, lathe_split split
     ok = ok && cJSON_AddStringToObject(o, "task", task_name(prep->task));
     if (ok && d->rows && m.loss == m.loss) ok = cJSON_AddNumberToObject(o, "loss", (double)m.loss) != NULL;
     if (ok && prep->task == LATHE_TASK_CLASSIFICATION) {
-        ok = cJSON_AddItemToObject(o, "classes",
+        ok = add_item(o, "classes",
                                    cJSON_CreateStringArray((const char *const *)prep->class_names,
                                                            (int)prep->n_classes));
         if (ok && d->rows) {
@@ -363,8 +372,8 @@ static cJSON *split_metrics(const lathe_session *s, lathe_split split, int with_
     lathe_metrics m = lathe_trainer_evaluate(s->trainer, split);
     cJSON *o = cJSON_CreateObject();
     int ok = o && cJSON_AddNumberToObject(o, "rows", (double)m.rows);
-    if (!ok || m.rows == 0) return o;
-    ok = cJSON_AddNumberToObject(o, "loss", (double)m.loss) != NULL;
+    if (ok && m.rows == 0) return o;
+    ok = ok && cJSON_AddNumberToObject(o, "loss", (double)m.loss) != NULL;
     if (prep->task == LATHE_TASK_CLASSIFICATION) {
         ok = ok && cJSON_AddNumberToObject(o, "accuracy", (double)m.accuracy);
     } else {
@@ -391,15 +400,12 @@ static cJSON *split_metrics(const lathe_session *s, lathe_split split, int with_
 }
 
 lathe_status lathe_session_metrics_json(const lathe_session *s, char **out, lathe_error *err) {
-    cJSON *o = cJSON_CreateObject(), *item;
+    cJSON *o = cJSON_CreateObject();
     int ok = o != NULL;
-    ok = ok && (item = split_metrics(s, LATHE_SPLIT_TRAIN, 0, err)) &&
-         cJSON_AddItemToObject(o, "train", item);
+    ok = ok && add_item(o, "train", split_metrics(s, LATHE_SPLIT_TRAIN, 0, err));
     if (ok && s->prep->validation.rows)
-        ok = (item = split_metrics(s, LATHE_SPLIT_VALIDATION, 1, err)) &&
-             cJSON_AddItemToObject(o, "validation", item);
-    ok = ok && (item = split_metrics(s, LATHE_SPLIT_TEST, 1, err)) &&
-         cJSON_AddItemToObject(o, "test", item);
+        ok = add_item(o, "validation", split_metrics(s, LATHE_SPLIT_VALIDATION, 1, err));
+    ok = ok && add_item(o, "test", split_metrics(s, LATHE_SPLIT_TEST, 1, err));
     return print_json(o, ok, out, err, "reporting the metrics");
 }
 
