@@ -391,7 +391,7 @@ void ref_check_mlp_steps(ref_run *c, const cJSON *root) {
     memset(&m, 0, sizeof m);
     m.n = x->shape[0], m.dims[0] = x->shape[1], widest = m.dims[0];
     for (l = 0; l < REF_MAX_LAYERS; l++) {
-        char wkey[16], bkey[16];
+        char wkey[24], bkey[24];
         snprintf(wkey, sizeof wkey, "W%zu", l + 1);
         snprintf(bkey, sizeof bkey, "b%zu", l + 1);
         if (!ref_field_opt(in, wkey)) break;
@@ -453,7 +453,7 @@ void ref_check_mlp_steps(ref_run *c, const cJSON *root) {
         loss_final_want = loss_item->valuedouble;
         ref_join(what, base, params_item->string);
         for (l = 0; l < L; l++) {
-            char key[16];
+            char key[24];
             snprintf(key, sizeof key, "W%zu", l + 1);
             if (!ref_expect_shape(c, ref_tensor_field(c, params_item, what, key), 2,
                               REF_DIMS(m.dims[l + 1], m.dims[l])))
@@ -546,7 +546,7 @@ void ref_check_mlp_steps(ref_run *c, const cJSON *root) {
         }
         ref_join(what, base, params_item->string);
         for (l = 0; l < L; l++) {
-            char key[16], name[REF_PATH_CAP];
+            char key[24], name[REF_PATH_CAP];
             snprintf(key, sizeof key, "W%zu", l + 1);
             ref_join(name, params_item->string, key);
             ref_compare(c, name, m.w[l], 2, REF_DIMS(m.dims[l + 1], m.dims[l]),
@@ -654,7 +654,7 @@ static int read_run_model(ref_run *c, const cJSON *in, run_model *m) {
         return 0;
     m->n = m->x->shape[0], m->dims[0] = m->x->shape[1];
     for (l = 0; l < REF_MAX_LAYERS; l++) {
-        char wkey[16], bkey[16];
+        char wkey[24], bkey[24];
         snprintf(wkey, sizeof wkey, "W%zu", l + 1);
         snprintf(bkey, sizeof bkey, "b%zu", l + 1);
         if (!ref_field_opt(in, wkey)) break;
@@ -829,7 +829,7 @@ static void compare_params(ref_run *c, lathe_trainer *tr, const run_model *m, co
     size_t l, j = 0, n = lathe_trainer_layer_count(tr);
     for (l = 0; l < n && !c->bad; l++) {
         lathe_layer_info info;
-        char key[16], what[REF_PATH_CAP];
+        char key[24], what[REF_PATH_CAP];
         lathe_trainer_layer(tr, l, &info);
         if (info.kind != LATHE_LAYER_DENSE) continue;
         snprintf(key, sizeof key, "W%zu", j + 1);
