@@ -635,7 +635,7 @@ static lathe_status parse_early_stopping(const cJSON *o, lathe_experiment *exp,
 static lathe_status parse_train(const cJSON *train, lathe_experiment *exp, lathe_error *err) {
     static const char *const keys[] = {"optimizer", "learning_rate", "momentum", "nesterov",
                                        "weight_decay", "beta1", "beta2", "eps", "batch_size",
-                                       "epochs", "loss", "huber_delta", "schedule",
+                                       "shuffle", "epochs", "loss", "huber_delta", "schedule",
                                        "warmup_steps", "clip_norm", "early_stopping", NULL};
     static const char *const optimizers[] = {"sgd", "adam", "adamw", NULL};
     static const char *const losses[] = {"auto", "softmax_cross_entropy", "mse", "mae", "huber",
@@ -662,6 +662,8 @@ static lathe_status parse_train(const cJSON *train, lathe_experiment *exp, lathe
     exp->batch_size = 32;
     exp->epochs = 10;
     TRY(get_size(train, "batch_size", "train", 1, 65536, &exp->batch_size, err));
+    exp->shuffle = 1;
+    TRY(get_bool(train, "shuffle", "train", &exp->shuffle, err));
     TRY(get_size(train, "epochs", "train", 1, 100000, &exp->epochs, err));
     TRY(get_string(train, "loss", "train", loss, sizeof loss, 0, err));
     TRY(choose(loss, losses, "train.loss", &index, err));

@@ -170,7 +170,8 @@ static cJSON *train_json(const lathe_experiment *e) {
     if (o->kind != LATHE_OPT_SGD)
         ok = ok && put_float(t, "beta1", o->beta1) && put_float(t, "beta2", o->beta2) &&
              put_float(t, "eps", o->eps);
-    ok = ok && put_size(t, "batch_size", e->batch_size) && put_size(t, "epochs", e->epochs) &&
+    ok = ok && put_size(t, "batch_size", e->batch_size) && put_bool(t, "shuffle", e->shuffle) &&
+         put_size(t, "epochs", e->epochs) &&
          put_string(t, "loss", losses[e->loss]);
     if (e->loss == LATHE_LOSS_HUBER) ok = ok && put_float(t, "huber_delta", e->huber_delta);
     {

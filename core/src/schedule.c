@@ -41,7 +41,9 @@ float lathe_schedule_lr(const lathe_schedule *s, float base_lr, size_t epoch, si
         lr *= power((double)s->gamma, epoch);
         break;
     case LATHE_SCHEDULE_COSINE: {
-        double t = (double)(epoch < s->t_max ? epoch : s->t_max), eta = (double)s->eta_min;
+        /* PyTorch's CosineAnnealingLR keeps following the cosine past t_max (period 2·t_max):
+         * no clamp at t_max */
+        double t = (double)epoch, eta = (double)s->eta_min;
         if (s->t_max > 0) lr = eta + (lr - eta) * (1.0 + lathe_cos(pi * t / (double)s->t_max)) / 2.0;
         break;
     }

@@ -66,6 +66,8 @@ struct lathe_trainer {
     size_t epoch, batch, batches_per_epoch, steps;
     double epoch_loss_sum;
     float last_epoch_loss;
+    float last_batch_loss, last_lr; /* of the last step (NaN before one) */
+    double last_grad_norm;          /* before clipping, of the last step (NaN: no clipping) */
     int done;
     /* early stopping: the best epoch's parameters and statistics */
     float *best_params, *best_stats;
@@ -446,7 +448,8 @@ lathe_status lathe_trainer_create(const lathe_experiment *exp, const lathe_prepa
     lathe_rng_seed(&t->shuffle_rng, exp->seed, 2);
     lathe_rng_seed(&t->dropout_rng, exp->seed, 3);
     t->batches_per_epoch = (data->train.rows + t->batch_size - 1) / t->batch_size;
-    t->last_epoch_loss = __builtin_nanf("");
+    t->last_epoch_loss = t->last_batch_loss = t->last_lr = __builtin_nanf("");
+    t->last_grad_norm = __builtin_nan("");
     *out = t;
     return LATHE_OK;
 nomem:
@@ -621,9 +624,9 @@ lathe_status lathe_trainer_step(lathe_trainer *t, size_t batches, lathe_error *e
         size_t start, n, i;
         float loss, lr;
         const float *out;
-        if (t->batch == 0) { /* a new epoch: reshuffle */
+        if (t->batch == 0) { /* a new epoch: reshuffle (train.shuffle false: table order) */
             for (i = 0; i < train->rows; i++) t->order[i] = (uint32_t)i;
-            lathe_rng_shuffle_u32(&t->shuffle_rng, t->order, train->rows);
+            if (t->exp->shuffle) lathe_rng_shuffle_u32(&t->shuffle_rng, t->order, train->rows);
             t->epoch_loss_sum = 0.0;
         }
         start = t->batch * t->batch_size;
@@ -647,8 +650,10 @@ lathe_status lathe_trainer_step(lathe_trainer *t, size_t batches, lathe_error *e
                                    t->epoch + 1, t->batch + 1, loss != loss ? "NaN" : "infinite");
         }
         backward(t, n);
-        if (t->exp->clip_norm > 0.0f) (void)lathe_clip_grad_norm(t->n_params, t->grads, t->exp->clip_norm);
+        if (t->exp->clip_norm > 0.0f)
+            t->last_grad_norm = lathe_clip_grad_norm(t->n_params, t->grads, t->exp->clip_norm);
         lr = lathe_schedule_lr(&t->exp->schedule, t->exp->optimizer.lr, t->epoch, t->steps);
+        t->last_batch_loss = loss, t->last_lr = lr;
         t->steps++;
         lathe_optimizer_step(&t->exp->optimizer, lr, t->steps, t->n_params, t->params, t->grads,
                              t->opt_state);
@@ -677,6 +682,9 @@ lathe_progress lathe_trainer_progress(const lathe_trainer *t) {
     p.batches_per_epoch = t->batches_per_epoch;
     p.steps = t->steps;
     p.last_epoch_loss = t->last_epoch_loss;
+    p.last_batch_loss = t->last_batch_loss;
+    p.last_lr = t->last_lr;
+    p.last_grad_norm = t->last_grad_norm;
     p.done = t->done;
     p.stopped_early = t->stopped_early;
     p.best_epoch = t->best_epoch;
@@ -991,6 +999,8 @@ lathe_status lathe_trainer_checkpoint_restore(lathe_trainer *t, const uint8_t ow
     t->best_epoch = (size_t)best_epoch, t->epochs_since_best = (size_t)since;
     t->shuffle_rng = shuffle, t->dropout_rng = dropout;
     memcpy(&t->epoch_loss_sum, &sum_bits, 8);
+    t->last_batch_loss = t->last_lr = __builtin_nanf(""); /* not saved: no step yet */
+    t->last_grad_norm = __builtin_nan("");
     get_f32s(&p, &t->last_epoch_loss, 1), get_f32s(&p, &t->best_value, 1);
     get_f32s(&p, t->params, t->n_params);
     get_f32s(&p, t->opt_state, t->n_params * per);

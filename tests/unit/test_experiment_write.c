@@ -55,7 +55,7 @@ static const char *everything =
     "{\"type\":\"dropout\",\"rate\":0.1},{\"type\":\"dense\",\"units\":12},{\"type\":\"tanh\"},{\"type\":\"dense\"}],"
     "\"init\":\"he_normal\"},"
     "\"train\":{\"optimizer\":\"sgd\",\"learning_rate\":0.1,\"momentum\":0.9,\"nesterov\":true,\"weight_decay\":1e-4,"
-    "\"batch_size\":8,\"epochs\":12,\"schedule\":{\"kind\":\"step\",\"step_size\":3,\"gamma\":0.5},"
+    "\"batch_size\":8,\"shuffle\":false,\"epochs\":12,\"schedule\":{\"kind\":\"step\",\"step_size\":3,\"gamma\":0.5},"
     "\"warmup_steps\":5,\"clip_norm\":2.5,\"early_stopping\":{\"patience\":3,\"metric\":\"validation_accuracy\"}}}";
 
 int main(void) {

@@ -1,5 +1,5 @@
 /* The extra losses against their closed forms and finite differences; schedules against
- * PyTorch's documented examples; clipping against clip_grad_norm_'s definition. */
+ * PyTorch's documented examples and its CosineAnnealingLR past T_max; clipping against clip_grad_norm_'s definition. */
 #include <math.h>
 
 #include "check.h"
@@ -77,7 +77,13 @@ int main(void) {
         CHECK(lathe_schedule_lr(&s, 0.1f, 0, 0) == 0.1f, "cosine at 0");
         CHECK(fabsf(lathe_schedule_lr(&s, 0.1f, 5, 0) - 0.0505f) < 1e-7f, "cosine at T/2");
         CHECK(fabsf(lathe_schedule_lr(&s, 0.1f, 10, 0) - 0.001f) < 1e-9f, "cosine at T");
-        CHECK(fabsf(lathe_schedule_lr(&s, 0.1f, 25, 0) - 0.001f) < 1e-9f, "cosine after T");
+        /* PyTorch's CosineAnnealingLR does not stop at T_max: it rises again and is back at
+         * the base rate at 2·T_max (../shared/reference/vectors/schedules.json: lr[15] =
+         * 0.0505, lr[20] = 0.1, lr[25] = 0.0505, lr[30] = 0.001). */
+        CHECK(fabsf(lathe_schedule_lr(&s, 0.1f, 15, 0) - 0.0505f) < 1e-7f, "cosine at 1.5 T");
+        CHECK(fabsf(lathe_schedule_lr(&s, 0.1f, 20, 0) - 0.1f) < 1e-8f, "cosine at 2 T");
+        CHECK(fabsf(lathe_schedule_lr(&s, 0.1f, 25, 0) - 0.0505f) < 1e-7f, "cosine at 2.5 T");
+        CHECK(fabsf(lathe_schedule_lr(&s, 0.1f, 30, 0) - 0.001f) < 1e-9f, "cosine at 3 T");
     }
     {
         lathe_schedule s = {LATHE_SCHEDULE_CONSTANT, 0, 0.0f, 0, 0.0f, 4};

@@ -65,6 +65,8 @@ int main(void) {
 
     variant(json, sizeof json, "\"batch_size\":4", "\"batch_size\":0");
     expect_invalid(json, "train.batch_size: must be a number in [1, 65536]");
+    variant(json, sizeof json, "\"batch_size\":4", "\"batch_size\":4,\"shuffle\":1");
+    expect_invalid(json, "train.shuffle: must be true or false");
     variant(json, sizeof json, "\"epochs\":3", "\"epocs\":3");
     expect_invalid(json, "train.epocs: unknown key");
     variant(json, sizeof json, "{\"op\":\"standardize\"}", "{\"op\":\"impute\",\"strategy\":\"avg\"}");

@@ -144,6 +144,8 @@ typedef struct lathe_experiment {
     lathe_loss_kind loss;
     float huber_delta;               /* HuberLoss's delta (1) */
     size_t batch_size, epochs;
+    int shuffle;                     /* train.shuffle: 1 (default) each epoch visits the training
+                                      * rows in a fresh seeded order; 0 in table order */
     lathe_schedule schedule;         /* train.schedule and train.warmup_steps */
     float clip_norm;                 /* train.clip_norm: max global gradient norm (0: off) */
     /* train.early_stopping: stop when the validation metric has not improved by more than

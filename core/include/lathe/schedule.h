@@ -8,8 +8,9 @@ typedef enum lathe_schedule_kind {
     LATHE_SCHEDULE_CONSTANT = 0,
     LATHE_SCHEDULE_STEP,        /* lr·gamma^floor(epoch / step_size)            (StepLR) */
     LATHE_SCHEDULE_EXPONENTIAL, /* lr·gamma^epoch                               (ExponentialLR) */
-    LATHE_SCHEDULE_COSINE       /* eta_min + (lr − eta_min)(1 + cosine of π·epoch/t_max)/2, held
-                                   at eta_min after t_max          (CosineAnnealingLR, closed form) */
+    LATHE_SCHEDULE_COSINE       /* eta_min + (lr − eta_min)(1 + cosine of π·epoch/t_max)/2 for
+                                   every epoch: past t_max it rises again, back to lr at 2·t_max
+                                   (CosineAnnealingLR, closed form) */
 } lathe_schedule_kind;
 
 typedef struct lathe_schedule {

@@ -21,6 +21,11 @@ typedef struct lathe_progress {
     size_t batches_per_epoch;
     size_t steps;            /* optimiser steps so far */
     float last_epoch_loss;   /* mean training loss of the last completed epoch (NaN before) */
+    float last_batch_loss;   /* the last step's batch loss, before its update (NaN before a
+                              * step of this object; not in checkpoints) */
+    float last_lr;           /* the learning rate the last step used (NaN likewise) */
+    double last_grad_norm;   /* the last step's global gradient L2 norm before clipping (NaN
+                              * likewise, and when train.clip_norm is off) */
     int done;                /* 1 when every epoch has run (or training diverged) */
     int stopped_early;       /* 1 when early stopping ended training */
     size_t best_epoch;       /* early stopping: the epoch whose weights are kept (0: none yet) */
