@@ -370,7 +370,7 @@ void lathe_engine_augment_images(const float *src, float *dst, float *tmp, size_
     lathe_augment_config cfg;
     lathe_rng rng;
     cfg.shift = shift, cfg.flip = flip, cfg.rotate = (float)rotate, cfg.noise = (float)noise;
-    lathe_rng_seed(&rng, (uint64_t)seed, 0xA06);
+    lathe_rng_seed(&rng, (uint64_t)seed, LATHE_STREAM_AUGMENT);
     for (k = 0; k < copies; k++)
         for (i = 0; i < n; i++)
             lathe_augment_image(src + i * size, dst + (k * n + i) * size, tmp, c, h, w, &cfg, &rng);

@@ -145,7 +145,7 @@ static lathe_status split_rows(const lathe_prep_op *op, const float *strata, siz
     size_t s, i;
     if (!members) return LATHE_ERR_NOMEM;
     size_t dealt = 0; /* rows dealt to folds so far */
-    lathe_rng_seed(&rng, seed, 0x5711);
+    lathe_rng_seed(&rng, seed, LATHE_STREAM_SPLIT);
     for (s = 0; s < (n_strata ? n_strata : 1); s++) {
         size_t count = 0, n_test, n_val;
         for (i = 0; i < n; i++)
@@ -177,7 +177,7 @@ static lathe_status apply_limit(const lathe_experiment *exp, uint32_t *rows, uin
     uint32_t *members = lathe_malloc((*n_rows ? *n_rows : 1) * sizeof *members);
     size_t s, i, count, kept;
     if (!members) return LATHE_ERR_NOMEM;
-    lathe_rng_seed(&rng, exp->seed, 0x1117);
+    lathe_rng_seed(&rng, exp->seed, LATHE_STREAM_LIMIT);
     for (s = 0; s < 3; s++) {
         if (!exp->limit[s]) continue;
         for (i = 0, count = 0; i < *n_rows; i++)
@@ -309,7 +309,7 @@ static lathe_status oversample_rows(uint64_t seed, const lathe_column *target, s
     grown = lathe_realloc(*assign, (n + extra) * sizeof *grown);
     if (!grown) goto done;
     *assign = grown;
-    lathe_rng_seed(&rng, seed, 0xBA1A);
+    lathe_rng_seed(&rng, seed, LATHE_STREAM_BALANCE);
     for (c = 0, at = n; c < n_classes; c++) {
         if (!count[c]) continue;
         for (i = count[c]; i < top; i++, at++) {
@@ -667,7 +667,7 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
         if (!tmp) goto nomem;
         cfg.shift = augment->shift, cfg.flip = augment->flip;
         cfg.rotate = augment->rotate, cfg.noise = augment->noise;
-        lathe_rng_seed(&rng, exp->seed, 0xA06);
+        lathe_rng_seed(&rng, exp->seed, LATHE_STREAM_AUGMENT);
         for (k = 1; k <= augment->copies; k++)
             for (i = 0; i < n_base; i++) {
                 size_t to = k * n_base + i;

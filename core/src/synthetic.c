@@ -78,7 +78,7 @@ lathe_status lathe_synthetic_table(const char *name, size_t samples, float noise
         goto nomem;
     }
     x1 = t->columns[0].values, x2 = t->columns[1].values, y = curve ? NULL : t->columns[2].values;
-    lathe_rng_seed(&rng, seed, 0x5157); /* a stream of its own */
+    lathe_rng_seed(&rng, seed, LATHE_STREAM_SYNTHETIC);
     for (i = 0; i < samples; i++) {
         double a, b, u, e1, e2;
         size_t label = i % classes;

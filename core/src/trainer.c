@@ -107,7 +107,7 @@ void lathe_trainer_destroy(lathe_trainer *t) {
 static void init_weights(lathe_trainer *t) {
     lathe_rng rng;
     size_t l, i;
-    lathe_rng_seed(&rng, t->exp->seed, 1);
+    lathe_rng_seed(&rng, t->exp->seed, LATHE_STREAM_INIT);
     for (l = 0; l < t->n_layers; l++) {
         layer *ly = &t->layers[l];
         float w_bound, b_bound, w_std = 0.0f;
@@ -445,8 +445,8 @@ lathe_status lathe_trainer_create(const lathe_experiment *exp, const lathe_prepa
     init_weights(t);
     memcpy(t->snapshot, t->params, t->n_params * sizeof(float));
     if (t->n_stats) memcpy(t->stats_snapshot, t->stats, t->n_stats * sizeof(float));
-    lathe_rng_seed(&t->shuffle_rng, exp->seed, 2);
-    lathe_rng_seed(&t->dropout_rng, exp->seed, 3);
+    lathe_rng_seed(&t->shuffle_rng, exp->seed, LATHE_STREAM_SHUFFLE);
+    lathe_rng_seed(&t->dropout_rng, exp->seed, LATHE_STREAM_DROPOUT);
     t->batches_per_epoch = (data->train.rows + t->batch_size - 1) / t->batch_size;
     t->last_epoch_loss = t->last_batch_loss = t->last_lr = __builtin_nanf("");
     t->last_grad_norm = __builtin_nan("");

@@ -13,6 +13,19 @@ typedef struct lathe_rng {
     uint64_t inc; /* always odd */
 } lathe_rng;
 
+/* The random streams of one experiment's seed: each use draws from its own stream, so adding
+ * draws to one never changes another (docs/experiment-format.md lists them). */
+typedef enum lathe_rng_stream {
+    LATHE_STREAM_INIT = 1,              /* weight initialisation, layer by layer */
+    LATHE_STREAM_SHUFFLE = 2,           /* the order of training rows, epoch by epoch */
+    LATHE_STREAM_DROPOUT = 3,           /* dropout masks, step by step */
+    LATHE_STREAM_AUGMENT = 0xA06,       /* augment's copies of training images */
+    LATHE_STREAM_LIMIT = 0x1117,        /* data.limit's subsets of each split */
+    LATHE_STREAM_SYNTHETIC = 0x5157,    /* the synthetic data sets */
+    LATHE_STREAM_SPLIT = 0x5711,        /* the train / validation / test split and the folds */
+    LATHE_STREAM_BALANCE = 0xBA1A       /* balance_classes' oversampling */
+} lathe_rng_stream;
+
 /* Seeds rng from (seed, stream); equal arguments give equal sequences everywhere. */
 void lathe_rng_seed(lathe_rng *rng, uint64_t seed, uint64_t stream);
 /* Next 32 uniform bits. Advances one step. */
