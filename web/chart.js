@@ -3,13 +3,24 @@
  * chart is shown, not with the page. */
 let uPlotLoading = null;
 
-/** Loads uPlot's script and style once (same origin, so the CSP allows them). */
+/** Loads uPlot's script and style once (same origin, so the CSP allows them). Resolves only
+ * once uPlot is defined: a script that loads but throws still fires 'load', and a #fit that
+ * waited on it again would chain microtasks forever (a frozen tab). */
 function loadUPlot() {
   if (!uPlotLoading) {
+    // uPlot reads navigator.language into Intl.NumberFormat as it starts; WebKitGTK under the
+    // POSIX locale says "C", which Intl refuses: uPlot is then shown the engine's own locale.
+    try { Intl.getCanonicalLocales(navigator.language); } catch {
+      Object.defineProperty(navigator, 'language', { value: Intl.NumberFormat().resolvedOptions().locale, configurable: true });
+    }
     uPlotLoading = new Promise((resolve, reject) => {
       const css = Object.assign(document.createElement('link'), { rel: 'stylesheet', href: 'uPlot.min.css' });
       const script = Object.assign(document.createElement('script'), { src: 'uPlot.iife.min.js' });
-      script.onload = resolve;
+      script.onload = () => {
+        delete navigator.language;
+        if (globalThis.uPlot) resolve();
+        else reject(new Error('the chart library did not start in this browser'));
+      };
       script.onerror = () => {
         uPlotLoading = null;
         reject(new Error('the chart library did not load'));
@@ -75,7 +86,7 @@ export class Chart {
     if (width < 50) return; // hidden: drawn when shown
     const uPlot = globalThis.uPlot;
     if (!uPlot) {
-      loadUPlot().then(() => this.#fit(), () => {});
+      loadUPlot().then(() => this.#fit(), (e) => { this.box.textContent = `No chart: ${e.message}.`; });
       return;
     }
     const height = this.opts.height || 220;
