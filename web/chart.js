@@ -53,7 +53,9 @@ export class Chart {
     this.opts = opts;
     this.data = opts.xy ? [null, ...opts.series.map(() => [[], []])] : [[], ...opts.series.map(() => [])];
     this.plot = null;
-    new ResizeObserver(() => this.#fit()).observe(box);
+    // fitted in the next frame: a plot built in the callback grows its box, which the observer
+    // would report again in this frame (the "ResizeObserver loop" error)
+    new ResizeObserver(() => requestAnimationFrame(() => this.#fit())).observe(box);
   }
 
   /** Replaces the data: xy charts take [[xs, ys], …] per series; others [xs, ys1, ys2, …]. */
