@@ -278,7 +278,7 @@ async function gunzip(file) {
   const head = new Uint8Array(file.bytes, 0, Math.min(2, file.bytes.byteLength));
   if (head[0] !== 0x1f || head[1] !== 0x8b) return file;
   if (typeof DecompressionStream !== 'function') {
-    throw new Error(`${file.name} is gzipped, and this browser cannot undo gzip (it has no DecompressionStream): gunzip the file and upload that`);
+    throw new Error(`${file.name} is gzipped and this browser has no DecompressionStream: upload it gunzipped`);
   }
   try {
     const stream = new Blob([file.bytes]).stream().pipeThrough(new DecompressionStream('gzip'));

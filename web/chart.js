@@ -19,7 +19,7 @@ function loadUPlot() {
       script.onload = () => {
         delete navigator.language;
         if (globalThis.uPlot) resolve();
-        else reject(new Error('the chart library did not start in this browser'));
+        else reject(new Error('the chart library did not start'));
       };
       script.onerror = () => {
         uPlotLoading = null;

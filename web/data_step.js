@@ -87,7 +87,7 @@ export class DataStep {
       if (entries.some((entry) => entry.isDirectory)) this.useImageEntries(entries);
       // without webkitGetAsEntry a dropped folder is a File with no type that cannot be read
       else if (!entries.length && [...e.dataTransfer.files].some((f) => !f.type && !f.name.includes('.'))) {
-        this.showError('This browser does not give a dropped folder to the page: choose the folder with the folder button above.');
+        this.showError('This browser does not give dropped folders to pages: use the folder button above.');
       }
       else if (e.dataTransfer.files.length) this.useFiles([...e.dataTransfer.files]);
     });

@@ -47,7 +47,7 @@ function freePort() {
   });
 }
 
-const FIREFOX = '/usr/bin/firefox-esr';
+const FIREFOX = process.env.LATHE_FIREFOX || '/usr/bin/firefox-esr';
 
 /** Firefox ESR, headless, over WebDriver BiDi. Throws with what to install when it cannot. */
 export async function launchFirefox({ callMs = 30000 } = {}) {
@@ -87,7 +87,7 @@ export async function launchFirefox({ callMs = 30000 } = {}) {
   };
 }
 
-const WEBDRIVER = '/usr/bin/WebKitWebDriver';
+const WEBDRIVER = process.env.LATHE_WEBKIT_DRIVER || '/usr/bin/WebKitWebDriver';
 const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf'; // the W3C WebDriver element key
 

@@ -9,7 +9,8 @@
 // or "SKIP name: why". Exits non-zero when a test failed or fewer than N reported. A browser
 // that is missing or does not start fails its tests, naming what to install.
 // Needs build/web and build/native/lathe (scripts/build.sh); LATHE_CLI=… names another CLI;
-// LATHE_ENGINES=firefox,webkit picks engines; LATHE_ENGINES_SERIAL=1 runs them one at a time.
+// LATHE_ENGINES=firefox,webkit picks engines; LATHE_ENGINES_SERIAL=1 runs them one at a time;
+// LATHE_FIREFOX and LATHE_WEBKIT_DRIVER name other binaries.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -359,7 +360,7 @@ async function noDecompression(t) {
   await t.step('data');
   await t.driver.upload('[data-testid=upload]', [f.labels, f.gzipped]);
   const message = await t.waitFor(() => { const e = document.querySelector('[data-testid=data-error]'); return !e.hidden && e.textContent; }, null, 20000, 'the data error');
-  assert(/digits-images-idx3-ubyte\.gz is gzipped, and this browser cannot undo gzip \(it has no DecompressionStream\): gunzip the file and upload that/.test(message), `the message: "${message}"`);
+  assert(/^digits-images-idx3-ubyte\.gz is gzipped and this browser has no DecompressionStream: upload it gunzipped/.test(message), `the message: "${message}"`);
   await t.driver.upload('[data-testid=upload]', [f.labels, f.images]);
   await t.waitFor((n) => document.querySelector('[data-testid=data-summary]').textContent.startsWith(`${n} rows × 65 columns`), f.n, 20000, 'the IDX files read');
   await t.open('main'); // the gzipped pair is read where the browser has DecompressionStream
@@ -382,7 +383,7 @@ async function noEntries(t) {
     return true;
   });
   const message = await t.waitFor(() => { const e = document.querySelector('[data-testid=data-error]'); return !e.hidden && e.textContent; }, null, 10000, 'the data error');
-  assert(/does not give a dropped folder to the page: choose the folder with the folder button/.test(message), `the message: "${message}"`);
+  assert(/does not give dropped folders to pages: use the folder button above/.test(message), `the message: "${message}"`);
   const picker = await t.ev(() => { const el = document.getElementById('upload-folder'); return !!el && el.webkitdirectory; });
   assert(picker, 'there is no folder picker to choose instead');
 }
@@ -397,10 +398,16 @@ async function errorsTest(t) {
 // ---- running ----
 
 let reported = 0, failed = 0;
-function report(line) {
+const done = new Set(); // engine:test ids reported
+function report(line, key) {
   reported++;
+  if (key) done.add(key);
   if (line.startsWith('FAIL')) failed++;
   console.log(line);
+}
+/** A FAIL line for each test not reported yet (the runner is stopping). */
+function failRest(why) {
+  for (const engine of ENGINES) for (const [id, name] of tests) if (!done.has(`${engine}:${id}`)) report(`FAIL ${engine}: ${name}: ${why}`, `${engine}:${id}`);
 }
 
 async function runEngine(engine, origin) {
@@ -408,21 +415,21 @@ async function runEngine(engine, origin) {
   try {
     await t.launch();
   } catch (e) {
-    for (const [, name] of tests) report(`FAIL ${engine}: ${name}: ${engine} did not start: ${e.message.split('\n')[0]}`);
+    for (const [id, name] of tests) report(`FAIL ${engine}: ${name}: ${engine} did not start: ${e.message.split('\n')[0]}`, `${engine}:${id}`);
     return;
   }
   const froze = [];
   for (const [id, name, fn] of tests) {
     const label = `${engine}: ${name}`;
     if (froze.length >= 2) { // a tab that freezes again and again: the rest would only wait
-      report(`FAIL ${label}: not run: the tab froze in ${froze.length} tests before it (${froze.join('; ')})`);
+      report(`FAIL ${label}: not run: the tab froze in ${froze.length} tests before it (${froze.join('; ')})`, `${engine}:${id}`);
       continue;
     }
     try {
       await fn(t);
-      report(`PASS ${label}`);
+      report(`PASS ${label}`, `${engine}:${id}`);
     } catch (e) {
-      report(`FAIL ${label}: ${e.message.split('\n').slice(0, 4).join(' | ')}`);
+      report(`FAIL ${label}: ${e.message.split('\n').slice(0, 4).join(' | ')}`, `${engine}:${id}`);
       await t.shot(`failed-${id}`);
       if (e instanceof Frozen || !(await t.answers())) {
         // a frozen tab: the next tests get a new browser
@@ -434,13 +441,17 @@ async function runEngine(engine, origin) {
   await t.driver.close().catch(() => {});
 }
 
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    killAll();
-    fs.rmSync(scratch, { recursive: true, force: true });
-    process.exit(1);
-  });
+/** Stops on a signal or an error no test caught: every test not reported fails, and the
+ * browsers started are ended. */
+function stop(why) {
+  failRest(`the runner stopped: ${why}`);
+  killAll();
+  fs.rmSync(scratch, { recursive: true, force: true });
+  process.exit(1);
 }
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stop(signal));
+process.on('uncaughtException', (e) => { console.error(`[engines] ${e.stack || e}`); stop(e.message); });
+process.on('unhandledRejection', (e) => { console.error(`[engines] ${(e && e.stack) || e}`); stop((e && e.message) || String(e)); });
 fs.mkdirSync(logs, { recursive: true });
 let server;
 try {
@@ -455,7 +466,7 @@ try {
   console.error(`[engines] ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (e) {
   console.error(`[engines] ${e.stack || e.message}`);
-  while (reported < ENGINES.length * tests.length) report(`FAIL engines: the runner stopped: ${e.message}`);
+  failRest(`the runner stopped: ${e.message}`);
 } finally {
   if (server) server.close();
   fs.rmSync(scratch, { recursive: true, force: true });
