@@ -9,7 +9,8 @@ let uPlotLoading = null;
 function loadUPlot() {
   if (!uPlotLoading) {
     // uPlot reads navigator.language into Intl.NumberFormat as it starts; WebKitGTK under the
-    // POSIX locale says "C", which Intl refuses: uPlot is then shown the engine's own locale.
+    // C.UTF-8 locale (Debian's default) says "C", which Intl refuses: uPlot is then shown the
+    // engine's own locale.
     try { Intl.getCanonicalLocales(navigator.language); } catch {
       Object.defineProperty(navigator, 'language', { value: Intl.NumberFormat().resolvedOptions().locale, configurable: true });
     }

@@ -39,7 +39,7 @@ const tests = [
   ...HASHED.map(([name, what]) => [`hash-${name}`, `${what} trains to the native CLI's weights`, (t) => hashExample(t, name)]),
   ['resume', 'a checkpoint the CLI wrote after 100 batches resumes in the page to the uninterrupted run\'s weights', resume],
   ['upload', 'an uploaded CSV trains to the CLI\'s weights on the same file', upload],
-  ['lang-c', 'navigator.language "C" (WebKitGTK\'s under the POSIX locale): the charts draw and the page answers', langC],
+  ['lang-c', 'navigator.language "C" (WebKitGTK\'s under the C.UTF-8 locale): the charts draw and the page answers', langC],
   ['broken-charts', 'a chart library that loads but does not start: the Train step says so, answers, and trains', brokenCharts],
   ['no-decompression', 'without DecompressionStream a gzipped IDX upload says why and what to do; the files unzipped work', noDecompression],
   ['no-entries', 'without webkitGetAsEntry a dropped folder is answered with the folder picker', noEntries],
