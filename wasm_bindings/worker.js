@@ -277,6 +277,9 @@ const MAX_IDX_CELLS = 16 * 1024 * 1024; // pixels an IDX upload may have (its CS
 async function gunzip(file) {
   const head = new Uint8Array(file.bytes, 0, Math.min(2, file.bytes.byteLength));
   if (head[0] !== 0x1f || head[1] !== 0x8b) return file;
+  if (typeof DecompressionStream !== 'function') {
+    throw new Error(`${file.name} is gzipped and this browser has no DecompressionStream: upload it gunzipped`);
+  }
   try {
     const stream = new Blob([file.bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
     return { name: file.name, bytes: await new Response(stream).arrayBuffer() };

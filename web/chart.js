@@ -3,13 +3,25 @@
  * chart is shown, not with the page. */
 let uPlotLoading = null;
 
-/** Loads uPlot's script and style once (same origin, so the CSP allows them). */
+/** Loads uPlot's script and style once (same origin, so the CSP allows them). Resolves only
+ * once uPlot is defined: a script that loads but throws still fires 'load', and a #fit that
+ * waited on it again would chain microtasks forever (a frozen tab). */
 function loadUPlot() {
   if (!uPlotLoading) {
+    // uPlot reads navigator.language into Intl.NumberFormat as it starts; WebKitGTK under the
+    // C.UTF-8 locale (Debian's default) says "C", which Intl refuses: uPlot is then shown the
+    // engine's own locale.
+    try { Intl.getCanonicalLocales(navigator.language); } catch {
+      Object.defineProperty(navigator, 'language', { value: Intl.NumberFormat().resolvedOptions().locale, configurable: true });
+    }
     uPlotLoading = new Promise((resolve, reject) => {
       const css = Object.assign(document.createElement('link'), { rel: 'stylesheet', href: 'uPlot.min.css' });
       const script = Object.assign(document.createElement('script'), { src: 'uPlot.iife.min.js' });
-      script.onload = resolve;
+      script.onload = () => {
+        delete navigator.language;
+        if (globalThis.uPlot) resolve();
+        else reject(new Error('the chart library did not start'));
+      };
       script.onerror = () => {
         uPlotLoading = null;
         reject(new Error('the chart library did not load'));
@@ -42,7 +54,9 @@ export class Chart {
     this.opts = opts;
     this.data = opts.xy ? [null, ...opts.series.map(() => [[], []])] : [[], ...opts.series.map(() => [])];
     this.plot = null;
-    new ResizeObserver(() => this.#fit()).observe(box);
+    // fitted in the next frame: a plot built in the callback grows its box, which the observer
+    // would report again in this frame (the "ResizeObserver loop" error)
+    new ResizeObserver(() => requestAnimationFrame(() => this.#fit())).observe(box);
   }
 
   /** Replaces the data: xy charts take [[xs, ys], …] per series; others [xs, ys1, ys2, …]. */
@@ -75,7 +89,7 @@ export class Chart {
     if (width < 50) return; // hidden: drawn when shown
     const uPlot = globalThis.uPlot;
     if (!uPlot) {
-      loadUPlot().then(() => this.#fit(), () => {});
+      loadUPlot().then(() => this.#fit(), (e) => { this.box.textContent = `No chart: ${e.message}.`; });
       return;
     }
     const height = this.opts.height || 220;

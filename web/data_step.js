@@ -85,6 +85,10 @@ export class DataStep {
       // Entries must be taken during the event; a folder is only reachable through them.
       const entries = [...(e.dataTransfer.items || [])].map((it) => it.webkitGetAsEntry && it.webkitGetAsEntry()).filter(Boolean);
       if (entries.some((entry) => entry.isDirectory)) this.useImageEntries(entries);
+      // without webkitGetAsEntry a dropped folder is a File with no type that cannot be read
+      else if (!entries.length && [...e.dataTransfer.files].some((f) => !f.type && !f.name.includes('.'))) {
+        this.showError('This browser does not give dropped folders to pages: use the folder button above.');
+      }
       else if (e.dataTransfer.files.length) this.useFiles([...e.dataTransfer.files]);
     });
     $('preview-scroll').addEventListener('scroll', () => {
