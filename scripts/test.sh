@@ -2,7 +2,8 @@
 # Sets up, builds every preset and runs every test: unit tests natively, under ASan+UBSan and
 # as wasm under node (ctest, the reference check against PyTorch vectors included), the
 # digests those tests print compared across the three, the set-up's own tests, fuzzing,
-# native-vs-node parity of every example, the model lifecycle, and the browser tests. Ends
+# native-vs-node parity of every example, the model lifecycle, and the browser tests
+# (Chromium's full suite, then Firefox and WebKit). Ends
 # with one line "N passed, N failed, N skipped" and exits non-zero when anything failed.
 #
 # Every runner follows one contract (tests/lib/runner.sh): its first line is "TESTS N", then
@@ -123,6 +124,9 @@ suite "lifecycle" ./tests/parity/lifecycle.sh
 
 log "browser: Debian's Chromium via playwright-core"
 suite "browser" node tests/e2e/run.mjs
+
+log "engines: the page in Firefox ESR (puppeteer-core) and WebKitGTK (WebKitWebDriver, xvfb-run)"
+suite "engines" node tests/engines/run.mjs
 
 # The reference check reports the PyTorch cases whose op the core lacks apart: not a pass.
 not_implemented=$(grep -c '^NOT IMPLEMENTED' "$logs/ctest-native.xml" 2>/dev/null || true)
