@@ -19,7 +19,7 @@ test('what the page loads, data sets aside, is at most 150 KB gzipped, up front 
   // This test's page opens what loads later (every step, the charts, the model tryer); the
   // tests before it in this run opened the rest (image modules and so on).
   await s.step('prepare');
-  await page.waitForSelector('[data-testid=preview-after] tbody tr', { timeout: 15000 });
+  await page.waitForSelector('[data-testid=preview-after] tbody tr', { timeout: 30000 });
   await s.trainAndWait();
   await s.step('evaluate');
   await s.step('deploy');

@@ -20,13 +20,13 @@ test('closing the tab mid-training loses nothing: reopened, it offers the run an
   await page.close(); // the worker dies with the tab
   page = s.page = s.watch(await s.contexts[0].newPage());
   await page.goto(s.hooks);
-  await page.waitForSelector('[data-testid=resume-banner]:not([hidden])', { timeout: 20000 });
+  await page.waitForSelector('[data-testid=resume-banner]:not([hidden])', { timeout: 30000 });
   const offer = await page.textContent('[data-testid=resume-banner]');
   const saved = Number((offer.match(/interrupted at epoch ([0-9]+) of 60/) || [])[1]);
   assert(saved >= 3 && saved < 60, `the offer says: "${offer}" (a checkpoint of epoch 3 or later was saved)`);
   await s.shot('resume-offer');
   await page.click('[data-testid=resume-run]');
-  await s.waitDone(120000);
+  await s.waitDone(240000);
   const from = Number(await page.getAttribute('#progress', 'data-start-epoch'));
   assert(from === saved, `the run restarted at epoch ${from}, not at the checkpoint's ${saved}`);
   const curve = await page.$eval('[data-testid=loss-chart]', (el) => el.chartData[0].length);
@@ -56,7 +56,7 @@ test('the checkpoint downloaded mid-epoch resumes in the CLI, and a CLI checkpoi
   const ck = await s.downloadText('[data-testid=download-checkpoint]');
   assert(ck.name === 'digits.ck' && fs.readFileSync(ck.file).subarray(0, 8).toString() === 'LATHECK1', `the checkpoint download: ${ck.name}`);
   await page.click('#pause');
-  await s.waitDone(120000);
+  await s.waitDone(240000);
   const hash = await s.pageHash();
   const resumed = JSON.parse(execFileSync(cli, ['train', experiment.file, '--resume', ck.file, '--json', '--quiet'], { cwd: root }).toString());
   assert(resumed.weights_sha256 === hash, `CLI resumed from the page's checkpoint: ${resumed.weights_sha256} != page ${hash}`);
@@ -66,7 +66,7 @@ test('the checkpoint downloaded mid-epoch resumes in the CLI, and a CLI checkpoi
   execFileSync(cli, ['run', experiment.file, '--checkpoint', cliCk, '--stop-after', '100', '--quiet'], { cwd: root });
   await s.forgetStatus();
   await page.setInputFiles('[data-testid=resume-file]', cliCk);
-  await s.waitDone(120000);
+  await s.waitDone(240000);
   const start = ['start-epoch', 'start-batch', 'batches-per-epoch'].map((k) => page.getAttribute('#progress', `data-${k}`));
   const [epoch0, batch0, perEpoch] = (await Promise.all(start)).map(Number);
   assert(epoch0 * perEpoch + batch0 === 100, `the page resumed the CLI's checkpoint at epoch ${epoch0}, batch ${batch0}`);
@@ -95,15 +95,15 @@ test('a wasm trap and a crash in the worker are reported; the worker restarts fr
   const first = await s.waitSaved(2);
   await page.evaluate(() => { window.latheTest.inject('trap'); window.latheTest.pauseAt(4, 0); });
   await page.click('#pause'); // resume: the trap fires in the next slice
-  await page.waitForFunction(() => /worker failed \(RuntimeError/.test(document.querySelector('[data-testid=error]').textContent), null, { timeout: 10000 });
+  await page.waitForFunction(() => /worker failed \(RuntimeError/.test(document.querySelector('[data-testid=error]').textContent), null, { timeout: 30000 });
   const trapped = await page.textContent('[data-testid=error]');
   assert(new RegExp(`restarted and training continues from the checkpoint of epoch ${first}, batch 0`).test(trapped), `after a trap: "${trapped}"`);
   await s.shot('worker-fault');
   await s.waitPaused();
   assert(await s.waitSaved(4) === 4, 'the restarted run did not save its checkpoint of epoch 4');
   await page.evaluate(() => window.latheTest.inject('crash'));
-  await page.waitForFunction(() => /injected crash/.test(document.querySelector('[data-testid=error]').textContent), null, { timeout: 10000 });
-  await s.waitDone(120000);
+  await page.waitForFunction(() => /injected crash/.test(document.querySelector('[data-testid=error]').textContent), null, { timeout: 30000 });
+  await s.waitDone(240000);
   const from = Number(await page.getAttribute('#progress', 'data-start-epoch'));
   assert(from === 4, `the last restart began at epoch ${from}, not at the checkpoint of epoch 4`);
   assert(await s.pageHash() === native.weights_sha256, `after two faults ${await s.pageHash()} != native ${native.weights_sha256}`);
@@ -115,11 +115,11 @@ test('a full storage quota is reported in the page, not swallowed, and the page 
   // makes the next IndexedDB write fail with a QuotaExceededError instead.
   await page.evaluate(() => window.latheTest.failStorage('QuotaExceededError'));
   await s.setControl('[data-testid=seed]', '7');
-  await page.waitForSelector('[data-testid=storage-error]:not([hidden])', { timeout: 10000 });
+  await page.waitForSelector('[data-testid=storage-error]:not([hidden])', { timeout: 30000 });
   const message = await page.textContent('[data-testid=storage-error]');
   assert(/storage .*is full/.test(message), `the quota message: "${message}"`);
   await s.shot('storage-full');
   await s.setControl('[data-testid=seed]', '42');
-  await page.waitForSelector('[data-testid=storage-error]', { state: 'hidden', timeout: 10000 });
+  await page.waitForSelector('[data-testid=storage-error]', { state: 'hidden', timeout: 30000 });
   assert((await s.experimentInPage()).seed === 42, 'the page stopped taking edits after the quota error');
 });

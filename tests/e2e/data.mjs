@@ -12,18 +12,18 @@ test('an uploaded CSV trains; a malformed one is refused with its line, and the 
   await s.step('data');
   await page.setInputFiles('[data-testid=upload]', { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
   await page.waitForFunction(() => JSON.parse(document.querySelector('[data-testid=experiment]').value).data.file === 'people.csv');
-  await page.waitForSelector('[data-testid=data-error]:not([hidden])', { timeout: 10000 });
+  await page.waitForSelector('[data-testid=data-error]:not([hidden])', { timeout: 30000 });
   const inline = await page.textContent('[data-testid=data-error]');
   assert(inline.includes('people.csv') && inline.includes('line 11'), `the Data step does not say where: "${inline}"`);
   await s.step('train');
   await page.click('[data-testid=train]');
-  await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 20000 });
+  await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 30000 });
   const message = await page.textContent('[data-testid=error]');
   assert(message.includes('people.csv') && message.includes('line 11') && message.includes('2 fields'),
     `the error does not say which file and line: "${message}"`);
   await s.step('data');
   await page.setInputFiles('[data-testid=upload]', { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
-  await page.waitForFunction(() => /60 rows/.test(document.querySelector('[data-testid=data-summary]').textContent), null, { timeout: 10000 });
+  await page.waitForFunction(() => /60 rows/.test(document.querySelector('[data-testid=data-summary]').textContent), null, { timeout: 30000 });
   await s.trainAndWait();
   const experiment = await s.experimentInPage();
   assert(experiment.data.target === 'kind', `the target is ${experiment.data.target}, not the last column`);
@@ -48,7 +48,7 @@ test('the data step stays fast on 100,000 rows: virtualised preview, profile and
   const rendered = await page.$$eval('[data-testid=preview] tbody tr:not(.spacer)', (trs) => trs.length);
   assert(rendered > 5 && rendered < 80, `${rendered} preview rows are in the DOM for 100,000 rows`);
   await page.$eval('#preview-scroll', (el) => { el.scrollTop = el.scrollHeight; });
-  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=preview] tbody th')].some((th) => th.textContent === '100000'), null, { timeout: 5000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=preview] tbody th')].some((th) => th.textContent === '100000'), null, { timeout: 30000 });
   const last = await page.$$eval('[data-testid=preview] tbody tr:not(.spacer)', (trs) => [...trs.at(-1).cells].map((c) => c.textContent));
   assert(last[1] === '99999' && last[4] === lines.at(-1).split(',')[3], `the last row reads ${last}`);
   const balance = await page.$$eval('[data-testid=balance] li', (lis) => lis.map((li) => li.textContent));
@@ -65,7 +65,7 @@ test('user-supplied text is shown as text, never run as HTML', async (s) => {
   const csv = [`"${header}",label`, '1,a', '2,b', '3,a', '4,b'].join('\n');
   await s.step('data');
   await page.setInputFiles('[data-testid=upload]', { name: '<b>x</b>.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
-  await page.waitForFunction(() => /5 rows|4 rows/.test(document.querySelector('[data-testid=data-summary]').textContent), null, { timeout: 10000 });
+  await page.waitForFunction(() => /5 rows|4 rows/.test(document.querySelector('[data-testid=data-summary]').textContent), null, { timeout: 30000 });
   assert(await page.$$eval('img, b', (els) => els.length) === 0, 'user text became elements');
   const names = await page.$$eval('[data-testid=profile] tbody th', (ths) => ths.map((t) => t.textContent));
   assert(names.some((n) => n.startsWith(header)), `the column name is not shown as text: ${names}`);
@@ -88,7 +88,7 @@ test('an IDX set (gzipped images, raw labels) uploads, trains, and replays in th
   fs.writeFileSync(labelsFile, Buffer.concat([Buffer.from([0, 0, 8, 1]), be32(n), labels]));
   await s.step('data');
   await page.setInputFiles('[data-testid=upload]', [labelsFile, imagesFile]);
-  await page.waitForFunction((r) => document.querySelector('[data-testid=data-summary]').textContent.startsWith(`${r} rows × 65 columns`), n, { timeout: 20000 });
+  await page.waitForFunction((r) => document.querySelector('[data-testid=data-summary]').textContent.startsWith(`${r} rows × 65 columns`), n, { timeout: 30000 });
   const data = await s.downloadText('[data-testid=download-data]');
   const expected = [[...Array(64).keys()].map((i) => `px${i}`).concat('label').join(','),
     ...rows.map((r) => r.filter((_, j) => j !== target).concat(r[target]).join(','))].join('\n') + '\n';

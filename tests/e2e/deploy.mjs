@@ -29,7 +29,7 @@ test('deploy: the trained model predicts the iris CSV byte for byte as `lathe pr
   await page.waitForSelector('[data-testid=try-form] input');
   const iris = path.join(root, 'data/builtin/iris.csv');
   await page.setInputFiles('[data-testid=batch-upload]', iris);
-  await page.waitForFunction(() => !document.querySelector('[data-testid=batch-download]').disabled, null, { timeout: 10000 });
+  await page.waitForFunction(() => !document.querySelector('[data-testid=batch-download]').disabled, null, { timeout: 30000 });
   const predictions = await s.downloadText('[data-testid=batch-download]');
   const expected = execFileSync(cli, ['predict', model.file, iris], { cwd: root }).toString();
   const a = predictions.text.split('\n'), b = expected.split('\n');
@@ -56,7 +56,7 @@ test('deploy: the trained model predicts the iris CSV byte for byte as `lathe pr
   const refused = await page.textContent('[data-testid=try-error]');
   assert(/^damaged\.lathe\.json: layers\[0\]\.weights: character 1 \('!'\) is not base64/.test(refused), `a damaged model: "${refused}"`);
   await page.click('[data-testid=try-predict]');
-  await page.waitForFunction(() => document.querySelector('[data-testid=try-error]').hidden, null, { timeout: 5000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid=try-error]').hidden, null, { timeout: 30000 });
 });
 
 test('deploy: an uploaded model with a categorical input gets a select, and predicts as the CLI does', async (s) => {
@@ -83,7 +83,7 @@ test('deploy: an uploaded model with a categorical input gets a select, and pred
   await page.waitForSelector('[data-testid=try-form] [data-column=sepal_length]');
   for (const input of await page.$$('[data-testid=try-form] input')) await input.fill('5');
   await page.click('[data-testid=try-predict]');
-  await page.waitForFunction(() => document.querySelector('[data-testid=try-result]').dataset.values, null, { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid=try-result]').dataset.values, null, { timeout: 30000 });
   await page.setInputFiles('[data-testid=model-upload]', modelFile);
   await page.waitForSelector('[data-testid=try-form] select[data-column=color]');
   const left = await page.$eval('[data-testid=try-result]', (el) => [el.dataset.values, el.textContent]);
@@ -93,7 +93,7 @@ test('deploy: an uploaded model with a categorical input gets a select, and pred
   await page.selectOption('[data-testid=try-form] select[data-column=color]', 'green');
   await page.fill('[data-testid=try-form] [data-column=size]', '1.75');
   await page.click('[data-testid=try-predict]');
-  await page.waitForFunction(() => document.querySelector('[data-testid=try-result]').dataset.values, null, { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid=try-result]').dataset.values, null, { timeout: 30000 });
   const shown = JSON.parse(await page.getAttribute('[data-testid=try-result]', 'data-values'));
   fs.writeFileSync(path.join(scratch, 'one.csv'), 'size,color\n1.75,green\n');
   const line = execFileSync(cli, ['predict', modelFile, path.join(scratch, 'one.csv')]).toString().split('\n')[1].split(',');
@@ -118,7 +118,7 @@ test('deploy: a digits model gets a drawing pad; the drawing is downsampled to 8
   for (let k = 1; k <= 10; k++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + 0.07 * k));
   await page.mouse.up();
   // the pad is busy until the prediction of the whole stroke (pointer up) is shown
-  await page.waitForFunction(() => !document.querySelector('[data-testid=pad]').dataset.busy && document.querySelector('[data-testid=pad-input]').inputData, null, { timeout: 10000 });
+  await page.waitForFunction(() => !document.querySelector('[data-testid=pad]').dataset.busy && document.querySelector('[data-testid=pad-input]').inputData, null, { timeout: 30000 });
   const input = await page.$eval('[data-testid=pad-input]', (el) => el.inputData);
   const shown = JSON.parse(await page.getAttribute('[data-testid=try-result]', 'data-values'));
   assert(input.length === 64 && input.every((v) => v >= 0 && v <= 16), `the pad's input: ${input.length} values`);
@@ -147,7 +147,7 @@ test('the engine frees what it allocates: live allocations are back at their sta
   await page.waitForSelector('[data-testid=try-form] input');
   await page.click('[data-testid=try-predict]').catch(() => {});
   await page.setInputFiles('[data-testid=batch-upload]', path.join(root, 'data/builtin/wine.csv'));
-  await page.waitForFunction(() => /rows of wine\.csv predicted/.test(document.querySelector('[data-testid=batch-summary]').textContent), null, { timeout: 10000 });
+  await page.waitForFunction(() => /rows of wine\.csv predicted/.test(document.querySelector('[data-testid=batch-summary]').textContent), null, { timeout: 30000 });
   await s.downloadText('[data-testid=download-model]');
   const live1 = await page.evaluate(() => window.latheTest.allocLive());
   assert(Number.isInteger(live0) && live1 === live0, `live allocations: ${live0} before, ${live1} after the cycle`);

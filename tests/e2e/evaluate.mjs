@@ -46,10 +46,10 @@ test('a CNN on digit images trains to the native weights and shows misclassified
   const templateText = exampleText('digits_cnn', (x) => { x.model = { template: 'cnn', activation: 'relu' }; x.train.epochs = 3; });
   await s.setExperiment(templateText);
   await s.step('model');
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid=layers] tbody tr').length > 5, null, { timeout: 20000 });
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=layers] tbody tr').length > 5, null, { timeout: 30000 });
   await s.step('train');
   await s.setControl('[data-testid=epochs]', '2');
-  await s.trainAndWait(120000);
+  await s.trainAndWait(240000);
   const browserHash = await page.textContent('[data-testid=weights-hash]');
   const native = nativeRun('examples/digits_cnn.experiment.json', JSON.stringify(await s.experimentInPage()));
   assert(browserHash === native.weights_sha256, `browser ${browserHash} != native ${native.weights_sha256}`);

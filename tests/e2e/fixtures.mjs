@@ -155,7 +155,7 @@ export class Session {
 
   /** Resolves once pred() holds, checked whenever the error watch or the traffic record
    * changes; rejects after timeout ms. */
-  async until(pred, what, timeout = 10000) {
+  async until(pred, what, timeout = 30000) {
     const deadline = Date.now() + timeout;
     while (!pred()) {
       const left = deadline - Date.now();
@@ -167,7 +167,7 @@ export class Session {
   }
 
   /** Resolves when the error watch has recorded at least n errors. */
-  waitErrors(n, timeout = 10000) {
+  waitErrors(n, timeout = 30000) {
     return this.until(() => this.errors.length >= n, `error ${n} of the error watch`, timeout);
   }
 
@@ -234,7 +234,8 @@ export class Session {
   shot(name) { return this.page.screenshot({ path: path.join(logs, `${name}.png`), fullPage: true }); }
   status() { return this.page.textContent('[data-testid=status]'); }
   pageHash() { return this.page.textContent('[data-testid=weights-hash]'); }
-  async waitDone(timeout = 60000) {
+  // Time limits here are deadlines for a stuck page on a loaded machine, never speed checks.
+  async waitDone(timeout = 180000) {
     await this.page.waitForFunction(() => /^Done/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout })
       .catch(async (e) => { throw new Error(`${e.message.split('\n')[0]} (status "${await this.status().catch(() => '?')}", error "${await this.page.textContent('[data-testid=error]').catch(() => '?')}")`); });
   }
@@ -249,7 +250,7 @@ export class Session {
     }, value);
   }
   async experimentInPage() {
-    await this.page.waitForFunction(() => document.querySelector('[data-testid=experiment]').value.trim() !== '', null, { timeout: 10000 });
+    await this.page.waitForFunction(() => document.querySelector('[data-testid=experiment]').value.trim() !== '', null, { timeout: 30000 });
     return JSON.parse(await this.page.inputValue('[data-testid=experiment]'));
   }
   async setExperiment(text) {
@@ -270,12 +271,12 @@ export class Session {
     return { name: download.suggestedFilename(), text: fs.readFileSync(file, 'utf8'), file };
   }
   /** Waits until a checkpoint of at least this epoch is committed to IndexedDB. */
-  async waitSaved(epoch, timeout = 60000) {
+  async waitSaved(epoch, timeout = 120000) {
     await this.page.waitForFunction((e) => Number(document.querySelector('[data-testid=saved-note]').dataset.epoch || -1) >= e, epoch, { timeout });
     return Number(await this.page.getAttribute('[data-testid=saved-note]', 'data-epoch'));
   }
   /** Waits for the pause a test asked for (latheTest.pauseAt) or pressed. */
-  waitPaused(timeout = 60000) {
+  waitPaused(timeout = 120000) {
     return this.page.waitForFunction(() => /paused/.test(document.querySelector('[data-testid=status]').textContent)
       && document.getElementById('pause').textContent === 'Resume', null, { timeout });
   }

@@ -65,7 +65,7 @@ test('a folder of PNG images (a sub-folder per class) uploads, trains, and repla
   const augmented = { ...experiment, prepare: [experiment.prepare[0], { op: 'augment', copies: 1, flip: true }, ...experiment.prepare.slice(1)] };
   await s.setExperiment(JSON.stringify(augmented, null, 2));
   await s.step('prepare');
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid=augment-preview] canvas').length === 16, null, { timeout: 10000 })
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=augment-preview] canvas').length === 16, null, { timeout: 30000 })
     .catch(async () => { throw new Error(`no augmentation preview: "${await page.textContent('[data-testid=augment-preview]').catch(() => 'missing')}"; ${s.errors.join(' | ')}`); });
   const previews = await page.$$eval('[data-testid=augment-preview] ul', (uls) => uls.map((ul) => [...ul.querySelectorAll('canvas')]
     .map((cv) => Array.from(cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data.filter((_, i) => i % 4 === 0)))));
@@ -91,7 +91,7 @@ test('a folder of PNG images (a sub-folder per class) uploads, trains, and repla
   fs.mkdirSync(empty, { recursive: true });
   fs.writeFileSync(path.join(empty, 'readme.txt'), 'nothing here\n');
   await page.setInputFiles('[data-testid=upload-folder]', empty);
-  await page.waitForFunction(() => /No PNG or JPEG images/.test(document.querySelector('[data-testid=data-error]').textContent), null, { timeout: 10000 });
+  await page.waitForFunction(() => /No PNG or JPEG images/.test(document.querySelector('[data-testid=data-error]').textContent), null, { timeout: 30000 });
 });
 
 test('Fashion-MNIST images (the Debian package\'s IDX files) walk every step: image grid, prepare preview, CNN, curves, confusion matrix with thumbnails, a drawing pad, and the CLI replays the page\'s CSV to the same weights', async (s) => {
@@ -101,7 +101,7 @@ test('Fashion-MNIST images (the Debian package\'s IDX files) walk every step: im
   await page.setInputFiles('[data-testid=upload]', [path.join(dir, 't10k-images-idx3-ubyte.gz'), path.join(dir, 't10k-labels-idx1-ubyte.gz')]);
   await page.waitForFunction(() => document.querySelector('[data-testid=data-summary]').textContent.startsWith('10,000 rows × 785 columns'), null, { timeout: 60000 })
     .catch(async () => { throw new Error(`the Fashion-MNIST upload: "${await page.textContent('[data-testid=data-summary]')}" ${await page.textContent('[data-testid=data-error]')}`); });
-  await page.waitForFunction(() => document.querySelectorAll('#image-grid .image-class').length === 10, null, { timeout: 20000 });
+  await page.waitForFunction(() => document.querySelectorAll('#image-grid .image-class').length === 10, null, { timeout: 30000 });
   await page.locator('#image-grid').scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(logs, 'fashion-1-data.png') });
   const data = await s.downloadText('[data-testid=download-data]');
@@ -128,10 +128,10 @@ test('Fashion-MNIST images (the Debian package\'s IDX files) walk every step: im
   assert(all[3] === '0' && all[4] === '255' && all[7] === '0' && all[8] === '1', `pixels before and after min-max over all: ${all}`);
   await page.screenshot({ path: path.join(logs, 'fashion-2-prepare.png'), fullPage: true });
   await s.step('model');
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid=layers] tbody tr').length === 9, null, { timeout: 15000 });
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=layers] tbody tr').length === 9, null, { timeout: 30000 });
   await page.screenshot({ path: path.join(logs, 'fashion-3-model.png'), fullPage: true });
   await s.forgetStatus();
-  await s.trainAndWait(180000);
+  await s.trainAndWait(300000);
   await page.screenshot({ path: path.join(logs, 'fashion-4-train.png'), fullPage: true });
   await s.step('evaluate');
   const confusion = await page.$$eval('[data-testid=confusion] tr', (trs) => trs.map((r) => r.querySelectorAll('button').length).filter((n) => n > 0));
@@ -146,7 +146,7 @@ test('Fashion-MNIST images (the Debian package\'s IDX files) walk every step: im
   assert(await s.pageHash() === native.weights_sha256, `Fashion-MNIST: page ${await s.pageHash()} != CLI ${native.weights_sha256}`);
   assert(native.metrics.test.accuracy > 0.6, `the CNN reaches only ${native.metrics.test.accuracy} after 2 epochs on 2,000 images (page: ${accuracy})`);
   await page.click('[data-testid=try-trained]');
-  await page.waitForSelector('[data-testid=pad]', { state: 'visible', timeout: 10000 });
+  await page.waitForSelector('[data-testid=pad]', { state: 'visible', timeout: 30000 });
   await page.locator('[data-testid=pad]').scrollIntoViewIfNeeded();
   const pad = await page.locator('[data-testid=pad]').boundingBox();
   // A pair of trousers: two strokes down from a waistband.
@@ -157,7 +157,7 @@ test('Fashion-MNIST images (the Debian package\'s IDX files) walk every step: im
     await page.mouse.up();
   }
   // the pad is busy until the prediction of the whole drawing (pointer up) is shown
-  await page.waitForFunction(() => !document.querySelector('[data-testid=pad]').dataset.busy && document.querySelector('[data-testid=pad-input]').inputData, null, { timeout: 10000 });
+  await page.waitForFunction(() => !document.querySelector('[data-testid=pad]').dataset.busy && document.querySelector('[data-testid=pad-input]').inputData, null, { timeout: 30000 });
   const input = await page.$eval('[data-testid=pad-input]', (el) => el.inputData);
   assert(input.length === 784 && input.some((v) => v > 0), `the pad gives ${input.length} inputs`);
   const probs = JSON.parse(await page.getAttribute('[data-testid=try-result]', 'data-values'));
@@ -169,7 +169,7 @@ test('Fashion-MNIST images (the Debian package\'s IDX files) walk every step: im
   fs.writeFileSync(png, pngFile(28, 28, 0, Buffer.from(images.subarray(0, 784))));
   await page.evaluate(() => { delete document.querySelector('[data-testid=try-result]').dataset.values; });
   await page.setInputFiles('[data-testid=try-image]', png);
-  await page.waitForFunction(() => document.querySelector('[data-testid=try-result]').dataset.values, null, { timeout: 10000 })
+  await page.waitForFunction(() => document.querySelector('[data-testid=try-result]').dataset.values, null, { timeout: 30000 })
     .catch(async () => { throw new Error(`no prediction of the image file: ${await page.textContent('[data-testid=try-error]')}`); });
   const fromFile = JSON.parse(await page.getAttribute('[data-testid=try-result]', 'data-values'));
   fs.writeFileSync(path.join(scratch, 'fashion-0.csv'), `${lines[0].split(',').slice(0, 784).join(',')}\n${[...images.subarray(0, 784)].join(',')}\n`);
@@ -177,7 +177,7 @@ test('Fashion-MNIST images (the Debian package\'s IDX files) walk every step: im
   const formatted = await s.g9(fromFile);
   assert(JSON.stringify(formatted) === JSON.stringify(predicted.slice(2)), `the image file: page ${formatted} != lathe predict ${predicted.slice(2)}`);
   await page.screenshot({ path: path.join(logs, 'fashion-6-deploy.png'), fullPage: true });
-}, { timeout: 300000, skip: () => (fs.existsSync(path.join(root, 'data/builtin/fashion-mnist/t10k-images-idx3-ubyte.gz')) ? null : 'data/builtin/fashion-mnist is missing: scripts/fetch_data.sh fetches it') });
+}, { timeout: 600000, skip: () => (fs.existsSync(path.join(root, 'data/builtin/fashion-mnist/t10k-images-idx3-ubyte.gz')) ? null : 'data/builtin/fashion-mnist is missing: scripts/fetch_data.sh fetches it') });
 
 test('JPEG files dropped on the data step become images of the class their names give, close to the pixels drawn; a folder\'s entries are walked however many chunks they come in', async (s) => {
   const { page } = s;

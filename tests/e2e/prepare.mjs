@@ -9,7 +9,7 @@ test('prepare: steps are added, moved and removed with a live before-and-after p
   await s.useExample('iris');
   await s.step('prepare');
   const summary = () => page.textContent('[data-testid=prepare-summary]');
-  const waitSummary = (re) => page.waitForFunction((src) => new RegExp(src).test((document.querySelector('[data-testid=prepare-summary]') || {}).textContent || ''), re.source, { timeout: 15000 });
+  const waitSummary = (re) => page.waitForFunction((src) => new RegExp(src).test((document.querySelector('[data-testid=prepare-summary]') || {}).textContent || ''), re.source, { timeout: 30000 });
   await waitSummary(/^Before: 150 rows × 5 columns\. After: 120 training, 0 validation and 30 test rows × 4 features; 3 classes\./);
   // Ground truth: the model file of `lathe run --out` holds the standardisation fitted on the
   // training rows (shift = mean, scale = 1 / standard deviation).
@@ -48,20 +48,20 @@ test('prepare: steps are added, moved and removed with a live before-and-after p
   await page.waitForFunction((n) => {
     const m = ((document.querySelector('[data-testid=prepare-summary]') || {}).textContent || '').match(/After: (\d+) training, (\d+) validation and (\d+) test/);
     return m && Number(m[1]) + Number(m[2]) + Number(m[3]) === n;
-  }, distinct, { timeout: 15000 }).catch(async () => { throw new Error(`drop_duplicates: expected ${distinct} rows, "${await summary()}"`); });
+  }, distinct, { timeout: 30000 }).catch(async () => { throw new Error(`drop_duplicates: expected ${distinct} rows, "${await summary()}"`); });
   assert(distinct < 150, 'iris has a repeated row');
   // Move standardize above the split: the core refuses it, on that step; moving it back mends it.
   await page.click('[data-testid=prepare-list] li:nth-child(3) [data-action=up]');
   const focused = await page.evaluate(() => [document.activeElement.dataset.action, document.activeElement.dataset.index].join());
   assert(focused === 'up,1', `after a move the focus is on ${focused}, not the moved step's button`);
-  await page.waitForSelector('[data-testid=prepare-list] li.invalid', { timeout: 15000 });
+  await page.waitForSelector('[data-testid=prepare-list] li.invalid', { timeout: 30000 });
   const marked = await page.$eval('[data-testid=prepare-list] li.invalid', (li) => [li.dataset.op, li.querySelector('.step-error').textContent]);
   assert(marked[0] === 'standardize' && /^Step 2: standardize is fitted on the training rows, so it must come after split/.test(marked[1]), `the refused order: ${marked}`);
   assert(/No preview/.test(await page.textContent('[data-testid=prepare-preview]')), 'a preview is shown for steps that cannot run');
   await s.shot('step-2-prepare-invalid');
   await page.keyboard.press('Tab'); // to the moved step's "down" button
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => !document.querySelector('[data-testid=prepare-list] li.invalid') && document.querySelector('[data-testid=prepare-summary]'), null, { timeout: 15000 });
+  await page.waitForFunction(() => !document.querySelector('[data-testid=prepare-list] li.invalid') && document.querySelector('[data-testid=prepare-summary]'), null, { timeout: 30000 });
   assert((await ops()).join() === 'drop_duplicates,split,standardize', `moved back by keyboard: ${await ops()}`);
   // Remove the scaling, add min-max: every feature's training range becomes [0, 1].
   await s.step('prepare');
@@ -69,7 +69,7 @@ test('prepare: steps are added, moved and removed with a live before-and-after p
   await page.selectOption('[data-testid=add-step]', 'minmax');
   await page.click('[data-testid=add-step-button]');
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=preview-stats] tbody tr')].slice(0, 4)
-    .every((r) => r.cells[7].textContent === '0' && r.cells[8].textContent === '1'), null, { timeout: 15000 })
+    .every((r) => r.cells[7].textContent === '0' && r.cells[8].textContent === '1'), null, { timeout: 30000 })
     .catch(async () => { throw new Error(`min-max statistics: ${JSON.stringify(await table('preview-stats'))}`); });
   assert((await ops()).join() === 'drop_duplicates,split,minmax', `after removing and adding: ${await ops()}`);
   const text = JSON.stringify(await s.experimentInPage());

@@ -32,19 +32,28 @@ console.log(`TESTS ${selected.length}`);
 
 let reported = 0, failed = 0;
 const oneLine = (text) => String(text).split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 6).join(' | ');
+let closed = false; // finish() has reported: nothing more is printed
 function report(kind, name, why) {
+  if (closed) return;
   reported++;
   if (kind === 'FAIL') failed++;
   console.log(why === undefined ? `${kind} ${name}` : `${kind} ${name}: ${oneLine(why)}`);
 }
 const pending = new Set(selected.map((t) => t.name));
-function finish() {
-  for (const name of pending) report('FAIL', name, 'the runner stopped before this test ran');
+function finish(why = 'the runner stopped before this test finished') {
+  for (const name of pending) report('FAIL', name, why);
   pending.clear();
+  closed = true;
   if (reported < selected.length) console.error(`only ${reported} of ${selected.length} tests reported`);
   process.exitCode = failed > 0 || reported < selected.length ? 1 : 0;
 }
 process.on('uncaughtException', (e) => { console.error(e); finish(); process.exit(1); });
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    finish(`the runner was stopped by ${signal} before this test finished`);
+    if (env.browser) env.browser.close().catch(() => {}).finally(() => process.exit(1)); else process.exit(1);
+  });
+}
 process.on('unhandledRejection', (e) => { console.error(e); finish(); process.exit(1); });
 
 async function launchBrowser() {
@@ -76,7 +85,7 @@ async function runOne(t) {
     await withDeadline((async () => {
       s.page = await s.open();
       await t.fn(s);
-    })(), t.options.timeout || 240000, () => { s.close(); });
+    })(), t.options.timeout || 300000, () => { s.close(); });
     // what the test's pages threw, beyond the errors it provokes on purpose
     const expected = t.options.expectErrors || [];
     const unexpected = s.errors.filter((m) => !expected.some((re) => re.test(m)));
@@ -115,12 +124,12 @@ try {
     try { await launchBrowser(); } catch (e) { env.browser = null; console.error(`Chromium did not start: ${e.message}`); }
   }
   for (const t of selected) {
-    pending.delete(t.name);
     try {
       await runOne(t);
     } catch (e) {
       report('FAIL', t.name, e && e.message ? e.message : e);
     }
+    pending.delete(t.name);
   }
 } finally {
   if (env.browser) await env.browser.close().catch(() => {});

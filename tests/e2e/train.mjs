@@ -82,7 +82,7 @@ test('a diverging run stops with the core\'s message, the CLI\'s word for word, 
   await s.forgetStatus();
   await s.step('train');
   await page.click('[data-testid=train]');
-  await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 20000 });
+  await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 30000 });
   const message = (await page.textContent('[data-testid=error]')).trim();
   const file = path.join(scratch, 'diverge.experiment.json');
   fs.writeFileSync(file, text);
@@ -90,7 +90,7 @@ test('a diverging run stops with the core\'s message, the CLI\'s word for word, 
   try { execFileSync(cli, ['run', file, '--quiet'], { cwd: root, stdio: 'pipe' }); } catch (e) { cliStderr = e.stderr.toString(); exitCode = e.status; }
   assert(/^training diverged at epoch \d+, batch \d+: the loss is (infinite|NaN); the weights of the last completed epoch were kept/.test(message), `the page says "${message}"`);
   assert(exitCode === 1 && cliStderr.includes(message), `the CLI (exit ${exitCode}) says "${cliStderr.trim()}", the page "${message}"`);
-  await page.waitForFunction(() => !document.querySelector('[data-testid=train]').disabled, null, { timeout: 10000 });
+  await page.waitForFunction(() => !document.querySelector('[data-testid=train]').disabled, null, { timeout: 30000 });
   assert(/stopped/i.test(await s.status()), `the status after divergence: "${await s.status()}"`);
   // the last finished run (another experiment) is kept, and said to be an earlier run's
   const trainSummary = await page.textContent('[data-testid=step-train] .step-summary');
@@ -113,7 +113,7 @@ test('a broken experiment shows where the problem is and the page keeps working'
   await page.fill('[data-testid=experiment]', good.replace('"batch_size": 16', '"batch_size": 0'));
   await s.step('train');
   await page.click('[data-testid=train]');
-  await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 20000 });
+  await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 30000 });
   const message = await page.textContent('[data-testid=error]');
   assert(message.includes('train.batch_size'), `the error does not name the field: "${message}"`);
   await s.shot('page-error');
@@ -140,7 +140,7 @@ test('training stays responsive, and pause, resume and cancel work', async (s) =
     return true;
   });
   assert(observing, 'this Chromium has no Long Tasks API');
-  await page.waitForFunction(() => window.longTasks.some((d) => d >= 250), null, { timeout: 10000 })
+  await page.waitForFunction(() => window.longTasks.some((d) => d >= 250), null, { timeout: 30000 })
     .catch(() => { throw new Error('the Long Tasks observer did not see a 250 ms block'); });
   await page.evaluate(() => { window.longTasks = []; });
   // The run pauses itself at epoch 20, batch 3 (a test hook): as if Pause were pressed there.
@@ -163,10 +163,10 @@ test('training stays responsive, and pause, resume and cancel work', async (s) =
   assert(await page.getAttribute('#progress', 'value') === before, 'progress moved while paused');
   assert((await page.textContent('#pause')) === 'Resume', 'the pause button does not offer Resume');
   await page.click('#pause');
-  await page.waitForFunction((b) => document.getElementById('progress').value > Number(b), before, { timeout: 10000 });
+  await page.waitForFunction((b) => document.getElementById('progress').value > Number(b), before, { timeout: 30000 });
   assert((await page.textContent('#pause')) === 'Pause', 'the pause button does not offer Pause after resuming');
   await page.click('#cancel');
-  await page.waitForFunction(() => /cancelled/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout: 10000 });
+  await page.waitForFunction(() => /cancelled/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout: 30000 });
   assert(!(await page.isDisabled('[data-testid=train]')), 'Train is disabled after cancel');
   assert((await s.experimentInPage()).train.epochs === 2000, 'cancel lost the experiment');
   const all = await page.evaluate(() => Math.max(0, ...window.longTasks));
@@ -213,7 +213,7 @@ test('the Train step shows the trainer\'s memory before training, and refuses a 
   const small = exampleText('iris', (x) => { x.train.optimizer = 'adam'; delete x.train.momentum; });
   await s.setExperiment(small);
   await s.step('train');
-  await page.waitForFunction(() => /^Training takes/.test(document.querySelector('[data-testid=memory-note]').textContent), null, { timeout: 10000 });
+  await page.waitForFunction(() => /^Training takes/.test(document.querySelector('[data-testid=memory-note]').textContent), null, { timeout: 30000 });
   const note = await page.textContent('[data-testid=memory-note]');
   const params = 4 * 16 + 16 + 16 * 3 + 3;
   const bytes = Number(await page.getAttribute('[data-testid=memory-note]', 'data-bytes'));
@@ -227,7 +227,7 @@ test('the Train step shows the trainer\'s memory before training, and refuses a 
   assert(numbers, `the CLI did not refuse the big model: "${cliMessage}"`);
   await s.setExperiment(big);
   await s.step('train');
-  await page.waitForFunction(() => /cannot be trained here/.test(document.querySelector('[data-testid=memory-note]').textContent), null, { timeout: 10000 });
+  await page.waitForFunction(() => /cannot be trained here/.test(document.querySelector('[data-testid=memory-note]').textContent), null, { timeout: 30000 });
   const refused = await page.textContent('[data-testid=memory-note]');
   assert(refused.includes(numbers[0]), `the Train step says "${refused}", the CLI "${numbers[0]}"`);
   await s.shot('step-4-too-large');

@@ -8,10 +8,10 @@ test('page opens with iris ready and one click trains it to the native weights',
   await page.waitForSelector('[data-testid=preview] tbody tr:not(.spacer)');
   await s.shot('step-1-data');
   await s.step('prepare');
-  await page.waitForSelector('[data-testid=preview-after] tbody tr', { timeout: 15000 });
+  await page.waitForSelector('[data-testid=preview-after] tbody tr', { timeout: 30000 });
   await s.shot('step-2-prepare');
   await s.step('model');
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid=layers] tbody tr').length === 4, null, { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=layers] tbody tr').length === 4, null, { timeout: 30000 });
   await s.shot('step-3-model');
   await s.trainAndWait();
   await s.shot('step-4-train');
@@ -58,7 +58,7 @@ test('the stepper shows one step at a time, by mouse and keyboard, and the state
   // A shared link reproduces the set-up in a fresh tab without local storage.
   const other = await s.freshPage(link);
   await other.click('[data-testid=step-train]');
-  await other.waitForFunction(() => document.querySelector('[data-testid=epochs]').value === '7', null, { timeout: 10000 });
+  await other.waitForFunction(() => document.querySelector('[data-testid=epochs]').value === '7', null, { timeout: 30000 });
   assert(await other.inputValue('[data-testid=seed]') === '5', 'the link did not restore the seed');
   await other.close();
   // And a reload restores it too (URL and local storage).
