@@ -55,7 +55,12 @@ test('model: the layer editor starts from a template\'s layers (same weights in 
   await s.step('model');
   const flatten = (await kinds()).indexOf('flatten');
   for (let i = flatten; i > 0; i--) await page.click(`[data-testid=layer-list] > li:nth-child(${i + 1}) [data-action=up]`);
-  await page.waitForSelector('[data-testid=layer-list] > li.invalid', { timeout: 30000 });
+  // each move is checked by the core in turn: wait for the verdict on the last order
+  const order = () => page.$$eval('[data-testid=layer-list] > li', (lis) => lis.map((li) => `${li.dataset.type}${li.classList.contains('invalid') ? ' (refused)' : ''}`));
+  await page.waitForFunction(() => {
+    const lis = [...document.querySelectorAll('[data-testid=layer-list] > li')];
+    return lis[0].dataset.type === 'flatten' && lis[1].classList.contains('invalid');
+  }, null, { timeout: 30000 }).catch(async () => { throw new Error(`the refused layer after moving the flatten to the top: ${await order()}`); });
   const refused = await page.$eval('[data-testid=layer-list] > li.invalid', (li) => [li.dataset.type, li.querySelector('.step-error').textContent]);
   assert(refused[0] === 'conv2d' && /^Layer 2: conv2d needs an image input \(C, H, W\), but the layer before it \(flatten\) gives 64 flat features/.test(refused[1]),
     `the refused layer: ${refused}`);
