@@ -7,7 +7,8 @@
  * Messages in:  {type: 'train', run, experiment, data (ArrayBuffer or null), checkpoint?
  *               (ArrayBuffer: continue from it), history? (its curve points)}, {type: 'pause'},
  *               {type: 'resume'}, {type: 'cancel'}, {type: 'inject-fault', kind: 'trap' |
- *               'crash'} (tests: a real wasm trap in the next slice, or an uncaught error),
+ *               'crash' | 'pause', at?} (tests: a real wasm trap in the next slice, an uncaught
+ *               error, or a pause the run makes itself at [epoch, batch] = at),
  *               {type: 'table' | 'describe' | 'checkpoint' | 'model-info' | 'model-predict' |
  *               'model-predict-image' | 'idx' | 'image-convert' | 'augment-images' | 'alloc-live',
  *               id, ...}
@@ -16,7 +17,8 @@
  *               {type: 'checkpoint', run, bytes, progress, history}, {type: 'boundary', ...},
  *               {type: 'done', run, result}, {type: 'error', run, message, status},
  *               {type: 'fault', run, message} (a trap or a bug: the engine is not trusted
- *               any more; the page restarts the worker), {type: 'paused', run},
+ *               any more; the page restarts the worker), {type: 'paused', run, held?} (held: a
+ *               test's pause at a point),
  *               {type: 'cancelled', run}, {type: 'reply', id, ok, value | message} */
 'use strict';
 importScripts('lathe_engine.js', 'lathe.js');
@@ -34,6 +36,7 @@ let session = null;
 let experimentText = '';
 let paused = false;
 let history = [];
+let holdAt = null; // [epoch, batch] at which a test's run pauses itself
 let boundary = null; // {x0, x1, y0, y1, grid: Float32Array(GRID·GRID·2)} for 2-D classification
 let lastBoundary = 0;
 
@@ -58,6 +61,13 @@ function postCheckpoint() {
   const bytes = session.checkpoint();
   self.postMessage({ type: 'checkpoint', run, bytes: bytes.buffer, progress: session.progress(), history: history.slice() },
     [bytes.buffer]);
+}
+
+/** Stops stepping between batches and saves a checkpoint of this point. */
+function pause(held) {
+  paused = true;
+  self.postMessage({ type: 'paused', run, held });
+  postCheckpoint();
 }
 
 function report(progress) {
@@ -120,6 +130,11 @@ function runSlice() {
       session.step(1);
       progress = session.progress();
       if (progress.epoch !== epochBefore) report(progress);
+      if (holdAt && !progress.done && (progress.epoch > holdAt[0] || (progress.epoch === holdAt[0] && progress.batch >= holdAt[1]))) {
+        holdAt = null;
+        pause(true);
+        return;
+      }
     }
     if (progress.done) {
       if (boundary) postBoundary();
@@ -392,10 +407,7 @@ self.onmessage = async (event) => {
     if (boundary) postBoundary();
     setTimeout(runSlice, 0);
   } else if (msg.type === 'pause') {
-    if (!session || paused) return;
-    paused = true;
-    self.postMessage({ type: 'paused', run });
-    postCheckpoint();
+    if (session && !paused) pause(false);
   } else if (msg.type === 'resume') {
     if (paused && session) {
       paused = false;
@@ -407,6 +419,7 @@ self.onmessage = async (event) => {
     else self.postMessage({ type: 'cancelled', run: msg.run });
   } else if (msg.type === 'inject-fault') {
     if (msg.kind === 'crash') setTimeout(() => { throw new Error('injected crash (a test)'); }, 0);
+    else if (msg.kind === 'pause') holdAt = msg.at;
     else fault = msg.kind;
   }
 };

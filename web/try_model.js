@@ -108,7 +108,7 @@ export class TryModel {
     this.batch = null;
     $('batch-download').disabled = true;
     $('batch-summary').textContent = '';
-    $('try-result').replaceChildren();
+    this.clearResult(); // the last model's prediction is not this one's
     const what = info.task === 'classification' ? `classifies into ${info.classes.length} classes (${info.classes.slice(0, 6).join(', ')}${info.classes.length > 6 ? ', …' : ''})` : `predicts '${info.target}' (regression)`;
     $('try-source').textContent = `Using ${name}: it ${what} from ${info.inputs.length} input column${info.inputs.length === 1 ? '' : 's'}; weights ${info.weights_sha256.slice(0, 12)}….`;
     $('try-body').hidden = false;
@@ -296,13 +296,20 @@ export class TryModel {
     ctx.fillStyle = '#000';
     ctx.fillRect(0, 0, pad.width, pad.height);
     $('pad-input').getContext('2d').clearRect(0, 0, 112, 112);
-    $('try-result').replaceChildren();
+    this.clearResult();
     this.inked = false;
   }
 
+  clearResult() {
+    $('try-result').replaceChildren();
+    delete $('try-result').dataset.values;
+  }
+
+  /** data-busy on the pad: a prediction of the drawing is due or running (tests wait for it to go). */
   schedulePad(now = false) {
     clearTimeout(this.padTimer);
-    this.padTimer = setTimeout(() => this.predictPad(), now ? 0 : PAD_MS);
+    $('pad').dataset.busy = '1';
+    this.padTimer = setTimeout(() => { this.padTimer = 0; this.predictPad(); }, now ? 0 : PAD_MS);
   }
 
   /** The drawing framed as the data set's images were: MNIST centres a digit's 20 × 20 box by
@@ -310,12 +317,11 @@ export class TryModel {
    * then resamples it to the model's input by area, as image uploads are. */
   async predictPad() {
     if (this.padBusy) { this.schedulePad(); return; }
-    const shape = this.padShape();
-    if (!shape || !this.inked) return;
-    const framed = frame($('pad'), shape[0]);
-    if (!framed) return;
     this.padBusy = true;
     try {
+      const shape = this.padShape();
+      const framed = shape && this.inked && frame($('pad'), shape[0]);
+      if (!framed) return;
       const { model } = this;
       const p = await this.app.engine.ask('model-predict-image', { model: model.text, pixels: framed.data.buffer,
         width: framed.width, height: framed.height, shape: [1, ...shape] }, [framed.data.buffer]);
@@ -328,6 +334,7 @@ export class TryModel {
       $('try-error').hidden = false;
     } finally {
       this.padBusy = false;
+      if (!this.padTimer) delete $('pad').dataset.busy;
     }
   }
 }
