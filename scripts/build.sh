@@ -4,7 +4,11 @@
 # static site in build/web/. Pass --no-bootstrap to skip the set-up step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "${1:-}" = "--no-bootstrap" ] || ./scripts/bootstrap.sh
+case "${1:-}" in
+  "") ./scripts/bootstrap.sh ;;
+  --no-bootstrap) ;;
+  *) echo "usage: scripts/build.sh [--no-bootstrap]   (sets up, then builds everything)" >&2; exit 2 ;;
+esac
 export NODE_PATH=/usr/share/nodejs
 jobs=$(nproc 2>/dev/null || echo 2)
 
