@@ -27,7 +27,8 @@ run_step "build the wasm engine, CLI and tests" "$hint" cmake --build --preset w
 log "site: build/web"
 rm -rf build/web.tmp
 mkdir -p build/web.tmp/data build/web.tmp/examples
-cp web/*.html build/web.tmp/
+# The HTML without its indentation (no <pre>; the one <textarea> starts empty).
+for f in web/*.html; do sed -e "s/^[[:space:]]*//" "$f" >"build/web.tmp/$(basename "$f")"; done
 # Our JS and CSS are served minified (esbuild, Debian's package), each with a source map
 # beside it that a browser fetches only for its developer tools.
 for f in web/*.js web/*.css wasm_bindings/lathe.js wasm_bindings/worker.js; do

@@ -353,34 +353,10 @@ async function init() {
   show('data');
 }
 
-// Hooks for the browser tests only (the page's address ends in ?test-hooks): inject a worker
-// fault, count the engine's live allocations, and make the next run pause itself at [epoch,
-// batch] (shown as if Pause had been pressed there), so a test acts at a known point.
+// Hooks for the browser tests only (the page's address ends in ?test-hooks), in a module no
+// visitor downloads.
 if (new URLSearchParams(location.search).has('test-hooks')) {
-  let hold = null;
-  const post = app.engine.post.bind(app.engine);
-  app.engine.post = (msg, transfer) => {
-    if (msg.type === 'train' && hold) {
-      post({ type: 'inject-fault', kind: 'pause', at: hold });
-      hold = null;
-    }
-    post(msg, transfer);
-  };
-  const paused = app.engine.handlers.get('paused');
-  app.engine.on('paused', (msg) => {
-    if (msg.held) { app.paused = true; $('pause').textContent = 'Resume'; }
-    paused(msg);
-    summarise();
-  });
-  window.latheTest = {
-    pauseAt: (epoch, batch = 0) => { hold = [epoch, batch]; },
-    inject: (kind) => app.engine.post({ type: 'inject-fault', kind }),
-    allocLive: () => app.engine.ask('alloc-live'),
-    idle: () => app.store.idle(),
-    // Chromium 156 ignores CDP's Storage.overrideQuotaForOrigin, so a test makes the next
-    // write fail the way a full quota does.
-    failStorage: (name) => { app.store.fault = name; },
-  };
+  import('./test_hooks.js').then((m) => m.install(app, summarise));
 }
 
 init().catch((e) => app.error(`The page could not start: ${e.message}`));

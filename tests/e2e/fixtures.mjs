@@ -222,7 +222,8 @@ export class Session {
 
   static async ready(page) {
     await page.waitForFunction(() => !document.querySelector('[data-testid=train]').disabled
-      && document.querySelector('[data-testid=experiment]').value.trim() !== '', null, { timeout: 30000 });
+      && document.querySelector('[data-testid=experiment]').value.trim() !== ''
+      && (!location.search.includes('test-hooks') || window.latheTest), null, { timeout: 30000 });
   }
 
   async close() {

@@ -1,0 +1,33 @@
+// Hooks for the browser tests only, loaded by main.js when the page's address ends in
+// ?test-hooks: inject a worker fault, count the engine's live allocations, and make the next
+// run pause itself at [epoch, batch] (shown as if Pause had been pressed there), so a test
+// acts at a known point.
+import { $ } from './dom.js';
+
+/** Installs window.latheTest over the page's app object; summarise redraws the step summary. */
+export function install(app, summarise) {
+  let hold = null;
+  const post = app.engine.post.bind(app.engine);
+  app.engine.post = (msg, transfer) => {
+    if (msg.type === 'train' && hold) {
+      post({ type: 'inject-fault', kind: 'pause', at: hold });
+      hold = null;
+    }
+    post(msg, transfer);
+  };
+  const paused = app.engine.handlers.get('paused');
+  app.engine.on('paused', (msg) => {
+    if (msg.held) { app.paused = true; $('pause').textContent = 'Resume'; }
+    paused(msg);
+    summarise();
+  });
+  window.latheTest = {
+    pauseAt: (epoch, batch = 0) => { hold = [epoch, batch]; },
+    inject: (kind) => app.engine.post({ type: 'inject-fault', kind }),
+    allocLive: () => app.engine.ask('alloc-live'),
+    idle: () => app.store.idle(),
+    // Chromium 156 ignores CDP's Storage.overrideQuotaForOrigin, so a test makes the next
+    // write fail the way a full quota does.
+    failStorage: (name) => { app.store.fault = name; },
+  };
+}
