@@ -151,6 +151,52 @@ static int add_layer_fields(cJSON *layer, const lathe_layer_info *info) {
     return ok;
 }
 
+/* The fitted preparation's values. Version 1: "fill", then one "shift" and "scale" pair (the
+ * one scaling step's, or the identity). Version 2: "steps", every fitted step in order, each
+ * {"op", its arrays}: impute {"fill"}, standardize and minmax {"shift", "scale"}. */
+static int add_fitted_steps(cJSON *prepared, const lathe_prepared *prep, int version) {
+    size_t F = prep->n_features, k;
+    cJSON *steps;
+    int ok = 1;
+    if (version == 1) {
+        const lathe_prepared_step *scaler = NULL;
+        float *shift, *scale;
+        for (k = 0; k < prep->n_steps; k++)
+            if (prep->steps[k].kind != LATHE_PREP_IMPUTE) scaler = &prep->steps[k];
+        shift = lathe_calloc(F, sizeof *shift);
+        scale = lathe_malloc(F * sizeof *scale);
+        ok = shift && scale;
+        for (k = 0; ok && k < F; k++) scale[k] = 1.0f;
+        if (ok && scaler) {
+            memcpy(shift, scaler->shift, F * sizeof *shift);
+            memcpy(scale, scaler->scale, F * sizeof *scale);
+        }
+        ok = ok && add(prepared, "fill", float_array(prep->fill, F));
+        ok = ok && add(prepared, "shift", float_array(shift, F));
+        ok = ok && add(prepared, "scale", float_array(scale, F));
+        lathe_free(shift);
+        lathe_free(scale);
+        return ok;
+    }
+    steps = cJSON_AddArrayToObject(prepared, "steps");
+    ok = steps != NULL;
+    for (k = 0; ok && k < prep->n_steps; k++) {
+        const lathe_prepared_step *step = &prep->steps[k];
+        cJSON *item = cJSON_CreateObject();
+        ok = add(steps, NULL, item);
+        ok = ok && cJSON_AddStringToObject(item, "op", step->kind == LATHE_PREP_IMPUTE ? "impute"
+                                                       : step->kind == LATHE_PREP_MINMAX ? "minmax"
+                                                                                         : "standardize");
+        if (ok && step->kind == LATHE_PREP_IMPUTE) {
+            ok = add(item, "fill", float_array(prep->fill, F));
+            continue;
+        }
+        ok = ok && add(item, "shift", float_array(step->shift, F));
+        ok = ok && add(item, "scale", float_array(step->scale, F));
+    }
+    return ok;
+}
+
 lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
                                     const lathe_prepared *prep, const lathe_trainer *trainer,
                                     const char *metrics_json, char **out, lathe_error *err) {
@@ -158,13 +204,15 @@ lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
     char hash[65];
     size_t i, count;
     int ok;
+    /* The oldest version that holds the preparation: 1 for at most one scaling step. */
+    int version = lathe_prepared_scaling_steps(prep) <= 1 ? 1 : 2;
     *out = NULL;
     lathe_json_hooks_install(); /* cJSON allocates through the core's hook */
     root = cJSON_CreateObject();
     ok = root != NULL;
     lathe_trainer_weights_sha256(trainer, hash);
     ok = ok && cJSON_AddStringToObject(root, "format", "lathe-model");
-    ok = ok && cJSON_AddNumberToObject(root, "version", 1);
+    ok = ok && cJSON_AddNumberToObject(root, "version", version);
     ok = ok && cJSON_AddStringToObject(root, "producer", LATHE_MODEL_PRODUCER);
     ok = ok && add(root, "experiment", cJSON_ParseWithLength(experiment_json, n));
     prepared = cJSON_AddObjectToObject(root, "preparation");
@@ -193,9 +241,7 @@ lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
     ok = ok && features;
     for (i = 0; ok && i < prep->n_features; i++)
         ok = add(features, NULL, cJSON_CreateString(prep->feature_names[i]));
-    ok = ok && add(prepared, "fill", float_array(prep->fill, prep->n_features));
-    ok = ok && add(prepared, "shift", float_array(prep->shift, prep->n_features));
-    ok = ok && add(prepared, "scale", float_array(prep->scale, prep->n_features));
+    ok = ok && add_fitted_steps(prepared, prep, version);
     if (ok && prep->image[0])
         ok = add(prepared, "image", size_array(prep->image, 3));
     classes = ok ? cJSON_AddArrayToObject(prepared, "classes") : NULL;

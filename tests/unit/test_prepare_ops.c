@@ -200,8 +200,8 @@ static void test_balance_classes(void) {
         CHECK_SAME_BITS("validation untouched", bal->validation.x, plain->validation.x,
                         plain->validation.rows * F);
         CHECK_SAME_BITS("test untouched", bal->test.x, plain->test.x, plain->test.rows * F);
-        CHECK_SAME_BITS("fitted shift from the original rows", bal->shift, plain->shift, F);
-        CHECK_SAME_BITS("fitted scale from the original rows", bal->scale, plain->scale, F);
+        CHECK_SAME_BITS("fitted shift from the original rows", bal->steps[0].shift, plain->steps[0].shift, F);
+        CHECK_SAME_BITS("fitted scale from the original rows", bal->steps[0].scale, plain->steps[0].scale, F);
         CHECK_SAME_BITS("original training rows first", bal->train.x, plain->train.x,
                         plain->train.rows * F);
         for (i = 0; i < bal->train.rows; i++) {
@@ -373,7 +373,7 @@ static void test_augment_step(void) {
         CHECK_SAME_BITS("validation untouched", same->validation.x, plain->validation.x,
                         plain->validation.rows * F);
         CHECK_SAME_BITS("test untouched", same->test.x, plain->test.x, plain->test.rows * F);
-        CHECK_SAME_BITS("scaler fitted on the original rows", same->scale, plain->scale, F);
+        CHECK_SAME_BITS("scaler fitted on the original rows", same->steps[0].scale, plain->steps[0].scale, F);
     }
     if (shifted && plain) {
         /* every copy is its original shifted by some (dx, dy) in [-1, 1]², and some move */
