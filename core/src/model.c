@@ -254,52 +254,27 @@ static lathe_status read_steps(const cJSON *prep, lathe_prepared *p, lathe_error
     return LATHE_OK;
 }
 
-/* Version 1's "fill", "shift" and "scale" as steps: an impute when the experiment has one, and
- * the one shift/scale pair as a scaling step when the experiment has a scaler or the pair is
- * not the identity. That file does not say which scaler fitted the pair; the experiment's last
- * one did (the only one that version applied), so the step takes its kind. */
-static lathe_status read_v1_steps(const cJSON *prep, const lathe_experiment *exp,
-                                  lathe_prepared *p, lathe_error *err) {
-    size_t F = p->n_features, k, n = 0;
-    int impute = 0, identity = 1, has_scaler = 0;
-    lathe_prep_kind scaler = LATHE_PREP_STANDARDIZE;
+/* Version 1's "fill", "shift" and "scale": the imputation, and the one shift/scale pair as a
+ * single scaling step, applied as that version applied it (the identity when the model had no
+ * scaler). That file does not say which scaler fitted the pair; the step's kind is unused,
+ * since a preparation with one scaling step is saved as version 1 again. */
+static lathe_status read_v1_steps(const cJSON *prep, lathe_prepared *p, lathe_error *err) {
+    size_t F = p->n_features;
     lathe_prepared_step *step;
     lathe_status st;
     if (member(prep, "steps"))
         return lathe_error_set(err, LATHE_ERR_INVALID,
-                               "preparation.steps: a version 1 file has fill, shift and scale "
-                               "instead (steps need version 2)");
-    for (k = 0; k < exp->n_ops; k++) {
-        if (exp->ops[k].kind == LATHE_PREP_IMPUTE) impute = 1;
-        if (exp->ops[k].kind == LATHE_PREP_STANDARDIZE || exp->ops[k].kind == LATHE_PREP_MINMAX)
-            scaler = exp->ops[k].kind, has_scaler = 1;
-    }
-    p->steps = lathe_calloc(2, sizeof *p->steps);
-    if (!p->steps) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory loading the model");
-    if (impute) p->steps[n++].kind = LATHE_PREP_IMPUTE;
-    p->n_steps = n;
-    step = &p->steps[n];
-    step->shift = lathe_malloc(F * sizeof *step->shift);
-    step->scale = lathe_malloc(F * sizeof *step->scale);
-    if (!step->shift || !step->scale) {
-        lathe_free(step->shift), lathe_free(step->scale);
-        step->shift = step->scale = NULL;
+                               "preparation.steps: a version 1 file has fill, shift and scale");
+    p->steps = step = lathe_calloc(1, sizeof *p->steps);
+    if (step) p->n_steps = 1, step->kind = LATHE_PREP_STANDARDIZE;
+    if (step) step->shift = lathe_malloc(F * sizeof *step->shift);
+    if (step) step->scale = lathe_malloc(F * sizeof *step->scale);
+    if (!step || !step->shift || !step->scale)
         return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory loading the model");
-    }
-    p->n_steps = n + 1; /* owned by p from here */
     if ((st = read_floats(prep, "preparation.", "fill", F, 1, p->fill, err)) != LATHE_OK ||
-        (st = read_floats(prep, "preparation.", "shift", F, 0, step->shift, err)) != LATHE_OK ||
-        (st = read_floats(prep, "preparation.", "scale", F, 0, step->scale, err)) != LATHE_OK)
+        (st = read_floats(prep, "preparation.", "shift", F, 0, step->shift, err)) != LATHE_OK)
         return st;
-    for (k = 0; k < F; k++) identity = identity && step->shift[k] == 0.0f && step->scale[k] == 1.0f;
-    if (!has_scaler && identity) { /* no scaling step */
-        lathe_free(step->shift), lathe_free(step->scale);
-        step->shift = step->scale = NULL;
-        p->n_steps = n;
-        return LATHE_OK;
-    }
-    step->kind = scaler;
-    return LATHE_OK;
+    return read_floats(prep, "preparation.", "scale", F, 0, step->scale, err);
 }
 
 static lathe_status read_strings(const cJSON *a, const char *path, char **out, lathe_error *err) {
@@ -370,7 +345,7 @@ static lathe_status read_preparation(const cJSON *prep, const lathe_experiment *
     for (i = 0; i < F; i++) p->fill[i] = __builtin_nanf("");
     if ((st = read_strings(features, "preparation.features", p->feature_names, err)) != LATHE_OK ||
         (st = read_strings(classes, "preparation.classes", p->class_names, err)) != LATHE_OK ||
-        (st = version == 1 ? read_v1_steps(prep, exp, p, err) : read_steps(prep, p, err)) != LATHE_OK)
+        (st = version == 1 ? read_v1_steps(prep, p, err) : read_steps(prep, p, err)) != LATHE_OK)
         goto fail;
     /* Without an impute step a missing category encodes as all zeros (lathe_prepare's fill). */
     imputed = p->n_steps > 0 && p->steps[0].kind == LATHE_PREP_IMPUTE;

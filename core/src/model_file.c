@@ -65,13 +65,15 @@ static int add(cJSON *obj, const char *key, cJSON *item) {
     return ok != 0;
 }
 
-static cJSON *float_array(const float *v, size_t n) {
+/* n floats, or n times dflt when v is NULL. */
+static cJSON *float_array(const float *v, size_t n, float dflt) {
     cJSON *a = cJSON_CreateArray();
     size_t i;
     for (i = 0; a && i < n; i++) {
+        float f = v ? v[i] : dflt;
         /* NaN (a feature without a fill) is written as null: cJSON_CreateNumber would cast
          * it to int, which is undefined. */
-        cJSON *x = v[i] != v[i] ? cJSON_CreateNull() : cJSON_CreateNumber((double)v[i]);
+        cJSON *x = f != f ? cJSON_CreateNull() : cJSON_CreateNumber((double)f);
         if (!add(a, NULL, x)) {
             cJSON_Delete(a);
             return NULL;
@@ -160,23 +162,11 @@ static int add_fitted_steps(cJSON *prepared, const lathe_prepared *prep, int ver
     int ok = 1;
     if (version == 1) {
         const lathe_prepared_step *scaler = NULL;
-        float *shift, *scale;
         for (k = 0; k < prep->n_steps; k++)
             if (prep->steps[k].kind != LATHE_PREP_IMPUTE) scaler = &prep->steps[k];
-        shift = lathe_calloc(F, sizeof *shift);
-        scale = lathe_malloc(F * sizeof *scale);
-        ok = shift && scale;
-        for (k = 0; ok && k < F; k++) scale[k] = 1.0f;
-        if (ok && scaler) {
-            memcpy(shift, scaler->shift, F * sizeof *shift);
-            memcpy(scale, scaler->scale, F * sizeof *scale);
-        }
-        ok = ok && add(prepared, "fill", float_array(prep->fill, F));
-        ok = ok && add(prepared, "shift", float_array(shift, F));
-        ok = ok && add(prepared, "scale", float_array(scale, F));
-        lathe_free(shift);
-        lathe_free(scale);
-        return ok;
+        return add(prepared, "fill", float_array(prep->fill, F, 0.0f)) &&
+               add(prepared, "shift", float_array(scaler ? scaler->shift : NULL, F, 0.0f)) &&
+               add(prepared, "scale", float_array(scaler ? scaler->scale : NULL, F, 1.0f));
     }
     steps = cJSON_AddArrayToObject(prepared, "steps");
     ok = steps != NULL;
@@ -188,11 +178,11 @@ static int add_fitted_steps(cJSON *prepared, const lathe_prepared *prep, int ver
                                                        : step->kind == LATHE_PREP_MINMAX ? "minmax"
                                                                                          : "standardize");
         if (ok && step->kind == LATHE_PREP_IMPUTE) {
-            ok = add(item, "fill", float_array(prep->fill, F));
+            ok = add(item, "fill", float_array(prep->fill, F, 0.0f));
             continue;
         }
-        ok = ok && add(item, "shift", float_array(step->shift, F));
-        ok = ok && add(item, "scale", float_array(step->scale, F));
+        ok = ok && add(item, "shift", float_array(step->shift, F, 0.0f));
+        ok = ok && add(item, "scale", float_array(step->scale, F, 0.0f));
     }
     return ok;
 }
