@@ -31,28 +31,30 @@ export class PrepareStep {
     $('target').addEventListener('change', (e) => edit((x) => { x.data.target = e.target.value; }));
     $('task').addEventListener('change', (e) => edit((x) => { x.data.task = e.target.value; }));
     const split = () => edit((x) => {
-      const old = findOp(x, 'split').op || {};
+      const { op: old, index } = findOp(x, 'split');
       const op = { ...old, op: 'split', validation: Number($('split-validation').value) / 100, stratify: $('stratify').checked };
       if (!x.data.builtin || !/mnist/.test(x.data.builtin)) op.test = Number($('split-test').value) / 100;
-      setOp(x, ['split'], op);
+      setOp(x, index, op);
     });
     for (const id of ['split-test', 'split-validation']) {
       $(id).addEventListener('input', () => { $(`${id}-value`).textContent = `${$(id).value}%`; });
       $(id).addEventListener('change', split);
     }
     $('stratify').addEventListener('change', split);
-    $('impute').addEventListener('change', (e) => edit((x) => setOp(x, ['impute'], e.target.value ? { op: 'impute', strategy: e.target.value } : null)));
+    $('impute').addEventListener('change', (e) => edit((x) => setOp(x, findOp(x, 'impute').index, e.target.value ? { op: 'impute', strategy: e.target.value } : null)));
+    // the Scaling choice edits the one scaling step it shows (with several it is disabled:
+    // each is edited in the list)
     $('scale').addEventListener('change', (e) => edit((x) => {
-      const old = findOp(x, 'standardize', 'minmax').op;
-      setOp(x, ['standardize', 'minmax'], e.target.value ? { ...(old && old.per ? { per: old.per } : {}), op: e.target.value } : null);
+      const old = x.prepare[this.scaleAt] || {};
+      setOp(x, this.scaleAt, e.target.value ? { ...(old.per ? { per: old.per } : {}), op: e.target.value } : null);
     }));
     $('features').addEventListener('change', () => edit((x) => {
       const dropped = [...$('features').querySelectorAll('input:not(:checked)')].map((c) => c.value);
-      setOp(x, ['drop_columns'], dropped.length ? { op: 'drop_columns', columns: dropped } : null);
+      setOp(x, findOp(x, 'drop_columns').index, dropped.length ? { op: 'drop_columns', columns: dropped } : null);
     }));
     $('add-step-button').addEventListener('click', () => {
       const kind = ADDABLE.find((a) => a.op === $('add-step').value);
-      if (kind) edit((x) => setOp(x, [kind.op], kind.make()));
+      if (kind) edit((x) => setOp(x, -1, kind.make()));
       $('add-step').focus();
     });
     wireItemTools($('prepare-list'), this, edit, (x) => x.prepare);
@@ -84,7 +86,10 @@ export class PrepareStep {
     $('split-validation-value').textContent = `${$('split-validation').value}%`;
     setIf('stratify', 'checked', split.stratify ?? true);
     setIf('impute', 'value', (findOp(x, 'impute').op || {}).strategy || '');
-    setIf('scale', 'value', (findOp(x, 'standardize', 'minmax').op || {}).op || '');
+    const scale = findOp(x, 'standardize', 'minmax');
+    this.scaleAt = scale.index;
+    setIf('scale', 'value', (scale.op || {}).op || '');
+    $('scale').disabled = (x.prepare || []).filter((o) => /^(standardize|minmax)$/.test(o.op)).length > 1;
     const names = table ? table.info.columns.map((c) => c.name) : [];
     const target = data.target || (data.synthetic === 'curve' ? 'y' : 'label');
     const options = names.length ? names : [target];

@@ -67,20 +67,20 @@ export function sameJson(a, b) {
   try { return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b)); } catch { return false; }
 }
 
-/** The preparation op of a kind (or of any of kinds), and its index. */
+/** The first preparation op of a kind (or of any of kinds), and its index (-1: none). */
 export function findOp(experiment, ...kinds) {
   const ops = experiment.prepare || [];
   const index = ops.findIndex((op) => kinds.includes(op.op));
   return { op: index >= 0 ? ops[index] : null, index };
 }
 
-/** Replaces the op of one of kinds with op (null removes it); a new op goes where the format
- * needs it: drop steps first, then split, impute, then scaling. */
-export function setOp(experiment, kinds, op) {
+/** Replaces the op at index with op (null removes it): the steps run in list order, so an
+ * edit names its step. Index -1 adds op where the format needs it: drop steps first, then
+ * split, impute, then scaling. */
+export function setOp(experiment, index, op) {
   const order = ['drop_columns', 'drop_missing', 'drop_duplicates', 'split', 'balance_classes',
     'augment', 'impute', 'standardize', 'minmax'];
   const ops = experiment.prepare = experiment.prepare || [];
-  const { index } = findOp(experiment, ...kinds);
   if (index >= 0) {
     if (op) ops[index] = op; else ops.splice(index, 1);
     return;

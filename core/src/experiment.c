@@ -333,7 +333,35 @@ static lathe_status parse_op(const cJSON *item, const char *path, lathe_prep_op 
     return LATHE_OK;
 }
 
-static lathe_status parse_prepare(const cJSON *prepare, lathe_experiment *exp, lathe_error *err) {
+lathe_status lathe_experiment_check_chain(const lathe_experiment *exp, lathe_error *err) {
+    size_t i, impute = SIZE_MAX, scaler = SIZE_MAX;
+    for (i = 0; i < exp->n_ops; i++) {
+        const lathe_prep_op *op = &exp->ops[i];
+        if (op->kind == LATHE_PREP_STANDARDIZE || op->kind == LATHE_PREP_MINMAX) {
+            if (scaler == SIZE_MAX) scaler = i;
+            continue;
+        }
+        if (op->kind != LATHE_PREP_IMPUTE) continue;
+        if (impute != SIZE_MAX)
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "prepare[%zu]: a second impute has nothing left to fill "
+                                   "(prepare[%zu] fills every missing cell); remove one",
+                                   i, impute);
+        if (scaler != SIZE_MAX)
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "prepare[%zu]: impute must come before the scaling steps "
+                                   "(prepare[%zu] is %s): a scaler is fitted on complete "
+                                   "columns, so missing cells are filled first",
+                                   i, scaler,
+                                   exp->ops[scaler].kind == LATHE_PREP_MINMAX ? "minmax"
+                                                                              : "standardize");
+        impute = i;
+    }
+    return LATHE_OK;
+}
+
+static lathe_status parse_prepare(const cJSON *prepare, lathe_experiment *exp, int check_chain,
+                                  lathe_error *err) {
     const cJSON *item;
     int split_seen = 0, seen[LATHE_PREP_AUGMENT + 1] = {0};
     if (!prepare) return bad(err, "prepare", "missing (a list of steps; it needs a split)");
@@ -369,7 +397,7 @@ static lathe_status parse_prepare(const cJSON *prepare, lathe_experiment *exp, l
         exp->n_ops++;
     }
     if (!split_seen) return bad(err, "prepare", "needs a split step ({\"op\": \"split\"})");
-    return LATHE_OK;
+    return check_chain ? lathe_experiment_check_chain(exp, err) : LATHE_OK;
 }
 
 static lathe_status parse_activation(const char *name, const char *path, lathe_activation *act,
@@ -679,7 +707,8 @@ static lathe_status parse_train(const cJSON *train, lathe_experiment *exp, lathe
     return LATHE_OK;
 }
 
-static lathe_status parse_root(const cJSON *root, lathe_experiment *exp, lathe_error *err) {
+static lathe_status parse_root(const cJSON *root, lathe_experiment *exp, int check_chain,
+                               lathe_error *err) {
     static const char *const keys[] = {"format", "version", "name", "description", "seed",
                                        "data", "prepare", "model", "train", "evaluate", NULL};
     const cJSON *format = cJSON_GetObjectItemCaseSensitive(root, "format");
@@ -701,7 +730,7 @@ static lathe_status parse_root(const cJSON *root, lathe_experiment *exp, lathe_e
     TRY(get_string(root, "name", "", exp->name, sizeof exp->name, 0, err));
     TRY(get_string(root, "description", "", exp->description, sizeof exp->description, 0, err));
     TRY(parse_data(cJSON_GetObjectItemCaseSensitive(root, "data"), exp, err));
-    TRY(parse_prepare(cJSON_GetObjectItemCaseSensitive(root, "prepare"), exp, err));
+    TRY(parse_prepare(cJSON_GetObjectItemCaseSensitive(root, "prepare"), exp, check_chain, err));
     TRY(parse_model(cJSON_GetObjectItemCaseSensitive(root, "model"), exp, err));
     TRY(parse_train(cJSON_GetObjectItemCaseSensitive(root, "train"), exp, err));
     if (exp->task == LATHE_TASK_REGRESSION && (exp->loss == LATHE_LOSS_SOFTMAX_CROSS_ENTROPY ||
@@ -717,8 +746,8 @@ static lathe_status parse_root(const cJSON *root, lathe_experiment *exp, lathe_e
     return LATHE_OK;
 }
 
-lathe_status lathe_experiment_parse(const char *json, size_t n, lathe_experiment **out,
-                                    lathe_error *err) {
+static lathe_status parse_text(const char *json, size_t n, int check_chain,
+                               lathe_experiment **out, lathe_error *err) {
     cJSON *root;
     lathe_experiment *exp;
     lathe_status st;
@@ -747,7 +776,7 @@ lathe_status lathe_experiment_parse(const char *json, size_t n, lathe_experiment
         cJSON_Delete(root);
         return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory parsing the experiment");
     }
-    st = parse_root(root, exp, err);
+    st = parse_root(root, exp, check_chain, err);
     cJSON_Delete(root);
     if (st != LATHE_OK) {
         lathe_free(exp);
@@ -755,6 +784,16 @@ lathe_status lathe_experiment_parse(const char *json, size_t n, lathe_experiment
     }
     *out = exp;
     return LATHE_OK;
+}
+
+lathe_status lathe_experiment_parse(const char *json, size_t n, lathe_experiment **out,
+                                    lathe_error *err) {
+    return parse_text(json, n, 1, out, err);
+}
+
+lathe_status lathe_experiment_parse_v1_model(const char *json, size_t n, lathe_experiment **out,
+                                             lathe_error *err) {
+    return parse_text(json, n, 0, out, err);
 }
 
 void lathe_experiment_destroy(lathe_experiment *exp) { lathe_free(exp); }

@@ -158,29 +158,123 @@ static void line_column(const char *text, size_t at, size_t *line, size_t *colum
 
 /* ---- the preparation ------------------------------------------------------------------ */
 
-/* A float array of exactly n numbers (null allowed for NaN when nullable). */
-static lathe_status read_floats(const cJSON *prep, const char *name, size_t n, int nullable,
-                                float *out, lathe_error *err) {
+/* obj.name (path names obj, e.g. "preparation.steps[1].") as exactly n float32 values, each
+ * finite as a float (null allowed for NaN when nullable). */
+static lathe_status read_floats(const cJSON *obj, const char *path, const char *name, size_t n,
+                                int nullable, float *out, lathe_error *err) {
     const cJSON *a, *v;
     size_t count, i = 0;
-    lathe_status st = need_array(prep, name, "preparation.", &a, &count, err);
+    lathe_status st = need_array(obj, name, path, &a, &count, err);
     if (st != LATHE_OK) return st;
     if (count != n)
         return lathe_error_set(err, LATHE_ERR_INVALID,
-                               "preparation.%s: %zu values, expected %zu (one per feature)", name,
+                               "%s%s: %zu values, expected %zu (one per feature)", path, name,
                                count, n);
     cJSON_ArrayForEach(v, a) {
+        float x;
         if (nullable && cJSON_IsNull(v)) {
             out[i++] = __builtin_nanf("");
             continue;
         }
-        if (!cJSON_IsNumber(v) || !(v->valuedouble - v->valuedouble == 0.0))
+        x = cJSON_IsNumber(v) ? (float)v->valuedouble : 0.0f;
+        if (!cJSON_IsNumber(v) || !(v->valuedouble - v->valuedouble == 0.0) || !(x - x == 0.0f))
             return lathe_error_set(err, LATHE_ERR_INVALID,
-                                   "preparation.%s[%zu]: must be a finite number%s", name, i,
+                                   "%s%s[%zu]: must be a finite float32 number%s", path, name, i,
                                    nullable ? " or null" : "");
-        out[i++] = (float)v->valuedouble;
+        out[i++] = x;
     }
     return LATHE_OK;
+}
+
+/* Version 2's preparation.steps: every fitted step in order, into p->steps (and p->fill for
+ * an impute, which must come first). p->fill is NaN everywhere on entry. Each step's arrays
+ * are checked against the feature count before they are allocated. */
+static lathe_status read_steps(const cJSON *prep, lathe_prepared *p, lathe_error *err) {
+    static const char *const fields[] = {"fill", "shift", "scale"};
+    const cJSON *steps, *v;
+    size_t n, k = 0, F = p->n_features, j;
+    lathe_status st;
+    for (j = 0; j < 3; j++)
+        if (member(prep, fields[j]))
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "preparation.%s: version 2 keeps its fitted values in "
+                                   "preparation.steps",
+                                   fields[j]);
+    if ((st = need_array(prep, "steps", "preparation.", &steps, &n, err)) != LATHE_OK) return st;
+    if (n > LATHE_MAX_OPS)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "preparation.steps: %zu steps (at most %d)", n, LATHE_MAX_OPS);
+    p->steps = lathe_calloc(n ? n : 1, sizeof *p->steps);
+    if (!p->steps) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory loading the model");
+    cJSON_ArrayForEach(v, steps) {
+        char path[48];
+        const char *op;
+        const cJSON *field;
+        lathe_prepared_step *step = &p->steps[k];
+        snprintf(path, sizeof path, "preparation.steps[%zu].", k);
+        if (!cJSON_IsObject(v))
+            return lathe_error_set(err, LATHE_ERR_INVALID, "preparation.steps[%zu]: must be an object", k);
+        if ((st = need_string(v, "op", path, &op, err)) != LATHE_OK) return st;
+        if (strcmp(op, "impute") == 0) step->kind = LATHE_PREP_IMPUTE;
+        else if (strcmp(op, "standardize") == 0) step->kind = LATHE_PREP_STANDARDIZE;
+        else if (strcmp(op, "minmax") == 0) step->kind = LATHE_PREP_MINMAX;
+        else
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "%sop: '%s' is not a fitted step (impute, standardize, minmax)",
+                                   path, op);
+        if (step->kind == LATHE_PREP_IMPUTE && k > 0)
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "%sop: an impute must be the first step (it fills cells "
+                                   "while the rows are encoded)",
+                                   path);
+        cJSON_ArrayForEach(field, v) {
+            int known = strcmp(field->string, "op") == 0 ||
+                        (step->kind == LATHE_PREP_IMPUTE ? strcmp(field->string, "fill") == 0
+                                                         : strcmp(field->string, "shift") == 0 ||
+                                                               strcmp(field->string, "scale") == 0);
+            if (!known)
+                return lathe_error_set(err, LATHE_ERR_INVALID, "%s%s: not a field of %s", path,
+                                       field->string, op);
+        }
+        p->n_steps = ++k;
+        if (step->kind == LATHE_PREP_IMPUTE) {
+            if ((st = read_floats(v, path, "fill", F, 1, p->fill, err)) != LATHE_OK) return st;
+            continue;
+        }
+        if ((st = need_array(v, "shift", path, &field, &j, err)) != LATHE_OK) return st;
+        if ((st = need_array(v, "scale", path, &field, &j, err)) != LATHE_OK) return st;
+        step->shift = lathe_malloc(F * sizeof *step->shift);
+        step->scale = lathe_malloc(F * sizeof *step->scale);
+        if (!step->shift || !step->scale)
+            return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory loading the model");
+        if ((st = read_floats(v, path, "shift", F, 0, step->shift, err)) != LATHE_OK ||
+            (st = read_floats(v, path, "scale", F, 0, step->scale, err)) != LATHE_OK)
+            return st;
+    }
+    return LATHE_OK;
+}
+
+/* Version 1's "fill", "shift" and "scale": the imputation, and the one shift/scale pair as a
+ * single scaling step, applied as that version applied it (the identity when the model had no
+ * scaler). That file does not say which scaler fitted the pair; the step's kind is unused,
+ * since a preparation with one scaling step is saved as version 1 again. */
+static lathe_status read_v1_steps(const cJSON *prep, lathe_prepared *p, lathe_error *err) {
+    size_t F = p->n_features;
+    lathe_prepared_step *step;
+    lathe_status st;
+    if (member(prep, "steps"))
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "preparation.steps: a version 1 file has fill, shift and scale");
+    p->steps = step = lathe_calloc(1, sizeof *p->steps);
+    if (step) p->n_steps = 1, step->kind = LATHE_PREP_STANDARDIZE;
+    if (step) step->shift = lathe_malloc(F * sizeof *step->shift);
+    if (step) step->scale = lathe_malloc(F * sizeof *step->scale);
+    if (!step || !step->shift || !step->scale)
+        return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory loading the model");
+    if ((st = read_floats(prep, "preparation.", "fill", F, 1, p->fill, err)) != LATHE_OK ||
+        (st = read_floats(prep, "preparation.", "shift", F, 0, step->shift, err)) != LATHE_OK)
+        return st;
+    return read_floats(prep, "preparation.", "scale", F, 0, step->scale, err);
 }
 
 static lathe_status read_strings(const cJSON *a, const char *path, char **out, lathe_error *err) {
@@ -197,10 +291,11 @@ static lathe_status read_strings(const cJSON *a, const char *path, char **out, l
 }
 
 static lathe_status read_preparation(const cJSON *prep, const lathe_experiment *exp,
-                                     lathe_prepared **out, lathe_error *err) {
+                                     int version, lathe_prepared **out, lathe_error *err) {
     const cJSON *features, *inputs, *classes, *image, *v;
     const char *task, *target;
     size_t F, n_inputs, n_classes, i, total = 0;
+    int imputed;
     lathe_prepared *p;
     lathe_status st;
     *out = NULL;
@@ -243,19 +338,17 @@ static lathe_status read_preparation(const cJSON *prep, const lathe_experiment *
     p->target = lathe_strdup(target);
     p->feature_names = lathe_calloc(F, sizeof *p->feature_names);
     p->fill = lathe_malloc(F * sizeof *p->fill);
-    p->shift = lathe_malloc(F * sizeof *p->shift);
-    p->scale = lathe_malloc(F * sizeof *p->scale);
     p->inputs = lathe_calloc(n_inputs, sizeof *p->inputs);
     p->class_names = lathe_calloc(n_classes ? n_classes : 1, sizeof *p->class_names);
-    if (!p->target || !p->feature_names || !p->fill || !p->shift || !p->scale || !p->inputs ||
-        !p->class_names)
+    if (!p->target || !p->feature_names || !p->fill || !p->inputs || !p->class_names)
         goto nomem;
+    for (i = 0; i < F; i++) p->fill[i] = __builtin_nanf("");
     if ((st = read_strings(features, "preparation.features", p->feature_names, err)) != LATHE_OK ||
         (st = read_strings(classes, "preparation.classes", p->class_names, err)) != LATHE_OK ||
-        (st = read_floats(prep, "fill", F, 1, p->fill, err)) != LATHE_OK ||
-        (st = read_floats(prep, "shift", F, 0, p->shift, err)) != LATHE_OK ||
-        (st = read_floats(prep, "scale", F, 0, p->scale, err)) != LATHE_OK)
+        (st = version == 1 ? read_v1_steps(prep, p, err) : read_steps(prep, p, err)) != LATHE_OK)
         goto fail;
+    /* Without an impute step a missing category encodes as all zeros (lathe_prepare's fill). */
+    imputed = p->n_steps > 0 && p->steps[0].kind == LATHE_PREP_IMPUTE;
     i = 0;
     cJSON_ArrayForEach(v, inputs) {
         char path[64];
@@ -303,9 +396,10 @@ static lathe_status read_preparation(const cJSON *prep, const lathe_experiment *
                                      k, name, column);
                 goto fail;
             }
+            if (in->type == LATHE_COLUMN_CATEGORICAL && version == 2 && !imputed) p->fill[k] = 0.0f;
             if (in->type == LATHE_COLUMN_CATEGORICAL && !(p->fill[k] == 0.0f || p->fill[k] == 1.0f)) {
-                st = lathe_error_set(err, LATHE_ERR_INVALID,
-                                     "preparation.fill[%zu]: a one-hot fill must be 0 or 1", k);
+                st = lathe_error_set(err, LATHE_ERR_INVALID, "preparation.%s[%zu]: a one-hot fill "
+                                     "must be 0 or 1", version == 1 ? "fill" : "steps[0].fill", k);
                 goto fail;
             }
         }
@@ -535,6 +629,7 @@ lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lat
     float *params = NULL, *stats = NULL;
     size_t n_layers, n_params, n_stats, count, i, p_at = 0, s_at = 0;
     unsigned long failures;
+    int version;
     lathe_status st;
     *out = NULL;
     lathe_json_hooks_install(); /* cJSON allocates through the core's hook */
@@ -574,15 +669,17 @@ lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lat
         goto fail;
     }
     v = member(root, "version");
-    if (!cJSON_IsNumber(v) || v->valuedouble != 1.0) {
-        if (cJSON_IsNumber(v) && v->valuedouble > 1.0)
+    if (!cJSON_IsNumber(v) || (v->valuedouble != 1.0 && v->valuedouble != 2.0)) {
+        if (cJSON_IsNumber(v) && v->valuedouble > 2.0)
             st = lathe_error_set(err, LATHE_ERR_INVALID,
-                                 "version: %g is newer than this Lathe reads (1): update Lathe",
+                                 "version: %g is newer than this Lathe reads (1 and 2): update "
+                                 "Lathe",
                                  v->valuedouble);
         else
-            st = lathe_error_set(err, LATHE_ERR_INVALID, "version: must be 1");
+            st = lathe_error_set(err, LATHE_ERR_INVALID, "version: must be 1 or 2");
         goto fail;
     }
+    version = (int)v->valuedouble;
     m = lathe_calloc(1, sizeof *m);
     if (!m) goto nomem;
     v = member(root, "producer");
@@ -601,7 +698,10 @@ lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lat
     }
     m->experiment_json = cJSON_PrintUnformatted(v);
     if (!m->experiment_json) goto nomem;
-    st = lathe_experiment_parse(m->experiment_json, strlen(m->experiment_json), &m->exp, err);
+    /* A version 1 file's preparation did not follow its list's order: its experiment loads
+     * without the order rules that came with version 2. */
+    st = (version == 1 ? lathe_experiment_parse_v1_model : lathe_experiment_parse)(
+        m->experiment_json, strlen(m->experiment_json), &m->exp, err);
     if (st != LATHE_OK) {
         if (st != LATHE_ERR_NOMEM) {
             lathe_error inner = *err;
@@ -609,7 +709,7 @@ lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lat
         }
         goto fail;
     }
-    if ((st = read_preparation(member(root, "preparation"), m->exp, &m->prep, err)) != LATHE_OK)
+    if ((st = read_preparation(member(root, "preparation"), m->exp, version, &m->prep, err)) != LATHE_OK)
         goto fail;
 
     /* The layers against the network the experiment builds, before allocating it. */

@@ -65,13 +65,15 @@ static int add(cJSON *obj, const char *key, cJSON *item) {
     return ok != 0;
 }
 
-static cJSON *float_array(const float *v, size_t n) {
+/* n floats, or n times dflt when v is NULL. */
+static cJSON *float_array(const float *v, size_t n, float dflt) {
     cJSON *a = cJSON_CreateArray();
     size_t i;
     for (i = 0; a && i < n; i++) {
+        float f = v ? v[i] : dflt;
         /* NaN (a feature without a fill) is written as null: cJSON_CreateNumber would cast
          * it to int, which is undefined. */
-        cJSON *x = v[i] != v[i] ? cJSON_CreateNull() : cJSON_CreateNumber((double)v[i]);
+        cJSON *x = f != f ? cJSON_CreateNull() : cJSON_CreateNumber((double)f);
         if (!add(a, NULL, x)) {
             cJSON_Delete(a);
             return NULL;
@@ -151,6 +153,40 @@ static int add_layer_fields(cJSON *layer, const lathe_layer_info *info) {
     return ok;
 }
 
+/* The fitted preparation's values. Version 1: "fill", then one "shift" and "scale" pair (the
+ * one scaling step's, or the identity). Version 2: "steps", every fitted step in order, each
+ * {"op", its arrays}: impute {"fill"}, standardize and minmax {"shift", "scale"}. */
+static int add_fitted_steps(cJSON *prepared, const lathe_prepared *prep, int version) {
+    size_t F = prep->n_features, k;
+    cJSON *steps;
+    int ok = 1;
+    if (version == 1) {
+        const lathe_prepared_step *scaler = NULL;
+        for (k = 0; k < prep->n_steps; k++)
+            if (prep->steps[k].kind != LATHE_PREP_IMPUTE) scaler = &prep->steps[k];
+        return add(prepared, "fill", float_array(prep->fill, F, 0.0f)) &&
+               add(prepared, "shift", float_array(scaler ? scaler->shift : NULL, F, 0.0f)) &&
+               add(prepared, "scale", float_array(scaler ? scaler->scale : NULL, F, 1.0f));
+    }
+    steps = cJSON_AddArrayToObject(prepared, "steps");
+    ok = steps != NULL;
+    for (k = 0; ok && k < prep->n_steps; k++) {
+        const lathe_prepared_step *step = &prep->steps[k];
+        cJSON *item = cJSON_CreateObject();
+        ok = add(steps, NULL, item);
+        ok = ok && cJSON_AddStringToObject(item, "op", step->kind == LATHE_PREP_IMPUTE ? "impute"
+                                                       : step->kind == LATHE_PREP_MINMAX ? "minmax"
+                                                                                         : "standardize");
+        if (ok && step->kind == LATHE_PREP_IMPUTE) {
+            ok = add(item, "fill", float_array(prep->fill, F, 0.0f));
+            continue;
+        }
+        ok = ok && add(item, "shift", float_array(step->shift, F, 0.0f));
+        ok = ok && add(item, "scale", float_array(step->scale, F, 0.0f));
+    }
+    return ok;
+}
+
 lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
                                     const lathe_prepared *prep, const lathe_trainer *trainer,
                                     const char *metrics_json, char **out, lathe_error *err) {
@@ -158,13 +194,15 @@ lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
     char hash[65];
     size_t i, count;
     int ok;
+    /* The oldest version that holds the preparation: 1 for at most one scaling step. */
+    int version = lathe_prepared_scaling_steps(prep) <= 1 ? 1 : 2;
     *out = NULL;
     lathe_json_hooks_install(); /* cJSON allocates through the core's hook */
     root = cJSON_CreateObject();
     ok = root != NULL;
     lathe_trainer_weights_sha256(trainer, hash);
     ok = ok && cJSON_AddStringToObject(root, "format", "lathe-model");
-    ok = ok && cJSON_AddNumberToObject(root, "version", 1);
+    ok = ok && cJSON_AddNumberToObject(root, "version", version);
     ok = ok && cJSON_AddStringToObject(root, "producer", LATHE_MODEL_PRODUCER);
     ok = ok && add(root, "experiment", cJSON_ParseWithLength(experiment_json, n));
     prepared = cJSON_AddObjectToObject(root, "preparation");
@@ -193,9 +231,7 @@ lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
     ok = ok && features;
     for (i = 0; ok && i < prep->n_features; i++)
         ok = add(features, NULL, cJSON_CreateString(prep->feature_names[i]));
-    ok = ok && add(prepared, "fill", float_array(prep->fill, prep->n_features));
-    ok = ok && add(prepared, "shift", float_array(prep->shift, prep->n_features));
-    ok = ok && add(prepared, "scale", float_array(prep->scale, prep->n_features));
+    ok = ok && add_fitted_steps(prepared, prep, version);
     if (ok && prep->image[0])
         ok = add(prepared, "image", size_array(prep->image, 3));
     classes = ok ? cJSON_AddArrayToObject(prepared, "classes") : NULL;

@@ -1,6 +1,7 @@
-/* The preparation pipeline: row filters, the split, then fitted steps (imputation and
- * scaling) learned from the training rows alone, then one-hot expansion of categorical
- * features into the final matrices. */
+/* The preparation pipeline: row filters, the split, imputation fitted on the training rows
+ * while the rows are encoded into matrices (categorical features one-hot expanded), then the
+ * scaling steps as a chain in list order, each fitted on the training rows as the steps
+ * before it left them. */
 #include "lathe/prepare.h"
 
 #include <stdlib.h>
@@ -42,9 +43,28 @@ void lathe_prepared_destroy(lathe_prepared *prep) {
     for (i = 0; prep->class_names && i < prep->n_classes; i++) lathe_free(prep->class_names[i]);
     lathe_free(prep->class_names);
     lathe_free(prep->fill);
-    lathe_free(prep->shift);
-    lathe_free(prep->scale);
+    for (i = 0; prep->steps && i < prep->n_steps; i++) {
+        lathe_free(prep->steps[i].shift);
+        lathe_free(prep->steps[i].scale);
+    }
+    lathe_free(prep->steps);
     lathe_free(prep);
+}
+
+size_t lathe_prepared_scaling_steps(const lathe_prepared *prep) {
+    size_t i, n = 0;
+    for (i = 0; i < prep->n_steps; i++) n += prep->steps[i].kind != LATHE_PREP_IMPUTE;
+    return n;
+}
+
+void lathe_prepared_apply_steps(const lathe_prepared *prep, float *x, size_t rows) {
+    size_t k, i, f, F = prep->n_features;
+    for (k = 0; k < prep->n_steps; k++) {
+        const float *shift = prep->steps[k].shift, *scale = prep->steps[k].scale;
+        if (prep->steps[k].kind == LATHE_PREP_IMPUTE) continue;
+        for (i = 0; i < rows; i++)
+            for (f = 0; f < F; f++) x[i * F + f] = (x[i * F + f] - shift[f]) * scale[f];
+    }
 }
 
 /* 1 when text is a whole number literal (strtod consumes all of it). */
@@ -78,12 +98,47 @@ static int dropped(const lathe_experiment *exp, const char *name) {
     return 0;
 }
 
+/* The op of a kind, or NULL: only for the kinds a list holds once (the parser and
+ * lathe_experiment_check_chain see to it) or whose repeats change nothing (drop_missing). */
 static const lathe_prep_op *find_op(const lathe_experiment *exp, lathe_prep_kind kind) {
-    const lathe_prep_op *found = NULL;
     size_t i;
     for (i = 0; i < exp->n_ops; i++)
-        if (exp->ops[i].kind == kind) found = &exp->ops[i];
-    return found;
+        if (exp->ops[i].kind == kind) return &exp->ops[i];
+    return NULL;
+}
+
+/* Fits one scaling step on the first n_fit rows of train (n_fit, F) as they are now: sums in
+ * double, in row order; "per": "all" fits one statistic over every value, copied to each
+ * feature. A constant feature keeps scale 1. */
+static void fit_scaler(const lathe_prep_op *op, const float *train, size_t n_fit, size_t F,
+                       float *shift, float *scale) {
+    size_t f, i, c, last = op->per_all ? 1 : F, width = op->per_all ? F : 1;
+    for (f = 0; f < last; f++) {
+        double lo = 0.0, hi = 0.0, sum = 0.0, sq = 0.0, mean, count = 0.0;
+        for (i = 0; i < n_fit; i++)
+            for (c = 0; c < width; c++) {
+                double v = (double)train[i * F + f + c];
+                if (count == 0.0 || v < lo) lo = v;
+                if (count == 0.0 || v > hi) hi = v;
+                sum += v;
+                count += 1.0;
+            }
+        mean = sum / count;
+        for (i = 0; i < n_fit; i++)
+            for (c = 0; c < width; c++) {
+                double d = (double)train[i * F + f + c] - mean;
+                sq += d * d;
+            }
+        if (op->kind == LATHE_PREP_STANDARDIZE) {
+            double sd = __builtin_sqrt(sq / count);
+            shift[f] = (float)mean;
+            scale[f] = sd > 0.0 ? (float)(1.0 / sd) : 1.0f;
+        } else {
+            shift[f] = (float)lo;
+            scale[f] = hi > lo ? (float)(1.0 / (hi - lo)) : 1.0f;
+        }
+    }
+    for (f = last; f < F; f++) shift[f] = shift[0], scale[f] = scale[0];
 }
 
 static int compare_floats(const void *a, const void *b) {
@@ -343,13 +398,10 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
     const lathe_column *target;
     const lathe_prep_op *split = find_op(exp, LATHE_PREP_SPLIT);
     const lathe_prep_op *impute = find_op(exp, LATHE_PREP_IMPUTE);
-    const lathe_prep_op *standardize = find_op(exp, LATHE_PREP_STANDARDIZE);
-    const lathe_prep_op *minmax = find_op(exp, LATHE_PREP_MINMAX);
     const lathe_prep_op *augment = find_op(exp, LATHE_PREP_AUGMENT);
     size_t n_fit = 0;  /* training rows before oversampling and augmentation: the fitted rows */
     size_t n_base = 0; /* training rows augment copies (after oversampling) */
-    const lathe_prep_op *scaler = standardize && (!minmax || standardize > minmax) ? standardize
-                                                                                   : minmax;
+    size_t n_steps = 0;
     int drop_missing = find_op(exp, LATHE_PREP_DROP_MISSING) != NULL;
     lathe_split_data *splits[3];
     lathe_status st = LATHE_OK;
@@ -361,6 +413,12 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
                                                        : NULL;
 
     *out = NULL;
+    st = lathe_experiment_check_chain(exp, err);
+    if (st != LATHE_OK) return st;
+    for (i = 0; i < exp->n_ops; i++)
+        n_steps += exp->ops[i].kind == LATHE_PREP_IMPUTE ||
+                   exp->ops[i].kind == LATHE_PREP_STANDARDIZE ||
+                   exp->ops[i].kind == LATHE_PREP_MINMAX;
     target_index = lathe_table_find(table, target_name);
     if (target_index < 0 && !exp->target[0])
         return lathe_error_set(err, LATHE_ERR_INVALID,
@@ -566,12 +624,10 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
     }
     prep->feature_names = lathe_calloc(prep->n_features, sizeof *prep->feature_names);
     prep->fill = lathe_malloc(prep->n_features * sizeof *prep->fill);
-    prep->shift = lathe_calloc(prep->n_features, sizeof *prep->shift);
-    prep->scale = lathe_malloc(prep->n_features * sizeof *prep->scale);
+    prep->steps = lathe_calloc(n_steps ? n_steps : 1, sizeof *prep->steps);
     prep->inputs = lathe_calloc(n_sources, sizeof *prep->inputs);
     prep->target = copy_string(target->name, NULL);
-    if (!prep->feature_names || !prep->fill || !prep->shift || !prep->scale || !prep->inputs ||
-        !prep->target)
+    if (!prep->feature_names || !prep->fill || !prep->steps || !prep->inputs || !prep->target)
         goto nomem;
     for (j = 0, f = 0; j < n_sources; j++) {
         const lathe_column *col = &table->columns[sources[j].column];
@@ -583,7 +639,7 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
         if (col->type != LATHE_COLUMN_CATEGORICAL) {
             prep->feature_names[f] = copy_string(col->name, NULL);
             if (!prep->feature_names[f]) goto nomem;
-            prep->fill[f] = sources[j].fill, prep->scale[f] = 1.0f;
+            prep->fill[f] = sources[j].fill;
             f++;
             continue;
         }
@@ -593,7 +649,6 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
             prep->feature_names[f] = copy_string(col->name, col->categories[c]);
             if (!prep->feature_names[f]) goto nomem;
             prep->fill[f] = !is_nan(sources[j].fill) && sources[j].fill == (float)c ? 1.0f : 0.0f;
-            prep->scale[f] = 1.0f;
             f++;
         }
     }
@@ -681,41 +736,28 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
         lathe_free(tmp);
     }
 
-    /* Fit the scaler on the training matrix (sums in double, in row order) and apply it. */
-    if (scaler) {
-        size_t F = prep->n_features, first = 0, last = F;
-        if (scaler->per_all) last = 1; /* one statistic over every value, copied to each */
-        for (f = first; f < last; f++) {
-            double lo = 0.0, hi = 0.0, sum = 0.0, sq = 0.0, mean, count = 0.0;
-            size_t width = scaler->per_all ? F : 1;
-            for (i = 0; i < n_fit; i++)
-                for (c = 0; c < width; c++) {
-                    double v = (double)prep->train.x[i * F + f + c];
-                    if (count == 0.0 || v < lo) lo = v;
-                    if (count == 0.0 || v > hi) hi = v;
-                    sum += v;
-                    count += 1.0;
-                }
-            mean = sum / count;
-            for (i = 0; i < n_fit; i++)
-                for (c = 0; c < width; c++) {
-                    double d = (double)prep->train.x[i * F + f + c] - mean;
-                    sq += d * d;
-                }
-            if (scaler->kind == LATHE_PREP_STANDARDIZE) {
-                double sd = __builtin_sqrt(sq / count);
-                prep->shift[f] = (float)mean;
-                prep->scale[f] = sd > 0.0 ? (float)(1.0 / sd) : 1.0f;
-            } else {
-                prep->shift[f] = (float)lo;
-                prep->scale[f] = hi > lo ? (float)(1.0 / (hi - lo)) : 1.0f;
-            }
-        }
-        for (f = last; f < F; f++) prep->shift[f] = prep->shift[0], prep->scale[f] = prep->scale[0];
+    /* The fitted feature steps in list order. Imputation happened while encoding; each scaling
+     * step is fitted on the first n_fit training rows as the steps before it left them, then
+     * applied to every row of every split (augment's copies and oversampled rows included) as
+     * its own pass, so one scaling step gives the same bits as a lone scaler always did. */
+    for (i = 0; i < exp->n_ops; i++) {
+        const lathe_prep_op *op = &exp->ops[i];
+        lathe_prepared_step *step = &prep->steps[prep->n_steps];
+        size_t F = prep->n_features, r;
+        if (op->kind != LATHE_PREP_IMPUTE && op->kind != LATHE_PREP_STANDARDIZE &&
+            op->kind != LATHE_PREP_MINMAX)
+            continue;
+        step->kind = op->kind;
+        prep->n_steps++;
+        if (op->kind == LATHE_PREP_IMPUTE) continue;
+        step->shift = lathe_malloc(F * sizeof *step->shift);
+        step->scale = lathe_malloc(F * sizeof *step->scale);
+        if (!step->shift || !step->scale) goto nomem;
+        fit_scaler(op, prep->train.x, n_fit, F, step->shift, step->scale);
         for (c = 0; c < 3; c++)
-            for (i = 0; i < splits[c]->rows; i++) {
-                float *x = splits[c]->x + i * F;
-                for (f = 0; f < F; f++) x[f] = (x[f] - prep->shift[f]) * prep->scale[f];
+            for (r = 0; r < splits[c]->rows; r++) {
+                float *x = splits[c]->x + r * F;
+                for (f = 0; f < F; f++) x[f] = (x[f] - step->shift[f]) * step->scale[f];
             }
     }
     goto done;

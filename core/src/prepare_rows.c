@@ -1,7 +1,7 @@
 /* Applying a fitted preparation to raw rows: what a model does with a CSV it has never seen.
  * The fitted preparation names its input columns, their types and (through the feature
- * names "column=category") their categories; the rows are encoded, imputed and scaled
- * exactly as the training rows were. */
+ * names "column=category") their categories; the rows are encoded, imputed and put through
+ * the fitted steps in order, exactly as the training rows were. */
 #include <stdio.h>
 #include <string.h>
 
@@ -161,7 +161,7 @@ lathe_status lathe_prepare_rows(const lathe_prepared *p, const lathe_table *tabl
                 for (k = 0; k < in->width; k++) x[in->first + k] = (int32_t)k == slot ? 1.0f : 0.0f;
             }
         }
-        for (k = 0; k < F; k++) x[k] = (x[k] - p->shift[k]) * p->scale[k];
+        lathe_prepared_apply_steps(p, x, 1);
         if (target) {
             float v = target->values[r];
             if (is_nan(v)) {
@@ -216,7 +216,8 @@ lathe_status lathe_prepared_adopt(lathe_prepared *prep, const lathe_prepared *fi
     float *x[3] = {NULL, NULL, NULL};
     char **names = NULL;
     lathe_prepared_input *inputs = NULL;
-    float *fill = NULL, *shift = NULL, *scale = NULL;
+    float *fill = NULL;
+    lathe_prepared_step *steps = NULL;
     uint32_t *class_map = NULL; /* the data's class k is the model's class class_map[k] */
     char **class_names = NULL;  /* a copy of the model's, for prep */
     lathe_status st;
@@ -246,9 +247,17 @@ lathe_status lathe_prepared_adopt(lathe_prepared *prep, const lathe_prepared *fi
     names = lathe_calloc(F, sizeof *names);
     inputs = lathe_calloc(fitted->n_inputs, sizeof *inputs);
     fill = lathe_malloc(F * sizeof *fill);
-    shift = lathe_malloc(F * sizeof *shift);
-    scale = lathe_malloc(F * sizeof *scale);
-    if (!names || !inputs || !fill || !shift || !scale) goto nomem;
+    steps = lathe_calloc(fitted->n_steps ? fitted->n_steps : 1, sizeof *steps);
+    if (!names || !inputs || !fill || !steps) goto nomem;
+    for (k = 0; k < fitted->n_steps; k++) {
+        steps[k].kind = fitted->steps[k].kind;
+        if (!fitted->steps[k].shift) continue;
+        steps[k].shift = lathe_malloc(F * sizeof *steps[k].shift);
+        steps[k].scale = lathe_malloc(F * sizeof *steps[k].scale);
+        if (!steps[k].shift || !steps[k].scale) goto nomem;
+        memcpy(steps[k].shift, fitted->steps[k].shift, F * sizeof *steps[k].shift);
+        memcpy(steps[k].scale, fitted->steps[k].scale, F * sizeof *steps[k].scale);
+    }
     if (fitted->n_classes) {
         class_map = lathe_malloc(prep->n_classes * sizeof *class_map + 1);
         class_names = lathe_calloc(fitted->n_classes, sizeof *class_names);
@@ -274,18 +283,18 @@ lathe_status lathe_prepared_adopt(lathe_prepared *prep, const lathe_prepared *fi
         if (!(inputs[k].name = lathe_strdup(fitted->inputs[k].name))) goto nomem;
     }
     memcpy(fill, fitted->fill, F * sizeof *fill);
-    memcpy(shift, fitted->shift, F * sizeof *shift);
-    memcpy(scale, fitted->scale, F * sizeof *scale);
     /* Commit: swap the new encoding in, free the old one. */
     for (s = 0; s < 3; s++) lathe_free(splits[s]->x), splits[s]->x = x[s];
     for (k = 0; k < prep->n_features; k++) lathe_free(prep->feature_names[k]);
     lathe_free(prep->feature_names);
     for (k = 0; k < prep->n_inputs; k++) lathe_free(prep->inputs[k].name);
     lathe_free(prep->inputs);
-    lathe_free(prep->fill), lathe_free(prep->shift), lathe_free(prep->scale);
+    lathe_free(prep->fill);
+    for (k = 0; k < prep->n_steps; k++) lathe_free(prep->steps[k].shift), lathe_free(prep->steps[k].scale);
+    lathe_free(prep->steps);
     prep->n_features = F, prep->feature_names = names;
     prep->n_inputs = fitted->n_inputs, prep->inputs = inputs;
-    prep->fill = fill, prep->shift = shift, prep->scale = scale;
+    prep->fill = fill, prep->n_steps = fitted->n_steps, prep->steps = steps;
     if (class_map) { /* the labels and class list become the model's */
         for (s = 0; s < 3; s++)
             for (i = 0; i < splits[s]->rows; i++) splits[s]->label[i] = class_map[splits[s]->label[i]];
@@ -302,7 +311,9 @@ nomem:
     lathe_free(names);
     for (k = 0; inputs && k < fitted->n_inputs; k++) lathe_free(inputs[k].name);
     lathe_free(inputs);
-    lathe_free(fill), lathe_free(shift), lathe_free(scale);
+    lathe_free(fill);
+    for (k = 0; steps && k < fitted->n_steps; k++) lathe_free(steps[k].shift), lathe_free(steps[k].scale);
+    lathe_free(steps);
     for (k = 0; class_names && k < fitted->n_classes; k++) lathe_free(class_names[k]);
     lathe_free(class_names);
     lathe_free(class_map);

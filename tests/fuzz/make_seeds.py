@@ -78,14 +78,19 @@ def blob(data):
 
 
 MODEL_EXAMPLES = ["iris", "xor", "curve", "breast_cancer", "wine", "digits_cnn"]
+# a chain of fitted steps (impute, standardize, minmax): a version 2 model file
+MODEL_EXTRA = {"chain": "tests/data/models/chain.experiment.json"}
 
 
 def model_seeds(lathe):
     """Trains small examples with lathe and keeps their model files as seeds."""
+    experiments = {name: os.path.join("examples", name + ".experiment.json")
+                   for name in MODEL_EXAMPLES}
+    experiments.update(MODEL_EXTRA)
     with tempfile.TemporaryDirectory() as tmp:
-        for name in MODEL_EXAMPLES:
+        for name, experiment in experiments.items():
             out = os.path.join(tmp, name + ".lathe.json")
-            subprocess.run([lathe, "run", os.path.join("examples", name + ".experiment.json"),
+            subprocess.run([lathe, "run", experiment,
                             "--out", out], cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
             with open(out, "rb") as f:

@@ -3,7 +3,10 @@
 # interrupted on one target and resumed on the other ends with the weights of an
 # uninterrupted run; both targets write the same model file and predict the same bytes from
 # it; fine-tuning from a model agrees across targets; damaged model files and bad data are
-# refused with exit status 2 and a message naming the place; every command has --help.
+# refused with exit status 2 and a message naming the place; every command has --help; the
+# preparation runs in list order (three orders, three models; a chain's version 2 model file
+# is the same from both targets); model files written before the chain predict and evaluate
+# byte for byte as the build that wrote them did (tests/data/models).
 # One line per check: "PASS name" or "FAIL name: why". Both builds must already exist
 # (NATIVE and NODE_CLI override their locations).
 set -uo pipefail
@@ -18,8 +21,9 @@ hash_of() { grep -o '"weights_sha256":[^,}]*' "$1" | head -n 1 | sed 's/.*"\([0-
 # shellcheck source=tests/lib/runner.sh
 . tests/lib/runner.sh
 # 3 resumes, 4 model files and 4 predictions, inspect and eval, 2 fine-tunes, 8 refusals,
-# 7 help texts.
-plan 30
+# 7 help texts; the order test, a chain's model file, 4 old model files and an old eval, and
+# a refused order.
+plan 38
 
 # 1. Interrupt on one target, resume on the other.
 for name in iris digits_cnn moons; do
@@ -135,6 +139,81 @@ expect_refusal "another experiment's checkpoint" "checkpoint" "$native" train ex
 expect_refusal "train without --resume or --init" "exactly one of" "$native" train examples/iris.experiment.json
 sed 's/virginica/unknown/' data/builtin/iris.csv >"$out/iris_new_class.csv"
 expect_refusal "fine-tuning on a class the model lacks" "class 'unknown' of the data is not one of the model's 3 classes" "$native" train examples/iris.experiment.json --init "$model" --data "$out/iris_new_class.csv"
+
+# 7. The preparation is an ordered chain: [split, standardize], [split, minmax] and
+#    [split, standardize, minmax] train three different models, the same on both targets.
+order_exp() { # NAME OPS_JSON: examples/iris with its prepare list after the split replaced
+  sed "s|{ \"op\": \"standardize\" }|$2|" examples/iris.experiment.json >"$out/$1.experiment.json"
+}
+order_exp order_s '{ "op": "standardize" }'
+order_exp order_m '{ "op": "minmax" }'
+order_exp order_sm '{ "op": "standardize" }, { "op": "minmax" }'
+order_exp order_ms '{ "op": "minmax" }, { "op": "standardize" }'
+hashes=""
+agree=1
+for o in s m sm ms; do
+  "$native" run "$out/order_$o.experiment.json" --json --quiet >"$out/order_$o.json" 2>"$out/order.err"
+  nodecli run "$out/order_$o.experiment.json" --json --quiet >"$out/order_$o.node.json" 2>/dev/null
+  h=$(hash_of "$out/order_$o.json")
+  [ -n "$h" ] && [ "$h" = "$(hash_of "$out/order_$o.node.json")" ] || agree=0
+  hashes="$hashes $h"
+done
+distinct=$(echo "$hashes" | tr ' ' '\n' | grep -c . )
+unique=$(echo "$hashes" | tr ' ' '\n' | grep . | sort -u | wc -l)
+if [ "$agree" = 1 ] && [ "$distinct" = 4 ] && [ "$unique" = 4 ] && [ "$(echo "$hashes" | cut -d' ' -f2)" = "$(hash_of "$out/iris.whole.json")" ]; then
+  pass "prepare order: standardize, minmax, standardize→minmax and minmax→standardize train 4 different models, the same on node"
+else
+  fail "prepare order" "hashes$hashes (node agrees: $agree) $(head -c 300 "$out/order.err")"
+fi
+
+# 8. A chain's model file (version 2, its steps in order) is the same from both targets and
+#    predicts the same bytes on both.
+"$native" run "$out/order_sm.experiment.json" --quiet --out "$out/chain.native.lathe.json" >/dev/null 2>&1
+nodecli run "$out/order_sm.experiment.json" --quiet --out "$out/chain.node.lathe.json" >/dev/null 2>&1
+"$native" predict "$out/chain.native.lathe.json" data/builtin/iris.csv >"$out/chain.native.csv" 2>/dev/null
+nodecli predict "$out/chain.native.lathe.json" data/builtin/iris.csv >"$out/chain.node.csv" 2>/dev/null
+steps=$(tr -d ' \t\n' <"$out/chain.native.lathe.json" | grep -o '"op":"[a-z]*","shift"' | tr '\n' ' ')
+if grep -q '"version":[[:space:]]*2,' "$out/chain.native.lathe.json" && [ "$steps" = '"op":"standardize","shift" "op":"minmax","shift" ' ] &&
+   cmp -s <(grep -v '"producer"' "$out/chain.native.lathe.json") <(grep -v '"producer"' "$out/chain.node.lathe.json") &&
+   [ -s "$out/chain.native.csv" ] && cmp -s "$out/chain.native.csv" "$out/chain.node.csv"; then
+  pass "chain model file: version 2 with standardize then minmax, identical from native and node, the same predictions"
+else
+  fail "chain model file" "steps '$steps'; $(diff <(grep -v producer "$out/chain.native.lathe.json") <(grep -v producer "$out/chain.node.lathe.json") | head -c 200)"
+fi
+
+# 9. Model files written before the chain (main at 7d736c2) load and predict exactly as that
+#    build printed, CSV and JSON, on both targets; and evaluate the same.
+models=tests/data/models
+abs_native=$(realpath "$native")
+abs_node=$(realpath "$node_js")
+for m in iris iris_minmax iris_all missing; do
+  input=$models/iris_predict.csv
+  [ "$m" = missing ] && input=$models/missing_predict.csv
+  ok=1
+  for cli in native node; do
+    run() { if [ $cli = native ]; then (cd "$models" && "$abs_native" "$@"); else (cd "$models" && node --no-experimental-fetch "$abs_node" "$@"); fi; }
+    run predict "old_$m.lathe.json" "$(basename "$input")" >"$out/old_$m.$cli.csv" 2>/dev/null || ok=0
+    run predict "old_$m.lathe.json" "$(basename "$input")" --format json >"$out/old_$m.$cli.json" 2>/dev/null || ok=0
+    cmp -s "$out/old_$m.$cli.csv" "$models/old_$m.predict.csv" || ok=0
+    cmp -s "$out/old_$m.$cli.json" "$models/old_$m.predict.json" || ok=0
+  done
+  if [ "$ok" = 1 ]; then
+    pass "old model file $m: predictions (CSV and JSON) byte for byte as the old build's, native and node"
+  else
+    fail "old model file $m" "$(diff "$out/old_$m.native.csv" "$models/old_$m.predict.csv" | head -c 300)"
+  fi
+done
+(cd "$models" && "$abs_native" eval old_missing.lathe.json missing.csv --json >"$out/old_eval.native.json" 2>/dev/null)
+(cd "$models" && node --no-experimental-fetch "$abs_node" eval old_missing.lathe.json missing.csv --json >"$out/old_eval.node.json" 2>/dev/null)
+if cmp -s "$out/old_eval.native.json" "$models/old_missing.eval.json" && cmp -s "$out/old_eval.node.json" "$models/old_missing.eval.json"; then
+  pass "old model file missing: eval byte for byte as the old build's, native and node"
+else
+  fail "old model eval" "$(diff "$out/old_eval.native.json" "$models/old_missing.eval.json" | head -c 300)"
+fi
+
+# 10. An order that makes no sense is refused, naming the step.
+order_exp order_bad '{ "op": "minmax" }, { "op": "impute" }'
+expect_refusal "an impute after a scaler" "prepare\[2\]: impute must come before the scaling steps" "$native" run "$out/order_bad.experiment.json" --quiet
 
 # 6. Help for every command.
 for cmd in run train eval predict inspect profile datasets; do

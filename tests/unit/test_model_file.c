@@ -1,6 +1,7 @@
 /* Model files: a model written after training loads back and predicts on raw rows exactly
  * (bit for bit) what the trainer predicted on the prepared test rows; saving the loaded
- * model gives the same bytes; categories unseen in training encode as all zeros; and every
+ * model gives the same bytes; a chain of scaling steps is written as version 2 and loads
+ * back step by step; categories unseen in training encode as all zeros; and every
  * kind of damage is refused with a message naming the field: truncation, a weight array one
  * float short, a wrong shape, a bad base64 character, an altered weight, a NaN weight, a
  * wrong format or version. Failed loads leak nothing. */
@@ -72,6 +73,29 @@ static char *replaced(const char *text, const char *from, const char *to) {
     memcpy(out, text, (size_t)(at - text));
     memcpy(out + (at - text), to, nt);
     memcpy(out + (at - text) + nt, at + nf, n - (size_t)(at - text) - nf + 1);
+    return out;
+}
+
+/* A chain (impute, standardize, minmax) is written as version 2 with every fitted step in
+ * order; it loads back, prepares raw rows bit for bit as the training rows were, saves to the
+ * same bytes, refuses damage to its steps by name, and survives failing allocations. */
+static const char *chain_experiment =
+    "{\"format\":\"lathe-experiment\",\"version\":1,\"seed\":3,"
+    "\"data\":{\"file\":\"rows.csv\",\"target\":\"kind\"},"
+    "\"prepare\":[{\"op\":\"split\",\"test\":0.25},{\"op\":\"impute\",\"strategy\":\"median\"},"
+    "{\"op\":\"standardize\"},{\"op\":\"minmax\"}],"
+    "\"model\":{\"template\":\"mlp\",\"hidden\":[4]},"
+    "\"train\":{\"optimizer\":\"adam\",\"learning_rate\":0.05,\"batch_size\":8,\"epochs\":2}}";
+
+static void check_chain_file(const lathe_table *table);
+
+/* replaced(), in the file's preparation only (the embedded experiment comes before it). */
+static char *in_preparation(const char *text, const char *from, const char *to) {
+    const char *at = strstr(text, "\"preparation\":");
+    char *tail = replaced(at, from, to), *out = malloc((size_t)(at - text) + strlen(tail) + 1);
+    memcpy(out, text, (size_t)(at - text));
+    strcpy(out + (at - text), tail);
+    free(tail);
     return out;
 }
 
@@ -213,8 +237,11 @@ int main(void) {
         bad = replaced(text, "\"lathe-model\"", "\"lathe-experiment\"");
         refused("wrong format", bad, LATHE_ERR_INVALID, "format: 'lathe-experiment' is not a Lathe model");
         free(bad);
-        bad = replaced(text, "\"version\":\t1,\n\t\"producer\"", "\"version\":\t2,\n\t\"producer\"");
-        refused("newer version", bad, LATHE_ERR_INVALID, "version: 2 is newer");
+        bad = replaced(text, "\"version\":\t1,\n\t\"producer\"", "\"version\":\t3,\n\t\"producer\"");
+        refused("newer version", bad, LATHE_ERR_INVALID, "version: 3 is newer");
+        free(bad);
+        bad = replaced(text, "\"fill\":", "\"steps\":\t[],\n\t\t\"fill\":");
+        refused("steps in version 1", bad, LATHE_ERR_INVALID, "preparation.steps: a version 1 file");
         free(bad);
         bad = replaced(text, "\"hidden\":\t[8]", "\"hidden\":\t[8, 4]");
         refused("layers missing", bad, LATHE_ERR_INVALID, "layers: 3 layers, but the experiment's network has 5");
@@ -286,6 +313,8 @@ int main(void) {
         model = NULL;
     }
 
+    check_chain_file(table);
+
     lathe_free(text);
     lathe_trainer_destroy(trainer);
     lathe_prepared_destroy(prep);
@@ -294,4 +323,92 @@ int main(void) {
     free(csv);
     CHECK(lathe_alloc_live() == live, "leaked %ld blocks", lathe_alloc_live() - live);
     return check_finish("test_model_file");
+}
+
+static void check_chain_file(const lathe_table *table) {
+    lathe_experiment *exp = NULL;
+    lathe_prepared *prep = NULL;
+    lathe_trainer *trainer = NULL;
+    lathe_model *model = NULL;
+    lathe_error err;
+    char *text = NULL, *again = NULL, *bad;
+    unsigned long nth;
+    int loaded = 0;
+    size_t i, F;
+    CHECK(lathe_experiment_parse(chain_experiment, strlen(chain_experiment), &exp, &err) == LATHE_OK,
+          "chain: %s", err.message);
+    CHECK(exp && lathe_prepare(exp, table, &prep, &err) == LATHE_OK, "chain: %s", err.message);
+    CHECK(prep && lathe_trainer_create(exp, prep, &trainer, &err) == LATHE_OK, "chain: %s", err.message);
+    if (!trainer) goto done;
+    CHECK(prep->n_steps == 3 && prep->steps[0].kind == LATHE_PREP_IMPUTE &&
+              prep->steps[1].kind == LATHE_PREP_STANDARDIZE && prep->steps[2].kind == LATHE_PREP_MINMAX,
+          "chain: %zu fitted steps, expected impute, standardize, minmax", prep->n_steps);
+    CHECK(lathe_trainer_step(trainer, (size_t)-1, &err) == LATHE_OK, "%s", err.message);
+    CHECK(lathe_model_file_write(chain_experiment, strlen(chain_experiment), prep, trainer, NULL,
+                                 &text, &err) == LATHE_OK, "%s", err.message);
+    if (!text) goto done;
+    CHECK(strstr(text, "\"version\":\t2,") && strstr(text, "\"steps\":\t[{") &&
+              !strstr(text, "\"shift\":\t[0") && strstr(text, "\"op\":\t\"minmax\""),
+          "chain: not a version 2 file with steps");
+    CHECK(lathe_model_load(text, strlen(text), &model, &err) == LATHE_OK, "chain load: %s", err.message);
+    if (model) {
+        const lathe_prepared *fitted = lathe_model_preparation(model);
+        lathe_split_data raw;
+        F = prep->n_features;
+        CHECK(fitted->n_steps == 3, "chain: loaded %zu steps", fitted->n_steps);
+        CHECK(lathe_prepare_rows(fitted, table, 1, &raw, NULL, &err) == LATHE_OK, "%s", err.message);
+        if (raw.x) {
+            float *x = malloc((prep->train.rows + 1) * F * sizeof *x);
+            for (i = 0; i < prep->train.rows; i++)
+                memcpy(x + i * F, raw.x + prep->train.source_row[i] * F, F * sizeof *x);
+            CHECK_SAME_BITS("chain: raw training rows through the loaded steps", x, prep->train.x,
+                            prep->train.rows * F);
+            free(x);
+        }
+        lathe_split_data_free(&raw);
+        CHECK(lathe_model_save(model, NULL, &again, &err) == LATHE_OK, "%s", err.message);
+        CHECK(again && strcmp(again, text) == 0, "chain: save(load(file)) differs from the file");
+        lathe_free(again);
+        lathe_model_destroy(model);
+    }
+    bad = in_preparation(text, "\"op\":\t\"minmax\"", "\"op\":\t\"scale\"");
+    refused("chain: unknown step", bad, LATHE_ERR_INVALID, "preparation.steps[2].op: 'scale' is not a fitted step");
+    free(bad);
+    bad = in_preparation(text, "\"op\":\t\"standardize\"", "\"op\":\t\"impute\"");
+    refused("chain: impute second", bad, LATHE_ERR_INVALID, "preparation.steps[1].op: an impute must be the first");
+    free(bad);
+    bad = in_preparation(text, "\"op\":\t\"minmax\",", "\"op\":\t\"minmax\",\n\t\t\t\t\"per\":\t\"all\",");
+    refused("chain: unknown field", bad, LATHE_ERR_INVALID, "preparation.steps[2].per: not a field of minmax");
+    free(bad);
+    bad = in_preparation(text, "\"scale\":\t[", "\"scale\":\t[1, ");
+    refused("chain: one scale too many", bad, LATHE_ERR_INVALID, "preparation.steps[1].scale: ");
+    free(bad);
+    bad = in_preparation(text, "\"shift\":\t[", "\"shift\":\t[1e39, ");
+    refused("chain: a shift beyond float32", bad, LATHE_ERR_INVALID, "preparation.steps[1].shift");
+    free(bad);
+    bad = in_preparation(text, "\"steps\":", "\"shift\":\t[],\n\t\t\"steps\":");
+    refused("chain: shift beside steps", bad, LATHE_ERR_INVALID, "preparation.shift: version 2 keeps");
+    free(bad);
+    bad = in_preparation(text, "\"steps\":", "\"stepz\":");
+    refused("chain: no steps", bad, LATHE_ERR_INVALID, "preparation.steps: missing");
+    free(bad);
+    for (nth = 1; nth < 100000 && !loaded; nth++) {
+        lathe_model *m = NULL;
+        long before = lathe_alloc_live();
+        lathe_status st;
+        lathe_alloc_fail_at(nth);
+        st = lathe_model_load(text, strlen(text), &m, &err);
+        lathe_alloc_fail_at(0);
+        if (st == LATHE_OK) loaded = 1;
+        else CHECK(st == LATHE_ERR_NOMEM, "chain: allocation %lu failing gave '%s'", nth, err.message);
+        lathe_model_destroy(m);
+        CHECK(lathe_alloc_live() == before, "chain: allocation %lu failing leaked %ld blocks", nth,
+              lathe_alloc_live() - before);
+    }
+    CHECK(loaded, "chain: the load never succeeded");
+done:
+    lathe_free(text);
+    lathe_trainer_destroy(trainer);
+    lathe_prepared_destroy(prep);
+    lathe_experiment_destroy(exp);
 }

@@ -104,13 +104,16 @@ int main(void) {
         CHECK(prep->train.rows == 30 && test_rows == 10, "split %zu/%zu", prep->train.rows, test_rows);
         CHECK(prep->n_features == 3, "features: f plus one-hot g (2) = 3, got %zu", prep->n_features);
         for (i = 0; i < prep->train.rows; i++) sum += (double)table->columns[0].values[prep->train.source_row[i]];
-        CHECK(check_close((double)prep->shift[0], sum / (double)prep->train.rows, 1e-5, 1e-6),
-              "scaler mean %g is not the training mean %g", (double)prep->shift[0],
+        CHECK(prep->n_steps == 1 && prep->steps[0].kind == LATHE_PREP_STANDARDIZE,
+              "one fitted step, standardize: %zu steps", prep->n_steps);
+        CHECK(check_close((double)prep->steps[0].shift[0], sum / (double)prep->train.rows, 1e-5, 1e-6),
+              "scaler mean %g is not the training mean %g", (double)prep->steps[0].shift[0],
               sum / (double)prep->train.rows);
         for (i = 0; i < test_rows; i++) table->columns[0].values[prep->test.source_row[i]] = 1e6f;
         CHECK(lathe_prepare(exp, table, &prep2, &err) == LATHE_OK, "prepare again: %s", err.message);
         if (prep2) {
-            CHECK(prep2->shift[0] == prep->shift[0] && prep2->scale[0] == prep->scale[0],
+            CHECK(prep2->steps[0].shift[0] == prep->steps[0].shift[0] &&
+                      prep2->steps[0].scale[0] == prep->steps[0].scale[0],
                   "test-split values reached the fitted scaler");
             CHECK(prep2->test.x[0] != prep->test.x[0] || prep2->test.x[3] != prep->test.x[3],
                   "the changed test rows did not reach the test matrix");

@@ -1,7 +1,9 @@
 /* The preparation ops of issue 4 beyond the basics: drop_duplicates (pandas' keep="first"
  * semantics, NaN equal to NaN), balance_classes (seeded oversampling of the training rows
- * only), augment (shift, flip, rotate, noise on images; training rows only) and k-fold splits
- * (the folds partition the non-test rows, stratified). Expected values are worked out by hand
+ * only), augment (shift, flip, rotate, noise on images; training rows only), k-fold splits
+ * (the folds partition the non-test rows, stratified), and the chain of fitted steps (each
+ * runs in list order on what the steps before it left, checked against the same maths done
+ * here in double; the orders that make no sense are refused by name). Expected values are worked out by hand
  * from the documented behaviour, not printed by the code. */
 #include <math.h>
 #include <stdio.h>
@@ -200,8 +202,8 @@ static void test_balance_classes(void) {
         CHECK_SAME_BITS("validation untouched", bal->validation.x, plain->validation.x,
                         plain->validation.rows * F);
         CHECK_SAME_BITS("test untouched", bal->test.x, plain->test.x, plain->test.rows * F);
-        CHECK_SAME_BITS("fitted shift from the original rows", bal->shift, plain->shift, F);
-        CHECK_SAME_BITS("fitted scale from the original rows", bal->scale, plain->scale, F);
+        CHECK_SAME_BITS("fitted shift from the original rows", bal->steps[0].shift, plain->steps[0].shift, F);
+        CHECK_SAME_BITS("fitted scale from the original rows", bal->steps[0].scale, plain->steps[0].scale, F);
         CHECK_SAME_BITS("original training rows first", bal->train.x, plain->train.x,
                         plain->train.rows * F);
         for (i = 0; i < bal->train.rows; i++) {
@@ -373,7 +375,7 @@ static void test_augment_step(void) {
         CHECK_SAME_BITS("validation untouched", same->validation.x, plain->validation.x,
                         plain->validation.rows * F);
         CHECK_SAME_BITS("test untouched", same->test.x, plain->test.x, plain->test.rows * F);
-        CHECK_SAME_BITS("scaler fitted on the original rows", same->scale, plain->scale, F);
+        CHECK_SAME_BITS("scaler fitted on the original rows", same->steps[0].scale, plain->steps[0].scale, F);
     }
     if (shifted && plain) {
         /* every copy is its original shifted by some (dx, dy) in [-1, 1]², and some move */
@@ -553,6 +555,134 @@ static void test_out_of_memory(void) {
     lathe_table_destroy(t);
 }
 
+/* --- the chain of fitted steps -------------------------------------------------------- */
+
+/* 40 rows: two numeric features on different scales and a balanced label. */
+static lathe_table *chain_table(void) {
+    char csv[4096];
+    size_t used = (size_t)snprintf(csv, sizeof csv, "a,b,label\n");
+    int i;
+    for (i = 0; i < 40; i++)
+        used += (size_t)snprintf(csv + used, sizeof csv - used, "%d.%d,%d,%s\n", (i * 37) % 23,
+                                 (i * 3) % 10, (i * i) % 17 * 40 - 100, i % 2 ? "x" : "y");
+    return read_csv(csv);
+}
+
+/* Feature f of table row r, in double. */
+static double raw_value(const lathe_table *t, size_t f, uint32_t r) {
+    return (double)t->columns[f].values[r];
+}
+
+/* The expected value, in double, of raw value v of feature f after the scalers in order
+ * ("s": z-score, "m": min-max), each fitted on the training rows' values as the scalers
+ * before it left them. */
+static double chain_truth(const lathe_table *t, const lathe_prepared *p, size_t f, const char *order,
+                          double v) {
+    size_t n = p->train.rows, i, k;
+    double *train = malloc(n * sizeof *train);
+    for (i = 0; i < n; i++) train[i] = raw_value(t, f, p->train.source_row[i]);
+    for (k = 0; order[k]; k++) {
+        double a = 0.0, b = 1.0, lo = train[0], hi = train[0], sum = 0.0, sq = 0.0;
+        for (i = 0; i < n; i++) {
+            sum += train[i];
+            lo = train[i] < lo ? train[i] : lo;
+            hi = train[i] > hi ? train[i] : hi;
+        }
+        for (i = 0; i < n; i++) sq += (train[i] - sum / (double)n) * (train[i] - sum / (double)n);
+        if (order[k] == 's') a = sum / (double)n, b = sqrt(sq / (double)n);
+        else a = lo, b = hi - lo;
+        for (i = 0; i < n; i++) train[i] = (train[i] - a) / b;
+        v = (v - a) / b;
+    }
+    free(train);
+    return v;
+}
+
+static void test_chain(void) {
+    static const char *const lists[4] = {
+        "{\"op\":\"standardize\"}",
+        "{\"op\":\"minmax\"}",
+        "{\"op\":\"standardize\"},{\"op\":\"minmax\"}",
+        "{\"op\":\"minmax\"},{\"op\":\"standardize\"}",
+    };
+    static const char *const orders[4] = {"s", "m", "sm", "ms"};
+    lathe_table *t = chain_table();
+    lathe_prepared *p[4] = {NULL, NULL, NULL, NULL}, *q = NULL;
+    lathe_experiment *exp = NULL;
+    lathe_error err;
+    char hex[4][65], ops[512], json[4096];
+    size_t k, j, i, f;
+    if (!t) return;
+    for (k = 0; k < 4; k++) {
+        snprintf(ops, sizeof ops, "{\"op\":\"split\",\"test\":0.25},%s", lists[k]);
+        CHECK(run_prepare(t, "", ops, 5, &p[k], &err) == LATHE_OK, "chain %s: %s", orders[k], err.message);
+        if (!p[k]) goto done;
+        lathe_prepared_sha256(p[k], hex[k]);
+        CHECK(p[k]->n_steps == strlen(orders[k]), "chain %s: %zu fitted steps", orders[k], p[k]->n_steps);
+        for (j = 0; j < p[k]->n_steps; j++)
+            CHECK(p[k]->steps[j].kind == (orders[k][j] == 's' ? LATHE_PREP_STANDARDIZE : LATHE_PREP_MINMAX),
+                  "chain %s: step %zu has the wrong kind", orders[k], j);
+    }
+    for (k = 0; k < 4; k++)
+        for (j = k + 1; j < 4; j++)
+            CHECK(strcmp(hex[k], hex[j]) != 0, "chain: [split, %s] and [split, %s] prepare the same data",
+                  lists[k], lists[j]);
+    /* [standardize, minmax]: the training features span exactly [0, 1]. */
+    for (f = 0; f < 2; f++) {
+        float lo = p[2]->train.x[f], hi = p[2]->train.x[f];
+        for (i = 0; i < p[2]->train.rows; i++) {
+            float v = p[2]->train.x[i * 2 + f];
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        CHECK(lo == 0.0f, "standardize then minmax: feature %zu's training minimum is %g, not 0", f, (double)lo);
+        CHECK(fabs((double)hi - 1.0) <= 2e-7, "standardize then minmax: feature %zu's training maximum is %.9g, not 1",
+              f, (double)hi);
+    }
+    /* Every value of every split against the chain worked out here in double. */
+    for (k = 0; k < 4; k++) {
+        lathe_split_data *s[3];
+        size_t c, bad = 0;
+        s[0] = &p[k]->train, s[1] = &p[k]->validation, s[2] = &p[k]->test;
+        for (c = 0; c < 3; c++)
+            for (i = 0; i < s[c]->rows; i++)
+                for (f = 0; f < 2; f++) {
+                    double want = chain_truth(t, p[k], f, orders[k], raw_value(t, f, s[c]->source_row[i]));
+                    double got = (double)s[c]->x[i * 2 + f];
+                    if (!(fabs(got - want) <= 1e-5 + 1e-5 * fabs(want))) bad++;
+                }
+        CHECK(bad == 0, "chain %s: %zu values differ from the double-precision chain", orders[k], bad);
+    }
+    /* A repeated scaler runs again; per "all" mixes with per feature. */
+    CHECK(run_prepare(t, "", "{\"op\":\"split\"},{\"op\":\"standardize\",\"per\":\"all\"},"
+                             "{\"op\":\"minmax\"},{\"op\":\"minmax\"}", 5, &q, &err) == LATHE_OK,
+          "repeated scalers: %s", err.message);
+    CHECK(q && q->n_steps == 3, "repeated scalers: every step is fitted");
+    lathe_prepared_destroy(q);
+    /* The orders that make no sense, refused by the parser with the step's path... */
+    expect_parse_error("", "{\"op\":\"split\"},{\"op\":\"standardize\"},{\"op\":\"impute\"}",
+                       "prepare[2]: impute must come before the scaling steps (prepare[1] is standardize)");
+    expect_parse_error("", "{\"op\":\"split\"},{\"op\":\"impute\"},{\"op\":\"minmax\"},{\"op\":\"impute\"}",
+                       "prepare[3]: a second impute has nothing left to fill (prepare[1]");
+    expect_parse_error("", "{\"op\":\"split\"},{\"op\":\"impute\"},{\"op\":\"impute\",\"strategy\":\"median\"}",
+                       "prepare[2]: a second impute has nothing left to fill");
+    /* ... and by lathe_prepare, for an experiment that skipped the parser's rule (a version 1
+     * model file's). */
+    experiment_json(json, sizeof json, "", "{\"op\":\"split\"},{\"op\":\"minmax\"},{\"op\":\"impute\"}", 1);
+    CHECK(lathe_experiment_parse_v1_model(json, strlen(json), &exp, &err) == LATHE_OK,
+          "a version 1 model's experiment loads: %s", err.message);
+    if (exp) {
+        CHECK(lathe_prepare(exp, t, &q, &err) == LATHE_ERR_INVALID && !q &&
+                  strstr(err.message, "prepare[2]: impute must come before") != NULL,
+              "lathe_prepare ran an impute after a scaler");
+        lathe_prepared_destroy(q);
+    }
+    lathe_experiment_destroy(exp);
+done:
+    for (k = 0; k < 4; k++) lathe_prepared_destroy(p[k]);
+    lathe_table_destroy(t);
+}
+
 int main(void) {
     long live = lathe_alloc_live();
     test_drop_duplicates();
@@ -563,6 +693,7 @@ int main(void) {
     test_folds(0);
     test_errors();
     test_out_of_memory();
+    test_chain();
     CHECK(lathe_alloc_live() == live, "%ld allocations leaked", lathe_alloc_live() - live);
     return check_finish("test_prepare_ops");
 }

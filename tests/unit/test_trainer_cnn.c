@@ -335,10 +335,10 @@ static void test_idx_preparation(void) {
                 if (v < lo) lo = v;
                 if (v > hi) hi = v;
             }
-            CHECK(prep->shift[0] == lo && prep->shift[5] == lo &&
-                      prep->scale[3] == (float)(1.0 / ((double)hi - (double)lo)),
-                  "per-all minmax: shift %g scale %g, want %g and 1/%g", (double)prep->shift[0],
-                  (double)prep->scale[3], (double)lo, (double)(hi - lo));
+            CHECK(prep->steps[0].shift[0] == lo && prep->steps[0].shift[5] == lo &&
+                      prep->steps[0].scale[3] == (float)(1.0 / ((double)hi - (double)lo)),
+                  "per-all minmax: shift %g scale %g, want %g and 1/%g", (double)prep->steps[0].shift[0],
+                  (double)prep->steps[0].scale[3], (double)lo, (double)(hi - lo));
             CHECK(prep->image[1] == 2 && prep->image[2] == 3 && prep->n_classes == 3 &&
                       strcmp(prep->class_names[1], "one") == 0,
                   "image shape and classes from the layout");

@@ -159,7 +159,19 @@ typedef struct lathe_experiment {
 /* Parses and validates an experiment file. The caller owns *out (lathe_experiment_destroy). */
 lathe_status lathe_experiment_parse(const char *json, size_t n, lathe_experiment **out,
                                     lathe_error *err);
-void lathe_experiment_destroy(lathe_experiment *exp);
+void lathe_experiment_destroy(lathe_experiment *exp); /* NULL is a no-op */
+
+/* The order rules of the fitted feature steps, which otherwise run in list order: an impute
+ * comes before every scaling step (a scaler is fitted on complete columns), and there is at
+ * most one (after it nothing is left to fill). The error names the step ("prepare[3]: …").
+ * lathe_experiment_parse applies it; lathe_prepare applies it again. */
+lathe_status lathe_experiment_check_chain(const lathe_experiment *exp, lathe_error *err);
+
+/* lathe_experiment_parse for the experiment inside a version 1 model file, whose fitted
+ * preparation did not follow its list: it skips lathe_experiment_check_chain, so such a file
+ * loads as it always did (lathe_prepare still refuses the experiment). */
+lathe_status lathe_experiment_parse_v1_model(const char *json, size_t n, lathe_experiment **out,
+                                             lathe_error *err);
 
 /* Writes exp as an experiment file in the canonical form: every field that applies, in the
  * documented order, defaults spelled out, floats as the shortest decimal that reads back to

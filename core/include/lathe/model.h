@@ -4,7 +4,7 @@
  * Loading treats the file as hostile. It checks, in order and before allocating the
  * network: the JSON itself (line and column of a syntax error), "format" and "version", the
  * embedded experiment (with the experiment parser's own messages), the preparation (task,
- * target, inputs, features, fill/shift/scale, classes, image), every layer against the
+ * target, inputs, features, fill/shift/scale or steps, classes, image), every layer against the
  * network the experiment builds on that preparation (type, shapes, and each tensor's base64
  * length and alphabet), every weight's finiteness, and "weights_sha256" against the decoded
  * weights. Every error names the field, e.g. "layers[2].weights: 1276 floats, expected 1280". */

@@ -1,5 +1,7 @@
-/* The model file (*.lathe.json, format "lathe-model", version 1): the experiment, the fitted
- * preparation (with "image": [C, H, W] for image data), the layers with their weights
+/* The model file (*.lathe.json, format "lathe-model"): the experiment, the fitted
+ * preparation (with "image": [C, H, W] for image data; its fitted steps as version 1's
+ * fill/shift/scale when it has at most one scaling step, else as version 2's ordered
+ * "steps", docs/model-format.md), the layers with their weights
  * (little-endian float32, base64), the metrics and the SHA-256 of the weights. Layers:
  *   dense       in, units, weights (units, in), bias (units)
  *   conv2d      in [C, H, W], filters, kernel, stride, padding, weights (filters, C, k, k), bias

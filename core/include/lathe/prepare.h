@@ -1,7 +1,8 @@
 /* Preparation: from a table (or a synthetic generator) to the train / validation / test
- * matrices, following the experiment's prepare steps. Fitted steps (impute, scale) learn
- * their parameters from the training rows only; the fitted values are kept in lathe_prepared
- * so that raw rows can be prepared the same way later. */
+ * matrices, following the experiment's prepare steps. Fitted steps (impute, standardize,
+ * minmax) run as a chain in list order, each learning its parameters from the training rows
+ * alone as the steps before it left them; the fitted values are kept in lathe_prepared so
+ * that raw rows can be prepared the same way later. */
 #ifndef LATHE_PREPARE_H
 #define LATHE_PREPARE_H
 
@@ -30,6 +31,15 @@ typedef struct lathe_prepared_input {
     size_t first, width;      /* its features: [first, first + width) */
 } lathe_prepared_input;
 
+/* One fitted feature step, in the experiment's list order. Imputation fills missing cells
+ * while the rows are encoded (lathe_prepared.fill), so an impute step, when there is one, is
+ * steps[0] and carries no arrays; each scaling step maps every feature as x' = (x − shift) ·
+ * scale, fitted on the training rows as the steps before it left them. */
+typedef struct lathe_prepared_step {
+    lathe_prep_kind kind;  /* LATHE_PREP_IMPUTE, LATHE_PREP_STANDARDIZE or LATHE_PREP_MINMAX */
+    float *shift, *scale;  /* scaling: (n_features) each; impute: NULL */
+} lathe_prepared_step;
+
 typedef struct lathe_prepared {
     lathe_task task;
     char *target;           /* the target column's name */
@@ -41,9 +51,19 @@ typedef struct lathe_prepared {
     char **class_names;     /* (n_classes) */
     size_t image[3];        /* (C, H, W) when each row is an image (C·H·W = n_features), else 0s */
     lathe_split_data train, validation, test;
-    /* fitted: per feature, x' = (x − shift) · scale after imputing missing with fill */
-    float *fill, *shift, *scale; /* (n_features) each */
+    /* fitted: a missing cell of feature f encodes as fill[f] (NaN: no imputation, an error;
+     * a one-hot feature's 0 or 1), then the steps run in order */
+    float *fill;                 /* (n_features) */
+    size_t n_steps;
+    lathe_prepared_step *steps;  /* (n_steps) */
 } lathe_prepared;
+
+/* Applies the scaling steps of prep to rows (rows, n_features) in place, step by step in
+ * order, each as (x − shift) · scale in float. */
+void lathe_prepared_apply_steps(const lathe_prepared *prep, float *x, size_t rows);
+
+/* The number of scaling steps of prep (its steps but an impute). */
+size_t lathe_prepared_scaling_steps(const lathe_prepared *prep);
 
 /* Generates a synthetic data set as a table with columns x1, x2 (and label or y). Seeded:
  * identical on every target. name is one of lathe_synthetic_names. */
