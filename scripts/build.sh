@@ -30,9 +30,11 @@ mkdir -p build/web.tmp/data build/web.tmp/examples
 # The HTML without its indentation (no <pre>; the one <textarea> starts empty).
 for f in web/*.html; do sed -e "s/^[[:space:]]*//" "$f" >"build/web.tmp/$(basename "$f")"; done
 # Our JS and CSS are served minified (esbuild, Debian's package), each with a source map
-# beside it that a browser fetches only for its developer tools.
+# beside it that a browser fetches only for its developer tools. The map is named by the
+# server's SourceMap header (scripts/static_server.mjs), not by a comment in the file, so no
+# visitor downloads the comment.
 for f in web/*.js web/*.css wasm_bindings/lathe.js wasm_bindings/worker.js; do
-  run_step "minify $f" "$hint" esbuild "$f" --minify --sourcemap --sources-content=true --log-level=warning \
+  run_step "minify $f" "$hint" esbuild "$f" --minify --sourcemap=external --sources-content=true --log-level=warning \
     --outfile="build/web.tmp/$(basename "$f")"
 done
 cp build/wasm/lathe_engine.js build/wasm/lathe_engine.wasm build/web.tmp/

@@ -41,7 +41,10 @@ export function startServer(root, port = 8080) {
         res.writeHead(404, { ...headers, 'Content-Type': 'text/plain' }).end('not found');
         return;
       }
-      res.writeHead(200, { ...headers, 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream', 'Content-Length': stat.size });
+      // Our minified scripts and styles name their source maps in a header, not in a comment
+      // every visitor would download (developer tools fetch the map; the page never does).
+      const map = /\.(js|css)$/.test(file) && fs.existsSync(`${file}.map`) ? { SourceMap: `${path.basename(file)}.map` } : {};
+      res.writeHead(200, { ...headers, ...map, 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream', 'Content-Length': stat.size });
       fs.createReadStream(file).pipe(res);
     });
   });
