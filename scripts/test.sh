@@ -125,7 +125,7 @@ suite "lifecycle" ./tests/parity/lifecycle.sh
 log "browser: Debian's Chromium via playwright-core"
 suite "browser" node tests/e2e/run.mjs
 
-log "engines: the page in Firefox ESR (puppeteer-core) and WebKitGTK (WebKitWebDriver, xvfb-run)"
+log "engines: the same tests in Chromium and Firefox ESR (puppeteer-core) and WebKitGTK (WebKitWebDriver, xvfb-run)"
 suite "engines" node tests/engines/run.mjs
 
 # The reference check reports the PyTorch cases whose op the core lacks apart: not a pass.

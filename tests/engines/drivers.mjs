@@ -48,20 +48,37 @@ function freePort() {
 }
 
 const FIREFOX = process.env.LATHE_FIREFOX || '/usr/bin/firefox-esr';
+const CHROMIUM = process.env.LATHE_CHROMIUM || '/usr/bin/chromium';
 
 /** Firefox ESR, headless, over WebDriver BiDi. Throws with what to install when it cannot. */
-export async function launchFirefox({ callMs = 30000 } = {}) {
-  if (!fs.existsSync(FIREFOX)) throw new Error(`${FIREFOX} is missing: apt-get install firefox-esr`);
+export function launchFirefox(options) {
+  return launchPuppeteer('firefox', FIREFOX, 'firefox-esr', {
+    browser: 'firefox', protocol: 'webDriverBiDi',
+    extraPrefsFirefox: { 'browser.shell.checkDefaultBrowser': false, 'app.update.enabled': false, 'network.dns.disableIPv6': true },
+  }, options);
+}
+
+/** Debian's Chromium, headless, over CDP (the flags of ../shared/TOOLCHAIN.md: no background
+ * traffic into the closed network). Throws with what to install when it cannot. */
+export function launchChromium(options) {
+  return launchPuppeteer('chromium', CHROMIUM, 'chromium', {
+    browser: 'chrome',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  }, options);
+}
+
+/** A browser driven by puppeteer-core: name, its binary, its Debian package, launch options. */
+async function launchPuppeteer(name, binary, pkg, launch, { callMs = 30000 } = {}) {
+  if (!fs.existsSync(binary)) throw new Error(`${binary} is missing: apt-get install ${pkg}`);
   let puppeteer;
   try {
     puppeteer = (await import('puppeteer-core')).default;
   } catch (e) {
     throw new Error(`puppeteer-core does not load (${e.message}): PUPPETEER_SKIP_DOWNLOAD=1 npm install`);
   }
-  const browser = await bounded(puppeteer.launch({
-    browser: 'firefox', executablePath: FIREFOX, headless: true, protocol: 'webDriverBiDi',
-    extraPrefsFirefox: { 'browser.shell.checkDefaultBrowser': false, 'app.update.enabled': false, 'network.dns.disableIPv6': true },
-  }), 60000, 'launching Firefox');
+  const browser = await bounded(puppeteer.launch({ ...launch, executablePath: binary, headless: true }), 60000,
+    `launching ${name}`);
   const proc = browser.process();
   const kill = () => { live.delete(kill); if (proc) proc.kill('SIGKILL'); };
   live.add(kill);
@@ -69,7 +86,7 @@ export async function launchFirefox({ callMs = 30000 } = {}) {
   await page.setViewport({ width: 1280, height: 800 });
   const call = (p, what, ms = callMs) => bounded(p, ms, what);
   return {
-    name: 'firefox',
+    name,
     version: await browser.version(),
     async goto(url) { await call(page.goto(url, { waitUntil: 'load' }), `opening ${url}`); },
     async evaluate(src, args = [], ms = callMs) { return unwrap(await call(page.evaluate(wrapped(src, args)), 'a script', ms)); },
@@ -81,7 +98,7 @@ export async function launchFirefox({ callMs = 30000 } = {}) {
     },
     async screenshot(file) { await call(page.screenshot({ path: file, fullPage: true }), 'a screenshot', 20000); },
     async close() {
-      await bounded(browser.close(), 15000, 'closing Firefox').catch(kill);
+      await bounded(browser.close(), 15000, `closing ${name}`).catch(kill);
       live.delete(kill);
     },
   };

@@ -1,7 +1,7 @@
-// Browser tests on the two engines besides Chromium's: Firefox ESR (SpiderMonkey, through
-// puppeteer-core over WebDriver BiDi) and WebKitGTK (JavaScriptCore, Safari's engine, through
-// WebKitWebDriver and MiniBrowser under xvfb-run). The Chromium suite (tests/e2e) is the main
-// one; this one walks every step, trains the examples whose weights must be the native CLI's
+// Browser tests on Debian's three engines: Chromium (V8, through puppeteer-core over CDP),
+// Firefox ESR (SpiderMonkey, through puppeteer-core over WebDriver BiDi) and WebKitGTK
+// (JavaScriptCore, Safari's engine, through WebKitWebDriver and MiniBrowser under xvfb-run).
+// The Chromium suite (tests/e2e) is the main one; this one, the same tests on each engine, walks every step, trains the examples whose weights must be the native CLI's
 // bit for bit (an MLP, a CNN, an augmented image set, a regression, a resumed checkpoint and
 // an uploaded CSV), and checks what the page says when a browser lacks a feature it uses.
 //
@@ -9,8 +9,8 @@
 // or "SKIP name: why". Exits non-zero when a test failed or fewer than N reported. A browser
 // that is missing or does not start fails its tests, naming what to install.
 // Needs build/web and build/native/lathe (scripts/build.sh); LATHE_CLI=… names another CLI;
-// LATHE_ENGINES=firefox,webkit picks engines; LATHE_ENGINES_SERIAL=1 runs them one at a time;
-// LATHE_FIREFOX and LATHE_WEBKIT_DRIVER name other binaries.
+// LATHE_ENGINES=chromium,firefox,webkit picks engines; LATHE_ENGINES_SERIAL=1 runs them one at a time;
+// LATHE_CHROMIUM, LATHE_FIREFOX and LATHE_WEBKIT_DRIVER name other binaries.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,7 +19,7 @@ import zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../../scripts/static_server.mjs';
-import { Frozen, killAll, launchFirefox, launchWebKit } from './drivers.mjs';
+import { Frozen, killAll, launchChromium, launchFirefox, launchWebKit } from './drivers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const web = path.join(root, 'build/web');
@@ -45,7 +45,7 @@ const tests = [
   ['no-entries', 'without webkitGetAsEntry a dropped folder is answered with the folder picker', noEntries],
   ['errors', 'no uncaught errors in the page', errorsTest],
 ];
-const ENGINES = (process.env.LATHE_ENGINES || 'firefox,webkit').split(',').filter(Boolean);
+const ENGINES = (process.env.LATHE_ENGINES || 'chromium,firefox,webkit').split(',').filter(Boolean);
 console.log(`TESTS ${ENGINES.length * tests.length}`);
 
 // ---- the site: build/web as it is, and variants that simulate a browser lacking a feature ----
@@ -112,7 +112,8 @@ class Tab {
   async launch() {
     // Debian's default locale, where WebKitGTK says navigator.language is "C" (it froze: issue 15)
     const env = { LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' };
-    this.driver = this.engine === 'firefox' ? await launchFirefox() : await launchWebKit({ env });
+    this.driver = this.engine === 'firefox' ? await launchFirefox()
+      : this.engine === 'chromium' ? await launchChromium() : await launchWebKit({ env });
     this.variant = null;
     console.error(`[engines] ${this.engine}: ${this.driver.version}`);
   }
