@@ -9,7 +9,8 @@
 // or "SKIP name: why". Exits non-zero when a test failed or fewer than N reported. A browser
 // that is missing or does not start fails its tests, naming what to install.
 // Needs build/web and build/native/lathe (scripts/build.sh); LATHE_CLI=… names another CLI;
-// LATHE_ENGINES=chromium,firefox,webkit picks engines; LATHE_ENGINES_SERIAL=1 runs them one at a time;
+// LATHE_ENGINES=chromium,firefox,webkit picks engines; they run one at a time (three browsers
+// training at once on a 2-core machine starve each other), LATHE_ENGINES_PARALLEL=1 runs them together;
 // LATHE_CHROMIUM, LATHE_FIREFOX and LATHE_WEBKIT_DRIVER name other binaries.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -462,7 +463,7 @@ try {
   server = await startServer(buildSite(), 0);
   const origin = `http://127.0.0.1:${server.address().port}`;
   const started = Date.now();
-  if (process.env.LATHE_ENGINES_SERIAL) for (const e of ENGINES) await runEngine(e, origin);
+  if (!process.env.LATHE_ENGINES_PARALLEL) for (const e of ENGINES) await runEngine(e, origin);
   else await Promise.all(ENGINES.map((e) => runEngine(e, origin)));
   console.error(`[engines] ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (e) {
