@@ -20,6 +20,28 @@
 
 /* Raw rows with a numeric, a categorical (one category only in the last rows, so the split
  * may keep it out of training) and a column with missing values, imputed. */
+/* Fails every allocation of loading text in turn: each gives out of memory and leaks
+ * nothing, and the load after the last one succeeds. what prefixes the messages. */
+static void oom_sweep_load(const char *what, const char *text) {
+    unsigned long nth;
+    int loaded = 0;
+    lathe_error err;
+    for (nth = 1; nth < 100000 && !loaded; nth++) {
+        lathe_model *m = NULL;
+        long before = lathe_alloc_live();
+        lathe_status st;
+        lathe_alloc_fail_at(nth);
+        st = lathe_model_load(text, strlen(text), &m, &err);
+        lathe_alloc_fail_at(0);
+        if (st == LATHE_OK) loaded = 1;
+        else CHECK(st == LATHE_ERR_NOMEM, "%sallocation %lu failing gave '%s'", what, nth, err.message);
+        lathe_model_destroy(m);
+        CHECK(lathe_alloc_live() == before, "%sallocation %lu failing leaked %ld blocks", what, nth,
+              lathe_alloc_live() - before);
+    }
+    CHECK(loaded, "%sthe load never succeeded", what);
+}
+
 static char *make_csv(size_t rows) {
     static const char *colours[] = {"red", "green", "blue"};
     char *csv = malloc(rows * 64 + 64);
@@ -257,24 +279,7 @@ int main(void) {
     }
 
     /* Out of memory at every allocation of a load: an error, nothing leaked. */
-    {
-        unsigned long nth;
-        int loaded = 0;
-        for (nth = 1; nth < 100000 && !loaded; nth++) {
-            lathe_model *m = NULL;
-            long before = lathe_alloc_live();
-            lathe_status st;
-            lathe_alloc_fail_at(nth);
-            st = lathe_model_load(text, strlen(text), &m, &err);
-            lathe_alloc_fail_at(0);
-            if (st == LATHE_OK) loaded = 1;
-            else CHECK(st == LATHE_ERR_NOMEM, "allocation %lu failing gave '%s'", nth, err.message);
-            lathe_model_destroy(m);
-            CHECK(lathe_alloc_live() == before, "allocation %lu failing leaked %ld blocks", nth,
-                  lathe_alloc_live() - before);
-        }
-        CHECK(loaded, "the load never succeeded");
-    }
+    oom_sweep_load("", text);
 
     /* Out of memory at every allocation of saving, predicting on raw rows and evaluating:
      * an error, nothing leaked, and the model still works afterwards. */
@@ -332,8 +337,6 @@ static void check_chain_file(const lathe_table *table) {
     lathe_model *model = NULL;
     lathe_error err;
     char *text = NULL, *again = NULL, *bad;
-    unsigned long nth;
-    int loaded = 0;
     size_t i, F;
     CHECK(lathe_experiment_parse(chain_experiment, strlen(chain_experiment), &exp, &err) == LATHE_OK,
           "chain: %s", err.message);
@@ -392,20 +395,7 @@ static void check_chain_file(const lathe_table *table) {
     bad = in_preparation(text, "\"steps\":", "\"stepz\":");
     refused("chain: no steps", bad, LATHE_ERR_INVALID, "preparation.steps: missing");
     free(bad);
-    for (nth = 1; nth < 100000 && !loaded; nth++) {
-        lathe_model *m = NULL;
-        long before = lathe_alloc_live();
-        lathe_status st;
-        lathe_alloc_fail_at(nth);
-        st = lathe_model_load(text, strlen(text), &m, &err);
-        lathe_alloc_fail_at(0);
-        if (st == LATHE_OK) loaded = 1;
-        else CHECK(st == LATHE_ERR_NOMEM, "chain: allocation %lu failing gave '%s'", nth, err.message);
-        lathe_model_destroy(m);
-        CHECK(lathe_alloc_live() == before, "chain: allocation %lu failing leaked %ld blocks", nth,
-              lathe_alloc_live() - before);
-    }
-    CHECK(loaded, "chain: the load never succeeded");
+    oom_sweep_load("chain: ", text);
 done:
     lathe_free(text);
     lathe_trainer_destroy(trainer);
