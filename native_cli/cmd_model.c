@@ -60,14 +60,6 @@ static const char *layer_name(const lathe_layer_info *info) {
     return lathe_layer_type_name(info->kind, info->activation);
 }
 
-/* Multiply-adds of one layer per sample (dense and conv2d; the rest are not counted). */
-static double layer_macs(const lathe_layer_info *info) {
-    if (info->kind == LATHE_LAYER_DENSE) return (double)info->in * (double)info->out;
-    if (info->kind == LATHE_LAYER_CONV2D)
-        return (double)info->n_weights * (double)info->out_h * (double)info->out_w;
-    return 0.0;
-}
-
 static const char *data_source(const lathe_experiment *exp, char *buf, size_t cap) {
     if (exp->data_kind == LATHE_DATA_BUILTIN) snprintf(buf, cap, "built-in set '%s'", exp->data_name);
     else if (exp->data_kind == LATHE_DATA_SYNTHETIC)
@@ -88,7 +80,7 @@ static const char inspect_usage[] =
     "usage: lathe inspect MODEL [--json]\n"
     "\n"
     "Validates a model file and describes it: task, inputs, layers with their output shapes,\n"
-    "parameters and multiply-adds, how it was trained, its metrics and its weights hash.\n"
+    "parameters and FLOPs per sample, how it was trained, its metrics and its weights hash.\n"
     "\n"
     "options:\n"
     "  --json      one JSON object on stdout\n"
@@ -100,8 +92,8 @@ int cmd_inspect(int argc, char **argv) {
     const lathe_experiment *exp;
     const lathe_prepared *prep;
     lathe_trainer *net;
-    size_t i, n_layers, n_params, total_macs_i;
-    double total_macs = 0.0;
+    size_t i, n_layers, n_params;
+    double total_flops = 0.0;
     char source[LATHE_PATH_MAX + 64];
     int status = parse_args(argc, argv, 0, 0, inspect_usage, &a);
     cJSON *metrics = NULL;
@@ -149,7 +141,7 @@ int cmd_inspect(int argc, char **argv) {
             }
             cJSON_AddItemToObject(l, "output", shape);
             cJSON_AddNumberToObject(l, "parameters", (double)(info.n_weights + info.n_bias));
-            cJSON_AddNumberToObject(l, "macs", layer_macs(&info));
+            cJSON_AddNumberToObject(l, "flops", lathe_layer_flops(&info));
             cJSON_AddItemToArray(layers, l);
         }
         cJSON_AddNumberToObject(o, "parameters", (double)n_params);
@@ -184,19 +176,18 @@ int cmd_inspect(int argc, char **argv) {
                exp->data_sha256, exp->data_sha256[0] ? "…)" : "", (unsigned long long)exp->seed);
         printf("training   %s lr %g, batch %zu, %zu epochs\n", optimizer_name(exp),
                (double)exp->optimizer.lr, exp->batch_size, exp->epochs);
-        printf("\n  #  %-11s %-14s %11s %13s\n", "layer", "output", "parameters", "mult-adds");
+        printf("\n  #  %-11s %-14s %11s %13s\n", "layer", "output", "parameters", "FLOPs");
         for (i = 0; i < n_layers; i++) {
             lathe_layer_info info;
             char shape[48];
             lathe_trainer_layer(net, i, &info);
             if (info.out_image) snprintf(shape, sizeof shape, "%zux%zux%zu", info.out_c, info.out_h, info.out_w);
             else snprintf(shape, sizeof shape, "%zu", info.out);
-            total_macs += layer_macs(&info);
+            total_flops += lathe_layer_flops(&info);
             printf("%3zu  %-11s %-14s %11zu %13.0f\n", i, layer_name(&info), shape,
-                   info.n_weights + info.n_bias, layer_macs(&info));
+                   info.n_weights + info.n_bias, lathe_layer_flops(&info));
         }
-        total_macs_i = (size_t)total_macs;
-        printf("     %-11s %-14s %11zu %13zu\n\n", "total", "", n_params, total_macs_i);
+        printf("     %-11s %-14s %11zu %13.0f\n\n", "total", "", n_params, total_flops);
         if (test || val) {
             const cJSON *sets[2];
             const char *names[2] = {"validation", "test"};

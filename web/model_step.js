@@ -36,16 +36,6 @@ export function layersOf(described) {
   });
 }
 
-/** Multiply-adds ×2 of one sample through a layer (elementwise layers: one per output). */
-export function layerFlops(l) {
-  const size = (s) => s.reduce((a, b) => a * b, 1);
-  if (l.kind === 'dense') return 2 * l.weights;
-  if (l.kind === 'conv2d') return 2 * size(l.out) * (l.weights / Math.max(1, l.out[0]));
-  if (l.kind === 'flatten' || l.kind === 'dropout') return 0;
-  if (l.kind === 'max_pool' || l.kind === 'avg_pool') return size(l.out) * l.kernel * l.kernel;
-  return size(l.out) * (l.kind === 'batch_norm' ? 2 : 1);
-}
-
 export class ModelStep {
   constructor(app) {
     this.app = app;
@@ -202,7 +192,7 @@ export class ModelStep {
     const rows = [h('tr', {}, h('td', {}, '—'), h('td', {}, 'input'),
       h('td', {}, input ? shapeText(input) : String(shape.features)), h('td', {}, '—'), h('td', {}, '—'))];
     layers.forEach((l, i) => {
-      const p = l.weights + l.bias, f = layerFlops(l);
+      const p = l.weights + l.bias, f = l.flops; // counted by the core (lathe_layer_flops), as `lathe inspect` shows
       params += p;
       flops += f;
       const name = l.kind === 'activation' ? l.activation

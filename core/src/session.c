@@ -296,6 +296,7 @@ lathe_status lathe_session_layers_json(const lathe_session *s, char **out, lathe
         ok = ok && cJSON_AddNumberToObject(o, "kernel", (double)info.kernel);
         ok = ok && cJSON_AddNumberToObject(o, "stride", (double)info.stride);
         ok = ok && cJSON_AddNumberToObject(o, "pad", (double)info.pad);
+        ok = ok && cJSON_AddNumberToObject(o, "flops", lathe_layer_flops(&info));
     }
     return print_json(arr, ok, out, err, "describing the model");
 }

@@ -800,6 +800,20 @@ static void shape_info(const layer *ly, lathe_layer_info *info) {
     if (ly->kind == LATHE_LAYER_BATCH_NORM) info->channels = ly->bn_c;
 }
 
+double lathe_layer_flops(const lathe_layer_info *info) {
+    double out = (double)info->out;
+    switch (info->kind) {
+    case LATHE_LAYER_DENSE: return 2.0 * (double)info->n_weights;
+    case LATHE_LAYER_CONV2D: return 2.0 * (double)info->n_weights * (double)info->out_h * (double)info->out_w;
+    case LATHE_LAYER_MAX_POOL:
+    case LATHE_LAYER_AVG_POOL: return out * (double)info->kernel * (double)info->kernel;
+    case LATHE_LAYER_FLATTEN:
+    case LATHE_LAYER_DROPOUT: return 0.0;
+    case LATHE_LAYER_BATCH_NORM: return 2.0 * out;
+    default: return out;
+    }
+}
+
 void lathe_trainer_layer(const lathe_trainer *t, size_t index, lathe_layer_info *info) {
     const layer *ly = &t->layers[index];
     shape_info(ly, info);

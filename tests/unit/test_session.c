@@ -227,6 +227,44 @@ static void check_oom(const char *csv, size_t csv_n) {
     printf("test_session: out-of-memory sweep over all %lu allocations of the walk\n", total);
 }
 
+/* The layer description counts FLOPs the textbook way, from each layer's own shapes: a conv2d
+ * is 2·C_out·H_out·W_out·C_in·k·k, a dense layer 2·in·out, a max pool one per window element,
+ * and flatten none (iris's four features read as a 1×2×2 image). */
+static void check_layers(const char *csv, size_t csv_n) {
+    static const char text[] =
+        "{\"format\": \"lathe-experiment\", \"version\": 1, \"seed\": 1,"
+        " \"data\": {\"file\": \"iris.csv\", \"target\": \"species\", \"image\": [1, 2, 2]},"
+        " \"prepare\": [{\"op\": \"split\", \"test\": 0.2}],"
+        " \"model\": {\"layers\": [{\"type\": \"conv2d\", \"filters\": 3, \"kernel\": 1},"
+        " {\"type\": \"max_pool\", \"size\": 2}, {\"type\": \"flatten\"}, {\"type\": \"dense\"}]},"
+        " \"train\": {\"epochs\": 1}}";
+    static const double expected[4] = {2.0 * 3 * 2 * 2 * 1 * 1 * 1, 3.0 * 1 * 1 * 2 * 2, 0.0, 2.0 * 3 * 3};
+    lathe_session_data d = csv_data(csv, csv_n);
+    lathe_session *s = NULL;
+    lathe_error err;
+    char *json = NULL;
+    cJSON *arr = NULL;
+    int i;
+    d.csv_name = "iris.csv";
+    if (lathe_session_open(text, strlen(text), &d, &s, &err) != LATHE_OK ||
+        lathe_session_build(s, NULL, &err) != LATHE_OK ||
+        lathe_session_layers_json(s, &json, &err) != LATHE_OK) {
+        CHECK(0, "describing a CNN: %s", err.message);
+        lathe_session_destroy(s);
+        return;
+    }
+    arr = cJSON_Parse(json);
+    CHECK(cJSON_GetArraySize(arr) == 4, "%d layers described: %s", cJSON_GetArraySize(arr), json);
+    for (i = 0; i < 4 && i < cJSON_GetArraySize(arr); i++) {
+        const cJSON *f = cJSON_GetObjectItem(cJSON_GetArrayItem(arr, i), "flops");
+        CHECK(cJSON_IsNumber(f) && f->valuedouble == expected[i], "layer %d: %g FLOPs, not %g", i,
+              cJSON_IsNumber(f) ? f->valuedouble : -1.0, expected[i]);
+    }
+    cJSON_Delete(arr);
+    lathe_free(json);
+    lathe_session_destroy(s);
+}
+
 int main(void) {
     size_t csv_n;
     char *csv = check_read_file("data/builtin/iris.csv", &csv_n);
@@ -237,6 +275,7 @@ int main(void) {
     check_fingerprint(csv, csv_n);
     check_sources(csv, csv_n);
     check_folds(csv, csv_n);
+    check_layers(csv, csv_n);
     check_oom(csv, csv_n);
     free(csv);
     return check_finish("test_session");

@@ -88,6 +88,10 @@ typedef struct lathe_layer_info {
 size_t lathe_trainer_layer_count(const lathe_trainer *trainer);
 /* Fills *info for layer index (< lathe_trainer_layer_count). Pointers are borrowed. */
 void lathe_trainer_layer(const lathe_trainer *trainer, size_t index, lathe_layer_info *info);
+/* Floating-point operations of one sample forward through the layer: a multiply or an add is
+ * one (dense and conv2d: 2 per weight use; pools: one per window element; batch norm: 2 per
+ * output; flatten and dropout: 0; other element-wise layers: 1 per output). */
+double lathe_layer_flops(const lathe_layer_info *info);
 
 /* All parameters, layer by layer (W row-major, then b; batch norm: gamma, then beta), and
  * their count. Batch-norm running statistics are state, not parameters: they are not here,
