@@ -14,6 +14,7 @@
 #include "lathe/layers.h"
 #include "lathe/losses.h"
 #include "lathe/mathf.h"
+#include "lathe/pool.h"
 #include "reference_check.h"
 
 void ref_check_linear(ref_run *c, const cJSON *root) {
@@ -78,8 +79,8 @@ void ref_check_activations(ref_run *c, const cJSON *root) {
                                  : name[0] == 't' ? LATHE_ACT_TANH
                                  : name[0] == 'l' ? LATHE_ACT_LEAKY_RELU
                                                   : LATHE_ACT_IDENTITY;
-            lathe_activation_forward(a, x->count, x->f, y);
-            lathe_activation_backward(a, x->count, x->f, y, dy->f, dx);
+            lathe_activation_forward(lathe_kernels(), a, x->count, x->f, y);
+            lathe_activation_backward(lathe_kernels(), a, x->count, x->f, y, dy->f, dx);
         } else if (strcmp(name, "softmax") == 0 || strcmp(name, "softmax_dim1") == 0 ||
                    strcmp(name, "log_softmax") == 0 || strcmp(name, "log_softmax_dim1") == 0) {
             size_t rows, cols;
@@ -91,10 +92,10 @@ void ref_check_activations(ref_run *c, const cJSON *root) {
             }
             rows = x->shape[0], cols = x->shape[1];
             if (name[0] == 's') {
-                lathe_softmax_forward(rows, cols, x->f, y);
+                lathe_softmax_forward(lathe_kernels(), rows, cols, x->f, y);
                 lathe_softmax_backward(rows, cols, y, dy->f, dx);
             } else {
-                lathe_log_softmax_forward(rows, cols, x->f, y);
+                lathe_log_softmax_forward(lathe_kernels(), rows, cols, x->f, y);
                 lathe_log_softmax_backward(rows, cols, y, dy->f, dx);
             }
         } else {
@@ -144,10 +145,10 @@ void ref_check_softmax_ce(ref_run *c, const cJSON *root) {
         else
             snprintf(label, sizeof label, "cases[%zu]", ci);
         ref_case_begin(c, label);
-        loss_mean = lathe_softmax_cross_entropy(n, k, z->f, targets, grad);
+        loss_mean = lathe_loss_softmax_cross_entropy(n, k, z->f, targets, grad);
         for (i = 0; i < n; i++)
-            per[i] = lathe_softmax_cross_entropy(1, k, z->f + i * k, targets + i, NULL);
-        lathe_softmax_forward(n, k, z->f, sm);
+            per[i] = lathe_loss_softmax_cross_entropy(1, k, z->f + i * k, targets + i, NULL);
+        lathe_softmax_forward(lathe_kernels(), n, k, z->f, sm);
         ref_compare_scalar(c, "loss_mean", (double)loss_mean, loss_mean_want, REF_TOL_OP);
         if (per_want) ref_compare(c, "loss_per_sample", per, 1, REF_DIMS(n), per_want, REF_TOL_OP);
         if (sm_want) ref_compare(c, "softmax", sm, 2, REF_DIMS(n, k), sm_want, REF_TOL_OP);
@@ -180,7 +181,7 @@ void ref_check_mse(ref_run *c, const cJSON *root) {
     g = ref_floats(c, p->count);
     if (c->bad) return;
     ref_case_begin(c, "mse_loss");
-    loss = lathe_mse(n, d, p->f, t->f, g);
+    loss = lathe_loss_mse(n, d, p->f, t->f, g);
     ref_compare_scalar(c, "loss_mean", (double)loss, mean_want, REF_TOL_OP);
     ref_compare(c, "grad_pred_mean", g, p->ndim, p->shape, gp_want, REF_TOL_OP);
     ref_case_end(c);
@@ -313,11 +314,11 @@ static size_t check_pool_list(ref_run *c, const cJSON *in, const cJSON *list, co
         am = ref_alloc(c, dy->count, sizeof *am);
         if (c->bad) return ci;
         if (is_max) {
-            lathe_max_pool2d_forward(&s, x->f, y, am);
-            lathe_max_pool2d_backward(&s, am, dy->f, dx);
+            lathe_max_pool2d_forward(lathe_kernels(), &s, x->f, y, am);
+            lathe_max_pool2d_backward(lathe_kernels(), &s, am, dy->f, dx);
         } else {
-            lathe_avg_pool2d_forward(&s, x->f, y);
-            lathe_avg_pool2d_backward(&s, dy->f, dx);
+            lathe_avg_pool2d_forward(lathe_kernels(), &s, x->f, y);
+            lathe_avg_pool2d_backward(lathe_kernels(), &s, dy->f, dx);
         }
         ref_compare(c, "y", y, 4, ydims, y_want, REF_TOL_OP);
         ref_compare(c, "grad_x", dx, 4, x->shape, dx_want, REF_TOL_OP);
@@ -429,14 +430,14 @@ void ref_check_batchnorm(ref_run *c, const cJSON *root) {
 typedef float (*elementwise_loss)(const float *pred, const float *target, float delta);
 static float bce_one(const float *z, const float *t, float delta) {
     (void)delta;
-    return lathe_bce_with_logits(1, 1, z, t, NULL);
+    return lathe_loss_bce_with_logits(1, 1, z, t, NULL);
 }
 static float mae_one(const float *p, const float *t, float delta) {
     (void)delta;
-    return lathe_mae(1, 1, p, t, NULL);
+    return lathe_loss_mae(1, 1, p, t, NULL);
 }
 static float huber_one(const float *p, const float *t, float delta) {
-    return lathe_huber(1, 1, delta, p, t, NULL);
+    return lathe_loss_huber(1, 1, delta, p, t, NULL);
 }
 
 /* Loss cases: loss_mean and the gradient with respect to the prediction (logits), and
@@ -468,11 +469,11 @@ static void check_loss_case(ref_run *c, const cJSON *cs, const char *base, const
     if (c->bad) return;
     ref_case_begin(c, name);
     if (kind == 0)
-        loss = lathe_bce_with_logits(n, d, p->f, t->f, g);
+        loss = lathe_loss_bce_with_logits(n, d, p->f, t->f, g);
     else if (kind == 1)
-        loss = lathe_mae(n, d, p->f, t->f, g);
+        loss = lathe_loss_mae(n, d, p->f, t->f, g);
     else
-        loss = lathe_huber(n, d, (float)delta, p->f, t->f, g);
+        loss = lathe_loss_huber(n, d, (float)delta, p->f, t->f, g);
     ref_compare_scalar(c, "loss_mean", (double)loss, mean_want, REF_TOL_OP);
     ref_compare(c, gkey, g, p->ndim, p->shape, g_want, REF_TOL_OP);
     if (per_want) {
@@ -505,8 +506,8 @@ static void check_activation_case(ref_run *c, const cJSON *cs, const char *base,
             dx[i] = dy->f[i] * lathe_sigmoidf(x->f[i]);
         }
     } else {
-        lathe_activation_forward(LATHE_ACT_LEAKY_RELU, x->count, x->f, y);
-        lathe_activation_backward(LATHE_ACT_LEAKY_RELU, x->count, x->f, y, dy->f, dx);
+        lathe_activation_forward(lathe_kernels(), LATHE_ACT_LEAKY_RELU, x->count, x->f, y);
+        lathe_activation_backward(lathe_kernels(), LATHE_ACT_LEAKY_RELU, x->count, x->f, y, dy->f, dx);
     }
     ref_compare(c, "y", y, x->ndim, x->shape, y_want, REF_TOL_OP);
     ref_compare(c, "grad_x", dx, x->ndim, x->shape, dx_want, REF_TOL_OP);

@@ -16,6 +16,7 @@
 #include "lathe/experiment.h"
 #include "lathe/kernels.h"
 #include "lathe/layers.h"
+#include "lathe/losses.h"
 #include "lathe/optim.h"
 #include "lathe/prepare.h"
 #include "lathe/schedule.h"
@@ -309,7 +310,7 @@ void ref_check_optimizers(ref_run *c, const cJSON *root) {
         memcpy(p, p0->f, n * sizeof *p);
         for (t = 1; t <= steps; t++) {
             size_t idx;
-            lathe_optimizer_step(&cfg, cfg.lr, (unsigned long)t, n, p, grads[t - 1]->f, state);
+            lathe_optimizer_step(lathe_kernels(), &cfg, cfg.lr, (unsigned long)t, n, p, grads[t - 1]->f, state);
             if (entry_for_step(after, t, &idx))
                 for (k = 0; k < OPT_KEYS; k++) {
                     const float *got;
@@ -360,17 +361,17 @@ static float mlp_pass(mlp *m, const float *x, const uint32_t *targets, int grads
         const float *in = l ? m->a[l - 1] : x;
         lathe_dense_forward(k, m->n, m->dims[l], m->dims[l + 1], in, m->w[l], m->b[l], m->z[l]);
         if (l + 1 < L)
-            lathe_activation_forward(LATHE_ACT_RELU, m->n * m->dims[l + 1], m->z[l], m->a[l]);
+            lathe_activation_forward(lathe_kernels(), LATHE_ACT_RELU, m->n * m->dims[l + 1], m->z[l], m->a[l]);
     }
     loss =
-        lathe_softmax_cross_entropy(m->n, m->dims[L], m->z[L - 1], targets, grads ? m->dz : NULL);
+        lathe_loss_softmax_cross_entropy(m->n, m->dims[L], m->z[L - 1], targets, grads ? m->dz : NULL);
     if (!grads) return loss;
     for (l = L; l-- > 0;) {
         const float *in = l ? m->a[l - 1] : x;
         lathe_dense_backward(k, m->n, m->dims[l], m->dims[l + 1], in, m->w[l], m->dz,
                              l ? m->da : NULL, m->dw[l], m->db[l]);
         if (l)
-            lathe_activation_backward(LATHE_ACT_RELU, m->n * m->dims[l], m->z[l - 1], m->a[l - 1],
+            lathe_activation_backward(lathe_kernels(), LATHE_ACT_RELU, m->n * m->dims[l], m->z[l - 1], m->a[l - 1],
                                       m->da, m->dz);
     }
     return loss;
@@ -537,10 +538,10 @@ void ref_check_mlp_steps(ref_run *c, const cJSON *root) {
             }
             for (l = 0; l < L; l++) {
                 size_t nw = m.dims[l] * m.dims[l + 1], nb = m.dims[l + 1];
-                lathe_optimizer_step(&cfg, cfg.lr, (unsigned long)step, nw, m.w[l], m.dw[l],
+                lathe_optimizer_step(lathe_kernels(), &cfg, cfg.lr, (unsigned long)step, nw, m.w[l], m.dw[l],
                                      m.sw[l]);
                 if (m.b[l])
-                    lathe_optimizer_step(&cfg, cfg.lr, (unsigned long)step, nb, m.b[l], m.db[l],
+                    lathe_optimizer_step(lathe_kernels(), &cfg, cfg.lr, (unsigned long)step, nb, m.b[l], m.db[l],
                                          m.sb[l]);
             }
         }

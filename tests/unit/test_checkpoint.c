@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "lathe/alloc.h"
+#include "lathe/checkpoint.h"
 #include "lathe/experiment.h"
 #include "lathe/prepare.h"
 #include "lathe/trainer.h"

@@ -20,6 +20,8 @@
 #include "lathe/dropout.h"
 #include "lathe/kernels.h"
 #include "lathe/layers.h"
+#include "lathe/losses.h"
+#include "lathe/pool.h"
 #include "lathe/rng.h"
 
 #define H_REL 1e-2
@@ -142,7 +144,7 @@ typedef struct act_ctx {
 
 static double act_obj(void *p) {
     act_ctx *c = p;
-    lathe_activation_forward(c->act, c->n, c->x, c->y);
+    lathe_activation_forward(lathe_kernels(), c->act, c->n, c->x, c->y);
     return dot(c->n, c->y, c->dy);
 }
 
@@ -162,8 +164,8 @@ static void test_activations(void) {
         /* Keep clear of the ReLU kink: |x| >= 0.1 > h. */
         for (i = 0; i < c.n; i++)
             if (fabsf(c.x[i]) < 0.1f) c.x[i] = c.x[i] < 0.0f ? -0.1f - c.x[i] : 0.1f + c.x[i];
-        lathe_activation_forward(c.act, c.n, c.x, c.y);
-        lathe_activation_backward(c.act, c.n, c.x, c.y, c.dy, dx);
+        lathe_activation_forward(lathe_kernels(), c.act, c.n, c.x, c.y);
+        lathe_activation_backward(lathe_kernels(), c.act, c.n, c.x, c.y, c.dy, dx);
         snprintf(what, sizeof what, "activation %s", names[a]);
         gradcheck(what, c.x, c.n, dx, act_obj, &c);
         free(c.x), free(c.dy), free(c.y), free(dx);
@@ -180,7 +182,7 @@ typedef struct ce_ctx {
 
 static double ce_obj(void *p) {
     ce_ctx *c = p;
-    return (double)lathe_softmax_cross_entropy(c->n, c->c, c->z, c->t, NULL);
+    return (double)lathe_loss_softmax_cross_entropy(c->n, c->c, c->z, c->t, NULL);
 }
 
 static void test_softmax_ce(void) {
@@ -196,7 +198,7 @@ static void test_softmax_ce(void) {
         if (!c.t) exit(2);
         for (i = 0; i < c.n; i++)
             c.t[i] = (uint32_t)lcg_range(0, c.c - 1);
-        lathe_softmax_cross_entropy(c.n, c.c, c.z, c.t, g);
+        lathe_loss_softmax_cross_entropy(c.n, c.c, c.z, c.t, g);
         snprintf(what, sizeof what, "softmax CE %zux%zu", c.n, c.c);
         gradcheck(what, c.z, c.n * c.c, g, ce_obj, &c);
         free(c.z), free(c.t), free(g);
@@ -210,7 +212,7 @@ typedef struct mse_ctx {
 
 static double mse_obj(void *p) {
     mse_ctx *c = p;
-    return (double)lathe_mse(c->n, c->d, c->p, c->t, NULL);
+    return (double)lathe_loss_mse(c->n, c->d, c->p, c->t, NULL);
 }
 
 static void test_mse(void) {
@@ -220,7 +222,7 @@ static void test_mse(void) {
     c.n = lcg_range(2, 6), c.d = lcg_range(1, 4);
     c.p = random_floats(c.n * c.d, -2, 2), c.t = random_floats(c.n * c.d, -2, 2);
     g = random_floats(c.n * c.d, 0, 0), gt = random_floats(c.n * c.d, 0, 0);
-    lathe_mse(c.n, c.d, c.p, c.t, g);
+    lathe_loss_mse(c.n, c.d, c.p, c.t, g);
     for (i = 0; i < c.n * c.d; i++)
         gt[i] = -g[i]; /* d/dtarget = −d/dpred */
     gradcheck("mse pred", c.p, c.n * c.d, g, mse_obj, &c);
@@ -307,9 +309,9 @@ typedef struct pool_ctx {
 static double pool_obj(void *p) {
     pool_ctx *c = p;
     if (c->is_max)
-        lathe_max_pool2d_forward(&c->s, c->x, c->y, c->argmax);
+        lathe_max_pool2d_forward(lathe_kernels(), &c->s, c->x, c->y, c->argmax);
     else
-        lathe_avg_pool2d_forward(&c->s, c->x, c->y);
+        lathe_avg_pool2d_forward(lathe_kernels(), &c->s, c->x, c->y);
     return dot(c->ny, c->y, c->dy);
 }
 
@@ -340,11 +342,11 @@ static void pool_case(const lathe_pool2d_shape *s, int is_max) {
         c.x[i - 1] = c.x[j], c.x[j] = t;
     }
     if (is_max) {
-        lathe_max_pool2d_forward(s, c.x, c.y, c.argmax);
-        lathe_max_pool2d_backward(s, c.argmax, c.dy, dx);
+        lathe_max_pool2d_forward(lathe_kernels(), s, c.x, c.y, c.argmax);
+        lathe_max_pool2d_backward(lathe_kernels(), s, c.argmax, c.dy, dx);
     } else {
-        lathe_avg_pool2d_forward(s, c.x, c.y);
-        lathe_avg_pool2d_backward(s, c.dy, dx);
+        lathe_avg_pool2d_forward(lathe_kernels(), s, c.x, c.y);
+        lathe_avg_pool2d_backward(lathe_kernels(), s, c.dy, dx);
     }
     snprintf(what, sizeof what, "%s x(%zu,%zu,%zu,%zu) k%zu s%zu", is_max ? "max_pool" : "avg_pool",
              s->n, s->c, s->h, s->w, s->k, s->stride);

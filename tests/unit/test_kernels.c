@@ -20,6 +20,7 @@
 #include "lathe/conv.h"
 #include "lathe/kernels.h"
 #include "lathe/layers.h"
+#include "lathe/pool.h"
 
 #include <float.h>
 #include <inttypes.h>
@@ -464,13 +465,13 @@ static void check_core_uses_tables(check_lcg *g) {
             for (size_t i = 0; i < N * OUT; i++)
                 want[i] = naive_unary((unary_op)op, x[i], dy[i]);
             if (op == RELU || op == LEAKY)
-                lathe_activation_forward(op == RELU ? LATHE_ACT_RELU : LATHE_ACT_LEAKY_RELU,
+                lathe_activation_forward(lathe_kernels(), op == RELU ? LATHE_ACT_RELU : LATHE_ACT_LEAKY_RELU,
                                          N * OUT, x, y);
             else if (op == SIG_BWD || op == TANH_BWD) /* these take the forward output */
-                lathe_activation_backward(op == SIG_BWD ? LATHE_ACT_SIGMOID : LATHE_ACT_TANH,
+                lathe_activation_backward(lathe_kernels(), op == SIG_BWD ? LATHE_ACT_SIGMOID : LATHE_ACT_TANH,
                                           N * OUT, NULL, x, dy, y);
             else
-                lathe_activation_backward(op == RELU_BWD ? LATHE_ACT_RELU : LATHE_ACT_LEAKY_RELU,
+                lathe_activation_backward(lathe_kernels(), op == RELU_BWD ? LATHE_ACT_RELU : LATHE_ACT_LEAKY_RELU,
                                           N * OUT, x, NULL, dy, y);
             CHECK(check_same_bits(__FILE__, __LINE__, unary_name[op], y, want, N * OUT) == 0,
                   "lathe_activation_* (%s in use)", t->name);
@@ -484,18 +485,18 @@ static void check_core_uses_tables(check_lcg *g) {
         CHECK(check_same_bits(__FILE__, __LINE__, "dense db", db, db_want, OUT) == 0,
               "lathe_dense_backward db (%s)", t->name);
         naive_max_pool(&p, px, py_want, pam_want);
-        lathe_max_pool2d_forward(&ps, px, py, pam);
+        lathe_max_pool2d_forward(lathe_kernels(), &ps, px, py, pam);
         check_same_bits(__FILE__, __LINE__, "lathe_max_pool2d_forward", py, py_want, 72);
         CHECK(memcmp(pam, pam_want, sizeof pam) == 0, "lathe_max_pool2d_forward argmax (%s)",
               t->name);
         naive_pool_backward(&p, pam_want, pdy, pdx_want, 0);
-        lathe_max_pool2d_backward(&ps, pam, pdy, pdx);
+        lathe_max_pool2d_backward(lathe_kernels(), &ps, pam, pdy, pdx);
         check_same_bits(__FILE__, __LINE__, "lathe_max_pool2d_backward", pdx, pdx_want, 378);
         naive_avg_pool(&p, px, py_want);
-        lathe_avg_pool2d_forward(&ps, px, py);
+        lathe_avg_pool2d_forward(lathe_kernels(), &ps, px, py);
         check_same_bits(__FILE__, __LINE__, "lathe_avg_pool2d_forward", py, py_want, 72);
         naive_pool_backward(&p, NULL, pdy, pdx_want, 0);
-        lathe_avg_pool2d_backward(&ps, pdy, pdx);
+        lathe_avg_pool2d_backward(lathe_kernels(), &ps, pdy, pdx);
         check_same_bits(__FILE__, __LINE__, "lathe_avg_pool2d_backward", pdx, pdx_want, 378);
     }
     lathe_kernels_select(LATHE_ISA_SIMD128);

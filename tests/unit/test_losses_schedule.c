@@ -4,6 +4,8 @@
 
 #include "check.h"
 #include "lathe/losses.h"
+#include "lathe/mathf.h"
+#include "lathe/optim.h"
 #include "lathe/schedule.h"
 
 /* Finite-difference check of a loss's gradient at a few points. */
@@ -29,7 +31,7 @@ static void gradcheck(const char *name, loss_fn f, const float *p0, const float 
 }
 
 static float huber1(size_t n, size_t d, const float *p, const float *t, float *g) {
-    return lathe_huber(n, d, 1.0f, p, t, g);
+    return lathe_loss_huber(n, d, 1.0f, p, t, g);
 }
 
 int main(void) {
@@ -40,24 +42,24 @@ int main(void) {
     float g[2] = {0.0f, 0.0f};
 
     /* BCE with logits: z = 0 gives log 2 for either target; extreme logits stay finite. */
-    CHECK(fabsf(lathe_bce_with_logits(1, 1, (const float[]){0.0f}, (const float[]){1.0f}, g) -
+    CHECK(fabsf(lathe_loss_bce_with_logits(1, 1, (const float[]){0.0f}, (const float[]){1.0f}, g) -
                 0.6931472f) < 1e-6f, "bce(0, 1) != log 2");
     CHECK(fabsf(g[0] + 0.5f) < 1e-7f, "bce grad at 0: %g", (double)g[0]);
     {
-        float loss = lathe_bce_with_logits(2, 1, (const float[]){1000.0f, -1000.0f},
+        float loss = lathe_loss_bce_with_logits(2, 1, (const float[]){1000.0f, -1000.0f},
                                            (const float[]){0.0f, 0.0f}, g);
         CHECK(isfinite(loss) && fabsf(loss - 500.0f) < 1e-3f, "bce at ±1000: %g", (double)loss);
         CHECK(isfinite(g[0]) && isfinite(g[1]), "bce grad not finite at ±1000");
     }
-    gradcheck("bce", lathe_bce_with_logits, logits, bits, 6);
+    gradcheck("bce", lathe_loss_bce_with_logits, logits, bits, 6);
 
     /* MAE and Huber: closed forms on known values (PyTorch: L1Loss, HuberLoss(delta=1)). */
-    CHECK(fabsf(lathe_mae(2, 1, (const float[]){1.0f, -2.0f}, (const float[]){3.0f, -2.5f}, g) - 1.25f) < 1e-7f, "mae");
+    CHECK(fabsf(lathe_loss_mae(2, 1, (const float[]){1.0f, -2.0f}, (const float[]){3.0f, -2.5f}, g) - 1.25f) < 1e-7f, "mae");
     CHECK(g[0] == -0.5f && g[1] == 0.5f, "mae grad %g %g", (double)g[0], (double)g[1]);
     CHECK(fabsf(huber1(2, 1, (const float[]){0.5f, 3.0f}, (const float[]){0.0f, 0.0f}, g) -
                 (0.125f + 2.5f) / 2.0f) < 1e-7f, "huber");
     CHECK(g[0] == 0.25f && g[1] == 0.5f, "huber grad %g %g", (double)g[0], (double)g[1]);
-    gradcheck("mae", lathe_mae, pred, truth, 6);
+    gradcheck("mae", lathe_loss_mae, pred, truth, 6);
     gradcheck("huber", huber1, pred, truth, 6);
 
     /* StepLR(step_size=30, gamma=0.1) from PyTorch's docs: 0.05 before epoch 30, 0.005 until
@@ -99,11 +101,11 @@ int main(void) {
     /* clip_grad_norm_: [3, 4] has norm 5; max 1 scales by 1/(5 + 1e-6); max 10 leaves it. */
     {
         float v[2] = {3.0f, 4.0f};
-        double norm = lathe_clip_grad_norm(2, v, 1.0f);
+        double norm = lathe_optim_clip_grad_norm(2, v, 1.0f);
         CHECK(norm == 5.0, "norm %g", norm);
         CHECK(fabsf(v[0] - 0.6f) < 1e-6f && fabsf(v[1] - 0.8f) < 1e-6f, "clipped %g %g", (double)v[0], (double)v[1]);
         v[0] = 3.0f, v[1] = 4.0f;
-        (void)lathe_clip_grad_norm(2, v, 10.0f);
+        (void)lathe_optim_clip_grad_norm(2, v, 10.0f);
         CHECK(v[0] == 3.0f && v[1] == 4.0f, "clipping changed a small gradient");
     }
     return check_finish("test_losses_schedule");

@@ -67,15 +67,15 @@ int main(void) {
        * average_precision_score(same) = 0.8333… */
         static const float scores[4] = {0.1f, 0.4f, 0.35f, 0.8f};
         static const uint8_t pos[4] = {0, 0, 1, 1};
-        double auc = lathe_roc_auc(4, scores, pos), ap = lathe_average_precision(4, scores, pos);
+        double auc = lathe_metrics_roc_auc(4, scores, pos), ap = lathe_metrics_average_precision(4, scores, pos);
         CHECK(fabs(auc - 0.75) < 1e-12, "roc auc %g", auc);
         CHECK(fabs(ap - 0.8333333333333333) < 1e-12, "average precision %g", ap);
     }
     { /* ties: all scores equal gives AUC 0.5 */
         static const float scores[4] = {0.5f, 0.5f, 0.5f, 0.5f};
         static const uint8_t pos[4] = {0, 1, 0, 1};
-        CHECK(fabs(lathe_roc_auc(4, scores, pos) - 0.5) < 1e-12, "tied AUC");
-        CHECK(isnan(lathe_roc_auc(2, scores, (const uint8_t[]){1, 1})), "AUC with one class is NaN");
+        CHECK(fabs(lathe_metrics_roc_auc(4, scores, pos) - 0.5) < 1e-12, "tied AUC");
+        CHECK(isnan(lathe_metrics_roc_auc(2, scores, (const uint8_t[]){1, 1})), "AUC with one class is NaN");
     }
     { /* log_loss(["spam","ham","ham","spam"], [[.1,.9],[.9,.1],[.8,.2],[.35,.65]]) = 0.21616… */
         static const uint32_t truth[4] = {1, 0, 0, 1};

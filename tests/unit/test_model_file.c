@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "lathe/alloc.h"
+#include "lathe/base64.h"
 #include "lathe/experiment.h"
 #include "lathe/model.h"
 #include "lathe/model_file.h"

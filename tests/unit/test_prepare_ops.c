@@ -14,6 +14,7 @@
 #include "lathe/alloc.h"
 #include "lathe/augment.h"
 #include "lathe/experiment.h"
+#include "lathe/mathf.h"
 #include "lathe/prepare.h"
 
 /* An experiment around the given data extras and prepare list. */

@@ -265,20 +265,20 @@ static void check_tables_and_layers(check_lcg *g) {
         lathe_kernels_select((lathe_isa)isa);
         for (size_t i = 0; i < N * C; i++)
             want[i] = lathe_sigmoidf(x[i]);
-        lathe_activation_forward(LATHE_ACT_SIGMOID, N * C, x, y);
+        lathe_activation_forward(lathe_kernels(), LATHE_ACT_SIGMOID, N * C, x, y);
         CHECK(check_same_bits(__FILE__, __LINE__, "sigmoid layer", y, want, N * C) == 0,
               "lathe_activation_forward sigmoid (%s)", t->name);
         for (size_t i = 0; i < N * C; i++)
             want[i] = lathe_tanhf(x[i]);
-        lathe_activation_forward(LATHE_ACT_TANH, N * C, x, y);
+        lathe_activation_forward(lathe_kernels(), LATHE_ACT_TANH, N * C, x, y);
         CHECK(check_same_bits(__FILE__, __LINE__, "tanh layer", y, want, N * C) == 0,
               "lathe_activation_forward tanh (%s)", t->name);
         r->softmax(N, C, x, want);
-        lathe_softmax_forward(N, C, x, y);
+        lathe_softmax_forward(lathe_kernels(), N, C, x, y);
         CHECK(check_same_bits(__FILE__, __LINE__, "softmax layer", y, want, N * C) == 0,
               "lathe_softmax_forward (%s)", t->name);
         r->log_softmax(N, C, x, want);
-        lathe_log_softmax_forward(N, C, x, y);
+        lathe_log_softmax_forward(lathe_kernels(), N, C, x, y);
         CHECK(check_same_bits(__FILE__, __LINE__, "log_softmax layer", y, want, N * C) == 0,
               "lathe_log_softmax_forward (%s)", t->name);
     }

@@ -9,11 +9,6 @@
 
 #include "lathe/rng.h"
 
-/* sin x in double by the core's own series (as lathe_cos in lathe/schedule.h): reduced to
- * [-π, π], then to [-π/2, π/2] by sin(π − x) = sin x, then the Taylor series to x^31.
- * Within 1e-15 of libm on |x| ≤ 100; identical on every target. */
-double lathe_sin(double x);
-
 /* dst:(C,H,W) = src moved by dx pixels right and dy pixels down (negative: left, up);
  * pixels moved in from outside are 0. */
 void lathe_augment_shift(const float *src, float *dst, size_t C, size_t H, size_t W, long dx,

@@ -33,8 +33,8 @@
  * (grad_W is computed transposed, dWᵀ = col · dyᵀ, with the products xpad·dy: multiplication
  * commutes exactly, so the order above is kept.)
  *
- * Callers check a shape once with lathe_conv2d_output_size / lathe_pool2d_output_size, which
- * report what is wrong; the layer functions trust the buffers' sizes and do nothing for a shape
+ * Callers check a shape once with lathe_conv2d_output_size (pools: lathe_pool2d_output_size
+ * in lathe/pool.h), which report what is wrong; the layer functions trust the buffers' sizes and do nothing for a shape
  * those functions reject. None of them allocates. */
 #ifndef LATHE_CONV_H
 #define LATHE_CONV_H
@@ -97,31 +97,5 @@ void lathe_conv2d_backward_weights(const lathe_kernel_table *k, const lathe_conv
 void lathe_conv2d_backward_weights_kept(const lathe_kernel_table *k, const lathe_conv2d_shape *s,
                                         const float *cols, const float *dy, float *dw, float *db,
                                         float *work);
-
-/* Geometry of one pooling layer: x:(n, c, h, w), a k×k window moved by stride, no padding,
- * floor mode. */
-typedef struct lathe_pool2d_shape {
-    size_t n, c, h, w;
-    size_t k, stride;
-} lathe_pool2d_shape;
-
-/* Checks s (every size >= 1, k <= h and k <= w, h·w fits in uint32_t, no size_t overflow) and
- * writes H_out = floor((h − k) / stride) + 1 and W_out likewise; h_out, w_out may be NULL. */
-lathe_status lathe_pool2d_output_size(const lathe_pool2d_shape *s, size_t *h_out, size_t *w_out,
-                                      lathe_error *err);
-
-/* y:(n,c,H_out,W_out) = the window maxima of x:(n,c,h,w); argmax:(n,c,H_out,W_out) (or NULL
- * at inference) receives each maximum's index h·W + w inside its plane, the FIRST maximum in
- * row-major window order on ties (PyTorch CPU's choice). */
-void lathe_max_pool2d_forward(const lathe_pool2d_shape *s, const float *x, float *y,
-                              uint32_t *argmax);
-/* dx:(n,c,h,w) = 0 except dy routed to each window's recorded argmax (overlaps add up). */
-void lathe_max_pool2d_backward(const lathe_pool2d_shape *s, const uint32_t *argmax, const float *dy,
-                               float *dx);
-
-/* y:(n,c,H_out,W_out) = the window means of x:(n,c,h,w) (sum divided by k·k). */
-void lathe_avg_pool2d_forward(const lathe_pool2d_shape *s, const float *x, float *y);
-/* dx:(n,c,h,w): each dy/(k·k) spread over its window (overlaps add up). */
-void lathe_avg_pool2d_backward(const lathe_pool2d_shape *s, const float *dy, float *dx);
 
 #endif

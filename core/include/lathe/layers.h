@@ -27,27 +27,23 @@ typedef enum lathe_activation {
 } lathe_activation;
 
 /* y[i] = f(x[i]) for n elements. */
-void lathe_activation_forward(lathe_activation act, size_t n, const float *x, float *y);
+void lathe_activation_forward(const lathe_kernel_table *k, lathe_activation act, size_t n,
+                              const float *x, float *y);
 /* dx[i] = dy[i] · f'(x[i]) using x and/or y (ReLU'(0) = 0, sigmoid' = y(1−y), tanh' = 1−y²). */
-void lathe_activation_backward(lathe_activation act, size_t n, const float *x, const float *y,
-                               const float *dy, float *dx);
+void lathe_activation_backward(const lathe_kernel_table *k, lathe_activation act, size_t n,
+                               const float *x, const float *y, const float *dy, float *dx);
 
 /* Row-wise softmax of x:(n,c) into y:(n,c), subtracting the row max first. */
-void lathe_softmax_forward(size_t n, size_t c, const float *x, float *y);
+void lathe_softmax_forward(const lathe_kernel_table *k, size_t n, size_t c, const float *x,
+                           float *y);
 /* Row-wise log-softmax: y = x − max − log Σ exp(x − max). */
-void lathe_log_softmax_forward(size_t n, size_t c, const float *x, float *y);
+void lathe_log_softmax_forward(const lathe_kernel_table *k, size_t n, size_t c, const float *x,
+                               float *y);
 
 /* Backward of softmax given its output y:(n,c): dx = y ⊙ (dy − Σ_j dy_j·y_j) per row. */
 void lathe_softmax_backward(size_t n, size_t c, const float *y, const float *dy, float *dx);
 /* Backward of log-softmax given its output y:(n,c): dx = dy − exp(y)·Σ_j dy_j per row. */
 void lathe_log_softmax_backward(size_t n, size_t c, const float *y, const float *dy, float *dx);
 
-/* Softmax cross-entropy, mean over the n rows: loss_i = logsumexp(z_i) − z_i[t_i].
- * Returns the mean loss; when grad is not NULL writes grad:(n,c) = (softmax(z) − onehot)/n.
- * Targets must be < c (callers validate). Finite for any finite logits (1000 gives 2000). */
-float lathe_softmax_cross_entropy(size_t n, size_t c, const float *logits,
-                                  const uint32_t *targets, float *grad);
-/* Mean squared error over all n·d elements: mean((p−t)²); grad = 2(p−t)/(n·d). */
-float lathe_mse(size_t n, size_t d, const float *pred, const float *target, float *grad);
 
 #endif

@@ -35,22 +35,22 @@ void lathe_class_report_destroy(lathe_class_report *report);
  * roc_auc_score: ties share their trapezoid). NaN when one class is absent. Allocates a
  * scratch index and returns NaN when that fails (the report below never does: it allocates
  * its scratch up front and fails with LATHE_ERR_NOMEM instead). */
-double lathe_roc_auc(size_t n, const float *scores, const uint8_t *positive);
+double lathe_metrics_roc_auc(size_t n, const float *scores, const uint8_t *positive);
 /* sklearn's average_precision_score: Σ (R_k − R_{k−1}) P_k over distinct thresholds. */
-double lathe_average_precision(size_t n, const float *scores, const uint8_t *positive);
+double lathe_metrics_average_precision(size_t n, const float *scores, const uint8_t *positive);
 
 /* sklearn's roc_curve(drop_intermediate=False) of scores:(n) for truth positive:(n): one
  * point per distinct score, thresholds decreasing, after a first point (0, 0); the last is
  * (1, 1). order:(n) is scratch; fpr, tpr:(n + 1) receive the points. Returns the number of
  * points, 0 when the positives or the negatives are absent (the curve is undefined). */
-size_t lathe_roc_curve(size_t n, const float *scores, const uint8_t *positive, uint32_t *order,
+size_t lathe_metrics_roc_curve(size_t n, const float *scores, const uint8_t *positive, uint32_t *order,
                        double *fpr, double *tpr);
 /* The precision-recall curve of scores:(n) for positive:(n), recall increasing: a first point
  * (recall 0, precision 1), then (R_k, P_k) at each distinct score, thresholds decreasing,
- * up to the first of full recall (the points whose steps sum to lathe_average_precision, as
+ * up to the first of full recall (the points whose steps sum to lathe_metrics_average_precision, as
  * sklearn's precision_recall_curve up to 1.0). order:(n) is scratch; recall,
  * precision:(n + 1) receive the points. Returns the number of points, 0 without positives. */
-size_t lathe_pr_curve(size_t n, const float *scores, const uint8_t *positive, uint32_t *order,
+size_t lathe_metrics_pr_curve(size_t n, const float *scores, const uint8_t *positive, uint32_t *order,
                       double *recall, double *precision);
 
 /* Reliability bins of probabilities p:(n) in [0, 1] against outcomes positive:(n), as
@@ -58,7 +58,7 @@ size_t lathe_pr_curve(size_t n, const float *scores, const uint8_t *positive, ui
  * the p in [b/bins, (b+1)/bins) (p = 1 in the last). count, mean_predicted and
  * fraction_positive:(bins) receive each bin's size, mean p and share of positives (NaN for
  * an empty bin). No allocation. */
-void lathe_calibration_bins(size_t n, const float *p, const uint8_t *positive, size_t bins,
+void lathe_metrics_calibration_bins(size_t n, const float *p, const uint8_t *positive, size_t bins,
                             size_t *count, double *mean_predicted, double *fraction_positive);
 
 typedef struct lathe_regression_report {

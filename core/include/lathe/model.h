@@ -61,9 +61,5 @@ lathe_status lathe_model_evaluate_table(lathe_model *model, const lathe_table *t
 lathe_status lathe_model_save(const lathe_model *model, const char *metrics_json, char **out,
                               lathe_error *err);
 
-/* Standard base64 (RFC 4648, padded) of exactly n_floats little-endian float32 values into
- * out. Errors name the first bad character or the length found; field prefixes the message. */
-lathe_status lathe_base64_decode_floats(const char *text, size_t n_floats, float *out,
-                                        const char *field, lathe_error *err);
 
 #endif

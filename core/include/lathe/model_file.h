@@ -26,7 +26,5 @@ lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
                                     const lathe_prepared *prep, const lathe_trainer *trainer,
                                     const char *metrics_json, char **out, lathe_error *err);
 
-/* Standard base64 (RFC 4648, with padding) of n bytes into out (4·ceil(n/3) + 1 bytes). */
-void lathe_base64_encode(const void *data, size_t n, char *out);
 
 #endif

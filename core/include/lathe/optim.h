@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "lathe/kernels.h"
+
 typedef enum lathe_optimizer_kind {
     LATHE_OPT_SGD = 0, /* with optional momentum, Nesterov, L2 weight decay */
     LATHE_OPT_ADAM,    /* L2 weight decay added to the gradient */
@@ -29,7 +31,12 @@ size_t lathe_optimizer_state_per_param(const lathe_optimizer_config *cfg);
 
 /* One step t (1-based) at learning rate lr on p:(n) given grad:(n); state:(n·per_param)
  * zero-initialised before step 1. */
-void lathe_optimizer_step(const lathe_optimizer_config *cfg, float lr, unsigned long t,
-                          size_t n, float *p, const float *grad, float *state);
+void lathe_optimizer_step(const lathe_kernel_table *k, const lathe_optimizer_config *cfg, float lr,
+                          unsigned long t, size_t n, float *p, const float *grad, float *state);
+
+/* Scales grads:(n) in place so that their global L2 norm is at most max_norm, as PyTorch's
+ * clip_grad_norm_ (coefficient max_norm/(norm + 1e-6), applied only when below 1). The sum
+ * of squares is taken in double in index order. Returns the norm before clipping. */
+double lathe_optim_clip_grad_norm(size_t n, float *grads, float max_norm);
 
 #endif

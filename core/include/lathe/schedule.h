@@ -27,12 +27,4 @@ typedef struct lathe_schedule {
  * Computed in double with the core's own exp/log/cos, rounded once: identical everywhere. */
 float lathe_schedule_lr(const lathe_schedule *s, float base_lr, size_t epoch, size_t step);
 
-/* Scales grads:(n) in place so that their global L2 norm is at most max_norm, as PyTorch's
- * clip_grad_norm_ (coefficient max_norm/(norm + 1e-6), applied only when below 1). The sum
- * of squares is taken in double in index order. Returns the norm before clipping. */
-double lathe_clip_grad_norm(size_t n, float *grads, float max_norm);
-
-/* cos x in double by range reduction and a Taylor series (error < 1e-15 for |x| < 2^20). */
-double lathe_cos(double x);
-
 #endif

@@ -12,7 +12,7 @@
  * sum of the softmaxes are sequential, in the order of the _ref twin. */
 #include "lathe/kernels.h"
 #include "lathe/mathf.h"
-#include "mathf_internal.h"
+#include "base/mathf_internal.h"
 
 #include <simde/wasm/simd128.h>
 

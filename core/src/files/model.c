@@ -9,6 +9,7 @@
 
 #include "cJSON.h"
 #include "lathe/alloc.h"
+#include "lathe/base64.h"
 #include "lathe/json_hooks.h"
 #include "lathe/model_file.h"
 #include "lathe/sha256.h"
@@ -41,70 +42,6 @@ lathe_trainer *lathe_model_network(lathe_model *m) { return m->net; }
 const char *lathe_model_metrics_json(const lathe_model *m) { return m->metrics_json; }
 const char *lathe_model_producer(const lathe_model *m) { return m->producer ? m->producer : ""; }
 const char *lathe_model_weights_sha256(const lathe_model *m) { return m->weights_sha256; }
-
-/* ---- base64 --------------------------------------------------------------------------- */
-
-static int base64_value(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-static size_t base64_length(size_t bytes) { return (bytes + 2) / 3 * 4; }
-
-/* Checks text is the padded base64 of exactly n bytes (length, alphabet, padding). */
-static lathe_status base64_check(const char *text, size_t bytes, const char *field,
-                                 lathe_error *err) {
-    size_t len = strlen(text), i, pad = bytes % 3 ? 3 - bytes % 3 : 0;
-    if (len != base64_length(bytes)) {
-        size_t have = len / 4 * 3;
-        return lathe_error_set(err, LATHE_ERR_INVALID,
-                               "%s: %zu base64 characters hold about %zu floats, expected %zu "
-                               "(%zu characters)",
-                               field, len, have / 4, bytes / 4, base64_length(bytes));
-    }
-    for (i = 0; i < len; i++) {
-        int padding = i >= len - pad;
-        if (padding ? text[i] != '=' : base64_value(text[i]) < 0)
-            return lathe_error_set(err, LATHE_ERR_INVALID,
-                                   "%s: character %zu ('%c') is not %s", field, i + 1,
-                                   (unsigned char)text[i] >= 32 && (unsigned char)text[i] < 127
-                                       ? text[i]
-                                       : '?',
-                                   padding ? "the padding '=' expected there" : "base64");
-    }
-    return LATHE_OK;
-}
-
-lathe_status lathe_base64_decode_floats(const char *text, size_t n_floats, float *out,
-                                        const char *field, lathe_error *err) {
-    size_t bytes = n_floats * 4, i, o = 0;
-    uint8_t quad[4], *buf = (uint8_t *)out;
-    lathe_status st = base64_check(text, bytes, field, err);
-    if (st != LATHE_OK) return st;
-    for (i = 0; o < bytes; i += 4) {
-        uint32_t v;
-        int k;
-        for (k = 0; k < 4; k++) quad[k] = text[i + k] == '=' ? 0 : (uint8_t)base64_value(text[i + k]);
-        v = (uint32_t)quad[0] << 18 | (uint32_t)quad[1] << 12 | (uint32_t)quad[2] << 6 | quad[3];
-        buf[o++] = (uint8_t)(v >> 16);
-        if (o < bytes) buf[o++] = (uint8_t)(v >> 8);
-        if (o < bytes) buf[o++] = (uint8_t)v;
-    }
-    /* Little-endian bytes to floats, whatever the host order, then finiteness. */
-    for (i = 0; i < n_floats; i++) {
-        uint32_t bits = (uint32_t)buf[4 * i] | (uint32_t)buf[4 * i + 1] << 8 |
-                        (uint32_t)buf[4 * i + 2] << 16 | (uint32_t)buf[4 * i + 3] << 24;
-        memcpy(&out[i], &bits, 4);
-        if (!(out[i] - out[i] == 0.0f))
-            return lathe_error_set(err, LATHE_ERR_INVALID, "%s[%zu]: the value is %s", field, i,
-                                   out[i] != out[i] ? "NaN" : "infinite");
-    }
-    return LATHE_OK;
-}
 
 /* ---- JSON field helpers --------------------------------------------------------------- */
 
@@ -556,10 +493,10 @@ static lathe_status check_layer(const cJSON *layer, size_t index, const lathe_la
         const char *text;
         snprintf(field, sizeof field, "%s%s", path, names[k]);
         if ((st = need_string(layer, names[k], path, &text, err)) != LATHE_OK) return st;
-        if ((st = base64_check(text, counts[k] * 4, field, err)) != LATHE_OK) {
+        if ((st = lathe_base64_check(text, counts[k] * 4, field, err)) != LATHE_OK) {
             /* Say it in floats when the length is wrong. */
             size_t len = strlen(text);
-            if (len != base64_length(counts[k] * 4) && len % 4 == 0) {
+            if (len != lathe_base64_length(counts[k] * 4) && len % 4 == 0) {
                 size_t have = len / 4 * 3;
                 if (len && text[len - 1] == '=') have--;
                 if (len > 1 && text[len - 2] == '=') have--;

@@ -98,9 +98,9 @@ int lathe_class_curves_add_json(cJSON *o, size_t n, size_t C, const uint32_t *la
             positive[i] = labels[i] == c;
         }
         ok = add_curve(item, "roc", "fpr", "tpr", xs, ys,
-                       lathe_roc_curve(n, column, positive, order, xs, ys));
+                       lathe_metrics_roc_curve(n, column, positive, order, xs, ys));
         ok = ok && add_curve(item, "pr", "recall", "precision", xs, ys,
-                             lathe_pr_curve(n, column, positive, order, xs, ys));
+                             lathe_metrics_pr_curve(n, column, positive, order, xs, ys));
     }
     for (i = 0; ok && i < n; i++) {
         const float *p = probs + i * C;
@@ -119,7 +119,7 @@ int lathe_class_curves_add_json(cJSON *o, size_t n, size_t C, const uint32_t *la
     ok = calibration && cJSON_AddStringToObject(calibration, "of", C == 2 ? "positive" : "top");
     list = ok ? cJSON_AddArrayToObject(calibration, "bins") : NULL;
     ok = list != NULL;
-    if (ok) lathe_calibration_bins(n, column, positive, bins, count, mean, frac);
+    if (ok) lathe_metrics_calibration_bins(n, column, positive, bins, count, mean, frac);
     for (b = 0; ok && b < bins; b++) {
         cJSON *bin = cJSON_CreateObject();
         ok = bin && cJSON_AddItemToArray(list, bin);

@@ -3,6 +3,7 @@
  * Shapes: B = batch size, F = features; each layer's per-sample tensor is an image (C,H,W)
  * in NCHW order or a flat vector (F), and a batch of either is the row-major (B, C·H·W)
  * matrix, so flatten (and a dense layer on an image: implicit flatten) moves no memory. */
+#include "lathe/pool.h"
 #include "lathe/trainer.h"
 
 #include <stdio.h>
@@ -22,60 +23,7 @@
 #include "lathe/rng.h"
 #include "lathe/sha256.h"
 
-typedef struct layer {
-    lathe_layer_kind kind;
-    lathe_activation activation;
-    size_t in_c, in_h, in_w, out_c, out_h, out_w; /* per-sample shapes */
-    int in_image, out_image;
-    size_t in, out;       /* features per sample */
-    size_t kernel, stride, pad; /* conv2d; pools: kernel = window */
-    float rate;           /* dropout */
-    size_t w_off, n_w;    /* dense W:(out,in); conv W:(out_c,in_c,k,k); batch norm gamma:(c) */
-    size_t b_off, n_b;    /* dense b:(out); conv b:(out_c); batch norm beta:(c) */
-    size_t bn_c, bn_hw;   /* batch norm: channels and positions per channel */
-    size_t stat_off;      /* batch norm: running mean (c) then running var (c) in t->stats */
-    float *y;             /* (B, out) this layer's output for the current batch */
-    float *save;          /* batch norm: save_mean (c) then save_invstd (c) */
-    uint32_t *argmax;     /* max pool: (B, out) */
-    uint8_t *mask;        /* dropout: (B, out) */
-    float *cols;          /* conv2d: (B, in_c·k·k, out_h·out_w) the batch's im2col, or NULL */
-} layer;
-
-struct lathe_trainer {
-    const lathe_experiment *exp;
-    const lathe_prepared *data;
-    const lathe_kernel_table *k;
-    size_t n_layers;
-    layer layers[LATHE_MAX_LAYERS];
-    size_t n_params, n_outputs, batch_size, max_width, n_stats;
-    int binary;               /* two classes through one logit and BCE-with-logits */
-    float *params, *grads, *opt_state, *snapshot; /* (n_params) each; state (n_params·s) */
-    float *stats, *stats_snapshot; /* (n_stats) batch-norm running statistics */
-    float *x;                 /* (B, F) gathered input batch */
-    float *target;            /* (B, n_outputs) regression targets for the batch */
-    uint32_t *labels;         /* (B) */
-    float *delta_a, *delta_b; /* (B, max_width) ping-pong gradients */
-    float *activations;       /* one block for every layer's y */
-    float *work;              /* conv2d workspace (im2col, dW transposed): the largest need */
-    float *cols;              /* every conv2d layer's kept im2col, when they fit the cap */
-    float *bn_save;           /* every batch-norm layer's save_mean and save_invstd */
-    uint32_t *argmax;         /* every max-pool layer's indices */
-    uint8_t *masks;           /* every dropout layer's mask */
-    uint32_t *order;          /* (train rows) this epoch's order */
-    lathe_rng shuffle_rng, dropout_rng;
-    size_t epoch, batch, batches_per_epoch, steps;
-    double epoch_loss_sum;
-    float last_epoch_loss;
-    float last_batch_loss, last_lr; /* of the last step (NaN before one) */
-    double last_grad_norm;          /* before clipping, of the last step (NaN: no clipping) */
-    int done;
-    /* early stopping: the best epoch's parameters and statistics */
-    float *best_params, *best_stats;
-    size_t best_epoch, epochs_since_best;
-    float best_value;
-    int stopped_early;
-    size_t memory_bytes; /* what creation allocated for the buffers */
-};
+#include "trainer_internal.h"
 
 void lathe_trainer_destroy(lathe_trainer *t) {
     if (!t) return;
@@ -482,12 +430,12 @@ static const float *forward(lathe_trainer *t, size_t n, const float *x, int trai
         }
         case LATHE_LAYER_MAX_POOL: {
             lathe_pool2d_shape s = pool_shape(ly, n);
-            lathe_max_pool2d_forward(&s, in, ly->y, training ? ly->argmax : NULL);
+            lathe_max_pool2d_forward(t->k, &s, in, ly->y, training ? ly->argmax : NULL);
             break;
         }
         case LATHE_LAYER_AVG_POOL: {
             lathe_pool2d_shape s = pool_shape(ly, n);
-            lathe_avg_pool2d_forward(&s, in, ly->y);
+            lathe_avg_pool2d_forward(t->k, &s, in, ly->y);
             break;
         }
         case LATHE_LAYER_BATCH_NORM: {
@@ -510,7 +458,7 @@ static const float *forward(lathe_trainer *t, size_t n, const float *x, int trai
             memcpy(ly->y, in, n * ly->out * sizeof(float));
             break;
         default:
-            lathe_activation_forward(ly->activation, n * ly->out, in, ly->y);
+            lathe_activation_forward(t->k, ly->activation, n * ly->out, in, ly->y);
             break;
         }
         in = ly->y;
@@ -542,12 +490,12 @@ static void backward(lathe_trainer *t, size_t n) {
         }
         case LATHE_LAYER_MAX_POOL: {
             lathe_pool2d_shape s = pool_shape(ly, n);
-            if (dx) lathe_max_pool2d_backward(&s, ly->argmax, delta, dx);
+            if (dx) lathe_max_pool2d_backward(t->k, &s, ly->argmax, delta, dx);
             break;
         }
         case LATHE_LAYER_AVG_POOL: {
             lathe_pool2d_shape s = pool_shape(ly, n);
-            if (dx) lathe_avg_pool2d_backward(&s, delta, dx);
+            if (dx) lathe_avg_pool2d_backward(t->k, &s, delta, dx);
             break;
         }
         case LATHE_LAYER_BATCH_NORM:
@@ -561,7 +509,7 @@ static void backward(lathe_trainer *t, size_t n) {
             if (dx) memcpy(dx, delta, n * ly->out * sizeof(float));
             break;
         default:
-            if (dx) lathe_activation_backward(ly->activation, n * ly->out, in, ly->y, delta, dx);
+            if (dx) lathe_activation_backward(t->k, ly->activation, n * ly->out, in, ly->y, delta, dx);
             break;
         }
         swap = delta, delta = next, next = swap;
@@ -574,15 +522,15 @@ static float batch_loss(lathe_trainer *t, size_t n, const float *out, float *gra
     if (t->binary) {
         size_t i;
         for (i = 0; i < n; i++) t->target[i] = (float)t->labels[i];
-        return lathe_bce_with_logits(n, 1, out, t->target, grad);
+        return lathe_loss_bce_with_logits(n, 1, out, t->target, grad);
     }
     if (t->data->task == LATHE_TASK_CLASSIFICATION)
-        return lathe_softmax_cross_entropy(n, t->n_outputs, out, t->labels, grad);
+        return lathe_loss_softmax_cross_entropy(n, t->n_outputs, out, t->labels, grad);
     switch (t->exp->loss) {
-    case LATHE_LOSS_MAE: return lathe_mae(n, t->n_outputs, out, t->target, grad);
+    case LATHE_LOSS_MAE: return lathe_loss_mae(n, t->n_outputs, out, t->target, grad);
     case LATHE_LOSS_HUBER:
-        return lathe_huber(n, t->n_outputs, t->exp->huber_delta, out, t->target, grad);
-    default: return lathe_mse(n, t->n_outputs, out, t->target, grad);
+        return lathe_loss_huber(n, t->n_outputs, t->exp->huber_delta, out, t->target, grad);
+    default: return lathe_loss_mse(n, t->n_outputs, out, t->target, grad);
     }
 }
 
@@ -651,11 +599,11 @@ lathe_status lathe_trainer_step(lathe_trainer *t, size_t batches, lathe_error *e
         }
         backward(t, n);
         if (t->exp->clip_norm > 0.0f)
-            t->last_grad_norm = lathe_clip_grad_norm(t->n_params, t->grads, t->exp->clip_norm);
+            t->last_grad_norm = lathe_optim_clip_grad_norm(t->n_params, t->grads, t->exp->clip_norm);
         lr = lathe_schedule_lr(&t->exp->schedule, t->exp->optimizer.lr, t->epoch, t->steps);
         t->last_batch_loss = loss, t->last_lr = lr;
         t->steps++;
-        lathe_optimizer_step(&t->exp->optimizer, lr, t->steps, t->n_params, t->params, t->grads,
+        lathe_optimizer_step(t->k, &t->exp->optimizer, lr, t->steps, t->n_params, t->params, t->grads,
                              t->opt_state);
         t->epoch_loss_sum += (double)loss * (double)n;
         t->batch++;
@@ -755,7 +703,7 @@ void lathe_trainer_predict(lathe_trainer *t, size_t n, const float *x, float *ou
                 out[(start + i) * 2] = 1.0f - p, out[(start + i) * 2 + 1] = p;
             }
         } else if (t->data->task == LATHE_TASK_CLASSIFICATION)
-            lathe_softmax_forward(rows, C, y, out + start * C);
+            lathe_softmax_forward(t->k, rows, C, y, out + start * C);
         else
             memcpy(out + start * C, y, rows * C * sizeof(float));
     }
@@ -859,184 +807,4 @@ const float *lathe_trainer_stats(const lathe_trainer *t, size_t *count) {
     return t->stats;
 }
 
-/* ---- Checkpoints ----------------------------------------------------------------------
- * Layout (all little-endian): "LATHECK1", then u64 fields: owner tag (4 × u64, the caller's
- * 32-byte fingerprint), n_params, n_stats, per_param, train rows, batch size, epoch, batch,
- * steps, done, stopped_early, best_epoch, epochs_since_best, has_best, the two generators'
- * state and increment; then f64 epoch_loss_sum; f32 last_epoch_loss, best_value; then the
- * f32 arrays params, opt_state, snapshot, stats, stats_snapshot, [best_params, best_stats];
- * then the u32 array order. */
-#define CK_MAGIC "LATHECK1"
-#define CK_U64S 22
-
-static size_t checkpoint_floats(const lathe_trainer *t) {
-    size_t per = lathe_optimizer_state_per_param(&t->exp->optimizer);
-    size_t n = t->n_params * (2 + per) + 2 * t->n_stats;
-    if (t->best_params) n += t->n_params + t->n_stats;
-    return n;
-}
-
-size_t lathe_trainer_checkpoint_size(const lathe_trainer *t) {
-    return 8 + 8 * CK_U64S + 8 + 4 * 2 + 4 * checkpoint_floats(t) + 4 * t->data->train.rows;
-}
-
-static uint8_t *put_u64(uint8_t *p, uint64_t v) {
-    int i;
-    for (i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-    return p + 8;
-}
-static uint8_t *put_u32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
-    return p + 4;
-}
-static uint8_t *put_f32s(uint8_t *p, const float *v, size_t n) {
-    size_t i;
-    for (i = 0; i < n; i++) {
-        uint32_t bits;
-        memcpy(&bits, &v[i], 4);
-        p = put_u32(p, bits);
-    }
-    return p;
-}
-static uint64_t get_u64(const uint8_t **p) {
-    uint64_t v = 0;
-    int i;
-    for (i = 0; i < 8; i++) v |= (uint64_t)(*p)[i] << (8 * i);
-    *p += 8;
-    return v;
-}
-static uint32_t get_u32(const uint8_t **p) {
-    uint32_t v = (uint32_t)(*p)[0] | (uint32_t)(*p)[1] << 8 | (uint32_t)(*p)[2] << 16 |
-                 (uint32_t)(*p)[3] << 24;
-    *p += 4;
-    return v;
-}
-static void get_f32s(const uint8_t **p, float *v, size_t n) {
-    size_t i;
-    for (i = 0; i < n; i++) {
-        uint32_t bits = get_u32(p);
-        memcpy(&v[i], &bits, 4);
-    }
-}
-
-void lathe_trainer_checkpoint_save(const lathe_trainer *t, const uint8_t owner[32], void *out) {
-    uint8_t *p = out;
-    size_t i, per = lathe_optimizer_state_per_param(&t->exp->optimizer);
-    uint64_t bits;
-    double sum = t->epoch_loss_sum;
-    memcpy(p, CK_MAGIC, 8), p += 8;
-    memcpy(p, owner, 32), p += 32;
-    p = put_u64(p, t->n_params), p = put_u64(p, t->n_stats), p = put_u64(p, per);
-    p = put_u64(p, t->data->train.rows), p = put_u64(p, t->batch_size);
-    p = put_u64(p, t->epoch), p = put_u64(p, t->batch), p = put_u64(p, t->steps);
-    p = put_u64(p, (uint64_t)t->done), p = put_u64(p, (uint64_t)t->stopped_early);
-    p = put_u64(p, t->best_epoch), p = put_u64(p, t->epochs_since_best);
-    p = put_u64(p, t->best_params != NULL);
-    p = put_u64(p, t->shuffle_rng.state), p = put_u64(p, t->shuffle_rng.inc);
-    p = put_u64(p, t->dropout_rng.state), p = put_u64(p, t->dropout_rng.inc);
-    p = put_u64(p, 0); /* reserved */
-    memcpy(&bits, &sum, 8);
-    p = put_u64(p, bits);
-    p = put_f32s(p, &t->last_epoch_loss, 1), p = put_f32s(p, &t->best_value, 1);
-    p = put_f32s(p, t->params, t->n_params);
-    p = put_f32s(p, t->opt_state, t->n_params * per);
-    p = put_f32s(p, t->snapshot, t->n_params);
-    p = put_f32s(p, t->stats, t->n_stats);
-    p = put_f32s(p, t->stats_snapshot, t->n_stats);
-    if (t->best_params) {
-        p = put_f32s(p, t->best_params, t->n_params);
-        p = put_f32s(p, t->best_stats, t->n_stats);
-    }
-    for (i = 0; i < t->data->train.rows; i++) p = put_u32(p, t->order[i]);
-}
-
-lathe_status lathe_trainer_checkpoint_restore(lathe_trainer *t, const uint8_t owner[32],
-                                              const void *data, size_t n, lathe_error *err) {
-    const uint8_t *p = data;
-    size_t per = lathe_optimizer_state_per_param(&t->exp->optimizer), i;
-    uint64_t expect[5], got[5], epoch, batch, steps, done, early, best_epoch, since, has_best;
-    uint64_t sum_bits;
-    lathe_rng shuffle, dropout;
-    if (n < 8 + 32 || memcmp(p, CK_MAGIC, 8) != 0)
-        return lathe_error_set(err, LATHE_ERR_INVALID, "checkpoint: not a Lathe checkpoint (no "
-                                                       "LATHECK1 signature)");
-    if (n != lathe_trainer_checkpoint_size(t))
-        return lathe_error_set(err, LATHE_ERR_INVALID,
-                               "checkpoint: %zu bytes, but this experiment's trainer needs %zu "
-                               "(truncated, or made for another experiment)",
-                               n, lathe_trainer_checkpoint_size(t));
-    p += 8;
-    if (memcmp(p, owner, 32) != 0)
-        return lathe_error_set(err, LATHE_ERR_MISMATCH,
-                               "checkpoint: it was made for another experiment or other data "
-                               "(its fingerprint differs)");
-    p += 32;
-    expect[0] = t->n_params, expect[1] = t->n_stats, expect[2] = per;
-    expect[3] = t->data->train.rows, expect[4] = t->batch_size;
-    for (i = 0; i < 5; i++) got[i] = get_u64(&p);
-    for (i = 0; i < 5; i++) {
-        static const char *const names[5] = {"parameters", "statistics",
-                                             "optimiser values per parameter", "training rows",
-                                             "batch size"};
-        if (got[i] != expect[i])
-            return lathe_error_set(err, LATHE_ERR_MISMATCH,
-                                   "checkpoint: %llu %s, this trainer has %llu",
-                                   (unsigned long long)got[i], names[i],
-                                   (unsigned long long)expect[i]);
-    }
-    epoch = get_u64(&p), batch = get_u64(&p), steps = get_u64(&p);
-    done = get_u64(&p), early = get_u64(&p), best_epoch = get_u64(&p), since = get_u64(&p);
-    has_best = get_u64(&p);
-    shuffle.state = get_u64(&p), shuffle.inc = get_u64(&p);
-    dropout.state = get_u64(&p), dropout.inc = get_u64(&p);
-    (void)get_u64(&p);
-    sum_bits = get_u64(&p);
-    if (epoch > t->exp->epochs || batch >= t->batches_per_epoch || done > 1 || early > 1 ||
-        steps > (uint64_t)SIZE_MAX || best_epoch > epoch || since > epoch ||
-        has_best != (t->best_params != NULL) || !(shuffle.inc & 1) || !(dropout.inc & 1))
-        return lathe_error_set(err, LATHE_ERR_INVALID,
-                               "checkpoint: its progress fields are inconsistent (epoch %llu of "
-                               "%zu, batch %llu of %zu)",
-                               (unsigned long long)epoch, t->exp->epochs,
-                               (unsigned long long)batch, t->batches_per_epoch);
-    {
-        const uint8_t *q = p + 8 + 4 * checkpoint_floats(t);
-        for (i = 0; i < t->data->train.rows; i++)
-            if (get_u32(&q) >= t->data->train.rows)
-                return lathe_error_set(err, LATHE_ERR_INVALID,
-                                       "checkpoint: the epoch's row order names row %zu of %zu",
-                                       i, t->data->train.rows);
-    }
-    /* Everything checked: now overwrite the trainer. */
-    t->epoch = (size_t)epoch, t->batch = (size_t)batch, t->steps = (size_t)steps;
-    t->done = (int)done, t->stopped_early = (int)early;
-    t->best_epoch = (size_t)best_epoch, t->epochs_since_best = (size_t)since;
-    t->shuffle_rng = shuffle, t->dropout_rng = dropout;
-    memcpy(&t->epoch_loss_sum, &sum_bits, 8);
-    t->last_batch_loss = t->last_lr = __builtin_nanf(""); /* not saved: no step yet */
-    t->last_grad_norm = __builtin_nan("");
-    get_f32s(&p, &t->last_epoch_loss, 1), get_f32s(&p, &t->best_value, 1);
-    get_f32s(&p, t->params, t->n_params);
-    get_f32s(&p, t->opt_state, t->n_params * per);
-    get_f32s(&p, t->snapshot, t->n_params);
-    get_f32s(&p, t->stats, t->n_stats);
-    get_f32s(&p, t->stats_snapshot, t->n_stats);
-    if (t->best_params) {
-        get_f32s(&p, t->best_params, t->n_params);
-        get_f32s(&p, t->best_stats, t->n_stats);
-    }
-    for (i = 0; i < t->data->train.rows; i++) t->order[i] = get_u32(&p);
-    return LATHE_OK;
-}
-
 size_t lathe_trainer_memory_bytes(const lathe_trainer *t) { return t->memory_bytes; }
-
-void lathe_checkpoint_owner(const char *experiment, size_t n, const char *data_sha256_hex,
-                            const char *prepared_sha256_hex, uint8_t owner[32]) {
-    lathe_sha256 ctx;
-    lathe_sha256_init(&ctx);
-    lathe_sha256_update(&ctx, experiment, n);
-    lathe_sha256_update(&ctx, data_sha256_hex, strlen(data_sha256_hex));
-    lathe_sha256_update(&ctx, prepared_sha256_hex, strlen(prepared_sha256_hex));
-    lathe_sha256_final(&ctx, owner);
-}

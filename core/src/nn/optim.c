@@ -30,8 +30,8 @@ static double power(double base, unsigned long t) {
     return result;
 }
 
-void lathe_optimizer_step(const lathe_optimizer_config *cfg, float lr, unsigned long t,
-                          size_t n, float *p, const float *grad, float *state) {
+void lathe_optimizer_step(const lathe_kernel_table *k, const lathe_optimizer_config *cfg, float lr,
+                          unsigned long t, size_t n, float *p, const float *grad, float *state) {
     size_t i;
     if (cfg->kind == LATHE_OPT_SGD) {
         float mu = cfg->momentum, wd = cfg->weight_decay;
@@ -58,6 +58,19 @@ void lathe_optimizer_step(const lathe_optimizer_config *cfg, float lr, unsigned 
         s.decoupled = cfg->kind == LATHE_OPT_ADAMW;
         s.decay = 1.0f - lr * cfg->weight_decay;
         s.l2 = cfg->weight_decay;
-        lathe_kernels()->adam(n, p, grad, state, state + n, &s);
+        k->adam(n, p, grad, state, state + n, &s);
     }
+}
+
+double lathe_optim_clip_grad_norm(size_t n, float *grads, float max_norm) {
+    double sum = 0.0, norm, coef;
+    size_t i;
+    for (i = 0; i < n; i++) sum += (double)grads[i] * (double)grads[i];
+    norm = __builtin_sqrt(sum);
+    coef = (double)max_norm / (norm + 1e-6);
+    if (coef < 1.0) {
+        float c = (float)coef;
+        for (i = 0; i < n; i++) grads[i] *= c;
+    }
+    return norm;
 }

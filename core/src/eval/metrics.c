@@ -75,7 +75,7 @@ static double average_precision_with(size_t n, const float *scores, const uint8_
     return ap;
 }
 
-size_t lathe_roc_curve(size_t n, const float *scores, const uint8_t *positive, uint32_t *order,
+size_t lathe_metrics_roc_curve(size_t n, const float *scores, const uint8_t *positive, uint32_t *order,
                        double *fpr, double *tpr) {
     size_t i, pos = 0, neg = 0, points = 1;
     double tp = 0, fp = 0;
@@ -94,7 +94,7 @@ size_t lathe_roc_curve(size_t n, const float *scores, const uint8_t *positive, u
     return points;
 }
 
-size_t lathe_pr_curve(size_t n, const float *scores, const uint8_t *positive, uint32_t *order,
+size_t lathe_metrics_pr_curve(size_t n, const float *scores, const uint8_t *positive, uint32_t *order,
                       double *recall, double *precision) {
     size_t i, pos = 0, points = 1;
     double tp = 0, seen = 0;
@@ -114,7 +114,7 @@ size_t lathe_pr_curve(size_t n, const float *scores, const uint8_t *positive, ui
     return points;
 }
 
-void lathe_calibration_bins(size_t n, const float *p, const uint8_t *positive, size_t bins,
+void lathe_metrics_calibration_bins(size_t n, const float *p, const uint8_t *positive, size_t bins,
                             size_t *count, double *mean_predicted, double *fraction_positive) {
     size_t i, b;
     for (b = 0; b < bins; b++) count[b] = 0, mean_predicted[b] = 0.0, fraction_positive[b] = 0.0;
@@ -137,14 +137,14 @@ void lathe_calibration_bins(size_t n, const float *p, const uint8_t *positive, s
     }
 }
 
-double lathe_roc_auc(size_t n, const float *scores, const uint8_t *positive) {
+double lathe_metrics_roc_auc(size_t n, const float *scores, const uint8_t *positive) {
     uint32_t *order = lathe_malloc((n ? n : 1) * sizeof *order);
     double auc = order ? roc_auc_with(n, scores, positive, order) : nan_value();
     lathe_free(order);
     return auc;
 }
 
-double lathe_average_precision(size_t n, const float *scores, const uint8_t *positive) {
+double lathe_metrics_average_precision(size_t n, const float *scores, const uint8_t *positive) {
     uint32_t *order = lathe_malloc((n ? n : 1) * sizeof *order);
     double ap = order ? average_precision_with(n, scores, positive, order) : nan_value();
     lathe_free(order);

@@ -3,27 +3,9 @@
 
 #include <string.h>
 
-#include "lathe/schedule.h"
+#include "lathe/mathf.h"
 
 static const double pi = 3.14159265358979323846;
-
-double lathe_sin(double x) {
-    /* reduce to [-π, π], then to [-π/2, π/2] (sin(π − x) = sin x), then the series to x^31 */
-    double k = (double)(long long)(x / (2.0 * pi)), x2, term, sum;
-    int i;
-    x = x - k * (2.0 * pi);
-    if (x > pi) x -= 2.0 * pi;
-    if (x < -pi) x += 2.0 * pi;
-    if (x > pi / 2.0) x = pi - x;
-    if (x < -pi / 2.0) x = -pi - x;
-    x2 = x * x;
-    term = x, sum = x;
-    for (i = 1; i <= 15; i++) {
-        term = -term * x2 / (double)((2 * i) * (2 * i + 1));
-        sum += term;
-    }
-    return sum;
-}
 
 void lathe_augment_shift(const float *src, float *dst, size_t C, size_t H, size_t W, long dx,
                          long dy) {

@@ -1,5 +1,6 @@
 /* The session (lathe/session.h): an experiment's data, preparation and trainer owned
  * together, and the reports every front end prints of them. */
+#include "lathe/checkpoint.h"
 #include "lathe/session.h"
 
 #include <stdio.h>

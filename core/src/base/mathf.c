@@ -12,7 +12,7 @@
  * unchanged, before any arithmetic touches it, so no target-dependent NaN payload escapes. */
 #include "lathe/mathf.h"
 
-#include "mathf_internal.h"
+#include "base/mathf_internal.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -224,4 +224,42 @@ float lathe_sqrtf(float x) {
     if (x != x) return x;
     if (x < 0.0f) return quiet_nanf();
     return __builtin_sqrtf(x); /* x >= 0 or +inf: IEEE sqrt, correctly rounded, -0 -> -0 */
+}
+
+/* ---- sin and cos in double (schedules, rotations) ------------------------------------- */
+
+static const double pi = 3.14159265358979323846;
+
+double lathe_sin(double x) {
+    /* reduce to [-π, π], then to [-π/2, π/2] (sin(π − x) = sin x), then the series to x^31 */
+    double k = (double)(long long)(x / (2.0 * pi)), x2, term, sum;
+    int i;
+    x = x - k * (2.0 * pi);
+    if (x > pi) x -= 2.0 * pi;
+    if (x < -pi) x += 2.0 * pi;
+    if (x > pi / 2.0) x = pi - x;
+    if (x < -pi / 2.0) x = -pi - x;
+    x2 = x * x;
+    term = x, sum = x;
+    for (i = 1; i <= 15; i++) {
+        term = -term * x2 / (double)((2 * i) * (2 * i + 1));
+        sum += term;
+    }
+    return sum;
+}
+
+double lathe_cos(double x) {
+    /* reduce to [-π, π], then to [0, π] (cos is even), then the series to x^30 */
+    double k = (double)(long long)(x / (2.0 * pi)), x2, term = 1.0, sum = 1.0;
+    int i;
+    x = x - k * (2.0 * pi);
+    if (x > pi) x -= 2.0 * pi;
+    if (x < -pi) x += 2.0 * pi;
+    if (x < 0.0) x = -x;
+    x2 = x * x;
+    for (i = 1; i <= 15; i++) {
+        term = -term * x2 / (double)((2 * i - 1) * (2 * i));
+        sum += term;
+    }
+    return sum;
 }

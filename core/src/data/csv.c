@@ -282,27 +282,6 @@ static int compare_names(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-void lathe_table_destroy(lathe_table *table) {
-    size_t c, k;
-    if (!table) return;
-    for (c = 0; c < table->cols && table->columns; c++) {
-        lathe_column *col = &table->columns[c];
-        lathe_free(col->name);
-        lathe_free(col->values);
-        for (k = 0; k < col->n_categories; k++) lathe_free(col->categories[k]);
-        lathe_free(col->categories);
-    }
-    lathe_free(table->columns);
-    lathe_free(table);
-}
-
-long lathe_table_find(const lathe_table *table, const char *name) {
-    size_t c;
-    for (c = 0; c < table->cols; c++)
-        if (strcmp(table->columns[c].name, name) == 0) return (long)c;
-    return -1;
-}
-
 /* Per-column facts gathered in pass one. */
 typedef struct column_scan {
     int numeric, boolean;

@@ -7,6 +7,7 @@
 #include "cJSON.h"
 #include "lathe/alloc.h"
 #include "lathe/json_hooks.h"
+#include "lathe/losses.h"
 
 const char *const lathe_synthetic_names[] = {"spiral", "moons", "circles", "xor", "blobs",
                                              "curve", NULL};

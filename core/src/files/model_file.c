@@ -5,6 +5,7 @@
 
 #include "cJSON.h"
 #include "lathe/alloc.h"
+#include "lathe/base64.h"
 #include "lathe/json_hooks.h"
 #include "lathe/batchnorm.h"
 #include "lathe/version.h"
@@ -14,25 +15,6 @@
 #else
 #define LATHE_MODEL_PRODUCER "lathe " LATHE_VERSION " (native)"
 #endif
-
-void lathe_base64_encode(const void *data, size_t n, char *out) {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const uint8_t *p = data;
-    size_t i, o = 0;
-    for (i = 0; i + 2 < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        out[o++] = alphabet[v >> 18], out[o++] = alphabet[(v >> 12) & 63];
-        out[o++] = alphabet[(v >> 6) & 63], out[o++] = alphabet[v & 63];
-    }
-    if (i < n) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0u);
-        out[o++] = alphabet[v >> 18], out[o++] = alphabet[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? alphabet[(v >> 6) & 63] : '=';
-        out[o++] = '=';
-    }
-    out[o] = '\0';
-}
 
 /* A base64 string of n floats as little-endian bytes, or NULL when out of memory. */
 static cJSON *floats_base64(const float *v, size_t n) {

@@ -4,21 +4,6 @@
 
 static const double pi = 3.14159265358979323846;
 
-double lathe_cos(double x) {
-    /* reduce to [-π, π], then to [0, π] (cos is even), then the series to x^30 */
-    double k = (double)(long long)(x / (2.0 * pi)), x2, term = 1.0, sum = 1.0;
-    int i;
-    x = x - k * (2.0 * pi);
-    if (x > pi) x -= 2.0 * pi;
-    if (x < -pi) x += 2.0 * pi;
-    if (x < 0.0) x = -x;
-    x2 = x * x;
-    for (i = 1; i <= 15; i++) {
-        term = -term * x2 / (double)((2 * i - 1) * (2 * i));
-        sum += term;
-    }
-    return sum;
-}
 
 /* base^e for a whole e ≥ 0 by repeated squaring in double. */
 static double power(double base, size_t e) {
@@ -52,17 +37,4 @@ float lathe_schedule_lr(const lathe_schedule *s, float base_lr, size_t epoch, si
     }
     if (s->warmup > 0 && step < s->warmup) lr *= (double)(step + 1) / (double)s->warmup;
     return (float)lr;
-}
-
-double lathe_clip_grad_norm(size_t n, float *grads, float max_norm) {
-    double sum = 0.0, norm, coef;
-    size_t i;
-    for (i = 0; i < n; i++) sum += (double)grads[i] * (double)grads[i];
-    norm = __builtin_sqrt(sum);
-    coef = (double)max_norm / (norm + 1e-6);
-    if (coef < 1.0) {
-        float c = (float)coef;
-        for (i = 0; i < n; i++) grads[i] *= c;
-    }
-    return norm;
 }
