@@ -317,7 +317,7 @@ void ref_check_optimizers(ref_run *c, const cJSON *root) {
                     ref_tensor *tw = expect[idx].t[k];
                     if (!tw) continue;
                     snprintf(what, sizeof what, "after_step[%zu].%s", idx, opt_keys[k]);
-                    /* State layout (core/src/optim.c): Adam m then v; SGD the momentum buffer. */
+                    /* State layout (core/src/nn/optim.c): Adam m then v; SGD the momentum buffer. */
                     if (k == 0)
                         got = p;
                     else if (k == 1 && per == 2)
