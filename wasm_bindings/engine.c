@@ -7,18 +7,13 @@
 
 #include "lathe/alloc.h"
 #include "lathe/augment.h"
-#include "cJSON.h"
-#include "lathe/experiment.h"
 #include "lathe/idx.h"
 #include "lathe/image.h"
-#include "lathe/metrics.h"
 #include "lathe/model.h"
-#include "lathe/metrics_json.h"
 #include "lathe/model_file.h"
 #include "lathe/prepare.h"
 #include "lathe/profile.h"
 #include "lathe/session.h"
-#include "lathe/sha256.h"
 #include "lathe/table.h"
 #include "lathe/trainer.h"
 
@@ -163,62 +158,11 @@ void lathe_engine_table_column(const lathe_table *t, size_t j, float *out) {
     memcpy(out, t->columns[j].values, t->rows * sizeof *out);
 }
 
-static int add_number_or_null(cJSON *o, const char *key, double v) {
-    return (v == v ? cJSON_AddNumberToObject(o, key, v) : cJSON_AddNullToObject(o, key)) != NULL;
-}
 
-/* The table's columns and their profiles (lathe/profile.h) as JSON text in *out (free with
- * lathe_engine_string_free): {"rows", "columns": [{"name", "type" ("numeric", "categorical",
- * "boolean"), "categories": […], "count", "missing", "distinct", "min", "max", "mean", "std",
- * "q25", "q50", "q75", "top": [[index, count], …]}]}. */
+
+/* The table's columns and profiles as JSON (lathe_profile_table_json). */
 int lathe_engine_table_info_json(const lathe_table *t, char **out, lathe_error *err) {
-    static const char *const types[] = {"numeric", "categorical", "boolean"};
-    lathe_column_profile *prof = lathe_calloc(t->cols ? t->cols : 1, sizeof *prof);
-    cJSON *o = cJSON_CreateObject(), *cols;
-    size_t j, k;
-    lathe_status st = LATHE_OK;
-    int ok = prof && o;
-    *out = NULL;
-    if (ok) st = lathe_profile_table(t, prof, err);
-    if (st != LATHE_OK) goto done;
-    ok = ok && cJSON_AddNumberToObject(o, "rows", (double)t->rows);
-    cols = ok ? cJSON_AddArrayToObject(o, "columns") : NULL;
-    ok = cols != NULL;
-    for (j = 0; ok && j < t->cols; j++) {
-        const lathe_column *c = &t->columns[j];
-        const lathe_column_profile *p = &prof[j];
-        cJSON *col = cJSON_CreateObject(), *top;
-        ok = col && cJSON_AddItemToArray(cols, col);
-        if (!ok) {
-            cJSON_Delete(col);
-            break;
-        }
-        ok = cJSON_AddStringToObject(col, "name", c->name) != NULL;
-        ok = ok && cJSON_AddStringToObject(col, "type", types[c->type]);
-        ok = ok && cJSON_AddItemToObject(col, "categories", c->n_categories
-            ? cJSON_CreateStringArray((const char *const *)c->categories, (int)c->n_categories)
-            : cJSON_CreateArray());
-        ok = ok && cJSON_AddNumberToObject(col, "count", (double)p->count);
-        ok = ok && cJSON_AddNumberToObject(col, "missing", (double)p->missing);
-        ok = ok && cJSON_AddNumberToObject(col, "distinct", (double)p->distinct);
-        ok = ok && add_number_or_null(col, "min", p->min) && add_number_or_null(col, "max", p->max);
-        ok = ok && add_number_or_null(col, "mean", p->mean) && add_number_or_null(col, "std", p->std);
-        ok = ok && add_number_or_null(col, "q25", p->q25) && add_number_or_null(col, "q50", p->q50);
-        ok = ok && add_number_or_null(col, "q75", p->q75);
-        top = ok ? cJSON_AddArrayToObject(col, "top") : NULL;
-        ok = top != NULL;
-        for (k = 0; ok && k < p->n_top; k++) {
-            double pair[2];
-            pair[0] = (double)p->top_index[k], pair[1] = (double)p->top_count[k];
-            ok = cJSON_AddItemToArray(top, cJSON_CreateDoubleArray(pair, 2));
-        }
-    }
-    if (ok) *out = cJSON_PrintUnformatted(o);
-    if (!*out) st = lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory profiling the data");
-done:
-    cJSON_Delete(o);
-    lathe_free(prof);
-    return st;
+    return lathe_profile_table_json(t, out, err);
 }
 
 /* Rows and columns of a table: out[0] = rows, out[1] = columns. */
@@ -255,79 +199,15 @@ int lathe_engine_model_load(const char *text, size_t n, lathe_model **out, lathe
 }
 void lathe_engine_model_destroy(lathe_model *m) { lathe_model_destroy(m); }
 
-/* What a model takes and gives, as JSON text in *out (free with lathe_engine_string_free):
- * {"task", "target", "inputs": [{"column", "type", "categories": [...] (categorical: the
- * training categories, from the one-hot feature names)}], "classes", "image": [C, H, W] or
- * null, "outputs", "weights_sha256", "producer"}. */
-int lathe_engine_model_info_json(lathe_model *m, char **out, lathe_error *err) {
-    static const char *const types[] = {"numeric", "categorical", "boolean"};
-    const lathe_prepared *p = lathe_model_preparation(m);
-    cJSON *o = cJSON_CreateObject(), *inputs;
-    size_t i, k;
-    int ok = o != NULL;
-    *out = NULL;
-    ok = ok && cJSON_AddStringToObject(o, "task", p->task == LATHE_TASK_CLASSIFICATION
-                                                      ? "classification"
-                                                      : "regression");
-    ok = ok && cJSON_AddStringToObject(o, "target", p->target ? p->target : "");
-    inputs = ok ? cJSON_AddArrayToObject(o, "inputs") : NULL;
-    ok = inputs != NULL;
-    for (i = 0; ok && i < p->n_inputs; i++) {
-        const lathe_prepared_input *in = &p->inputs[i];
-        cJSON *col = cJSON_CreateObject(), *cats;
-        size_t prefix = strlen(in->name) + 1;
-        ok = col && cJSON_AddItemToArray(inputs, col);
-        if (!ok) {
-            cJSON_Delete(col);
-            break;
-        }
-        ok = cJSON_AddStringToObject(col, "column", in->name) != NULL;
-        ok = ok && cJSON_AddStringToObject(col, "type", types[in->type]);
-        if (ok && in->type == LATHE_COLUMN_CATEGORICAL) {
-            cats = cJSON_AddArrayToObject(col, "categories");
-            ok = cats != NULL;
-            for (k = 0; ok && k < in->width; k++) {
-                const char *f = p->feature_names[in->first + k];
-                const char *category = strlen(f) >= prefix ? f + prefix : f;
-                ok = cJSON_AddItemToArray(cats, cJSON_CreateString(category));
-            }
-        }
-    }
-    ok = ok && cJSON_AddItemToObject(o, "classes", p->n_classes
-        ? cJSON_CreateStringArray((const char *const *)p->class_names, (int)p->n_classes)
-        : cJSON_CreateArray());
-    if (ok && p->image[0]) {
-        double shape[3];
-        shape[0] = (double)p->image[0], shape[1] = (double)p->image[1];
-        shape[2] = (double)p->image[2];
-        ok = cJSON_AddItemToObject(o, "image", cJSON_CreateDoubleArray(shape, 3));
-    } else if (ok) {
-        ok = cJSON_AddNullToObject(o, "image") != NULL;
-    }
-    ok = ok && cJSON_AddNumberToObject(o, "outputs",
-                                       (double)lathe_trainer_n_outputs(lathe_model_network(m)));
-    ok = ok && cJSON_AddStringToObject(o, "weights_sha256", lathe_model_weights_sha256(m));
-    ok = ok && cJSON_AddStringToObject(o, "producer", lathe_model_producer(m));
-    if (ok) *out = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!*out) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory describing the model");
-    return LATHE_OK;
-}
 
-/* Predicts every row of CSV bytes (raw columns; lathe_model_predict_table): *out gets
- * (rows, outputs) floats (free with lathe_engine_string_free), info[0..2] = rows, outputs,
- * cells of unseen categories. */
+
+/* What a model takes and gives, and predicting CSV rows (lathe/model.h). */
+int lathe_engine_model_info_json(lathe_model *m, char **out, lathe_error *err) {
+    return lathe_model_info_json(m, out, err);
+}
 int lathe_engine_model_predict_csv(lathe_model *m, const char *csv, size_t n, float **out,
                                    double *info, lathe_error *err) {
-    lathe_table *table = NULL;
-    size_t rows = 0, unseen = 0;
-    lathe_status st = lathe_csv_read(csv, n, NULL, &table, err);
-    *out = NULL;
-    if (st == LATHE_OK) st = lathe_model_predict_table(m, table, out, &rows, &unseen, err);
-    lathe_table_destroy(table);
-    info[0] = (double)rows, info[1] = (double)lathe_trainer_n_outputs(lathe_model_network(m));
-    info[2] = (double)unseen;
-    return st;
+    return lathe_model_predict_csv(m, csv, n, out, info, err);
 }
 
 /* Converts 8-bit pixels (h rows of w, `channels` each) to out:(c, oh, ow) floats in 0…255
@@ -358,22 +238,13 @@ int lathe_engine_idx_table(const lathe_idx *images, const lathe_idx *labels, lat
     return st;
 }
 
-/* The augment step's transforms on sample images, for the page's preview: dst:(copies, n, C·H·W)
- * gets `copies` augmented copies of each src:(n, C·H·W) image, copy by copy then image by image,
- * drawn from stream 0xA06 of seed as the preparation pipeline draws them (its copies are of the
- * training rows, so these show the kind of change, not the same copies). tmp:(C·H·W) scratch.
- * No allocation. */
+
+/* Augmented copies of sample images for the preview (lathe_augment_images). */
 void lathe_engine_augment_images(const float *src, float *dst, float *tmp, size_t n, size_t copies,
                                  size_t c, size_t h, size_t w, size_t shift, int flip,
                                  double rotate, double noise, double seed) {
-    size_t size = c * h * w, k, i;
-    lathe_augment_config cfg;
-    lathe_rng rng;
-    cfg.shift = shift, cfg.flip = flip, cfg.rotate = (float)rotate, cfg.noise = (float)noise;
-    lathe_rng_seed(&rng, (uint64_t)seed, LATHE_STREAM_AUGMENT);
-    for (k = 0; k < copies; k++)
-        for (i = 0; i < n; i++)
-            lathe_augment_image(src + i * size, dst + (k * n + i) * size, tmp, c, h, w, &cfg, &rng);
+    lathe_augment_images(src, dst, tmp, n, copies, c, h, w, shift, flip, rotate, noise,
+                         (uint64_t)seed);
 }
 
 /* ---- The Prepare step's preview: the data prepared, without a network ----------------- */

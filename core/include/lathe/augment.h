@@ -44,4 +44,13 @@ typedef struct lathe_augment_config {
 void lathe_augment_image(const float *src, float *dst, float *tmp, size_t C, size_t H, size_t W,
                          const lathe_augment_config *cfg, lathe_rng *rng);
 
+/* The augment step's transforms on sample images, for the page's preview: dst:(copies, n, C·H·W)
+ * gets `copies` augmented copies of each src:(n, C·H·W) image, copy by copy then image by image,
+ * drawn from stream LATHE_STREAM_AUGMENT of seed as the preparation pipeline draws them (its copies are of the
+ * training rows, so these show the kind of change, not the same copies). tmp:(C·H·W) scratch.
+ * No allocation. */
+void lathe_augment_images(const float *src, float *dst, float *tmp, size_t n, size_t copies,
+                                 size_t c, size_t h, size_t w, size_t shift, int flip,
+                                 double rotate, double noise, uint64_t seed);
+
 #endif

@@ -61,5 +61,15 @@ lathe_status lathe_model_evaluate_table(lathe_model *model, const lathe_table *t
 lathe_status lathe_model_save(const lathe_model *model, const char *metrics_json, char **out,
                               lathe_error *err);
 
+/* What a model takes and gives, as JSON text in *out (free with lathe_free):
+ * {"task", "target", "inputs": [{"column", "type", "categories": [...] (categorical: the
+ * training categories, from the one-hot feature names)}], "classes", "image": [C, H, W] or
+ * null, "outputs", "weights_sha256", "producer"}. */
+lathe_status lathe_model_info_json(lathe_model *m, char **out, lathe_error *err);
+/* Predicts every row of CSV bytes (raw columns; lathe_model_predict_table): *out gets
+ * (rows, outputs) floats (free with lathe_free), info[0..2] = rows, outputs,
+ * cells of unseen categories. */
+lathe_status lathe_model_predict_csv(lathe_model *m, const char *csv, size_t n, float **out,
+                                     double *info, lathe_error *err);
 
 #endif

@@ -92,6 +92,9 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
                                   lathe_error *err);
 
 void lathe_prepared_destroy(lathe_prepared *prep);
+/* The name of category k (< inputs[input].width) of a categorical input, as fitted: the
+ * feature name "column=category" without its "column=". Borrowed. */
+const char *lathe_prepared_category(const lathe_prepared *prep, size_t input, size_t k);
 
 /* Prepares raw rows with a fitted preparation (from lathe_prepare or a model file): columns
  * are found by name (others are ignored), categories matched by name, missing cells take the

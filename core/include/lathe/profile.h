@@ -25,4 +25,10 @@ typedef struct lathe_column_profile {
 lathe_status lathe_profile_table(const lathe_table *table, lathe_column_profile *out,
                                  lathe_error *err);
 
+/* The table's columns and their profiles (lathe/profile.h) as JSON text in *out (free with
+ * lathe_free): {"rows", "columns": [{"name", "type" ("numeric", "categorical",
+ * "boolean"), "categories": […], "count", "missing", "distinct", "min", "max", "mean", "std",
+ * "q25", "q50", "q75", "top": [[index, count], …]}]}. */
+lathe_status lathe_profile_table_json(const lathe_table *table, char **out, lathe_error *err);
+
 #endif

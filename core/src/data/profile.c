@@ -2,7 +2,9 @@
 
 #include <stdlib.h>
 
+#include "cJSON.h"
 #include "lathe/alloc.h"
+#include "lathe/json_hooks.h"
 
 static int compare_floats(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
@@ -87,4 +89,62 @@ lathe_status lathe_profile_table(const lathe_table *table, lathe_column_profile 
     }
     lathe_free(sorted);
     return LATHE_OK;
+}
+
+static int add_number_or_null(cJSON *o, const char *key, double v) {
+    return (v == v ? cJSON_AddNumberToObject(o, key, v) : cJSON_AddNullToObject(o, key)) != NULL;
+}
+
+/* The table's columns and their profiles (lathe/profile.h) as JSON text in *out (free with
+ * lathe_free): {"rows", "columns": [{"name", "type" ("numeric", "categorical",
+ * "boolean"), "categories": […], "count", "missing", "distinct", "min", "max", "mean", "std",
+ * "q25", "q50", "q75", "top": [[index, count], …]}]}. */
+lathe_status lathe_profile_table_json(const lathe_table *t, char **out, lathe_error *err) {
+    static const char *const types[] = {"numeric", "categorical", "boolean"};
+    lathe_column_profile *prof = lathe_calloc(t->cols ? t->cols : 1, sizeof *prof);
+    cJSON *o = cJSON_CreateObject(), *cols;
+    size_t j, k;
+    lathe_status st = LATHE_OK;
+    int ok = prof && o;
+    *out = NULL;
+    if (ok) st = lathe_profile_table(t, prof, err);
+    if (st != LATHE_OK) goto done;
+    ok = ok && cJSON_AddNumberToObject(o, "rows", (double)t->rows);
+    cols = ok ? cJSON_AddArrayToObject(o, "columns") : NULL;
+    ok = cols != NULL;
+    for (j = 0; ok && j < t->cols; j++) {
+        const lathe_column *c = &t->columns[j];
+        const lathe_column_profile *p = &prof[j];
+        cJSON *col = cJSON_CreateObject(), *top;
+        ok = col && cJSON_AddItemToArray(cols, col);
+        if (!ok) {
+            cJSON_Delete(col);
+            break;
+        }
+        ok = cJSON_AddStringToObject(col, "name", c->name) != NULL;
+        ok = ok && cJSON_AddStringToObject(col, "type", types[c->type]);
+        ok = ok && cJSON_AddItemToObject(col, "categories", c->n_categories
+            ? cJSON_CreateStringArray((const char *const *)c->categories, (int)c->n_categories)
+            : cJSON_CreateArray());
+        ok = ok && cJSON_AddNumberToObject(col, "count", (double)p->count);
+        ok = ok && cJSON_AddNumberToObject(col, "missing", (double)p->missing);
+        ok = ok && cJSON_AddNumberToObject(col, "distinct", (double)p->distinct);
+        ok = ok && add_number_or_null(col, "min", p->min) && add_number_or_null(col, "max", p->max);
+        ok = ok && add_number_or_null(col, "mean", p->mean) && add_number_or_null(col, "std", p->std);
+        ok = ok && add_number_or_null(col, "q25", p->q25) && add_number_or_null(col, "q50", p->q50);
+        ok = ok && add_number_or_null(col, "q75", p->q75);
+        top = ok ? cJSON_AddArrayToObject(col, "top") : NULL;
+        ok = top != NULL;
+        for (k = 0; ok && k < p->n_top; k++) {
+            double pair[2];
+            pair[0] = (double)p->top_index[k], pair[1] = (double)p->top_count[k];
+            ok = cJSON_AddItemToArray(top, cJSON_CreateDoubleArray(pair, 2));
+        }
+    }
+    if (ok) *out = cJSON_PrintUnformatted(o);
+    if (!*out) st = lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory profiling the data");
+done:
+    cJSON_Delete(o);
+    lathe_free(prof);
+    return st;
 }

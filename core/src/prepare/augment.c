@@ -99,3 +99,21 @@ void lathe_augment_image(const float *src, float *dst, float *tmp, size_t C, siz
     }
     lathe_augment_noise(dst, n, cfg->noise, rng);
 }
+
+/* The augment step's transforms on sample images, for the page's preview: dst:(copies, n, C·H·W)
+ * gets `copies` augmented copies of each src:(n, C·H·W) image, copy by copy then image by image,
+ * drawn from stream 0xA06 of seed as the preparation pipeline draws them (its copies are of the
+ * training rows, so these show the kind of change, not the same copies). tmp:(C·H·W) scratch.
+ * No allocation. */
+void lathe_augment_images(const float *src, float *dst, float *tmp, size_t n, size_t copies,
+                                 size_t c, size_t h, size_t w, size_t shift, int flip,
+                                 double rotate, double noise, uint64_t seed) {
+    size_t size = c * h * w, k, i;
+    lathe_augment_config cfg;
+    lathe_rng rng;
+    cfg.shift = shift, cfg.flip = flip, cfg.rotate = (float)rotate, cfg.noise = (float)noise;
+    lathe_rng_seed(&rng, seed, LATHE_STREAM_AUGMENT);
+    for (k = 0; k < copies; k++)
+        for (i = 0; i < n; i++)
+            lathe_augment_image(src + i * size, dst + (k * n + i) * size, tmp, c, h, w, &cfg, &rng);
+}

@@ -19,9 +19,9 @@ void lathe_split_data_free(lathe_split_data *s) {
     memset(s, 0, sizeof *s);
 }
 
-/* The category name of feature f of input in (its feature name after "column="). */
-static const char *category_of(const lathe_prepared *p, const lathe_prepared_input *in, size_t f) {
-    return p->feature_names[f] + strlen(in->name) + 1;
+const char *lathe_prepared_category(const lathe_prepared *p, size_t input, size_t k) {
+    const lathe_prepared_input *in = &p->inputs[input];
+    return p->feature_names[in->first + k] + strlen(in->name) + 1;
 }
 
 /* The text of cell r of a column: its category's name, or a number printed as the CSV
@@ -41,7 +41,9 @@ static void map_categories(const lathe_prepared *p, const lathe_prepared_input *
     for (c = 0; c < col->n_categories; c++) {
         slot[c] = -1;
         for (k = 0; k < in->width; k++)
-            if (strcmp(category_of(p, in, in->first + k), col->categories[c]) == 0) slot[c] = (int32_t)k;
+            if (strcmp(lathe_prepared_category(p, (size_t)(in - p->inputs), k),
+                       col->categories[c]) == 0)
+                slot[c] = (int32_t)k;
     }
 }
 
@@ -155,7 +157,9 @@ lathe_status lathe_prepare_rows(const lathe_prepared *p, const lathe_table *tabl
                     char buf[32];
                     const char *text = cell_text(col, r, buf);
                     for (k = 0; k < in->width; k++)
-                        if (strcmp(category_of(p, in, in->first + k), text) == 0) slot = (int32_t)k;
+                        if (strcmp(lathe_prepared_category(p, (size_t)(in - p->inputs), k),
+                                   text) == 0)
+                            slot = (int32_t)k;
                 }
                 n_unseen += slot < 0;
                 for (k = 0; k < in->width; k++) x[in->first + k] = (int32_t)k == slot ? 1.0f : 0.0f;
