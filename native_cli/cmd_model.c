@@ -6,7 +6,6 @@
 #include "cJSON.h"
 #include "cli.h"
 #include "lathe/alloc.h"
-#include "lathe/metrics_json.h"
 #include "lathe/model.h"
 
 /* Options shared by the three commands. */
@@ -375,22 +374,21 @@ int cmd_eval(int argc, char **argv) {
     }
     prep = lathe_model_preparation(m);
     if (a.json) {
-        cJSON *o = cJSON_CreateObject();
-        char *t;
+        char *json = NULL, *t;
+        cJSON *o = cJSON_CreateObject(), *core, *item;
+        if (lathe_model_evaluation_json(m, &ev, &json, &err) != LATHE_OK) {
+            cli_error(a.model, err.message);
+            status = CLI_FAILED;
+            cJSON_Delete(o);
+            goto done;
+        }
+        core = cJSON_Parse(json);
+        lathe_free(json);
         cJSON_AddStringToObject(o, "model", a.model);
         cJSON_AddStringToObject(o, "data", a.data);
-        cJSON_AddNumberToObject(o, "rows", (double)ev.rows);
-        cJSON_AddNumberToObject(o, "unseen_categories", (double)ev.unseen);
-        if (ev.report) {
-            cJSON_AddNumberToObject(o, "accuracy", ev.report->accuracy);
-            (void)lathe_class_report_add_json(o, ev.report, prep->class_names);
-        } else {
-            cJSON_AddNumberToObject(o, "mse", ev.regression.mse);
-            cJSON_AddNumberToObject(o, "mae", ev.regression.mae);
-            cJSON_AddNumberToObject(o, "rmse", ev.regression.rmse);
-            if (ev.regression.r2 == ev.regression.r2) cJSON_AddNumberToObject(o, "r2", ev.regression.r2);
-        }
-        cJSON_AddStringToObject(o, "weights_sha256", lathe_model_weights_sha256(m));
+        while (core && (item = cJSON_DetachItemViaPointer(core, core->child)) != NULL)
+            cJSON_AddItemToObject(o, item->string, item);
+        cJSON_Delete(core);
         t = cJSON_Print(o);
         if (t) puts(t);
         cJSON_free(t);

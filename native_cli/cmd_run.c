@@ -11,7 +11,6 @@
 #include "cli.h"
 #include "lathe/alloc.h"
 #include "lathe/metrics.h"
-#include "lathe/metrics_json.h"
 #include "lathe/model.h"
 #include "lathe/model_file.h"
 #include "lathe/sha256.h"

@@ -55,6 +55,12 @@ typedef struct lathe_model_evaluation {
 } lathe_model_evaluation;
 lathe_status lathe_model_evaluate_table(lathe_model *model, const lathe_table *table,
                                         lathe_model_evaluation *out, lathe_error *err);
+/* An evaluation as JSON text in *out (free with lathe_free): {"rows", "unseen_categories",
+ * "accuracy" and the class report (lathe_class_report's fields) | "mse", "mae", "rmse", "r2",
+ * "weights_sha256"}: what `lathe eval --json` prints. */
+lathe_status lathe_model_evaluation_json(const lathe_model *model,
+                                         const lathe_model_evaluation *ev, char **out,
+                                         lathe_error *err);
 
 /* Writes the model back as a model file (same experiment, preparation, weights and metrics;
  * metrics_json, when not NULL, replaces them). *out is freed with lathe_free. */

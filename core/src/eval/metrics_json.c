@@ -1,6 +1,6 @@
-#include "lathe/metrics_json.h"
 
 #include "lathe/alloc.h"
+#include "eval/metrics_json.h"
 
 static int add_number_or_null(cJSON *o, const char *key, double v) {
     return (v == v ? cJSON_AddNumberToObject(o, key, v) : cJSON_AddNullToObject(o, key)) != NULL;

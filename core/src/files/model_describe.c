@@ -4,6 +4,7 @@
 #include "cJSON.h"
 #include "lathe/alloc.h"
 #include "lathe/json_hooks.h"
+#include "eval/metrics_json.h"
 
 /* What a model takes and gives, as JSON text in *out (free with lathe_free):
  * {"task", "target", "inputs": [{"column", "type", "categories": [...] (categorical: the
@@ -75,4 +76,29 @@ lathe_status lathe_model_predict_csv(lathe_model *m, const char *csv, size_t n, 
     info[0] = (double)rows, info[1] = (double)lathe_trainer_n_outputs(lathe_model_network(m));
     info[2] = (double)unseen;
     return st;
+}
+
+lathe_status lathe_model_evaluation_json(const lathe_model *m, const lathe_model_evaluation *ev,
+                                         char **out, lathe_error *err) {
+    const lathe_prepared *p = lathe_model_preparation(m);
+    cJSON *o = cJSON_CreateObject();
+    int ok = o != NULL;
+    *out = NULL;
+    ok = ok && cJSON_AddNumberToObject(o, "rows", (double)ev->rows);
+    ok = ok && cJSON_AddNumberToObject(o, "unseen_categories", (double)ev->unseen);
+    if (ok && ev->report) {
+        ok = cJSON_AddNumberToObject(o, "accuracy", ev->report->accuracy) != NULL;
+        ok = ok && lathe_class_report_add_json(o, ev->report, p->class_names);
+    } else if (ok) {
+        ok = cJSON_AddNumberToObject(o, "mse", ev->regression.mse) &&
+             cJSON_AddNumberToObject(o, "mae", ev->regression.mae) &&
+             cJSON_AddNumberToObject(o, "rmse", ev->regression.rmse);
+        if (ok && ev->regression.r2 == ev->regression.r2)
+            ok = cJSON_AddNumberToObject(o, "r2", ev->regression.r2) != NULL;
+    }
+    ok = ok && cJSON_AddStringToObject(o, "weights_sha256", lathe_model_weights_sha256(m));
+    if (ok) *out = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!*out) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory reporting the evaluation");
+    return LATHE_OK;
 }

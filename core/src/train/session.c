@@ -10,9 +10,9 @@
 #include "lathe/alloc.h"
 #include "lathe/json_hooks.h"
 #include "lathe/metrics.h"
-#include "lathe/metrics_json.h"
 #include "lathe/model_file.h"
 #include "lathe/sha256.h"
+#include "eval/metrics_json.h"
 
 struct lathe_session {
     char *text; /* the experiment as given:(n) */

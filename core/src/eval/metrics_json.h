@@ -1,5 +1,6 @@
-/* The JSON form of a classification report, shared by the CLI (--json, the model file) and
- * the browser engine, so every target describes a model's quality with the same fields. */
+/* The JSON form of a classification report, shared inside the core by the session's reports
+ * and the model evaluation, so every front end describes a model's quality with the same
+ * fields. Private to the core: the public API speaks JSON text, not cJSON. */
 #ifndef LATHE_METRICS_JSON_H
 #define LATHE_METRICS_JSON_H
 
