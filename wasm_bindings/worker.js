@@ -272,7 +272,7 @@ function predictImage(msg) {
   return withModel(msg, (model) => {
     const info = model.info();
     const [c, hgt, wid] = info.image || msg.shape; // an MLP on pixels has no image shape
-    if (c * hgt * wid !== info.inputs.length) throw new self.Lathe.LatheError(1, `this model takes ${info.inputs.length} inputs, not a ${c} × ${hgt} × ${wid} image`);
+    if (c * hgt * wid !== info.inputs.length) throw new self.Lathe.LatheError(self.Lathe.Status.ERR_INVALID, `this model takes ${info.inputs.length} inputs, not a ${c} × ${hgt} × ${wid} image`);
     const input = engine.imageConvert(new Uint8Array(msg.pixels.buffer || msg.pixels), msg.width, msg.height, 4, c, hgt, wid);
     if (hgt === 8 && wid === 8) for (let i = 0; i < input.length; i++) input[i] = (input[i] * 16) / 255;
     const header = info.inputs.map((col) => csvField(col.column)).join(',');
