@@ -9,15 +9,13 @@
    * its place in the list, as in C. */
   const STATUS_NAMES = ['OK', 'ERR_INVALID', 'ERR_NOMEM', 'ERR_DIVERGED', 'ERR_MISMATCH', 'ERR_STATE', 'ERR_LIMIT'];
   const Status = Object.freeze(Object.fromEntries(STATUS_NAMES.map((name, value) => [name, value])));
-  /** lathe_status_name's words for each status, in the same order. */
-  const STATUS_WORDS = ['ok', 'invalid input', 'out of memory', 'training diverged', 'data mismatch', 'invalid state', 'over a limit'];
 
   class LatheError extends Error {
     constructor(status, message) {
       super(message);
       this.name = 'LatheError';
       this.status = status;
-      this.statusName = STATUS_WORDS[status] || 'error';
+      this.statusName = STATUS_NAMES[status] || 'error'; // e.g. 'ERR_INVALID'
     }
   }
 
@@ -204,10 +202,6 @@
 
     dataSha256() {
       return this.#hex('_lathe_engine_session_data_sha256');
-    }
-
-    preparedSha256() {
-      return this.#hex('_lathe_engine_session_prepared_sha256');
     }
 
     /** The `count` doubles export fn(session, ...args, out) writes. */

@@ -6,7 +6,6 @@
  * image grid (a few thumbnails per class) of any table of image data. */
 import { h, fmt } from './dom.js';
 
-export const SHAPES = [[1, 28, 28], [1, 8, 8], [3, 32, 32]];
 export const MAX_IMAGES = 20000;
 const MAX_CELLS = 16 * 1024 * 1024; // pixel values in one upload (its CSV is ~4 bytes each), as for IDX
 const BATCH_BYTES = 32 * 1024 * 1024; // decoded RGBA bytes sent to the worker at a time
