@@ -20,10 +20,10 @@ export function cellText(col, values, r) {
 }
 
 /** The experiment's target column index in the table (as the core picks it). */
-export function targetIndex(app) {
-  if (!app.table) return -1;
-  const data = (app.state.valid && app.state.experiment.data) || {};
-  const names = app.table.info.columns.map((c) => c.name);
+export function targetIndex({ table, valid, experiment }) {
+  if (!table) return -1;
+  const data = (valid && experiment.data) || {};
+  const names = table.info.columns.map((c) => c.name);
   const wanted = data.target || (data.synthetic === 'curve' ? 'y' : 'label');
   return names.indexOf(wanted);
 }
@@ -45,6 +45,35 @@ export class DataStep {
     this.datasets = [];
     this.requested = '';
     this.first = 0;
+    this.builtins = new Map(); // built-in set name -> its CSV bytes, fetched once
+  }
+
+  /** The bytes the experiment reads (a copy the worker may take), or null for synthetic. */
+  async bytes(experiment) {
+    const data = experiment.data || {};
+    const { upload } = this.app.state;
+    if (data.synthetic) return null;
+    if (data.file) {
+      if (!upload || upload.name !== data.file) {
+        throw new Error(`The experiment reads the file '${data.file}': choose it in step 1, Data ("use your own CSV file").`);
+      }
+      return upload.bytes.slice(0);
+    }
+    if (data.builtin) {
+      if (!this.builtins.has(data.builtin)) {
+        const response = await fetch(`data/${data.builtin}.csv`);
+        if (!response.ok) throw new Error(`the built-in data set '${data.builtin}' is not available on this page`);
+        this.builtins.set(data.builtin, await response.arrayBuffer());
+      }
+      return this.builtins.get(data.builtin).slice(0);
+    }
+    throw new Error('data needs one of builtin, file or synthetic');
+  }
+
+  /** Reads the data again (a restarted worker dropped the request). */
+  refresh() {
+    this.requested = '';
+    this.sync();
   }
 
   async loadDatasets() {
@@ -73,7 +102,7 @@ export class DataStep {
     this.addImageControls();
     $('upload').addEventListener('change', (e) => { if (e.target.files.length) this.useFiles([...e.target.files]); });
     $('download-data').addEventListener('click', () => {
-      const { upload } = this.app;
+        const { upload } = this.app.state;
       if (upload) download(upload.name, upload.bytes, 'text/csv');
     });
     const zone = $('drop-zone');
@@ -105,7 +134,7 @@ export class DataStep {
     if (name && this.datasets.some((d) => d.name === name)) $('dataset').value = name;
     const set = this.datasets.find((d) => d.name === name);
     if (set) $('dataset-description').textContent = set.description || '';
-    const key = JSON.stringify([data, data.synthetic ? state.experiment.seed : 0, this.app.upload && this.app.upload.name]);
+    const key = JSON.stringify([data, data.synthetic ? state.experiment.seed : 0, state.upload && state.upload.name]);
     if (key !== this.requested) {
       this.requested = key;
       this.read(key);
@@ -129,15 +158,13 @@ export class DataStep {
     try {
       const table = await app.engine.request('table', JSON.stringify(minimal), bytes);
       if (key !== this.requested) return; // a newer request is on its way
-      app.table = table;
+      app.state.set({ table });
       this.render();
-      app.changed('table');
     } catch (e) {
       if (key !== this.requested) return;
-      app.table = null;
       const file = experiment.data && experiment.data.file;
       this.showError(file ? `${file}: ${e.message}` : e.message);
-      app.changed('table');
+      app.state.set({ table: null });
     }
   }
 
@@ -244,8 +271,9 @@ export class DataStep {
       return;
     }
     const bytes = await file.arrayBuffer();
-    app.upload = { name: file.name, bytes, fromIdx: !!idx };
-    app.saveUpload();
+    const upload = { name: file.name, bytes, fromIdx: !!idx };
+    app.state.set({ upload });
+    app.store.put('upload', upload); // kept in IndexedDB with the experiment
     const target = lastColumnName(bytes);
     const experiment = {
       format: 'lathe-experiment', version: 1, seed: 42,
@@ -261,7 +289,7 @@ export class DataStep {
       experiment.train = { optimizer: 'adam', learning_rate: 0.002, batch_size: 32, epochs: 10 };
     }
 
-    this.showUpload(app.upload);
+    this.showUpload(upload);
     this.requested = ''; // the same name may hold new bytes
     app.state.setText(JSON.stringify(experiment, null, 2), 'upload');
     $('dataset-description').textContent = `${file.name}: ${(file.size / 1024).toFixed(1)} KB, read in this tab only. Target: '${target}' (the last column; choose another in Prepare).`;
@@ -280,8 +308,8 @@ export class DataStep {
   }
 
   render() {
-    const { info, columns } = this.app.table;
-    const t = targetIndex(this.app);
+    const { info, columns } = this.app.state.table;
+    const t = targetIndex(this.app.state);
     $('data-summary').textContent = `${fmt(info.rows)} rows × ${info.columns.length} columns` +
       (t >= 0 ? `; target '${info.columns[t].name}'.` : '.');
     $('data-details').hidden = false;
@@ -311,19 +339,19 @@ export class DataStep {
       box = h('div', { id: 'image-grid' });
       $('balance').after(box);
     }
-    const table = this.app.table;
+    const table = this.app.state.table;
     const image = this.app.state.valid && (this.app.state.experiment.data || {}).image;
     box.replaceChildren();
     if (!Array.isArray(image) || image.length !== 3) return;
     const mod = await this.imageModule();
-    if (this.app.table !== table) return; // a newer table arrived meanwhile
+    if (this.app.state.table !== table) return; // a newer table arrived meanwhile
     const grid = mod.imageGrid(table, image, t);
     if (grid) box.replaceChildren(grid);
   }
 
   renderBalance(t) {
     const box = $('balance');
-    const { info, columns } = this.app.table;
+    const { info, columns } = this.app.state.table;
     const col = info.columns[t];
     if (!col || col.type === 'numeric') {
       box.replaceChildren(h('p', { className: 'hint' }, col ? `The target '${col.name}' is numeric: see its histogram below.` : 'Choose a target in Prepare.'));
@@ -345,8 +373,8 @@ export class DataStep {
 
   /** Renders the rows in view of the preview, with spacers standing for the others. */
   renderRows() {
-    if (!this.app.table) return;
-    const { info, columns } = this.app.table;
+    if (!this.app.state.table) return;
+    const { info, columns } = this.app.state.table;
     const scroll = $('preview-scroll');
     const visible = Math.ceil(scroll.clientHeight / ROW_HEIGHT) + 1 || 12;
     const first = Math.max(0, Math.min(info.rows - visible, Math.floor(scroll.scrollTop / ROW_HEIGHT) - 4));

@@ -113,12 +113,12 @@ export class EvaluateStep {
   /** The rows of examples [true, predicted, data row]: thumbnails for image data, else a
    * table of the row's values. */
   examples(report, list) {
-    const { app } = this;
-    const table = app.table;
+    const { state } = this.app;
+    const { table } = state;
     const shown = list.slice(0, MAX_EXAMPLES);
     if (!table) return h('p', { className: 'hint' }, 'The data is not loaded.');
-    const t = targetIndex(app);
-    const image = (app.state.experiment.data || {}).image;
+    const t = targetIndex(state);
+    const image = (state.experiment.data || {}).image;
     const cols = table.info.columns.map((c, j) => j).filter((j) => j !== t);
     if (image && image[0] * image[1] * image[2] === cols.length) {
       return h('ul', { className: 'thumbs', 'data-testid': 'thumbnails' }, shown.map(([tc, pc, row]) => {

@@ -41,8 +41,12 @@ export class ModelStep {
     this.app = app;
     this.timer = 0;
     this.key = '';
-    this.summary = null;
-    this.onMemory = () => {}; // (bytes, error): the Train step shows them
+  }
+
+  /** Describes the network again (a restarted worker dropped the request). */
+  refresh() {
+    this.key = '';
+    this.sync();
   }
 
   wire() {
@@ -147,7 +151,7 @@ export class ModelStep {
   async describe() {
     const { app } = this;
     if (!app.state.valid) return;
-    const key = JSON.stringify(app.state.experiment) + (app.upload ? app.upload.name : '');
+    const key = JSON.stringify(app.state.experiment) + (app.state.upload ? app.state.upload.name : '');
     if (key === this.key) return;
     this.key = key;
     let bytes;
@@ -161,27 +165,24 @@ export class ModelStep {
       const { shape, layers, memory } = await app.engine.request('describe', app.state.text, bytes);
       if (key !== this.key) return;
       this.described = { key: JSON.stringify(app.state.experiment.model), layers };
-      this.render(shape, layers);
-      app.memory = memory;
-      this.onMemory(memory, null);
+      app.state.set({ design: { ...this.render(shape, layers), memory } });
     } catch (e) {
       if (key !== this.key) return;
       this.showError(e.message);
     }
   }
 
+  /** The engine refused the design (or the data could not be read): why, on the layer named. */
   showError(message) {
-    this.summary = null;
-    this.app.memory = null;
-    this.onMemory(null, message);
     $('model-error').textContent = message;
     $('model-error').hidden = this.markLayer(message); // shown on the layer it names, else above
     $('layers').tBodies[0].replaceChildren();
     $('layers').hidden = true; // an empty table says nothing
     $('model-total').textContent = '';
-    this.app.changed('model');
+    this.app.state.set({ design: { error: message } });
   }
 
+  /** Shows the layers the engine built; returns their {parameters, flops}. */
   render(shape, layers) {
     $('model-error').hidden = true;
     $('layers').hidden = false;
@@ -203,8 +204,7 @@ export class ModelStep {
     $('layers').tBodies[0].replaceChildren(...rows);
     $('model-total').textContent = `${fmt(params)} parameters (${fmt(params * 4)} bytes as float32), ${fmt(flops)} FLOPs per sample forward; ` +
       `${shape.classes ? `${shape.classes} classes` : 'regression'}.`;
-    this.summary = { parameters: params, flops };
-    this.app.changed('model');
+    return { parameters: params, flops };
   }
 }
 

@@ -73,7 +73,8 @@ export class PrepareStep {
   }
 
   sync() {
-    const { state, table } = this.app;
+    const { state } = this.app;
+    const { table } = state;
     if (!state.valid) return;
     const x = state.experiment;
     const data = x.data || {};
@@ -153,11 +154,11 @@ export class PrepareStep {
 
   async preview() {
     const { app } = this;
-    if (!app.state.valid || !app.table || $('step-prepare').hidden) return; // shown when the step opens
+    if (!app.state.valid || !app.state.table || $('step-prepare').hidden) return; // shown when the step opens
     // the preview depends on the data and its steps only: model and training are left out
     // (a design being edited must not stop the preview)
     const experiment = { ...app.state.experiment, model: { layers: [{ type: 'dense' }] }, train: {} };
-    const key = JSON.stringify(experiment) + (app.upload ? app.upload.name : '');
+    const key = JSON.stringify(experiment) + (app.state.upload ? app.state.upload.name : '');
     if (key === this.previewKey) return;
     this.previewKey = key;
     const token = this.previewToken = (this.previewToken || 0) + 1;
@@ -168,7 +169,7 @@ export class PrepareStep {
       const reply = await app.engine.request('preview', JSON.stringify(experiment), bytes);
       if (token !== this.previewToken) return;
       this.markError(null);
-      box.replaceChildren(...view.renderPreview(reply, app.table, app.state.experiment.data.image));
+      box.replaceChildren(...view.renderPreview(reply, app.state.table, app.state.experiment.data.image));
     } catch (e) {
       if (token !== this.previewToken) return;
       this.markError(e.message);
@@ -181,7 +182,8 @@ export class PrepareStep {
   /** With an augment step on image data: a few training images and the copies the core's
    * augmentation makes of them (the engine's transforms, the experiment's seed). */
   syncAugment() {
-    const { state, table } = this.app;
+    const { state } = this.app;
+    const { table } = state;
     const x = state.experiment;
     const op = findOp(x, 'augment').op;
     const image = (x.data || {}).image;

@@ -23,7 +23,6 @@ export class Store {
     this.db = null;
     this.queued = new Map();  // key -> value (undefined: delete)
     this.flushing = null;
-    this.fault = '';          // tests: the DOMException name the next write fails with
   }
 
   async open() {
@@ -77,11 +76,6 @@ export class Store {
     return new Promise((resolve) => {
       let tx;
       try {
-        if (this.fault) {
-          const name = this.fault;
-          this.fault = '';
-          throw new DOMException('a failure injected by a test', name);
-        }
         tx = this.db.transaction(STORE, 'readwrite');
         const store = tx.objectStore(STORE);
         for (const [key, value] of batch) {

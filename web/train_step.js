@@ -1,9 +1,8 @@
 /* Step 4, Train: the training settings (written to the experiment), the memory the trainer
- * will take, Start / Pause / Resume / Cancel, progress with samples per second and ETA, live
- * loss and accuracy curves, for 2-D classification the decision boundary of the current
- * weights; the checkpoint (kept in this browser, downloadable, and resumable from a file that
- * `lathe run --checkpoint` wrote). */
-import { $, CLASS_COLORS, download, fmt } from './dom.js';
+ * will take, progress with samples per second and ETA, live loss and accuracy curves, for 2-D
+ * classification the decision boundary of the current weights, and where the checkpoint is.
+ * The run itself (Start / Pause / Resume / Cancel, checkpoints) is run_controller.js's. */
+import { $, CLASS_COLORS, fmt } from './dom.js';
 import { Chart } from './chart.js';
 
 const TRAIN_COLOR = '#0b62d6', VALID_COLOR = '#c2410c';
@@ -51,12 +50,6 @@ export class TrainStep {
       else x.train.early_stopping = { patience: parseInt($('patience').value, 10) || 10, metric: $('early-metric').value };
     });
     $('early-stopping').addEventListener('change', early);
-    $('download-checkpoint').addEventListener('click', () => this.downloadCheckpoint());
-    $('resume-file').addEventListener('change', async (e) => {
-      const file = e.target.files[0];
-      e.target.value = '';
-      if (file && this.onResumeFile) this.onResumeFile(await file.arrayBuffer());
-    });
     $('patience').addEventListener('change', early);
     $('early-metric').addEventListener('change', early);
   }
@@ -85,19 +78,6 @@ export class TrainStep {
     $('accuracy-title').textContent = regression ? 'R² per epoch' : 'Accuracy per epoch';
   }
 
-  /** The latest checkpoint as a file: a fresh one from the worker while training (mid-epoch
-   * is fine), else the last run's final state. */
-  async downloadCheckpoint() {
-    const { app } = this;
-    const name = app.state.fileName().replace(/\.experiment\.json$/, '.ck');
-    let bytes = null;
-    try {
-      if (app.training) bytes = (await app.engine.ask('checkpoint')).bytes;
-    } catch { /* between slices of a restart: the last saved one below */ }
-    if (!bytes) bytes = (app.run && app.run.checkpoint && app.run.checkpoint.bytes) || (app.result && app.result.checkpoint);
-    if (bytes) download(name, bytes, 'application/octet-stream');
-  }
-
   /** What the Model step measured: the trainer's bytes, or why the design does not fit. */
   showMemory(bytes, error) {
     const note = $('memory-note');
@@ -120,7 +100,6 @@ export class TrainStep {
     for (const point of result.history || []) this.add(point);
     $('progress').value = 1;
     $('progress-text').textContent = `Finished ${result.progress.epoch} epochs (kept from your last visit).`;
-    $('download-checkpoint').disabled = !result.checkpoint;
   }
 
   /** A new run (or a resumed one, with its curve so far): the clock restarted. */
@@ -139,7 +118,8 @@ export class TrainStep {
     this.boundary = null;
   }
 
-  started_(progress, batchSize) {
+  /** The worker started the run (at progress): the clock starts. */
+  begin(progress, batchSize) {
     this.started = performance.now();
     this.batchSize = batchSize;
     this.trainRows = progress.trainRows;

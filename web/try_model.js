@@ -59,7 +59,7 @@ export class TryModel {
 
   wire() {
     $('try-trained').addEventListener('click', () => {
-      const r = this.app.result;
+      const r = this.app.state.result;
       if (r && r.modelFile) this.use(r.modelFile, 'the model trained in step 4');
     });
     $('model-upload').addEventListener('change', async (e) => {
@@ -90,7 +90,7 @@ export class TryModel {
 
   /** The trained model changed (or went away). */
   sync() {
-    $('try-trained').disabled = !(this.app.result && this.app.result.modelFile);
+    $('try-trained').disabled = !(this.app.state.result && this.app.state.result.modelFile);
   }
 
   /** Loads model text (the engine validates every field); on an error the model in use stays. */
