@@ -48,10 +48,25 @@ export class PrepareStep {
       const old = x.prepare[this.scaleAt] || {};
       setOp(x, this.scaleAt, e.target.value ? { ...(old.per ? { per: old.per } : {}), op: e.target.value } : null);
     }));
-    $('features').addEventListener('change', () => edit((x) => {
-      const dropped = [...$('features').querySelectorAll('input:not(:checked)')].map((c) => c.value);
-      setOp(x, findOp(x, 'drop_columns').index, dropped.length ? { op: 'drop_columns', columns: dropped } : null);
-    }));
+    // A feature's box edits the drop steps that name its column: kept, the column leaves each
+    // of them (a step left empty goes); dropped, it joins the first drop step (or a new one).
+    $('features').addEventListener('change', (e) => {
+      const name = e.target.value;
+      const keep = e.target.checked;
+      edit((x) => {
+        if (!keep) {
+          const { op, index } = findOp(x, 'drop_columns');
+          setOp(x, index, { ...op, op: 'drop_columns', columns: [...((op && op.columns) || []), name] });
+          return;
+        }
+        for (let i = x.prepare.length - 1; i >= 0; i--) { // from the last: a removal moves only later steps
+          const op = x.prepare[i];
+          if (op.op !== 'drop_columns' || !(op.columns || []).includes(name)) continue;
+          const columns = op.columns.filter((c) => c !== name);
+          setOp(x, i, columns.length ? { ...op, columns } : null);
+        }
+      });
+    });
     $('add-step-button').addEventListener('click', () => {
       const kind = ADDABLE.find((a) => a.op === $('add-step').value);
       if (kind) edit((x) => setOp(x, -1, kind.make()));
@@ -96,7 +111,8 @@ export class PrepareStep {
     const options = names.length ? names : [target];
     $('target').replaceChildren(...options.map((n) => new Option(n, n, false, n === target)));
     $('target').disabled = !!data.synthetic;
-    const dropped = new Set((findOp(x, 'drop_columns').op || {}).columns || []);
+    // every drop step counts (the core drops the columns of each)
+    const dropped = new Set((x.prepare || []).flatMap((op) => (op.op === 'drop_columns' && op.columns) || []));
     const candidates = names.filter((n) => n !== target);
     $('features').replaceChildren(...candidates.map((n, i) => h('label', { className: 'check' },
       h('input', { type: 'checkbox', value: n, checked: !dropped.has(n), id: `feature-${i}` }), n)));

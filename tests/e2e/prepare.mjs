@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { test, assert, nativeRun, root, cli, scratch } from './fixtures.mjs';
+import { test, assert, nativeRun, exampleText, root, cli, scratch } from './fixtures.mjs';
 
 test('prepare: steps are added, moved and removed with a live before-and-after preview that agrees with the CLI\'s fitted preparation; an order the core refuses is marked on its step', async (s) => {
   const { page } = s;
@@ -75,4 +75,33 @@ test('prepare: steps are added, moved and removed with a live before-and-after p
   const text = JSON.stringify(await s.experimentInPage());
   const native = nativeRun('prepare-edited.experiment.json', text);
   assert(native.metrics.train.rows + native.metrics.test.rows === distinct, `the CLI trains the edited steps on ${native.metrics.train.rows} + ${native.metrics.test.rows} rows`);
+});
+
+test('prepare: the feature boxes show the columns of every drop step, and a click edits the step that drops that column', async (s) => {
+  const { page } = s;
+  await s.setExperiment(exampleText('iris', (x) => {
+    x.prepare.unshift({ op: 'drop_columns', columns: ['sepal_length'] }, { op: 'drop_columns', columns: ['petal_width', 'sepal_width'] });
+  }));
+  await s.step('prepare');
+  const boxes = () => page.$$eval('#features input', (els) => els.map((e) => `${e.value}${e.checked ? '' : ' (dropped)'}`).join(', '));
+  const drops = async () => (await s.experimentInPage()).prepare.filter((op) => op.op === 'drop_columns').map((op) => op.columns.join('+')).join(' | ');
+  const waitFeatures = (n) => page.waitForFunction((k) => new RegExp(`× ${k} features?;`).test((document.querySelector('[data-testid=prepare-summary]') || {}).textContent || ''), n, { timeout: 30000 })
+    .catch(async () => { throw new Error(`expected ${n} features: "${await page.textContent('[data-testid=prepare-preview]')}"`); });
+  await page.waitForSelector('#features input[value=petal_width]');
+  assert(await boxes() === 'sepal_length (dropped), sepal_width (dropped), petal_length, petal_width (dropped)', `the boxes: ${await boxes()}`);
+  await waitFeatures(1);
+  // kept: the column leaves the second step only
+  await page.check('#features input[value=petal_width]');
+  assert(await drops() === 'sepal_length | sepal_width', `after keeping petal_width: ${await drops()}`);
+  // kept: the second step is left empty, and goes
+  await page.check('#features input[value=sepal_width]');
+  assert(await drops() === 'sepal_length', `after keeping sepal_width: ${await drops()}`);
+  // dropped: the column joins the first drop step
+  await page.uncheck('#features input[value=petal_length]');
+  assert(await drops() === 'sepal_length+petal_length', `after dropping petal_length: ${await drops()}`);
+  assert(await boxes() === 'sepal_length (dropped), sepal_width, petal_length (dropped), petal_width', `the boxes at the end: ${await boxes()}`);
+  assert(await page.textContent('#features-summary') === '2 of 4 columns', `the summary: ${await page.textContent('#features-summary')}`);
+  await waitFeatures(2);
+  const native = nativeRun('prepare-drops.experiment.json', JSON.stringify(await s.experimentInPage()));
+  assert(native.metrics.train.rows > 0, 'the CLI trains the edited steps');
 });
