@@ -45,7 +45,7 @@ export class DataStep {
     this.datasets = [];
     this.requested = '';
     this.first = 0;
-    this.builtins = new Map(); // built-in set name -> its CSV bytes, fetched once
+    this.builtins = new Map(); // built-in set name -> the read of its CSV bytes (one at a time)
   }
 
   /** The bytes the experiment reads (a copy the worker may take), or null for synthetic. */
@@ -60,12 +60,16 @@ export class DataStep {
       return upload.bytes.slice(0);
     }
     if (data.builtin) {
-      if (!this.builtins.has(data.builtin)) {
-        const response = await fetch(`data/${data.builtin}.csv`);
-        if (!response.ok) throw new Error(`the built-in data set '${data.builtin}' is not available on this page`);
-        this.builtins.set(data.builtin, await response.arrayBuffer());
+      let read = this.builtins.get(data.builtin);
+      if (!read) { // the steps that ask while it is read share it; a failed read is tried again
+        read = fetch(`data/${data.builtin}.csv`).then((response) => {
+          if (!response.ok) throw new Error(`the built-in data set '${data.builtin}' is not available on this page`);
+          return response.arrayBuffer();
+        });
+        this.builtins.set(data.builtin, read);
+        read.catch(() => this.builtins.delete(data.builtin));
       }
-      return this.builtins.get(data.builtin).slice(0);
+      return (await read).slice(0);
     }
     throw new Error('data needs one of builtin, file or synthetic');
   }

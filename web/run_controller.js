@@ -106,11 +106,13 @@ export class RunController {
   }
 
   /** Starts a run of the experiment, or continues one from resume = {bytes, progress?,
-   * history} (a checkpoint kept in this browser, or a checkpoint file). */
+   * history} (a checkpoint kept in this browser, or a checkpoint file). The click shows at
+   * once: the run is 'starting' (Train disabled) before its data is read. */
   async start(resume = null) {
     const { app } = this;
     const { state } = app;
     app.error('');
+    if (state.training) return; // already starting or running
     if (!state.valid) {
       try {
         JSON.parse(state.text);
@@ -119,14 +121,18 @@ export class RunController {
       }
       return;
     }
+    const { text, experiment } = state; // the run is of the experiment as it was clicked
+    state.set({ training: 'starting' });
+    app.status('Starting…');
     let data;
     try {
-      data = await app.dataBytes(state.experiment);
+      data = await app.dataBytes(experiment);
     } catch (e) {
+      state.set({ training: null });
       app.error(e.message);
+      app.status(READY);
       return;
     }
-    const { text, experiment } = state;
     $('resume-banner').hidden = true;
     this.views.train.start(resume ? resume.history : []);
     this.views.deploy.clear();

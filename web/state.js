@@ -11,7 +11,7 @@ const FIELDS = {
   upload: null, // {name, bytes, fromIdx} of the user's file: it never leaves the tab
   table: null, // {info, columns}: the data as the engine read it
   design: null, // the Model step's network as the engine built it: {parameters, flops, memory}, or {error}
-  training: null, // the run's phase: null (none), 'running' or 'paused'
+  training: null, // the run's phase: null (none), 'starting' (reading its data), 'running' or 'paused'
   run: null, // the run in progress, or the last one the worker's failures stopped: {id, text, data, faults, checkpoint: {bytes, progress, history} | null}
   result: null, // the last finished run: {experiment (its text), metrics, progress, report, history, weightsSha256, dataSha256, modelFile, checkpoint, …}
 };

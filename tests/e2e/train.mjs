@@ -124,6 +124,35 @@ test('a broken experiment shows where the problem is and the page keeps working'
   assert(await page.isHidden('[data-testid=error]'), 'the old error is still shown after a good run');
 });
 
+test('a click on Train takes effect before the data is read: Starting…, and Train disabled; a failed read re-enables it with the reason, and the next click trains to the native weights', async (s) => {
+  const { page } = s;
+  // The page reads wine.csv once (the Data step, the Model step and the run share the read),
+  // and the read waits until the test answers it.
+  let answer;
+  const read = new Promise((resolve) => { answer = resolve; });
+  await page.route('**/data/wine.csv', (route) => answer(route));
+  const text = exampleText('wine');
+  await s.setExperiment(text);
+  const route = await read;
+  await s.step('train');
+  await page.click('[data-testid=train]');
+  // the click's effect is there when the click returns, with the data still unread
+  const now = await page.evaluate(() => [document.querySelector('[data-testid=status]').textContent,
+    document.querySelector('[data-testid=train]').disabled, document.getElementById('pause').disabled]);
+  assert(now[0] === 'Starting…' && now[1] === true && now[2] === true, `right after the click: status "${now[0]}", Train disabled ${now[1]}, Pause disabled ${now[2]}`);
+  await route.fulfill({ status: 404, body: '' });
+  await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 30000 });
+  const message = await page.textContent('[data-testid=error]');
+  assert(/the built-in data set 'wine' is not available/.test(message), `the failed read says "${message}"`);
+  assert(!(await page.isDisabled('[data-testid=train]')), 'Train stayed disabled after the failed read');
+  assert(/^Ready/.test(await s.status()), `the status after the failed read: "${await s.status()}"`);
+  await page.unroute('**/data/wine.csv');
+  await s.trainAndWait();
+  assert(await page.isHidden('[data-testid=error]'), 'the failed read\'s message is still shown after a good run');
+  const native = nativeRun('wine.experiment.json', text);
+  assert(await s.pageHash() === native.weights_sha256, `page ${await s.pageHash()} != native ${native.weights_sha256}`);
+}, { expectErrors: [/404/] });
+
 const FROZEN_MS = 1000;
 
 test('training stays responsive, and pause, resume and cancel work', async (s) => {
