@@ -104,8 +104,18 @@
 
     progress() {
       const v = this.#doubles(10, '_lathe_engine_session_progress');
-      return { epoch: v[0], epochs: v[1], batch: v[2], batchesPerEpoch: v[3], steps: v[4],
-        lastEpochLoss: v[5], done: v[6] === 1, trainRows: v[7], stoppedEarly: v[8] === 1, bestEpoch: v[9] };
+      return {
+        epoch: v[0],
+        epochs: v[1],
+        batch: v[2],
+        batchesPerEpoch: v[3],
+        steps: v[4],
+        lastEpochLoss: v[5],
+        done: v[6] === 1,
+        trainRows: v[7],
+        stoppedEarly: v[8] === 1,
+        bestEpoch: v[9],
+      };
     }
 
     evaluate(split) {
@@ -138,7 +148,8 @@
       const m = this.alive();
       const { features, outputs } = this.shape();
       const n = Math.floor(x.length / features);
-      if (n * features !== x.length) throw new LatheError(Status.ERR_INVALID, `predict: ${x.length} values are not rows of ${features} features`);
+      if (n * features !== x.length)
+        throw new LatheError(Status.ERR_INVALID, `predict: ${x.length} values are not rows of ${features} features`);
       return withHeap(m, [x.length * 4, n * outputs * 4], 'out of memory predicting', (xPtr, out) => {
         m.HEAPF32.set(x, xPtr >> 2);
         m._lathe_engine_session_predict(this.ptr, n, xPtr, out);
@@ -156,11 +167,18 @@
       const m = this.alive();
       const json = encoder.encode(experimentText);
       const metricsText = encoder.encode(`${JSON.stringify(metrics || {})}\0`);
-      return withHeap(m, [json.length, metricsText.length], 'out of memory writing the model file', (jsonPtr, metricsPtr) => {
-        m.HEAPU8.set(json, jsonPtr);
-        m.HEAPU8.set(metricsText, metricsPtr);
-        return this.engine.textCall((out, err) => m._lathe_engine_session_model_file(this.ptr, jsonPtr, json.length, metricsPtr, out, err));
-      });
+      return withHeap(
+        m,
+        [json.length, metricsText.length],
+        'out of memory writing the model file',
+        (jsonPtr, metricsPtr) => {
+          m.HEAPU8.set(json, jsonPtr);
+          m.HEAPU8.set(metricsText, metricsPtr);
+          return this.engine.textCall((out, err) =>
+            m._lathe_engine_session_model_file(this.ptr, jsonPtr, json.length, metricsPtr, out, err),
+          );
+        },
+      );
     }
 
     /** The evaluation of a split: metrics, class report, confusion matrix, ROC and PR curves,
@@ -248,10 +266,15 @@
       const start = Math.min(Math.max(0, first), total);
       const n = Math.min(Math.max(0, count), total - start);
       const m = this.alive();
-      return withHeap(m, [n * features * 4, n * 4, n * 8], 'out of memory copying the prepared rows', (x, y, source) => {
-        m._lathe_engine_preview_rows(this.ptr, s, start, n, x, y, source);
-        return { rows: n, features, x: f32(m, x, n * features), y: f32(m, y, n), source: f64(m, source, n) };
-      });
+      return withHeap(
+        m,
+        [n * features * 4, n * 4, n * 8],
+        'out of memory copying the prepared rows',
+        (x, y, source) => {
+          m._lathe_engine_preview_rows(this.ptr, s, start, n, x, y, source);
+          return { rows: n, features, x: f32(m, x, n * features), y: f32(m, y, n), source: f64(m, source, n) };
+        },
+      );
     }
   }
 
@@ -298,17 +321,22 @@
     predictCsv(bytes) {
       const m = this.alive();
       const data = new Uint8Array(bytes);
-      return withHeap(m, [data.length, 4, 24], 'out of memory: the file is too large for this tab', (dataPtr, outPtr, info) => {
-        m.HEAPU8.set(data, dataPtr);
-        m.HEAPU32[outPtr >> 2] = 0;
-        try {
-          call(m, (err) => m._lathe_engine_model_predict_csv(this.ptr, dataPtr, data.length, outPtr, info, err));
-          const [rows, outputs, unseen] = f64(m, info, 3);
-          return { rows, outputs, unseen, values: f32(m, u32(m, outPtr), rows * outputs) };
-        } finally {
-          if (u32(m, outPtr)) m._lathe_engine_string_free(u32(m, outPtr));
-        }
-      });
+      return withHeap(
+        m,
+        [data.length, 4, 24],
+        'out of memory: the file is too large for this tab',
+        (dataPtr, outPtr, info) => {
+          m.HEAPU8.set(data, dataPtr);
+          m.HEAPU32[outPtr >> 2] = 0;
+          try {
+            call(m, (err) => m._lathe_engine_model_predict_csv(this.ptr, dataPtr, data.length, outPtr, info, err));
+            const [rows, outputs, unseen] = f64(m, info, 3);
+            return { rows, outputs, unseen, values: f32(m, u32(m, outPtr), rows * outputs) };
+          } finally {
+            if (u32(m, outPtr)) m._lathe_engine_string_free(u32(m, outPtr));
+          }
+        },
+      );
     }
   }
 
@@ -347,17 +375,27 @@
     /** Loads model file text; throws LatheError naming the damaged field. free() when done. */
     loadModel(text) {
       const m = this.module;
-      return this.withBytes(encoder.encode(text), 'out of memory: the model file is too large for this tab', (ptr, n) =>
-        new Model(this, this.outCall((out, err) => m._lathe_engine_model_load(ptr, n, out, err))));
+      return this.withBytes(
+        encoder.encode(text),
+        'out of memory: the model file is too large for this tab',
+        (ptr, n) =>
+          new Model(
+            this,
+            this.outCall((out, err) => m._lathe_engine_model_load(ptr, n, out, err)),
+          ),
+      );
     }
 
     /** A Table of IDX images and labels ({name, bytes} each, gzip undone; either order):
      * {table, image: [C, H, W]}. A bad file's error starts with its name. */
     idxTable(a, b) {
       const m = this.module;
-      const read = (file) => this.withBytes(file.bytes, `${file.name}: out of memory: the file is too large for this tab`, (ptr, n) =>
-        this.outCall((out, err) => m._lathe_engine_idx_read(ptr, n, out, err), file.name));
-      let images = 0, labels = 0;
+      const read = (file) =>
+        this.withBytes(file.bytes, `${file.name}: out of memory: the file is too large for this tab`, (ptr, n) =>
+          this.outCall((out, err) => m._lathe_engine_idx_read(ptr, n, out, err), file.name),
+        );
+      let images = 0,
+        labels = 0;
       try {
         images = read(a);
         labels = read(b);
@@ -367,8 +405,10 @@
           names = names.reverse();
         }
         return withHeap(m, [24], 'out of memory', (shape) => {
-          const table = this.outCall((out, err) => m._lathe_engine_idx_table(images, labels, out, shape, err),
-            `${names[0]} (images) and ${names[1]} (labels)`);
+          const table = this.outCall(
+            (out, err) => m._lathe_engine_idx_table(images, labels, out, shape, err),
+            `${names[0]} (images) and ${names[1]} (labels)`,
+          );
           return { table: new Table(this, table), image: Array.from(f64(m, shape, 3)) };
         });
       } finally {
@@ -395,12 +435,30 @@
       const m = this.module;
       const size = image[0] * image[1] * image[2];
       const n = pixels.length / size;
-      return withHeap(m, [pixels.length * 4, copies * pixels.length * 4, size * 4], 'out of memory augmenting the images', (src, dst, tmp) => {
-        m.HEAPF32.set(pixels, src >> 2);
-        m._lathe_engine_augment_images(src, dst, tmp, n, copies, image[0], image[1], image[2], settings.shift || 0,
-          settings.flip ? 1 : 0, settings.rotate || 0, settings.noise || 0, seed);
-        return f32(m, dst, copies * pixels.length);
-      });
+      return withHeap(
+        m,
+        [pixels.length * 4, copies * pixels.length * 4, size * 4],
+        'out of memory augmenting the images',
+        (src, dst, tmp) => {
+          m.HEAPF32.set(pixels, src >> 2);
+          m._lathe_engine_augment_images(
+            src,
+            dst,
+            tmp,
+            n,
+            copies,
+            image[0],
+            image[1],
+            image[2],
+            settings.shift || 0,
+            settings.flip ? 1 : 0,
+            settings.rotate || 0,
+            settings.noise || 0,
+            seed,
+          );
+          return f32(m, dst, copies * pixels.length);
+        },
+      );
     }
 
     /** Calls fn(outPtr, err) of an export that returns a status and a string to free;
@@ -425,11 +483,19 @@
       const m = this.module;
       const json = encoder.encode(typeof experiment === 'string' ? experiment : JSON.stringify(experiment));
       const data = dataBytes ? new Uint8Array(dataBytes) : new Uint8Array(0);
-      return withHeap(m, [json.length, data.length], 'out of memory: the data is too large for this tab', (jsonPtr, dataPtr) => {
-        m.HEAPU8.set(json, jsonPtr);
-        m.HEAPU8.set(data, dataPtr);
-        return new Cls(this, this.outCall((out, err) => m[fn](jsonPtr, json.length, dataPtr, data.length, out, err)));
-      });
+      return withHeap(
+        m,
+        [json.length, data.length],
+        'out of memory: the data is too large for this tab',
+        (jsonPtr, dataPtr) => {
+          m.HEAPU8.set(json, jsonPtr);
+          m.HEAPU8.set(data, dataPtr);
+          return new Cls(
+            this,
+            this.outCall((out, err) => m[fn](jsonPtr, json.length, dataPtr, data.length, out, err)),
+          );
+        },
+      );
     }
 
     /** The data of an experiment (object or JSON text; it must be valid) as a Table: CSV

@@ -27,7 +27,7 @@
   importScripts('lathe_engine.js', 'lathe.js');
 
   const SLICE_MS = 30; // keep each slice short so pause and cancel answer quickly
-  const GRID = 64;     // decision-boundary cells per side
+  const GRID = 64; // decision-boundary cells per side
   const BOUNDARY_MS = 150; // at most one boundary per this many milliseconds
   const CHECKPOINT_MS = 200; // at most one epoch checkpoint per this many milliseconds
   let engine = null;
@@ -43,13 +43,15 @@
   let boundary = null; // {x0, x1, y0, y1, grid: Float32Array(GRID·GRID·2)} for 2-D classification
   let lastBoundary = 0;
 
-  const enginePromise = self.Lathe.LatheEngine.load().then((e) => {
-    engine = e;
-    self.postMessage({ type: 'ready' });
-    return e;
-  }).catch((e) => {
-    self.postMessage({ type: 'error', message: `could not start the engine: ${e.message}` });
-  });
+  const enginePromise = self.Lathe.LatheEngine.load()
+    .then((e) => {
+      engine = e;
+      self.postMessage({ type: 'ready' });
+      return e;
+    })
+    .catch((e) => {
+      self.postMessage({ type: 'error', message: `could not start the engine: ${e.message}` });
+    });
 
   function finish(result) {
     if (session) session.free();
@@ -62,8 +64,10 @@
   function postCheckpoint() {
     lastCheckpoint = performance.now();
     const bytes = session.checkpoint();
-    self.postMessage({ type: 'checkpoint', run, bytes: bytes.buffer, progress: session.progress(), history: history.slice() },
-      [bytes.buffer]);
+    self.postMessage(
+      { type: 'checkpoint', run, bytes: bytes.buffer, progress: session.progress(), history: history.slice() },
+      [bytes.buffer],
+    );
   }
 
   /** Stops stepping between batches and saves a checkpoint of this point. */
@@ -76,9 +80,15 @@
   function report(progress) {
     const validation = session.evaluate('validation');
     const train = session.evaluate('train');
-    const point = { epoch: progress.epoch, loss: progress.lastEpochLoss, trainAccuracy: train.accuracy,
-      trainR2: train.r2, validationLoss: validation.loss, validationAccuracy: validation.accuracy,
-      validationR2: validation.r2 };
+    const point = {
+      epoch: progress.epoch,
+      loss: progress.lastEpochLoss,
+      trainAccuracy: train.accuracy,
+      trainR2: train.r2,
+      validationLoss: validation.loss,
+      validationAccuracy: validation.accuracy,
+      validationR2: validation.r2,
+    };
     history.push(point);
     self.postMessage({ type: 'progress', run, progress, point });
     if (!progress.done && performance.now() - lastCheckpoint >= CHECKPOINT_MS) postCheckpoint();
@@ -92,14 +102,25 @@
     const shape = session.shape();
     if (shape.features !== 2 || shape.classes < 2) return;
     const train = session.split('train');
-    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    let x0 = Infinity,
+      x1 = -Infinity,
+      y0 = Infinity,
+      y1 = -Infinity;
     for (let i = 0; i < train.rows; i++) {
-      const a = train.x[2 * i], b = train.x[2 * i + 1];
-      x0 = Math.min(x0, a); x1 = Math.max(x1, a); y0 = Math.min(y0, b); y1 = Math.max(y1, b);
+      const a = train.x[2 * i],
+        b = train.x[2 * i + 1];
+      x0 = Math.min(x0, a);
+      x1 = Math.max(x1, a);
+      y0 = Math.min(y0, b);
+      y1 = Math.max(y1, b);
     }
     if (!(x1 > x0 && y1 > y0)) return;
-    const mx = 0.08 * (x1 - x0), my = 0.08 * (y1 - y0);
-    x0 -= mx; x1 += mx; y0 -= my; y1 += my;
+    const mx = 0.08 * (x1 - x0),
+      my = 0.08 * (y1 - y0);
+    x0 -= mx;
+    x1 += mx;
+    y0 -= my;
+    y1 += my;
     const grid = new Float32Array(GRID * GRID * 2);
     for (let r = 0; r < GRID; r++) {
       for (let c = 0; c < GRID; c++) {
@@ -108,8 +129,18 @@
       }
     }
     boundary = { x0, x1, y0, y1, grid };
-    self.postMessage({ type: 'boundary-setup', run, size: GRID, x0, x1, y0, y1, classes: shape.classes,
-      points: train.x, labels: train.y });
+    self.postMessage({
+      type: 'boundary-setup',
+      run,
+      size: GRID,
+      x0,
+      x1,
+      y0,
+      y1,
+      classes: shape.classes,
+      points: train.x,
+      labels: train.y,
+    });
   }
 
   function postBoundary() {
@@ -133,7 +164,11 @@
         session.step(1);
         progress = session.progress();
         if (progress.epoch !== epochBefore) report(progress);
-        if (holdAt && !progress.done && (progress.epoch > holdAt[0] || (progress.epoch === holdAt[0] && progress.batch >= holdAt[1]))) {
+        if (
+          holdAt &&
+          !progress.done &&
+          (progress.epoch > holdAt[0] || (progress.epoch === holdAt[0] && progress.batch >= holdAt[1]))
+        ) {
           holdAt = null;
           pause(true);
           return;
@@ -155,13 +190,21 @@
         return;
       }
       let result = null;
-      try { result = summary(false); } catch { /* the error below says what happened */ }
+      try {
+        result = summary(false);
+      } catch {
+        /* the error below says what happened */
+      }
       finish({ type: 'error', message: e.message, result });
     }
   }
 
   function summary(withModel) {
-    const metrics = { train: session.evaluate('train'), validation: session.evaluate('validation'), test: session.evaluate('test') };
+    const metrics = {
+      train: session.evaluate('train'),
+      validation: session.evaluate('validation'),
+      test: session.evaluate('test'),
+    };
     const result = {
       metrics,
       progress: session.progress(),
@@ -224,8 +267,16 @@
         if (one) stats.push(one.result());
       }
       const shown = Math.min(sample.rows, msg.rows || 8);
-      return { value: { info, statsRows: sample.rows, stats, all: all.result(), source: sample.source,
-        head: { x: sample.x.slice(0, shown * f), y: sample.y.slice(0, shown) } } };
+      return {
+        value: {
+          info,
+          statsRows: sample.rows,
+          stats,
+          all: all.result(),
+          source: sample.source,
+          head: { x: sample.x.slice(0, shown * f), y: sample.y.slice(0, shown) },
+        },
+      };
     } finally {
       p.free();
     }
@@ -234,7 +285,13 @@
   /** Mean, population standard deviation, minimum and maximum of the values added (Welford's
    * update, so a large mean does not cancel the deviation). */
   class Moments {
-    constructor() { this.n = 0; this.mean = 0; this.m2 = 0; this.min = Infinity; this.max = -Infinity; }
+    constructor() {
+      this.n = 0;
+      this.mean = 0;
+      this.m2 = 0;
+      this.min = Infinity;
+      this.max = -Infinity;
+    }
     add(v) {
       this.n++;
       const d = v - this.mean;
@@ -273,8 +330,20 @@
     return withModel(msg, (model) => {
       const info = model.info();
       const [c, hgt, wid] = info.image || msg.shape; // an MLP on pixels has no image shape
-      if (c * hgt * wid !== info.inputs.length) throw new self.Lathe.LatheError(self.Lathe.Status.ERR_INVALID, `this model takes ${info.inputs.length} inputs, not a ${c} × ${hgt} × ${wid} image`);
-      const input = engine.imageConvert(new Uint8Array(msg.pixels.buffer || msg.pixels), msg.width, msg.height, 4, c, hgt, wid);
+      if (c * hgt * wid !== info.inputs.length)
+        throw new self.Lathe.LatheError(
+          self.Lathe.Status.ERR_INVALID,
+          `this model takes ${info.inputs.length} inputs, not a ${c} × ${hgt} × ${wid} image`,
+        );
+      const input = engine.imageConvert(
+        new Uint8Array(msg.pixels.buffer || msg.pixels),
+        msg.width,
+        msg.height,
+        4,
+        c,
+        hgt,
+        wid,
+      );
       if (hgt === 8 && wid === 8) for (let i = 0; i < input.length; i++) input[i] = (input[i] * 16) / 255;
       const header = info.inputs.map((col) => csvField(col.column)).join(',');
       const row = Array.from(input, (v) => String(v)).join(',');
@@ -315,7 +384,9 @@
       const info = table.info();
       const cells = info.rows * info.columns.length;
       if (cells > MAX_IDX_CELLS) {
-        throw new Error(`${info.rows} images of ${image.join(' × ')} are ${cells.toLocaleString('en-US')} values; this page converts up to ${MAX_IDX_CELLS.toLocaleString('en-US')} (use fewer images, e.g. the t10k files)`);
+        throw new Error(
+          `${info.rows} images of ${image.join(' × ')} are ${cells.toLocaleString('en-US')} values; this page converts up to ${MAX_IDX_CELLS.toLocaleString('en-US')} (use fewer images, e.g. the t10k files)`,
+        );
       }
       const columns = info.columns.map((_, j) => table.column(j));
       const encoder = new TextEncoder();
@@ -404,7 +475,14 @@
         self.postMessage({ type: 'error', run, message: e.message });
         return;
       }
-      self.postMessage({ type: 'started', run, shape: session.shape(), progress: session.progress(), memory: session.memoryBytes(), resumed: !!msg.checkpoint });
+      self.postMessage({
+        type: 'started',
+        run,
+        shape: session.shape(),
+        progress: session.progress(),
+        memory: session.memoryBytes(),
+        resumed: !!msg.checkpoint,
+      });
       if (boundary) postBoundary();
       setTimeout(runSlice, 0);
     } else if (msg.type === 'pause') {
@@ -419,7 +497,10 @@
       if (session && msg.run === run) finish({ type: 'cancelled' });
       else self.postMessage({ type: 'cancelled', run: msg.run });
     } else if (msg.type === 'inject-fault') {
-      if (msg.kind === 'crash') setTimeout(() => { throw new Error('injected crash (a test)'); }, 0);
+      if (msg.kind === 'crash')
+        setTimeout(() => {
+          throw new Error('injected crash (a test)');
+        }, 0);
       else if (msg.kind === 'pause') holdAt = msg.at;
       else fault = msg.kind;
     }

@@ -55,10 +55,16 @@ export class RunController {
     });
     onRun('started', (msg) => {
       const p = msg.progress;
-      Object.assign($('progress').dataset, { startEpoch: p.epoch, startBatch: p.batch, batchesPerEpoch: p.batchesPerEpoch });
+      Object.assign($('progress').dataset, {
+        startEpoch: p.epoch,
+        startBatch: p.batch,
+        batchesPerEpoch: p.batchesPerEpoch,
+      });
       train.begin(p, (JSON.parse(state.run.text).train || {}).batch_size || 32);
       train.showMemory(msg.memory);
-      app.status(`Training ${msg.shape.parameters} parameters on ${p.trainRows} rows${msg.resumed ? `, from epoch ${p.epoch}, batch ${p.batch}` : ''}…`);
+      app.status(
+        `Training ${msg.shape.parameters} parameters on ${p.trainRows} rows${msg.resumed ? `, from epoch ${p.epoch}, batch ${p.batch}` : ''}…`,
+      );
     });
     onRun('tick', (msg) => {
       if (state.training !== 'paused') train.tick(msg.progress);
@@ -87,7 +93,11 @@ export class RunController {
       state.set({ run: null, training: null, result: r });
       const test = r.metrics.test;
       const early = r.progress.stoppedEarly ? ' (stopped early)' : '';
-      app.status(test.accuracy !== null ? `Done. Test accuracy ${(test.accuracy * 100).toFixed(1)}%${early}.` : `Done. Test R² ${test.r2 === null ? '—' : test.r2.toFixed(3)}${early}.`);
+      app.status(
+        test.accuracy !== null
+          ? `Done. Test accuracy ${(test.accuracy * 100).toFixed(1)}%${early}.`
+          : `Done. Test R² ${test.r2 === null ? '—' : test.r2.toFixed(3)}${early}.`,
+      );
     });
     onRun('cancelled', () => {
       this.#stop();
@@ -99,7 +109,9 @@ export class RunController {
       if (!state.run || msg.run !== state.run.id) return;
       this.#stop();
       const where = (state.valid && state.experiment.data && state.experiment.data.file) || '';
-      app.error(where && /^(line|the file|data row|column)/.test(msg.message) ? `${where}: ${msg.message}` : msg.message);
+      app.error(
+        where && /^(line|the file|data row|column)/.test(msg.message) ? `${where}: ${msg.message}` : msg.message,
+      );
       app.status('Training stopped.');
     });
     on('crash', (msg) => this.#recover(msg.message));
@@ -136,7 +148,9 @@ export class RunController {
     $('resume-banner').hidden = true;
     this.views.train.start(resume ? resume.history : []);
     this.views.deploy.clear();
-    const checkpoint = resume ? { bytes: resume.bytes, progress: resume.progress || null, history: resume.history || [] } : null;
+    const checkpoint = resume
+      ? { bytes: resume.bytes, progress: resume.progress || null, history: resume.history || [] }
+      : null;
     const run = { id: ++this.#runs, text, data: dataRef(experiment), faults: 0, checkpoint };
     state.set({ run, training: 'running' });
     app.status(resume ? 'Preparing the data to continue from the checkpoint…' : 'Preparing the data…');
@@ -154,7 +168,9 @@ export class RunController {
     } catch {
       /* between slices of a restart: the last saved one below */
     }
-    if (!bytes) bytes = (state.run && state.run.checkpoint && state.run.checkpoint.bytes) || (state.result && state.result.checkpoint);
+    if (!bytes)
+      bytes =
+        (state.run && state.run.checkpoint && state.run.checkpoint.bytes) || (state.result && state.result.checkpoint);
     if (bytes) download(name, bytes, 'application/octet-stream');
   }
 
@@ -211,7 +227,10 @@ export class RunController {
     const ck = run.checkpoint;
     const bytes = ck ? ck.bytes.slice(0) : null;
     const transfer = [data, bytes].filter(Boolean);
-    this.app.engine.post({ type: 'train', run: run.id, experiment: run.text, data, checkpoint: bytes, history: ck ? ck.history : [] }, transfer);
+    this.app.engine.post(
+      { type: 'train', run: run.id, experiment: run.text, data, checkpoint: bytes, history: ck ? ck.history : [] },
+      transfer,
+    );
   }
 
   /** The worker trapped or crashed: a fresh worker continues the run from its last checkpoint. */
@@ -228,11 +247,15 @@ export class RunController {
     state.set({ run, training: 'running' }); // the fresh worker does not hold a pause
     if (run.faults > RETRIES) {
       state.set({ training: null });
-      app.error(`The training worker failed ${run.faults} times (last: ${message}); training stopped. The last checkpoint is kept: reload the page to resume it.`);
+      app.error(
+        `The training worker failed ${run.faults} times (last: ${message}); training stopped. The last checkpoint is kept: reload the page to resume it.`,
+      );
       return;
     }
     const at = run.checkpoint && run.checkpoint.progress;
-    app.error(`The training worker failed (${message}). It was restarted and training continues from ${at ? `the checkpoint of epoch ${at.epoch}, batch ${at.batch}` : 'the start'}.`);
+    app.error(
+      `The training worker failed (${message}). It was restarted and training continues from ${at ? `the checkpoint of epoch ${at.epoch}, batch ${at.batch}` : 'the start'}.`,
+    );
     let data;
     try {
       data = await app.dataBytes(JSON.parse(run.text));

@@ -71,22 +71,37 @@ export class PageState extends EventTarget {
         const text = JSON.stringify(JSON.parse(decodeURIComponent(match[1])), null, 2);
         // the kept text, when it is the same experiment, keeps its own bytes (a checkpoint's owner)
         return kept && sameJson(kept, text) ? kept : text;
-      } catch { /* fall through */ }
+      } catch {
+        /* fall through */
+      }
     }
     if (kept) return kept;
-    try { return localStorage.getItem(STORAGE_KEY); } catch { return null; }
+    try {
+      return localStorage.getItem(STORAGE_KEY);
+    } catch {
+      return null;
+    }
   }
 
   #persist() {
-    try { localStorage.setItem(STORAGE_KEY, this.text); } catch { /* storage may be disabled */ }
-    if (this.valid) history.replaceState(null, '', `#experiment=${encodeURIComponent(JSON.stringify(this.experiment))}`);
+    try {
+      localStorage.setItem(STORAGE_KEY, this.text);
+    } catch {
+      /* storage may be disabled */
+    }
+    if (this.valid)
+      history.replaceState(null, '', `#experiment=${encodeURIComponent(JSON.stringify(this.experiment))}`);
     // an invalid text keeps the last valid link while the user is typing
   }
 }
 
 /** Whether two experiment texts hold the same JSON (formatting aside). */
 export function sameJson(a, b) {
-  try { return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b)); } catch { return false; }
+  try {
+    return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return false;
+  }
 }
 
 /** The first preparation op of a kind (or of any of kinds), and its index (-1: none). */
@@ -100,11 +115,21 @@ export function findOp(experiment, ...kinds) {
  * edit names its step. Index -1 adds op where the format needs it: drop steps first, then
  * split, impute, then scaling. */
 export function setOp(experiment, index, op) {
-  const order = ['drop_columns', 'drop_missing', 'drop_duplicates', 'split', 'balance_classes',
-    'augment', 'impute', 'standardize', 'minmax'];
-  const ops = experiment.prepare = experiment.prepare || [];
+  const order = [
+    'drop_columns',
+    'drop_missing',
+    'drop_duplicates',
+    'split',
+    'balance_classes',
+    'augment',
+    'impute',
+    'standardize',
+    'minmax',
+  ];
+  const ops = (experiment.prepare = experiment.prepare || []);
   if (index >= 0) {
-    if (op) ops[index] = op; else ops.splice(index, 1);
+    if (op) ops[index] = op;
+    else ops.splice(index, 1);
     return;
   }
   if (!op) return;

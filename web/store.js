@@ -10,18 +10,20 @@ const STORE = 'kv';
 export function storageMessage(e) {
   const name = (e && e.name) || 'Error';
   if (name === 'QuotaExceededError') {
-    return 'This browser\'s storage for the page is full, so your latest work is not saved here: ' +
-      'download the experiment (and the checkpoint, in Train) to keep it, or free some space.';
+    return (
+      "This browser's storage for the page is full, so your latest work is not saved here: " +
+      'download the experiment (and the checkpoint, in Train) to keep it, or free some space.'
+    );
   }
   return `Your work could not be saved in this browser (${name}: ${(e && e.message) || 'unknown error'}); download the experiment to keep it.`;
 }
 
 export class Store {
   constructor(onError, onSaved) {
-    this.onError = onError;   // (message) when a write fails
-    this.onSaved = onSaved;   // (keys) when a write has committed
+    this.onError = onError; // (message) when a write fails
+    this.onSaved = onSaved; // (keys) when a write has committed
     this.db = null;
-    this.queued = new Map();  // key -> value (undefined: delete)
+    this.queued = new Map(); // key -> value (undefined: delete)
     this.flushing = null;
   }
 
@@ -32,7 +34,7 @@ export class Store {
       req.onupgradeneeded = () => req.result.createObjectStore(STORE);
       req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(req.error);
-      req.onblocked = () => reject(new Error('another tab holds an older version of the page\'s storage open'));
+      req.onblocked = () => reject(new Error("another tab holds an older version of the page's storage open"));
     });
   }
 
@@ -52,10 +54,14 @@ export class Store {
     return this.#flush();
   }
 
-  delete(key) { return this.put(key, undefined); }
+  delete(key) {
+    return this.put(key, undefined);
+  }
 
   /** Resolves when everything queued so far is written. */
-  idle() { return this.flushing || Promise.resolve(); }
+  idle() {
+    return this.flushing || Promise.resolve();
+  }
 
   #flush() {
     if (!this.flushing) {
@@ -79,7 +85,8 @@ export class Store {
         tx = this.db.transaction(STORE, 'readwrite');
         const store = tx.objectStore(STORE);
         for (const [key, value] of batch) {
-          if (value === undefined) store.delete(key); else store.put(value, key);
+          if (value === undefined) store.delete(key);
+          else store.put(value, key);
         }
       } catch (e) {
         this.onError(storageMessage(e));

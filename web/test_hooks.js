@@ -20,7 +20,9 @@ export function install(app) {
     paused(msg);
   });
   window.latheTest = {
-    pauseAt: (epoch, batch = 0) => { hold = [epoch, batch]; },
+    pauseAt: (epoch, batch = 0) => {
+      hold = [epoch, batch];
+    },
     inject: (kind) => app.engine.post({ type: 'inject-fault', kind }),
     allocLive: () => app.engine.ask('alloc-live'),
     idle: () => app.store.idle(),
