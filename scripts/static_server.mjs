@@ -8,10 +8,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json', '.wasm': 'application/wasm', '.csv': 'text/csv; charset=utf-8',
-  '.png': 'image/png', '.svg': 'image/svg+xml', '.gz': 'application/gzip',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.csv': 'text/csv; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.gz': 'application/gzip',
 };
 
 export function startServer(root, port = 8080) {
@@ -43,8 +49,14 @@ export function startServer(root, port = 8080) {
       }
       // Our minified scripts and styles name their source maps in a header, not in a comment
       // every visitor would download (developer tools fetch the map; the page never does).
-      const map = /\.(js|css)$/.test(file) && fs.existsSync(`${file}.map`) ? { SourceMap: `${path.basename(file)}.map` } : {};
-      res.writeHead(200, { ...headers, ...map, 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream', 'Content-Length': stat.size });
+      const map =
+        /\.(js|css)$/.test(file) && fs.existsSync(`${file}.map`) ? { SourceMap: `${path.basename(file)}.map` } : {};
+      res.writeHead(200, {
+        ...headers,
+        ...map,
+        'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream',
+        'Content-Length': stat.size,
+      });
       fs.createReadStream(file).pipe(res);
     });
   });
@@ -57,10 +69,12 @@ export function startServer(root, port = 8080) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = process.argv[2] || 'build/web';
   const port = Number(process.argv[3] || 8080);
-  startServer(root, port).then((server) => {
-    console.log(`Lathe is at http://127.0.0.1:${server.address().port}/  (serving ${root}; Ctrl-C stops)`);
-  }).catch((e) => {
-    console.error(`lathe: could not serve on 127.0.0.1:${port}: ${e.message}`);
-    process.exit(1);
-  });
+  startServer(root, port)
+    .then((server) => {
+      console.log(`Lathe is at http://127.0.0.1:${server.address().port}/  (serving ${root}; Ctrl-C stops)`);
+    })
+    .catch((e) => {
+      console.error(`lathe: could not serve on 127.0.0.1:${port}: ${e.message}`);
+      process.exit(1);
+    });
 }

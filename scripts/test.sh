@@ -2,7 +2,8 @@
 # Sets up, builds every preset and runs every test: unit tests natively, under ASan+UBSan and
 # as wasm under node (ctest, the reference check against PyTorch vectors included), the
 # digests those tests print compared across the three, the set-up's own tests, fuzzing,
-# native-vs-node parity of every example, the model lifecycle, and the browser tests
+# native-vs-node parity of every example, the model lifecycle, the JavaScript's format, and
+# the browser tests
 # (Chromium's full suite, then Firefox and WebKit). Ends
 # with one line "N passed, N failed, N skipped" and exits non-zero when anything failed.
 #
@@ -121,6 +122,9 @@ suite "parity" ./tests/parity/cli_parity.sh
 
 log "lifecycle: checkpoints, model files, predict, eval, fine-tune, refusals (native and node)"
 suite "lifecycle" ./tests/parity/lifecycle.sh
+
+log "format: every JavaScript file is as Prettier (pinned in package.json, .prettierrc.json) prints it"
+suite "format" node tests/format/run.mjs
 
 log "browser: Debian's Chromium via playwright-core"
 suite "browser" node tests/e2e/run.mjs

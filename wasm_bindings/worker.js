@@ -15,411 +15,494 @@
  * Messages out: {type: 'ready'}, {type: 'started', run, shape, progress, memory},
  *               {type: 'tick', run, progress}, {type: 'progress', run, progress, point},
  *               {type: 'checkpoint', run, bytes, progress, history}, {type: 'boundary', ...},
- *               {type: 'done', run, result}, {type: 'error', run, message, status},
+ *               {type: 'done', run, result}, {type: 'error', run, message, result?},
  *               {type: 'fault', run, message} (a trap or a bug: the engine is not trusted
  *               any more; the page restarts the worker), {type: 'paused', run, held?} (held: a
  *               test's pause at a point),
  *               {type: 'cancelled', run}, {type: 'reply', id, ok, value | message} */
-'use strict';
-importScripts('lathe_engine.js', 'lathe.js');
+// One function scope, so that the minifier may shorten every name (a classic script's
+// top-level names are globals it must keep).
+(() => {
+  'use strict';
+  importScripts('lathe_engine.js', 'lathe.js');
 
-const SLICE_MS = 30; // keep each slice short so pause and cancel answer quickly
-const GRID = 64;     // decision-boundary cells per side
-const BOUNDARY_MS = 150; // at most one boundary per this many milliseconds
-const CHECKPOINT_MS = 200; // at most one epoch checkpoint per this many milliseconds
-let engine = null;
-let run = 0;
-let lastCheckpoint = 0;
-let fault = '';
-let cancelledRun = -1;
-let session = null;
-let experimentText = '';
-let paused = false;
-let history = [];
-let holdAt = null; // [epoch, batch] at which a test's run pauses itself
-let boundary = null; // {x0, x1, y0, y1, grid: Float32Array(GRID·GRID·2)} for 2-D classification
-let lastBoundary = 0;
+  const SLICE_MS = 30; // keep each slice short so pause and cancel answer quickly
+  const GRID = 64; // decision-boundary cells per side
+  const BOUNDARY_MS = 150; // at most one boundary per this many milliseconds
+  const CHECKPOINT_MS = 200; // at most one epoch checkpoint per this many milliseconds
+  let engine = null;
+  let run = 0;
+  let lastCheckpoint = 0;
+  let fault = '';
+  let cancelledRun = -1;
+  let session = null;
+  let experimentText = '';
+  let paused = false;
+  let history = [];
+  let holdAt = null; // [epoch, batch] at which a test's run pauses itself
+  let boundary = null; // {x0, x1, y0, y1, grid: Float32Array(GRID·GRID·2)} for 2-D classification
+  let lastBoundary = 0;
 
-const enginePromise = self.Lathe.LatheEngine.load().then((e) => {
-  engine = e;
-  self.postMessage({ type: 'ready' });
-  return e;
-}).catch((e) => {
-  self.postMessage({ type: 'error', message: `could not start the engine: ${e.message}` });
-});
+  const enginePromise = self.Lathe.LatheEngine.load()
+    .then((e) => {
+      engine = e;
+      self.postMessage({ type: 'ready' });
+      return e;
+    })
+    .catch((e) => {
+      self.postMessage({ type: 'error', message: `could not start the engine: ${e.message}` });
+    });
 
-function finish(result) {
-  if (session) session.free();
-  session = null;
-  paused = false;
-  self.postMessage({ ...result, run });
-}
-
-/** Posts the trainer's whole state and the curve so far: the page keeps it in IndexedDB. */
-function postCheckpoint() {
-  lastCheckpoint = performance.now();
-  const bytes = session.checkpoint();
-  self.postMessage({ type: 'checkpoint', run, bytes: bytes.buffer, progress: session.progress(), history: history.slice() },
-    [bytes.buffer]);
-}
-
-/** Stops stepping between batches and saves a checkpoint of this point. */
-function pause(held) {
-  paused = true;
-  self.postMessage({ type: 'paused', run, held });
-  postCheckpoint();
-}
-
-function report(progress) {
-  const validation = session.evaluate('validation');
-  const train = session.evaluate('train');
-  const point = { epoch: progress.epoch, loss: progress.lastEpochLoss, trainAccuracy: train.accuracy,
-    trainR2: train.r2, validationLoss: validation.loss, validationAccuracy: validation.accuracy,
-    validationR2: validation.r2 };
-  history.push(point);
-  self.postMessage({ type: 'progress', run, progress, point });
-  if (!progress.done && performance.now() - lastCheckpoint >= CHECKPOINT_MS) postCheckpoint();
-  if (boundary && performance.now() - lastBoundary > BOUNDARY_MS) postBoundary();
-}
-
-/** For 2-D classification: the grid of prepared points covering the training data (with a
- * margin) and the training points, sent once; then each prediction on the grid. */
-function setUpBoundary() {
-  boundary = null;
-  const shape = session.shape();
-  if (shape.features !== 2 || shape.classes < 2) return;
-  const train = session.split('train');
-  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
-  for (let i = 0; i < train.rows; i++) {
-    const a = train.x[2 * i], b = train.x[2 * i + 1];
-    x0 = Math.min(x0, a); x1 = Math.max(x1, a); y0 = Math.min(y0, b); y1 = Math.max(y1, b);
-  }
-  if (!(x1 > x0 && y1 > y0)) return;
-  const mx = 0.08 * (x1 - x0), my = 0.08 * (y1 - y0);
-  x0 -= mx; x1 += mx; y0 -= my; y1 += my;
-  const grid = new Float32Array(GRID * GRID * 2);
-  for (let r = 0; r < GRID; r++) {
-    for (let c = 0; c < GRID; c++) {
-      grid[2 * (r * GRID + c)] = x0 + ((c + 0.5) / GRID) * (x1 - x0);
-      grid[2 * (r * GRID + c) + 1] = y1 - ((r + 0.5) / GRID) * (y1 - y0); // row 0 at the top
-    }
-  }
-  boundary = { x0, x1, y0, y1, grid };
-  self.postMessage({ type: 'boundary-setup', run, size: GRID, x0, x1, y0, y1, classes: shape.classes,
-    points: train.x, labels: train.y });
-}
-
-function postBoundary() {
-  lastBoundary = performance.now();
-  const probs = session.predict(boundary.grid);
-  self.postMessage({ type: 'boundary', run, size: GRID, probs }, [probs.buffer]);
-}
-
-function runSlice() {
-  if (!session || paused) return;
-  const started = performance.now();
-  try {
-    let progress = session.progress();
-    while (!progress.done && performance.now() - started < SLICE_MS) {
-      const epochBefore = progress.epoch;
-      if (fault === 'trap') {
-        fault = '';
-        // A real trap: the engine reads a session at an address past the end of its memory.
-        engine.module._lathe_engine_session_step(-64, 1, 0);
-      }
-      session.step(1);
-      progress = session.progress();
-      if (progress.epoch !== epochBefore) report(progress);
-      if (holdAt && !progress.done && (progress.epoch > holdAt[0] || (progress.epoch === holdAt[0] && progress.batch >= holdAt[1]))) {
-        holdAt = null;
-        pause(true);
-        return;
-      }
-    }
-    if (progress.done) {
-      if (boundary) postBoundary();
-      finish({ type: 'done', result: summary(true) });
-      return;
-    }
-    self.postMessage({ type: 'tick', run, progress });
-    setTimeout(runSlice, 0);
-  } catch (e) {
-    if (!(e instanceof self.Lathe.LatheError)) {
-      // A wasm trap or a bug: the heap may be damaged, so nothing more is asked of this
-      // engine. The page restarts the worker from the last checkpoint.
-      session = null;
-      self.postMessage({ type: 'fault', run, message: `${e.name}: ${e.message}` });
-      return;
-    }
-    let result = null;
-    try { result = summary(false); } catch { /* the error below says what happened */ }
-    finish({ type: 'error', message: e.message, status: e.statusName || 'error', result });
-  }
-}
-
-function summary(withModel) {
-  const metrics = { train: session.evaluate('train'), validation: session.evaluate('validation'), test: session.evaluate('test') };
-  const result = {
-    metrics,
-    progress: session.progress(),
-    report: session.report('test'),
-    weightsSha256: session.weightsSha256(),
-    dataSha256: session.dataSha256(),
-    preparedSha256: session.preparedSha256(),
-    shape: session.shape(),
-    history,
-  };
-  if (withModel) {
-    result.modelFile = session.modelFile(experimentText, metrics);
-    result.checkpoint = session.checkpoint().buffer;
-  }
-  return result;
-}
-
-/** Answers {type: 'table'}: the data's profile and columns (transferred). */
-function readTable(msg) {
-  const table = engine.createTable(msg.experiment, msg.data);
-  try {
-    const info = table.info();
-    const columns = info.columns.map((_, j) => table.column(j));
-    return { value: { info, columns }, transfer: columns.map((c) => c.buffer) };
-  } finally {
-    table.free();
-  }
-}
-
-/** Answers {type: 'describe'}: the prepared shape and the network's layers. */
-function describe(msg) {
-  const s = engine.createSession(msg.experiment, msg.data);
-  try {
-    return { value: { shape: s.shape(), layers: s.layers(), memory: s.memoryBytes() } };
-  } finally {
-    s.free();
-  }
-}
-
-const PREVIEW_ROWS = 5000; // training rows the preview's statistics read (the first ones)
-const PREVIEW_FEATURES = 64; // features with their own statistics (every one counts in "all")
-
-/** Answers {type: 'preview'}: the data prepared by the experiment's steps, no network: the
- * preview's info, the first rows of the training split (x, y and their table rows) and, over
- * up to PREVIEW_ROWS training rows, each of the first PREVIEW_FEATURES features' and all
- * features' mean, standard deviation, minimum and maximum. */
-function preview(msg) {
-  const p = engine.createPreview(msg.experiment, msg.data);
-  try {
-    const info = p.info();
-    const sample = p.rows('train', 0, PREVIEW_ROWS);
-    const f = sample.features;
-    const stats = [];
-    const all = new Moments();
-    for (let j = 0; j < f; j++) {
-      const one = j < PREVIEW_FEATURES ? new Moments() : null;
-      for (let i = 0; i < sample.rows; i++) {
-        const v = sample.x[i * f + j];
-        all.add(v);
-        if (one) one.add(v);
-      }
-      if (one) stats.push(one.result());
-    }
-    const shown = Math.min(sample.rows, msg.rows || 8);
-    return { value: { info, statsRows: sample.rows, stats, all: all.result(), source: sample.source,
-      head: { x: sample.x.slice(0, shown * f), y: sample.y.slice(0, shown) } } };
-  } finally {
-    p.free();
-  }
-}
-
-/** Mean, population standard deviation, minimum and maximum of the values added (Welford's
- * update, so a large mean does not cancel the deviation). */
-class Moments {
-  constructor() { this.n = 0; this.mean = 0; this.m2 = 0; this.min = Infinity; this.max = -Infinity; }
-  add(v) {
-    this.n++;
-    const d = v - this.mean;
-    this.mean += d / this.n;
-    this.m2 += d * (v - this.mean);
-    if (v < this.min) this.min = v;
-    if (v > this.max) this.max = v;
-  }
-  result() {
-    return this.n ? { mean: this.mean, std: Math.sqrt(this.m2 / this.n), min: this.min, max: this.max } : null;
-  }
-}
-
-/** Answers {type: 'model-info' | 'model-predict' | 'model-predict-image'}: loads the model
- * file for this request only (nothing stays allocated between requests). */
-function withModel(msg, fn) {
-  const model = engine.loadModel(msg.model);
-  try {
-    return fn(model);
-  } finally {
-    model.free();
-  }
-}
-
-function predictCsv(msg) {
-  return withModel(msg, (model) => {
-    const p = model.predictCsv(msg.data);
-    return { value: p, transfer: [p.values.buffer] };
-  });
-}
-
-/** A drawing (RGBA pixels, light ink on black) as the model's image input (its image shape,
- * else msg.shape [C, H, W]): converted by the core as image data sets are (luma, area-weighted resampling, 0…255); an 8 × 8 model takes
- * scikit-learn's digits, whose pixels count ink in 0…16. */
-function predictImage(msg) {
-  return withModel(msg, (model) => {
-    const info = model.info();
-    const [c, hgt, wid] = info.image || msg.shape; // an MLP on pixels has no image shape
-    if (c * hgt * wid !== info.inputs.length) throw new self.Lathe.LatheError(1, `this model takes ${info.inputs.length} inputs, not a ${c} × ${hgt} × ${wid} image`);
-    const input = engine.imageConvert(new Uint8Array(msg.pixels.buffer || msg.pixels), msg.width, msg.height, 4, c, hgt, wid);
-    if (hgt === 8 && wid === 8) for (let i = 0; i < input.length; i++) input[i] = (input[i] * 16) / 255;
-    const header = info.inputs.map((col) => csvField(col.column)).join(',');
-    const row = Array.from(input, (v) => String(v)).join(',');
-    const p = model.predictCsv(new TextEncoder().encode(`${header}\n${row}\n`));
-    return { value: { ...p, input, shape: info.image }, transfer: [p.values.buffer, input.buffer] };
-  });
-}
-
-function csvField(text) {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-const MAX_IDX_CELLS = 16 * 1024 * 1024; // pixels an IDX upload may have (its CSV copy is ~4 B each)
-
-/** Undoes gzip (magic 1f 8b) with the browser's DecompressionStream; other bytes pass. */
-async function gunzip(file) {
-  const head = new Uint8Array(file.bytes, 0, Math.min(2, file.bytes.byteLength));
-  if (head[0] !== 0x1f || head[1] !== 0x8b) return file;
-  if (typeof DecompressionStream !== 'function') {
-    throw new Error(`${file.name} is gzipped and this browser has no DecompressionStream: upload it gunzipped`);
-  }
-  try {
-    const stream = new Blob([file.bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-    return { name: file.name, bytes: await new Response(stream).arrayBuffer() };
-  } catch (e) {
-    throw new Error(`${file.name}: not a complete gzip file (${e.message})`);
-  }
-}
-
-/** Answers {type: 'idx', files: [{name, bytes}] × 2}: the images and labels (gzipped or raw)
- * as CSV bytes of columns px0 … and label, read by the core, and the image shape. The page
- * then treats them as an uploaded CSV, so `lathe run` replays the experiment on that CSV. */
-async function idxToCsv(msg) {
-  const [a, b] = await Promise.all(msg.files.map(gunzip));
-  await enginePromise;
-  const { table, image } = engine.idxTable(a, b);
-  try {
-    const info = table.info();
-    const cells = info.rows * info.columns.length;
-    if (cells > MAX_IDX_CELLS) {
-      throw new Error(`${info.rows} images of ${image.join(' × ')} are ${cells.toLocaleString('en-US')} values; this page converts up to ${MAX_IDX_CELLS.toLocaleString('en-US')} (use fewer images, e.g. the t10k files)`);
-    }
-    const columns = info.columns.map((_, j) => table.column(j));
-    const encoder = new TextEncoder();
-    const parts = [encoder.encode(`${info.columns.map((c) => c.name).join(',')}\n`)];
-    for (let r = 0; r < info.rows; r++) {
-      parts.push(encoder.encode(`${columns.map((col) => String(col[r])).join(',')}\n`));
-    }
-    const csv = await new Blob(parts).arrayBuffer();
-    return { value: { csv, rows: info.rows, image }, transfer: [csv] };
-  } finally {
-    table.free();
-  }
-}
-
-/** Answers {type: 'image-convert', images: [{pixels (RGBA ArrayBuffer), width, height}],
- * shape: [C, H, W]}: each image as the model input the core makes of it (luma or RGB,
- * area-weighted resampling, 0…255), {values: Float32Array(n·C·H·W) as an ArrayBuffer,
- * errors: [{index, message}]} (an image the core refuses leaves zeros and an error). */
-function convertImages(msg) {
-  const [c, hgt, wid] = msg.shape;
-  const size = c * hgt * wid;
-  const values = new Float32Array(msg.images.length * size);
-  const errors = [];
-  msg.images.forEach((img, i) => {
-    try {
-      values.set(engine.imageConvert(new Uint8Array(img.pixels), img.width, img.height, 4, c, hgt, wid), i * size);
-    } catch (e) {
-      errors.push({ index: i, message: e.message });
-    }
-  });
-  return { value: { values: values.buffer, errors }, transfer: [values.buffer] };
-}
-
-/** Answers {type: 'augment-images', pixels (Float32Array), image, settings, seed, copies}:
- * the core's augmented copies, {values: (copies, n, C·H·W) floats as an ArrayBuffer}. */
-function augmentImages(msg) {
-  const values = engine.augmentImages(new Float32Array(msg.pixels), msg.image, msg.settings, msg.seed, msg.copies);
-  return { value: { values: values.buffer }, transfer: [values.buffer] };
-}
-
-const requests = {
-  idx: idxToCsv,
-  'augment-images': augmentImages,
-  'image-convert': convertImages,
-  table: readTable,
-  describe,
-  preview,
-  checkpoint: () => {
-    if (!session) throw new Error('no training is running');
-    const bytes = session.checkpoint();
-    return { value: { bytes: bytes.buffer, progress: session.progress() }, transfer: [bytes.buffer] };
-  },
-  'model-info': (msg) => withModel(msg, (model) => ({ value: model.info() })),
-  'model-predict': predictCsv,
-  'model-predict-image': predictImage,
-  'alloc-live': () => ({ value: engine.allocLive() }),
-};
-
-self.onmessage = async (event) => {
-  const msg = event.data;
-  if (msg.id !== undefined && requests[msg.type]) {
-    await enginePromise;
-    try {
-      const { value, transfer } = await requests[msg.type](msg);
-      self.postMessage({ type: 'reply', id: msg.id, ok: true, value }, transfer || []);
-    } catch (e) {
-      self.postMessage({ type: 'reply', id: msg.id, ok: false, message: e.message });
-    }
-  } else if (msg.type === 'train') {
-    await enginePromise;
-    if (msg.run === cancelledRun) return; // cancelled while the engine was starting
+  function finish(result) {
     if (session) session.free();
     session = null;
-    history = msg.history ? msg.history.slice() : [];
     paused = false;
-    run = msg.run;
-    experimentText = msg.experiment;
+    self.postMessage({ ...result, run });
+  }
+
+  /** Posts the trainer's whole state and the curve so far: the page keeps it in IndexedDB. */
+  function postCheckpoint() {
     lastCheckpoint = performance.now();
+    const bytes = session.checkpoint();
+    self.postMessage(
+      { type: 'checkpoint', run, bytes: bytes.buffer, progress: session.progress(), history: history.slice() },
+      [bytes.buffer],
+    );
+  }
+
+  /** Stops stepping between batches and saves a checkpoint of this point. */
+  function pause(held) {
+    paused = true;
+    self.postMessage({ type: 'paused', run, held });
+    postCheckpoint();
+  }
+
+  function report(progress) {
+    const validation = session.evaluate('validation');
+    const train = session.evaluate('train');
+    const point = {
+      epoch: progress.epoch,
+      loss: progress.lastEpochLoss,
+      trainAccuracy: train.accuracy,
+      trainR2: train.r2,
+      validationLoss: validation.loss,
+      validationAccuracy: validation.accuracy,
+      validationR2: validation.r2,
+    };
+    history.push(point);
+    self.postMessage({ type: 'progress', run, progress, point });
+    if (!progress.done && performance.now() - lastCheckpoint >= CHECKPOINT_MS) postCheckpoint();
+    if (boundary && performance.now() - lastBoundary > BOUNDARY_MS) postBoundary();
+  }
+
+  /** For 2-D classification: the grid of prepared points covering the training data (with a
+   * margin) and the training points, sent once; then each prediction on the grid. */
+  function setUpBoundary() {
+    boundary = null;
+    const shape = session.shape();
+    if (shape.features !== 2 || shape.classes < 2) return;
+    const train = session.split('train');
+    let x0 = Infinity,
+      x1 = -Infinity,
+      y0 = Infinity,
+      y1 = -Infinity;
+    for (let i = 0; i < train.rows; i++) {
+      const a = train.x[2 * i],
+        b = train.x[2 * i + 1];
+      x0 = Math.min(x0, a);
+      x1 = Math.max(x1, a);
+      y0 = Math.min(y0, b);
+      y1 = Math.max(y1, b);
+    }
+    if (!(x1 > x0 && y1 > y0)) return;
+    const mx = 0.08 * (x1 - x0),
+      my = 0.08 * (y1 - y0);
+    x0 -= mx;
+    x1 += mx;
+    y0 -= my;
+    y1 += my;
+    const grid = new Float32Array(GRID * GRID * 2);
+    for (let r = 0; r < GRID; r++) {
+      for (let c = 0; c < GRID; c++) {
+        grid[2 * (r * GRID + c)] = x0 + ((c + 0.5) / GRID) * (x1 - x0);
+        grid[2 * (r * GRID + c) + 1] = y1 - ((r + 0.5) / GRID) * (y1 - y0); // row 0 at the top
+      }
+    }
+    boundary = { x0, x1, y0, y1, grid };
+    self.postMessage({
+      type: 'boundary-setup',
+      run,
+      size: GRID,
+      x0,
+      x1,
+      y0,
+      y1,
+      classes: shape.classes,
+      points: train.x,
+      labels: train.y,
+    });
+  }
+
+  function postBoundary() {
+    lastBoundary = performance.now();
+    const probs = session.predict(boundary.grid);
+    self.postMessage({ type: 'boundary', run, size: GRID, probs }, [probs.buffer]);
+  }
+
+  function runSlice() {
+    if (!session || paused) return;
+    const started = performance.now();
     try {
-      session = engine.createSession(msg.experiment, msg.data);
-      if (msg.checkpoint) session.restore(msg.checkpoint);
-      setUpBoundary();
+      let progress = session.progress();
+      while (!progress.done && performance.now() - started < SLICE_MS) {
+        const epochBefore = progress.epoch;
+        if (fault === 'trap') {
+          fault = '';
+          // A real trap: the engine reads a session at an address past the end of its memory.
+          engine.module._lathe_engine_session_step(-64, 1, 0);
+        }
+        session.step(1);
+        progress = session.progress();
+        if (progress.epoch !== epochBefore) report(progress);
+        if (
+          holdAt &&
+          !progress.done &&
+          (progress.epoch > holdAt[0] || (progress.epoch === holdAt[0] && progress.batch >= holdAt[1]))
+        ) {
+          holdAt = null;
+          pause(true);
+          return;
+        }
+      }
+      if (progress.done) {
+        if (boundary) postBoundary();
+        finish({ type: 'done', result: summary(true) });
+        return;
+      }
+      self.postMessage({ type: 'tick', run, progress });
+      setTimeout(runSlice, 0);
     } catch (e) {
+      if (!(e instanceof self.Lathe.LatheError)) {
+        // A wasm trap or a bug: the heap may be damaged, so nothing more is asked of this
+        // engine. The page restarts the worker from the last checkpoint.
+        session = null;
+        self.postMessage({ type: 'fault', run, message: `${e.name}: ${e.message}` });
+        return;
+      }
+      let result = null;
+      try {
+        result = summary(false);
+      } catch {
+        /* the error below says what happened */
+      }
+      finish({ type: 'error', message: e.message, result });
+    }
+  }
+
+  function summary(withModel) {
+    const metrics = {
+      train: session.evaluate('train'),
+      validation: session.evaluate('validation'),
+      test: session.evaluate('test'),
+    };
+    const result = {
+      metrics,
+      progress: session.progress(),
+      report: session.report('test'),
+      weightsSha256: session.weightsSha256(),
+      dataSha256: session.dataSha256(),
+      history,
+    };
+    if (withModel) {
+      result.modelFile = session.modelFile(experimentText, metrics);
+      result.checkpoint = session.checkpoint().buffer;
+    }
+    return result;
+  }
+
+  /** Answers {type: 'table'}: the data's profile and columns (transferred). */
+  function readTable(msg) {
+    const table = engine.createTable(msg.experiment, msg.data);
+    try {
+      const info = table.info();
+      const columns = info.columns.map((_, j) => table.column(j));
+      return { value: { info, columns }, transfer: columns.map((c) => c.buffer) };
+    } finally {
+      table.free();
+    }
+  }
+
+  /** Answers {type: 'describe'}: the prepared shape and the network's layers. */
+  function describe(msg) {
+    const s = engine.createSession(msg.experiment, msg.data);
+    try {
+      return { value: { shape: s.shape(), layers: s.layers(), memory: s.memoryBytes() } };
+    } finally {
+      s.free();
+    }
+  }
+
+  const PREVIEW_ROWS = 5000; // training rows the preview's statistics read (the first ones)
+  const PREVIEW_FEATURES = 64; // features with their own statistics (every one counts in "all")
+
+  /** Answers {type: 'preview'}: the data prepared by the experiment's steps, no network: the
+   * preview's info, the first rows of the training split (x, y and their table rows) and, over
+   * up to PREVIEW_ROWS training rows, each of the first PREVIEW_FEATURES features' and all
+   * features' mean, standard deviation, minimum and maximum. */
+  function preview(msg) {
+    const p = engine.createPreview(msg.experiment, msg.data);
+    try {
+      const info = p.info();
+      const sample = p.rows('train', 0, PREVIEW_ROWS);
+      const f = sample.features;
+      const stats = [];
+      const all = new Moments();
+      for (let j = 0; j < f; j++) {
+        const one = j < PREVIEW_FEATURES ? new Moments() : null;
+        for (let i = 0; i < sample.rows; i++) {
+          const v = sample.x[i * f + j];
+          all.add(v);
+          if (one) one.add(v);
+        }
+        if (one) stats.push(one.result());
+      }
+      const shown = Math.min(sample.rows, msg.rows || 8);
+      return {
+        value: {
+          info,
+          statsRows: sample.rows,
+          stats,
+          all: all.result(),
+          source: sample.source,
+          head: { x: sample.x.slice(0, shown * f), y: sample.y.slice(0, shown) },
+        },
+      };
+    } finally {
+      p.free();
+    }
+  }
+
+  /** Mean, population standard deviation, minimum and maximum of the values added (Welford's
+   * update, so a large mean does not cancel the deviation). */
+  class Moments {
+    constructor() {
+      this.n = 0;
+      this.mean = 0;
+      this.m2 = 0;
+      this.min = Infinity;
+      this.max = -Infinity;
+    }
+    add(v) {
+      this.n++;
+      const d = v - this.mean;
+      this.mean += d / this.n;
+      this.m2 += d * (v - this.mean);
+      if (v < this.min) this.min = v;
+      if (v > this.max) this.max = v;
+    }
+    result() {
+      return this.n ? { mean: this.mean, std: Math.sqrt(this.m2 / this.n), min: this.min, max: this.max } : null;
+    }
+  }
+
+  /** Answers {type: 'model-info' | 'model-predict' | 'model-predict-image'}: loads the model
+   * file for this request only (nothing stays allocated between requests). */
+  function withModel(msg, fn) {
+    const model = engine.loadModel(msg.model);
+    try {
+      return fn(model);
+    } finally {
+      model.free();
+    }
+  }
+
+  function predictCsv(msg) {
+    return withModel(msg, (model) => {
+      const p = model.predictCsv(msg.data);
+      return { value: p, transfer: [p.values.buffer] };
+    });
+  }
+
+  /** A drawing (RGBA pixels, light ink on black) as the model's image input (its image shape,
+   * else msg.shape [C, H, W]): converted by the core as image data sets are (luma, area-weighted resampling, 0…255); an 8 × 8 model takes
+   * scikit-learn's digits, whose pixels count ink in 0…16. */
+  function predictImage(msg) {
+    return withModel(msg, (model) => {
+      const info = model.info();
+      const [c, hgt, wid] = info.image || msg.shape; // an MLP on pixels has no image shape
+      if (c * hgt * wid !== info.inputs.length)
+        throw new self.Lathe.LatheError(
+          self.Lathe.Status.ERR_INVALID,
+          `this model takes ${info.inputs.length} inputs, not a ${c} × ${hgt} × ${wid} image`,
+        );
+      const input = engine.imageConvert(
+        new Uint8Array(msg.pixels.buffer || msg.pixels),
+        msg.width,
+        msg.height,
+        4,
+        c,
+        hgt,
+        wid,
+      );
+      if (hgt === 8 && wid === 8) for (let i = 0; i < input.length; i++) input[i] = (input[i] * 16) / 255;
+      const header = info.inputs.map((col) => csvField(col.column)).join(',');
+      const row = Array.from(input, (v) => String(v)).join(',');
+      const p = model.predictCsv(new TextEncoder().encode(`${header}\n${row}\n`));
+      return { value: { ...p, input, shape: info.image }, transfer: [p.values.buffer, input.buffer] };
+    });
+  }
+
+  function csvField(text) {
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  }
+
+  const MAX_IDX_CELLS = 16 * 1024 * 1024; // pixels an IDX upload may have (its CSV copy is ~4 B each)
+
+  /** Undoes gzip (magic 1f 8b) with the browser's DecompressionStream; other bytes pass. */
+  async function gunzip(file) {
+    const head = new Uint8Array(file.bytes, 0, Math.min(2, file.bytes.byteLength));
+    if (head[0] !== 0x1f || head[1] !== 0x8b) return file;
+    if (typeof DecompressionStream !== 'function') {
+      throw new Error(`${file.name} is gzipped and this browser has no DecompressionStream: upload it gunzipped`);
+    }
+    try {
+      const stream = new Blob([file.bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+      return { name: file.name, bytes: await new Response(stream).arrayBuffer() };
+    } catch (e) {
+      throw new Error(`${file.name}: not a complete gzip file (${e.message})`);
+    }
+  }
+
+  /** Answers {type: 'idx', files: [{name, bytes}] × 2}: the images and labels (gzipped or raw)
+   * as CSV bytes of columns px0 … and label, read by the core, and the image shape. The page
+   * then treats them as an uploaded CSV, so `lathe run` replays the experiment on that CSV. */
+  async function idxToCsv(msg) {
+    const [a, b] = await Promise.all(msg.files.map(gunzip));
+    await enginePromise;
+    const { table, image } = engine.idxTable(a, b);
+    try {
+      const info = table.info();
+      const cells = info.rows * info.columns.length;
+      if (cells > MAX_IDX_CELLS) {
+        throw new Error(
+          `${info.rows} images of ${image.join(' × ')} are ${cells.toLocaleString('en-US')} values; this page converts up to ${MAX_IDX_CELLS.toLocaleString('en-US')} (use fewer images, e.g. the t10k files)`,
+        );
+      }
+      const columns = info.columns.map((_, j) => table.column(j));
+      const encoder = new TextEncoder();
+      const parts = [encoder.encode(`${info.columns.map((c) => c.name).join(',')}\n`)];
+      for (let r = 0; r < info.rows; r++) {
+        parts.push(encoder.encode(`${columns.map((col) => String(col[r])).join(',')}\n`));
+      }
+      const csv = await new Blob(parts).arrayBuffer();
+      return { value: { csv, rows: info.rows, image }, transfer: [csv] };
+    } finally {
+      table.free();
+    }
+  }
+
+  /** Answers {type: 'image-convert', images: [{pixels (RGBA ArrayBuffer), width, height}],
+   * shape: [C, H, W]}: each image as the model input the core makes of it (luma or RGB,
+   * area-weighted resampling, 0…255), {values: Float32Array(n·C·H·W) as an ArrayBuffer,
+   * errors: [{index, message}]} (an image the core refuses leaves zeros and an error). */
+  function convertImages(msg) {
+    const [c, hgt, wid] = msg.shape;
+    const size = c * hgt * wid;
+    const values = new Float32Array(msg.images.length * size);
+    const errors = [];
+    msg.images.forEach((img, i) => {
+      try {
+        values.set(engine.imageConvert(new Uint8Array(img.pixels), img.width, img.height, 4, c, hgt, wid), i * size);
+      } catch (e) {
+        errors.push({ index: i, message: e.message });
+      }
+    });
+    return { value: { values: values.buffer, errors }, transfer: [values.buffer] };
+  }
+
+  /** Answers {type: 'augment-images', pixels (Float32Array), image, settings, seed, copies}:
+   * the core's augmented copies, {values: (copies, n, C·H·W) floats as an ArrayBuffer}. */
+  function augmentImages(msg) {
+    const values = engine.augmentImages(new Float32Array(msg.pixels), msg.image, msg.settings, msg.seed, msg.copies);
+    return { value: { values: values.buffer }, transfer: [values.buffer] };
+  }
+
+  const requests = {
+    idx: idxToCsv,
+    'augment-images': augmentImages,
+    'image-convert': convertImages,
+    table: readTable,
+    describe,
+    preview,
+    checkpoint: () => {
+      if (!session) throw new Error('no training is running');
+      const bytes = session.checkpoint();
+      return { value: { bytes: bytes.buffer, progress: session.progress() }, transfer: [bytes.buffer] };
+    },
+    'model-info': (msg) => withModel(msg, (model) => ({ value: model.info() })),
+    'model-predict': predictCsv,
+    'model-predict-image': predictImage,
+    'alloc-live': () => ({ value: engine.allocLive() }),
+  };
+
+  self.onmessage = async (event) => {
+    const msg = event.data;
+    if (msg.id !== undefined && requests[msg.type]) {
+      await enginePromise;
+      try {
+        const { value, transfer } = await requests[msg.type](msg);
+        self.postMessage({ type: 'reply', id: msg.id, ok: true, value }, transfer || []);
+      } catch (e) {
+        self.postMessage({ type: 'reply', id: msg.id, ok: false, message: e.message });
+      }
+    } else if (msg.type === 'train') {
+      await enginePromise;
+      if (msg.run === cancelledRun) return; // cancelled while the engine was starting
       if (session) session.free();
       session = null;
-      self.postMessage({ type: 'error', run, message: e.message, status: e.statusName || 'error', stage: msg.checkpoint ? 'resume' : 'start' });
-      return;
-    }
-    self.postMessage({ type: 'started', run, shape: session.shape(), progress: session.progress(), memory: session.memoryBytes(), resumed: !!msg.checkpoint });
-    if (boundary) postBoundary();
-    setTimeout(runSlice, 0);
-  } else if (msg.type === 'pause') {
-    if (session && !paused) pause(false);
-  } else if (msg.type === 'resume') {
-    if (paused && session) {
+      history = msg.history ? msg.history.slice() : [];
       paused = false;
+      run = msg.run;
+      experimentText = msg.experiment;
+      lastCheckpoint = performance.now();
+      try {
+        session = engine.createSession(msg.experiment, msg.data);
+        if (msg.checkpoint) session.restore(msg.checkpoint);
+        setUpBoundary();
+      } catch (e) {
+        if (session) session.free();
+        session = null;
+        self.postMessage({ type: 'error', run, message: e.message });
+        return;
+      }
+      self.postMessage({
+        type: 'started',
+        run,
+        shape: session.shape(),
+        progress: session.progress(),
+        memory: session.memoryBytes(),
+        resumed: !!msg.checkpoint,
+      });
+      if (boundary) postBoundary();
       setTimeout(runSlice, 0);
+    } else if (msg.type === 'pause') {
+      if (session && !paused) pause(false);
+    } else if (msg.type === 'resume') {
+      if (paused && session) {
+        paused = false;
+        setTimeout(runSlice, 0);
+      }
+    } else if (msg.type === 'cancel') {
+      cancelledRun = msg.run;
+      if (session && msg.run === run) finish({ type: 'cancelled' });
+      else self.postMessage({ type: 'cancelled', run: msg.run });
+    } else if (msg.type === 'inject-fault') {
+      if (msg.kind === 'crash')
+        setTimeout(() => {
+          throw new Error('injected crash (a test)');
+        }, 0);
+      else if (msg.kind === 'pause') holdAt = msg.at;
+      else fault = msg.kind;
     }
-  } else if (msg.type === 'cancel') {
-    cancelledRun = msg.run;
-    if (session && msg.run === run) finish({ type: 'cancelled' });
-    else self.postMessage({ type: 'cancelled', run: msg.run });
-  } else if (msg.type === 'inject-fault') {
-    if (msg.kind === 'crash') setTimeout(() => { throw new Error('injected crash (a test)'); }, 0);
-    else if (msg.kind === 'pause') holdAt = msg.at;
-    else fault = msg.kind;
-  }
-};
+  };
+})();

@@ -11,8 +11,13 @@ function loadUPlot() {
     // uPlot reads navigator.language into Intl.NumberFormat as it starts; WebKitGTK under the
     // C.UTF-8 locale (Debian's default) says "C", which Intl refuses: uPlot is then shown the
     // engine's own locale.
-    try { Intl.getCanonicalLocales(navigator.language); } catch {
-      Object.defineProperty(navigator, 'language', { value: Intl.NumberFormat().resolvedOptions().locale, configurable: true });
+    try {
+      Intl.getCanonicalLocales(navigator.language);
+    } catch {
+      Object.defineProperty(navigator, 'language', {
+        value: Intl.NumberFormat().resolvedOptions().locale,
+        configurable: true,
+      });
     }
     uPlotLoading = new Promise((resolve, reject) => {
       const css = Object.assign(document.createElement('link'), { rel: 'stylesheet', href: 'uPlot.min.css' });
@@ -38,7 +43,8 @@ function dots(u, index) {
   const path = new Path2D();
   const r = 2.5 * devicePixelRatio;
   for (let i = 0; i < xs.length; i++) {
-    const x = u.valToPos(xs[i], 'x', true), y = u.valToPos(ys[i], 'y', true);
+    const x = u.valToPos(xs[i], 'x', true),
+      y = u.valToPos(ys[i], 'y', true);
     path.moveTo(x + r, y);
     path.arc(x, y, r, 0, 2 * Math.PI);
   }
@@ -89,7 +95,12 @@ export class Chart {
     if (width < 50) return; // hidden: drawn when shown
     const uPlot = globalThis.uPlot;
     if (!uPlot) {
-      loadUPlot().then(() => this.#fit(), (e) => { this.box.textContent = `No chart: ${e.message}.`; });
+      loadUPlot().then(
+        () => this.#fit(),
+        (e) => {
+          this.box.textContent = `No chart: ${e.message}.`;
+        },
+      );
       return;
     }
     const height = this.opts.height || 220;
@@ -99,21 +110,44 @@ export class Chart {
     }
     const o = this.opts;
     const series = o.series.map((s) => ({
-      label: s.label, stroke: s.stroke, width: s.width || 2, dash: s.dash,
+      label: s.label,
+      stroke: s.stroke,
+      width: s.width || 2,
+      dash: s.dash,
       ...(s.points ? { paths: dots, fill: `${s.stroke}99`, points: { show: false } } : { points: { show: false } }),
-      ...(o.xy ? { facets: [{ scale: 'x', auto: !o.range }, { scale: 'y', auto: !o.range }] } : { spanGaps: true }),
+      ...(o.xy
+        ? {
+            facets: [
+              { scale: 'x', auto: !o.range },
+              { scale: 'y', auto: !o.range },
+            ],
+          }
+        : { spanGaps: true }),
     }));
     const scales = o.range
       ? { x: { time: false, auto: false, range: o.range }, y: { auto: false, range: o.range } }
       : { x: { time: false } };
-    this.plot = new uPlot({
-      width, height, mode: o.xy ? 2 : 1, scales,
-      legend: { live: !o.xy },
-      cursor: o.xy ? { show: false } : undefined,
-      // epochs are whole numbers: no tick at 1.25
-      axes: [{ label: o.x, size: 40, ...(o.wholeX ? { incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000] } : {}) },
-        { label: o.y, size: 55 }],
-      series: [{ label: o.x }, ...series],
-    }, this.data, this.box);
+    this.plot = new uPlot(
+      {
+        width,
+        height,
+        mode: o.xy ? 2 : 1,
+        scales,
+        legend: { live: !o.xy },
+        cursor: o.xy ? { show: false } : undefined,
+        // epochs are whole numbers: no tick at 1.25
+        axes: [
+          {
+            label: o.x,
+            size: 40,
+            ...(o.wholeX ? { incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000] } : {}),
+          },
+          { label: o.y, size: 55 },
+        ],
+        series: [{ label: o.x }, ...series],
+      },
+      this.data,
+      this.box,
+    );
   }
 }

@@ -20,7 +20,10 @@ export class DeployStep {
       });
       this.tryer.catch((e) => this.app.error(`The model tryer did not load: ${e.message}`));
     }
-    this.tryer.then((t) => t.sync(), () => {});
+    this.tryer.then(
+      (t) => t.sync(),
+      () => {},
+    );
   }
 
   wire() {
@@ -37,11 +40,16 @@ export class DeployStep {
     if (source !== 'editor') $('experiment').value = state.text;
     $('experiment-error').hidden = state.valid;
     if (!state.valid) {
-      try { JSON.parse(state.text); } catch (e) { $('experiment-error').textContent = `The experiment is not valid JSON: ${e.message}`; }
+      try {
+        JSON.parse(state.text);
+      } catch (e) {
+        $('experiment-error').textContent = `The experiment is not valid JSON: ${e.message}`;
+      }
     }
     if (!state.valid) return;
     const file = state.experiment.data && state.experiment.data.file;
-    $('cli-command').textContent = `lathe run ${state.fileName()}` + (file ? `   (with ${file} in the same folder)` : '');
+    $('cli-command').textContent =
+      `lathe run ${state.fileName()}` + (file ? `   (with ${file} in the same folder)` : '');
   }
 
   render(result) {
@@ -50,7 +58,11 @@ export class DeployStep {
     $('data-hash').textContent = result.dataSha256 || '(synthetic: generated from the seed)';
     $('download-model').disabled = !this.modelFile;
     $('model-size').textContent = this.modelFile ? `${(this.modelFile.length / 1024).toFixed(1)} KB` : '';
-    if (this.tryer) this.tryer.then((t) => t.sync(), () => {});
+    if (this.tryer)
+      this.tryer.then(
+        (t) => t.sync(),
+        () => {},
+      );
   }
 
   clear() {
@@ -58,6 +70,10 @@ export class DeployStep {
     $('weights-hash').textContent = '—';
     $('download-model').disabled = true;
     $('model-size').textContent = '';
-    if (this.tryer) this.tryer.then((t) => t.sync(), () => {});
+    if (this.tryer)
+      this.tryer.then(
+        (t) => t.sync(),
+        () => {},
+      );
   }
 }

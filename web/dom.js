@@ -8,7 +8,8 @@ export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
     if (value === undefined || value === null) continue;
-    if (key.startsWith('aria-') || key.startsWith('data-') || key === 'for' || key === 'role') el.setAttribute(key, value);
+    if (key.startsWith('aria-') || key.startsWith('data-') || key === 'for' || key === 'role')
+      el.setAttribute(key, value);
     else el[key] = value;
   }
   for (const child of children.flat()) {
@@ -37,4 +38,15 @@ export function download(name, text, type = 'application/json') {
 }
 
 /** Colours of classes, distinguishable for common colour-vision deficiencies (Okabe–Ito). */
-export const CLASS_COLORS = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#f0e442', '#000000', '#999999', '#882255'];
+export const CLASS_COLORS = [
+  '#0072b2',
+  '#e69f00',
+  '#009e73',
+  '#cc79a7',
+  '#56b4e9',
+  '#d55e00',
+  '#f0e442',
+  '#000000',
+  '#999999',
+  '#882255',
+];

@@ -8,11 +8,27 @@ import { h } from './dom.js';
  * (text) disables the remove button and says why. */
 export function itemTools(i, count, noun, cannotRemove = '') {
   const n = i + 1;
-  const button = (action, text, label, disabled) => h('button', { type: 'button', className: 'icon', 'data-action': action,
-    'data-index': String(i), 'aria-label': label, title: label, disabled }, text);
-  return h('span', { className: 'step-tools' }, button('up', '↑', `Move ${noun} ${n} up`, i === 0),
+  const button = (action, text, label, disabled) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        className: 'icon',
+        'data-action': action,
+        'data-index': String(i),
+        'aria-label': label,
+        title: label,
+        disabled,
+      },
+      text,
+    );
+  return h(
+    'span',
+    { className: 'step-tools' },
+    button('up', '↑', `Move ${noun} ${n} up`, i === 0),
     button('down', '↓', `Move ${noun} ${n} down`, i === count - 1),
-    button('remove', '✕', cannotRemove || `Remove ${noun} ${n}`, !!cannotRemove));
+    button('remove', '✕', cannotRemove || `Remove ${noun} ${n}`, !!cannotRemove),
+  );
 }
 
 /** The empty message line an item carries (markItem fills it). */
@@ -27,7 +43,8 @@ export function wireItemTools(list, owner, edit, items) {
   list.addEventListener('click', (e) => {
     const button = e.target.closest('button[data-action]');
     if (!button) return;
-    const i = Number(button.dataset.index), action = button.dataset.action;
+    const i = Number(button.dataset.index),
+      action = button.dataset.action;
     const j = action === 'up' ? i - 1 : i + 1;
     owner.focusAfter = { action, index: action === 'remove' ? i : j };
     edit((x) => {
@@ -44,7 +61,9 @@ export function wireItemTools(list, owner, edit, items) {
 export function restoreFocus(list, focus, id) {
   if (focus) {
     const li = list.children[Math.min(focus.index, list.children.length - 1)];
-    const target = li && (li.querySelector(`[data-action=${focus.action}]:not(:disabled)`) || li.querySelector('button:not(:disabled)'));
+    const target =
+      li &&
+      (li.querySelector(`[data-action=${focus.action}]:not(:disabled)`) || li.querySelector('button:not(:disabled)'));
     if (target) target.focus();
   } else if (id && document.getElementById(id)) {
     document.getElementById(id).focus();
@@ -55,7 +74,10 @@ export function restoreFocus(list, focus, id) {
  * /^prepare\[(\d+)\]/, matched at its start), as "<Noun> n: …". Returns whether an item took it. */
 export function markItem(list, message, path, noun) {
   const items = [...list.children];
-  items.forEach((li) => { li.classList.remove('invalid'); li.querySelector('.step-error').hidden = true; });
+  items.forEach((li) => {
+    li.classList.remove('invalid');
+    li.querySelector('.step-error').hidden = true;
+  });
   const at = message && message.match(path);
   const li = at && items[Number(at[1])];
   if (!li) return false;

@@ -42,7 +42,9 @@ export class EngineClient {
   }
 
   /** Handles one message type ('ready', 'progress', 'done', …; 'crash' for worker errors). */
-  on(type, fn) { this.handlers.set(type, fn); }
+  on(type, fn) {
+    this.handlers.set(type, fn);
+  }
 
   /** Sends a request ('table', 'describe') and resolves with the worker's answer. */
   request(type, experiment, data) {
@@ -58,5 +60,7 @@ export class EngineClient {
     });
   }
 
-  post(msg, transfer = []) { this.worker.postMessage(msg, transfer); }
+  post(msg, transfer = []) {
+    this.worker.postMessage(msg, transfer);
+  }
 }

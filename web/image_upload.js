@@ -6,7 +6,6 @@
  * image grid (a few thumbnails per class) of any table of image data. */
 import { h, fmt } from './dom.js';
 
-export const SHAPES = [[1, 28, 28], [1, 8, 8], [3, 32, 32]];
 export const MAX_IMAGES = 20000;
 const MAX_CELLS = 16 * 1024 * 1024; // pixel values in one upload (its CSV is ~4 bytes each), as for IDX
 const BATCH_BYTES = 32 * 1024 * 1024; // decoded RGBA bytes sent to the worker at a time
@@ -28,7 +27,8 @@ export async function filesFromEntries(entries) {
       out.push({ file, path: entry.fullPath.replace(/^\//, '') });
     } else if (entry.isDirectory) {
       const reader = entry.createReader();
-      for (;;) { // readEntries answers in chunks (about 100 at a time) until an empty one
+      for (;;) {
+        // readEntries answers in chunks (about 100 at a time) until an empty one
         const chunk = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
         if (!chunk.length) break;
         for (const e of chunk) await walk(e);
@@ -51,10 +51,11 @@ export function labelFiles(files) {
     common = k;
   }
   const folders = dirs.some((d) => d.length > common);
-  const items = [], unlabelled = [];
+  const items = [],
+    unlabelled = [];
   files.forEach((f, i) => {
     const base = f.path.split('/').pop();
-    const label = folders ? dirs[i][common] : (base.includes('_') ? base.slice(0, base.indexOf('_')) : '');
+    const label = folders ? dirs[i][common] : base.includes('_') ? base.slice(0, base.indexOf('_')) : '';
     if (label === undefined || label === '') unlabelled.push(f.path);
     else items.push({ ...f, label });
   });
@@ -112,24 +113,38 @@ function csvField(text) {
 export async function readImages(files, image, engine, progress = () => {}) {
   const [c, hgt, wid] = image;
   const size = c * hgt * wid;
-  const pictures = files.filter((f) => isImage(f.file)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const pictures = files
+    .filter((f) => isImage(f.file))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const ignored = files.length - pictures.length;
   if (!pictures.length) {
-    throw new Error(files.length
-      ? `No PNG or JPEG images among the ${fmt(files.length)} files chosen (e.g. ${files[0].path}).`
-      : 'No files were chosen (an empty folder?).');
+    throw new Error(
+      files.length
+        ? `No PNG or JPEG images among the ${fmt(files.length)} files chosen (e.g. ${files[0].path}).`
+        : 'No files were chosen (an empty folder?).',
+    );
   }
   const { items: labelled, unlabelled, folders } = labelFiles(pictures);
   if (!labelled.length) {
-    const where = pictures[0].path.includes('/') ? `in one folder, '${pictures[0].path.split('/').slice(-2, -1)[0]}', ` : '';
-    throw new Error(`All ${fmt(pictures.length)} images are ${where}with no sub-folders and no '_' in their names, so they have no classes: training needs at least two. ` +
-      "Choose the folder that holds one sub-folder per class, or name files class_… (e.g. cat_01.png).");
+    const where = pictures[0].path.includes('/')
+      ? `in one folder, '${pictures[0].path.split('/').slice(-2, -1)[0]}', `
+      : '';
+    throw new Error(
+      `All ${fmt(pictures.length)} images are ${where}with no sub-folders and no '_' in their names, so they have no classes: training needs at least two. ` +
+        'Choose the folder that holds one sub-folder per class, or name files class_… (e.g. cat_01.png).',
+    );
   }
-  const skipped = unlabelled.map((path) => ({ path, reason: "no class: not in a class folder and no '_' in its name" }));
+  const skipped = unlabelled.map((path) => ({
+    path,
+    reason: "no class: not in a class folder and no '_' in its name",
+  }));
   // a class the CSV reader would take for a missing value would lose its images' labels
   const usable = labelled.filter((it) => {
     if (!MISSING_LABEL.test(it.label.trim())) return true;
-    skipped.push({ path: it.path, reason: `its class '${it.label}' reads as a missing value in a CSV: rename the ${folders ? 'folder' : 'file'}` });
+    skipped.push({
+      path: it.path,
+      reason: `its class '${it.label}' reads as a missing value in a CSV: rename the ${folders ? 'folder' : 'file'}`,
+    });
     return false;
   });
   const cap = Math.min(MAX_IMAGES, Math.floor(MAX_CELLS / size));
@@ -139,15 +154,22 @@ export async function readImages(files, image, engine, progress = () => {}) {
   // Decode in batches; the worker converts each batch with the core.
   const values = new Float32Array(items.length * size);
   const kept = []; // items whose pixels are in values, in order
-  let batch = [], bytes = 0;
+  let batch = [],
+    bytes = 0;
   const flush = async () => {
     if (!batch.length) return;
-    const reply = await engine.ask('image-convert', { images: batch.map((b) => b.decoded), shape: image },
-      batch.map((b) => b.decoded.pixels));
+    const reply = await engine.ask(
+      'image-convert',
+      { images: batch.map((b) => b.decoded), shape: image },
+      batch.map((b) => b.decoded.pixels),
+    );
     const bad = new Map(reply.errors.map((e) => [e.index, e.message]));
     const converted = new Float32Array(reply.values);
     batch.forEach((b, i) => {
-      if (bad.has(i)) { skipped.push({ path: b.item.path, reason: bad.get(i) }); return; }
+      if (bad.has(i)) {
+        skipped.push({ path: b.item.path, reason: bad.get(i) });
+        return;
+      }
       values.set(converted.subarray(i * size, (i + 1) * size), kept.length * size);
       kept.push(b.item);
     });
@@ -172,11 +194,20 @@ export async function readImages(files, image, engine, progress = () => {}) {
   const counts = new Map();
   for (const it of kept) counts.set(it.label, (counts.get(it.label) || 0) + 1);
   const classes = [...counts.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const skippedText = skipped.length ? ` Skipped ${skipped.length}: ${skipped.slice(0, 3).map((s) => s.path).join(', ')}${skipped.length > 3 ? ', …' : ''}.` : '';
+  const skippedText = skipped.length
+    ? ` Skipped ${skipped.length}: ${skipped
+        .slice(0, 3)
+        .map((s) => s.path)
+        .join(', ')}${skipped.length > 3 ? ', …' : ''}.`
+    : '';
   if (!kept.length) throw new Error(`None of the ${fmt(pictures.length)} images could be used.${skippedText}`);
   if (classes.length < 2) {
-    throw new Error(`All ${fmt(kept.length)} images are of one class, '${classes[0][0]}': training needs at least two. ` +
-      (folders ? 'Choose the folder that holds one sub-folder per class.' : "Put each class in its own sub-folder, or name files class_… (e.g. cat_01.png)."));
+    throw new Error(
+      `All ${fmt(kept.length)} images are of one class, '${classes[0][0]}': training needs at least two. ` +
+        (folders
+          ? 'Choose the folder that holds one sub-folder per class.'
+          : 'Put each class in its own sub-folder, or name files class_… (e.g. cat_01.png).'),
+    );
   }
 
   progress(`Writing the table of ${fmt(kept.length)} images…`);
@@ -189,7 +220,16 @@ export async function readImages(files, image, engine, progress = () => {}) {
     row[size] = csvField(kept[r].label);
     parts.push(encoder.encode(`${row.join(',')}\n`));
   }
-  return { csv: new Blob(parts, { type: 'text/csv' }), image, rows: kept.length, classes, skipped, ignored, capped, cap };
+  return {
+    csv: new Blob(parts, { type: 'text/csv' }),
+    image,
+    rows: kept.length,
+    classes,
+    skipped,
+    ignored,
+    capped,
+    cap,
+  };
 }
 
 /** One image (values:(C·H·W) floats in NCHW order, times scale to 0…255) on a canvas. */
@@ -238,7 +278,13 @@ export function imageGrid(table, image, t, per = 8) {
     values = [...new Set(columns[t])].filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
   }
   const classed = target && (target.type !== 'numeric' || values);
-  const names = !classed ? [''] : values ? values.map(String) : target.type === 'boolean' ? ['false', 'true'] : target.categories;
+  const names = !classed
+    ? ['']
+    : values
+      ? values.map(String)
+      : target.type === 'boolean'
+        ? ['false', 'true']
+        : target.categories;
   const index = values ? new Map(values.map((v, k) => [v, k])) : null;
   const rows = names.map(() => []);
   const counts = names.map(() => 0);
@@ -249,16 +295,44 @@ export function imageGrid(table, image, t, per = 8) {
     if (rows[k].length < per) rows[k].push(r);
   }
   let max = 0; // pixels of 0…16 (digits) or 0…1 are shown brightened to 0…255
-  for (const list of rows) for (const r of list) for (let i = 0; i < size; i++) max = Math.max(max, columns[first + i][r] || 0);
+  for (const list of rows)
+    for (const r of list) for (let i = 0; i < size; i++) max = Math.max(max, columns[first + i][r] || 0);
   const scale = displayScale(max);
-  const shown = names.map((name, k) => [name, k]).filter(([, k]) => counts[k] > 0).slice(0, 20);
-  return h('div', { 'data-testid': 'image-grid' },
+  const shown = names
+    .map((name, k) => [name, k])
+    .filter(([, k]) => counts[k] > 0)
+    .slice(0, 20);
+  return h(
+    'div',
+    { 'data-testid': 'image-grid' },
     h('h3', {}, `Sample images (${c === 3 ? 'colour' : 'grey'}, ${hgt} × ${wid})`),
-    shown.map(([name, k]) => h('div', { className: 'image-class' },
-      h('p', { className: 'hint' }, classed ? `${name}: ${fmt(counts[k])} image${counts[k] === 1 ? '' : 's'}` : `${fmt(counts[k])} images`),
-      h('ul', { className: 'thumbs' }, rows[k].map((r) => h('li', {},
-        thumbnail(columns, first, image, r, scale, `${classed ? name : 'image'}, row ${r + 1}`), `#${r + 1}`))))),
-    names.length > shown.length ? h('p', { className: 'hint' }, `…and ${names.length - shown.length} more classes.`) : null);
+    shown.map(([name, k]) =>
+      h(
+        'div',
+        { className: 'image-class' },
+        h(
+          'p',
+          { className: 'hint' },
+          classed ? `${name}: ${fmt(counts[k])} image${counts[k] === 1 ? '' : 's'}` : `${fmt(counts[k])} images`,
+        ),
+        h(
+          'ul',
+          { className: 'thumbs' },
+          rows[k].map((r) =>
+            h(
+              'li',
+              {},
+              thumbnail(columns, first, image, r, scale, `${classed ? name : 'image'}, row ${r + 1}`),
+              `#${r + 1}`,
+            ),
+          ),
+        ),
+      ),
+    ),
+    names.length > shown.length
+      ? h('p', { className: 'hint' }, `…and ${names.length - shown.length} more classes.`)
+      : null,
+  );
 }
 
 /** The augmentation preview: a few rows of a table of [C, H, W] images (columns px0 …) and
@@ -272,26 +346,74 @@ export async function augmentPreview(engine, table, op, image, seed, copies = 3)
   const n = Math.min(4, info.rows);
   const rows = Array.from({ length: n }, (_, k) => Math.floor((k * info.rows) / n));
   const pixels = new Float32Array(n * size);
-  rows.forEach((r, k) => { for (let i = 0; i < size; i++) pixels[k * size + i] = columns[first + i][r] || 0; });
-  const reply = await engine.ask('augment-images', { pixels: pixels.buffer.slice(0), image, settings: op, seed, copies });
+  rows.forEach((r, k) => {
+    for (let i = 0; i < size; i++) pixels[k * size + i] = columns[first + i][r] || 0;
+  });
+  const reply = await engine.ask('augment-images', {
+    pixels: pixels.buffer.slice(0),
+    image,
+    settings: op,
+    seed,
+    copies,
+  });
   const out = new Float32Array(reply.values);
   const scale = displayScale(pixels.reduce((a, b) => Math.max(a, b), 0));
-  return h('div', {}, h('h3', {}, 'Augmentation preview'),
-    h('p', { className: 'hint' }, `Rows ${rows.map((r) => r + 1).join(', ')} and ${copies} copies of each as the augment step makes them (shift, flip, rotation and noise drawn from the seed; training draws its own copies of the training rows).`),
-    rows.map((r, k) => h('ul', { className: 'thumbs' },
-      h('li', {}, imageCanvas(pixels.subarray(k * size, (k + 1) * size), image, scale, `row ${r + 1}`), `row ${r + 1}`),
-      Array.from({ length: copies }, (_, j) => h('li', {},
-        imageCanvas(out.subarray((j * n + k) * size, (j * n + k + 1) * size), image, scale, `row ${r + 1}, augmented copy ${j + 1}`), `copy ${j + 1}`)))));
+  return h(
+    'div',
+    {},
+    h('h3', {}, 'Augmentation preview'),
+    h(
+      'p',
+      { className: 'hint' },
+      `Rows ${rows.map((r) => r + 1).join(', ')} and ${copies} copies of each as the augment step makes them (shift, flip, rotation and noise drawn from the seed; training draws its own copies of the training rows).`,
+    ),
+    rows.map((r, k) =>
+      h(
+        'ul',
+        { className: 'thumbs' },
+        h(
+          'li',
+          {},
+          imageCanvas(pixels.subarray(k * size, (k + 1) * size), image, scale, `row ${r + 1}`),
+          `row ${r + 1}`,
+        ),
+        Array.from({ length: copies }, (_, j) =>
+          h(
+            'li',
+            {},
+            imageCanvas(
+              out.subarray((j * n + k) * size, (j * n + k + 1) * size),
+              image,
+              scale,
+              `row ${r + 1}, augmented copy ${j + 1}`,
+            ),
+            `copy ${j + 1}`,
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 /** What an image upload read, in words: classes and counts, images left out, files skipped. */
 export function describeRead(result) {
   const plural = (n, one, many) => `${fmt(n)} ${n === 1 ? one : many}`;
-  const parts = [`${fmt(result.rows)} images of ${result.classes.length} classes (${result.classes.map(([k, n]) => `${k}: ${fmt(n)}`).join(', ')}) at ${result.image.join(' × ')}.`];
-  if (result.capped) parts.push(`Only ${fmt(result.cap)} images are read at this size; ${fmt(result.capped)} were left out (taken evenly from each class).`);
+  const parts = [
+    `${fmt(result.rows)} images of ${result.classes.length} classes (${result.classes.map(([k, n]) => `${k}: ${fmt(n)}`).join(', ')}) at ${result.image.join(' × ')}.`,
+  ];
+  if (result.capped)
+    parts.push(
+      `Only ${fmt(result.cap)} images are read at this size; ${fmt(result.capped)} were left out (taken evenly from each class).`,
+    );
   if (result.skipped.length) {
-    parts.push(`Skipped ${plural(result.skipped.length, 'file', 'files')}: ${result.skipped.slice(0, 5).map((s) => `${s.path} (${s.reason})`).join('; ')}${result.skipped.length > 5 ? '; …' : ''}.`);
+    parts.push(
+      `Skipped ${plural(result.skipped.length, 'file', 'files')}: ${result.skipped
+        .slice(0, 5)
+        .map((s) => `${s.path} (${s.reason})`)
+        .join('; ')}${result.skipped.length > 5 ? '; …' : ''}.`,
+    );
   }
-  if (result.ignored) parts.push(`Ignored ${plural(result.ignored, 'file that is', 'files that are')} not PNG or JPEG.`);
+  if (result.ignored)
+    parts.push(`Ignored ${plural(result.ignored, 'file that is', 'files that are')} not PNG or JPEG.`);
   return parts.join(' ');
 }

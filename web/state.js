@@ -1,14 +1,36 @@
-/* The page's one state object: the experiment (docs/experiment-format.md) as the user edits
- * it. It serialises to the experiment file, to the URL (#experiment=…) and to local storage,
- * so a reload or a shared link restores it. Listeners get 'change' with detail.source. */
+/* The page's one state object. The experiment (docs/experiment-format.md) as the user edits
+ * it serialises to the experiment file, to the URL (#experiment=…) and to local storage, so a
+ * reload or a shared link restores it; the rest is what the page has made of it in this tab.
+ * Every change goes through setText/update (the experiment) or set (the other fields), and
+ * each dispatches 'change' with detail.keys, the fields it changed ('experiment' for the
+ * experiment's, with detail.source: who changed it, e.g. 'editor'). */
 const STORAGE_KEY = 'lathe.experiment';
 
-export class ExperimentState extends EventTarget {
+/** The fields set() may change, with what each holds (null: none yet). */
+const FIELDS = {
+  upload: null, // {name, bytes, fromIdx} of the user's file: it never leaves the tab
+  table: null, // {info, columns}: the data as the engine read it
+  design: null, // the Model step's network as the engine built it: {parameters, flops, memory}, or {error}
+  training: null, // the run's phase: null (none), 'starting' (reading its data), 'running' or 'paused'
+  run: null, // the run in progress, or the last one the worker's failures stopped: {id, text, data, faults, checkpoint: {bytes, progress, history} | null}
+  result: null, // the last finished run: {experiment (its text), metrics, progress, report, history, weightsSha256, dataSha256, modelFile, checkpoint, …}
+};
+
+export class PageState extends EventTarget {
   constructor() {
     super();
-    this.text = '';         // the experiment file's text (may be invalid while typed)
+    this.text = ''; // the experiment file's text (may be invalid while typed)
     this.experiment = null; // the last valid parse of text
     this.valid = false;
+    Object.assign(this, FIELDS);
+  }
+
+  /** Sets some of the fields above ({name: value}). */
+  set(fields) {
+    const keys = Object.keys(fields);
+    for (const k of keys) if (!(k in FIELDS)) throw new TypeError(`the page state has no field ${k}`);
+    Object.assign(this, fields);
+    this.dispatchEvent(new CustomEvent('change', { detail: { keys } }));
   }
 
   /** Replaces the experiment with text (from the editor, a file, a link); source names who. */
@@ -21,7 +43,7 @@ export class ExperimentState extends EventTarget {
       this.valid = false;
     }
     this.#persist();
-    this.dispatchEvent(new CustomEvent('change', { detail: { source } }));
+    this.dispatchEvent(new CustomEvent('change', { detail: { source, keys: ['experiment'] } }));
   }
 
   /** Edits a copy of the experiment with fn(experiment) and replaces it (pretty printed). */
@@ -49,22 +71,37 @@ export class ExperimentState extends EventTarget {
         const text = JSON.stringify(JSON.parse(decodeURIComponent(match[1])), null, 2);
         // the kept text, when it is the same experiment, keeps its own bytes (a checkpoint's owner)
         return kept && sameJson(kept, text) ? kept : text;
-      } catch { /* fall through */ }
+      } catch {
+        /* fall through */
+      }
     }
     if (kept) return kept;
-    try { return localStorage.getItem(STORAGE_KEY); } catch { return null; }
+    try {
+      return localStorage.getItem(STORAGE_KEY);
+    } catch {
+      return null;
+    }
   }
 
   #persist() {
-    try { localStorage.setItem(STORAGE_KEY, this.text); } catch { /* storage may be disabled */ }
-    if (this.valid) history.replaceState(null, '', `#experiment=${encodeURIComponent(JSON.stringify(this.experiment))}`);
+    try {
+      localStorage.setItem(STORAGE_KEY, this.text);
+    } catch {
+      /* storage may be disabled */
+    }
+    if (this.valid)
+      history.replaceState(null, '', `#experiment=${encodeURIComponent(JSON.stringify(this.experiment))}`);
     // an invalid text keeps the last valid link while the user is typing
   }
 }
 
 /** Whether two experiment texts hold the same JSON (formatting aside). */
 export function sameJson(a, b) {
-  try { return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b)); } catch { return false; }
+  try {
+    return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return false;
+  }
 }
 
 /** The first preparation op of a kind (or of any of kinds), and its index (-1: none). */
@@ -78,11 +115,21 @@ export function findOp(experiment, ...kinds) {
  * edit names its step. Index -1 adds op where the format needs it: drop steps first, then
  * split, impute, then scaling. */
 export function setOp(experiment, index, op) {
-  const order = ['drop_columns', 'drop_missing', 'drop_duplicates', 'split', 'balance_classes',
-    'augment', 'impute', 'standardize', 'minmax'];
-  const ops = experiment.prepare = experiment.prepare || [];
+  const order = [
+    'drop_columns',
+    'drop_missing',
+    'drop_duplicates',
+    'split',
+    'balance_classes',
+    'augment',
+    'impute',
+    'standardize',
+    'minmax',
+  ];
+  const ops = (experiment.prepare = experiment.prepare || []);
   if (index >= 0) {
-    if (op) ops[index] = op; else ops.splice(index, 1);
+    if (op) ops[index] = op;
+    else ops.splice(index, 1);
     return;
   }
   if (!op) return;

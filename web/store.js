@@ -10,20 +10,21 @@ const STORE = 'kv';
 export function storageMessage(e) {
   const name = (e && e.name) || 'Error';
   if (name === 'QuotaExceededError') {
-    return 'This browser\'s storage for the page is full, so your latest work is not saved here: ' +
-      'download the experiment (and the checkpoint, in Train) to keep it, or free some space.';
+    return (
+      "This browser's storage for the page is full, so your latest work is not saved here: " +
+      'download the experiment (and the checkpoint, in Train) to keep it, or free some space.'
+    );
   }
   return `Your work could not be saved in this browser (${name}: ${(e && e.message) || 'unknown error'}); download the experiment to keep it.`;
 }
 
 export class Store {
   constructor(onError, onSaved) {
-    this.onError = onError;   // (message) when a write fails
-    this.onSaved = onSaved;   // (keys) when a write has committed
+    this.onError = onError; // (message) when a write fails
+    this.onSaved = onSaved; // (keys) when a write has committed
     this.db = null;
-    this.queued = new Map();  // key -> value (undefined: delete)
+    this.queued = new Map(); // key -> value (undefined: delete)
     this.flushing = null;
-    this.fault = '';          // tests: the DOMException name the next write fails with
   }
 
   async open() {
@@ -33,7 +34,7 @@ export class Store {
       req.onupgradeneeded = () => req.result.createObjectStore(STORE);
       req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(req.error);
-      req.onblocked = () => reject(new Error('another tab holds an older version of the page\'s storage open'));
+      req.onblocked = () => reject(new Error("another tab holds an older version of the page's storage open"));
     });
   }
 
@@ -53,10 +54,14 @@ export class Store {
     return this.#flush();
   }
 
-  delete(key) { return this.put(key, undefined); }
+  delete(key) {
+    return this.put(key, undefined);
+  }
 
   /** Resolves when everything queued so far is written. */
-  idle() { return this.flushing || Promise.resolve(); }
+  idle() {
+    return this.flushing || Promise.resolve();
+  }
 
   #flush() {
     if (!this.flushing) {
@@ -77,15 +82,11 @@ export class Store {
     return new Promise((resolve) => {
       let tx;
       try {
-        if (this.fault) {
-          const name = this.fault;
-          this.fault = '';
-          throw new DOMException('a failure injected by a test', name);
-        }
         tx = this.db.transaction(STORE, 'readwrite');
         const store = tx.objectStore(STORE);
         for (const [key, value] of batch) {
-          if (value === undefined) store.delete(key); else store.put(value, key);
+          if (value === undefined) store.delete(key);
+          else store.put(value, key);
         }
       } catch (e) {
         this.onError(storageMessage(e));

@@ -1,62 +1,99 @@
 /* Step 4, Train: the training settings (written to the experiment), the memory the trainer
- * will take, Start / Pause / Resume / Cancel, progress with samples per second and ETA, live
- * loss and accuracy curves, for 2-D classification the decision boundary of the current
- * weights; the checkpoint (kept in this browser, downloadable, and resumable from a file that
- * `lathe run --checkpoint` wrote). */
-import { $, CLASS_COLORS, download, fmt } from './dom.js';
+ * will take, progress with samples per second and ETA, live loss and accuracy curves, for 2-D
+ * classification the decision boundary of the current weights, and where the checkpoint is.
+ * The run itself (Start / Pause / Resume / Cancel, checkpoints) is run_controller.js's. */
+import { $, CLASS_COLORS, fmt } from './dom.js';
 import { Chart } from './chart.js';
 
-const TRAIN_COLOR = '#0b62d6', VALID_COLOR = '#c2410c';
+const TRAIN_COLOR = '#0b62d6',
+  VALID_COLOR = '#c2410c';
 
 export class TrainStep {
   constructor(app) {
     this.app = app;
     this.history = [];
-    this.loss = new Chart($('loss-chart'), { x: 'epoch', y: 'loss', wholeX: true, series: [
-      { label: 'training loss', stroke: TRAIN_COLOR }, { label: 'validation loss', stroke: VALID_COLOR, dash: [6, 4] }] });
-    this.accuracy = new Chart($('accuracy-chart'), { x: 'epoch', y: 'accuracy', wholeX: true, series: [
-      { label: 'training', stroke: TRAIN_COLOR }, { label: 'validation', stroke: VALID_COLOR, dash: [6, 4] }] });
+    this.loss = new Chart($('loss-chart'), {
+      x: 'epoch',
+      y: 'loss',
+      wholeX: true,
+      series: [
+        { label: 'training loss', stroke: TRAIN_COLOR },
+        { label: 'validation loss', stroke: VALID_COLOR, dash: [6, 4] },
+      ],
+    });
+    this.accuracy = new Chart($('accuracy-chart'), {
+      x: 'epoch',
+      y: 'accuracy',
+      wholeX: true,
+      series: [
+        { label: 'training', stroke: TRAIN_COLOR },
+        { label: 'validation', stroke: VALID_COLOR, dash: [6, 4] },
+      ],
+    });
     this.boundary = null;
   }
 
   wire() {
     const edit = (fn) => this.app.state.update(fn);
-    const num = (id, key, parse = Number) => $(id).addEventListener('change', (e) => {
-      const v = parse(e.target.value);
-      if (!Number.isFinite(v)) return;
-      edit((x) => { x.train = x.train || {}; x.train[key] = v; });
-    });
+    const num = (id, key, parse = Number) =>
+      $(id).addEventListener('change', (e) => {
+        const v = parse(e.target.value);
+        if (!Number.isFinite(v)) return;
+        edit((x) => {
+          x.train = x.train || {};
+          x.train[key] = v;
+        });
+      });
     num('learning-rate', 'learning_rate');
     num('batch-size', 'batch_size', (s) => parseInt(s, 10));
     num('epochs', 'epochs', (s) => parseInt(s, 10));
     $('seed').addEventListener('change', (e) => {
       const v = parseInt(e.target.value, 10);
-      if (Number.isInteger(v) && v >= 0) edit((x) => { x.seed = v; });
+      if (Number.isInteger(v) && v >= 0)
+        edit((x) => {
+          x.seed = v;
+        });
     });
-    $('optimizer').addEventListener('change', (e) => edit((x) => {
-      x.train.optimizer = e.target.value;
-      if (e.target.value !== 'sgd') { delete x.train.momentum; delete x.train.nesterov; }
-    }));
+    $('optimizer').addEventListener('change', (e) =>
+      edit((x) => {
+        x.train.optimizer = e.target.value;
+        if (e.target.value !== 'sgd') {
+          delete x.train.momentum;
+          delete x.train.nesterov;
+        }
+      }),
+    );
     $('momentum').addEventListener('change', (e) => {
       const v = Number(e.target.value);
-      if (Number.isFinite(v)) edit((x) => { if (v > 0) x.train.momentum = v; else delete x.train.momentum; });
+      if (Number.isFinite(v))
+        edit((x) => {
+          if (v > 0) x.train.momentum = v;
+          else delete x.train.momentum;
+        });
     });
-    $('schedule').addEventListener('change', (e) => edit((x) => {
-      const k = e.target.value;
-      if (k === 'constant') delete x.train.schedule;
-      else x.train.schedule = k === 'step' ? { kind: 'step', step_size: 10, gamma: 0.5 } : k === 'exponential' ? { kind: 'exponential', gamma: 0.95 } : { kind: 'cosine' };
-    }));
-    const early = () => edit((x) => {
-      if (!$('early-stopping').checked) delete x.train.early_stopping;
-      else x.train.early_stopping = { patience: parseInt($('patience').value, 10) || 10, metric: $('early-metric').value };
-    });
+    $('schedule').addEventListener('change', (e) =>
+      edit((x) => {
+        const k = e.target.value;
+        if (k === 'constant') delete x.train.schedule;
+        else
+          x.train.schedule =
+            k === 'step'
+              ? { kind: 'step', step_size: 10, gamma: 0.5 }
+              : k === 'exponential'
+                ? { kind: 'exponential', gamma: 0.95 }
+                : { kind: 'cosine' };
+      }),
+    );
+    const early = () =>
+      edit((x) => {
+        if (!$('early-stopping').checked) delete x.train.early_stopping;
+        else
+          x.train.early_stopping = {
+            patience: parseInt($('patience').value, 10) || 10,
+            metric: $('early-metric').value,
+          };
+      });
     $('early-stopping').addEventListener('change', early);
-    $('download-checkpoint').addEventListener('click', () => this.downloadCheckpoint());
-    $('resume-file').addEventListener('change', async (e) => {
-      const file = e.target.files[0];
-      e.target.value = '';
-      if (file && this.onResumeFile) this.onResumeFile(await file.arrayBuffer());
-    });
     $('patience').addEventListener('change', early);
     $('early-metric').addEventListener('change', early);
   }
@@ -64,8 +101,11 @@ export class TrainStep {
   sync() {
     const { state } = this.app;
     if (!state.valid) return;
-    const x = state.experiment, t = x.train || {};
-    const set = (id, prop, value) => { if (document.activeElement !== $(id)) $(id)[prop] = value; };
+    const x = state.experiment,
+      t = x.train || {};
+    const set = (id, prop, value) => {
+      if (document.activeElement !== $(id)) $(id)[prop] = value;
+    };
     const optimizer = t.optimizer || 'adam';
     set('optimizer', 'value', optimizer);
     set('learning-rate', 'value', t.learning_rate ?? (optimizer === 'sgd' ? 0.01 : 0.001));
@@ -85,32 +125,21 @@ export class TrainStep {
     $('accuracy-title').textContent = regression ? 'R² per epoch' : 'Accuracy per epoch';
   }
 
-  /** The latest checkpoint as a file: a fresh one from the worker while training (mid-epoch
-   * is fine), else the last run's final state. */
-  async downloadCheckpoint() {
-    const { app } = this;
-    const name = app.state.fileName().replace(/\.experiment\.json$/, '.ck');
-    let bytes = null;
-    try {
-      if (app.training) bytes = (await app.engine.ask('checkpoint')).bytes;
-    } catch { /* between slices of a restart: the last saved one below */ }
-    if (!bytes) bytes = (app.run && app.run.checkpoint && app.run.checkpoint.bytes) || (app.result && app.result.checkpoint);
-    if (bytes) download(name, bytes, 'application/octet-stream');
-  }
-
   /** What the Model step measured: the trainer's bytes, or why the design does not fit. */
   showMemory(bytes, error) {
     const note = $('memory-note');
     note.classList.toggle('error', !!error);
     note.dataset.bytes = bytes ? String(bytes) : '';
     if (error) note.textContent = `This model cannot be trained here: ${error}`;
-    else if (bytes) note.textContent = `Training takes ${mib(bytes)} in this tab (parameters, gradients, optimiser state, one batch's activations and the layers' working buffers).`;
+    else if (bytes)
+      note.textContent = `Training takes ${mib(bytes)} in this tab (parameters, gradients, optimiser state, one batch's activations and the layers' working buffers).`;
     else note.textContent = '';
   }
 
   /** The checkpoint of this progress is in IndexedDB. */
   saved(p) {
-    $('saved-note').textContent = `Saved in this browser at epoch ${p.epoch} of ${p.epochs}, batch ${p.batch}: closing the tab loses nothing.`;
+    $('saved-note').textContent =
+      `Saved in this browser at epoch ${p.epoch} of ${p.epochs}, batch ${p.batch}: closing the tab loses nothing.`;
     $('saved-note').dataset.epoch = String(p.epoch);
   }
 
@@ -120,7 +149,6 @@ export class TrainStep {
     for (const point of result.history || []) this.add(point);
     $('progress').value = 1;
     $('progress-text').textContent = `Finished ${result.progress.epoch} epochs (kept from your last visit).`;
-    $('download-checkpoint').disabled = !result.checkpoint;
   }
 
   /** A new run (or a resumed one, with its curve so far): the clock restarted. */
@@ -139,7 +167,8 @@ export class TrainStep {
     this.boundary = null;
   }
 
-  started_(progress, batchSize) {
+  /** The worker started the run (at progress): the clock starts. */
+  begin(progress, batchSize) {
     this.started = performance.now();
     this.batchSize = batchSize;
     this.trainRows = progress.trainRows;
@@ -155,7 +184,8 @@ export class TrainStep {
     const samples = p.epoch * p.trainRows + Math.min(p.trainRows, p.batch * (this.batchSize || 32));
     const rate = seconds > 0 ? samples / seconds : 0;
     const left = done > 0 ? (seconds * (total - done)) / done : NaN;
-    $('progress-text').textContent = `Epoch ${p.epoch} of ${p.epochs}, batch ${p.batch} of ${p.batchesPerEpoch} · ` +
+    $('progress-text').textContent =
+      `Epoch ${p.epoch} of ${p.epochs}, batch ${p.batch} of ${p.batchesPerEpoch} · ` +
       `${rate ? Math.round(rate).toLocaleString('en-US') : '—'} samples/s · ${Number.isFinite(left) ? `about ${clock(left)} left` : 'estimating time left'}`;
   }
 
@@ -164,10 +194,12 @@ export class TrainStep {
     $('progress').value = 1;
     const seconds = (performance.now() - this.started - this.pausedFor) / 1000;
     const samples = p.epoch * p.trainRows;
-    $('progress-text').textContent = `Finished ${p.epoch} epoch${p.epoch === 1 ? '' : 's'} in ${seconds.toFixed(1)} s · ` +
+    $('progress-text').textContent =
+      `Finished ${p.epoch} epoch${p.epoch === 1 ? '' : 's'} in ${seconds.toFixed(1)} s · ` +
       `${Math.round(samples / Math.max(seconds, 1e-3)).toLocaleString('en-US')} samples/s` +
       (p.stoppedEarly ? ` · stopped early; the weights of epoch ${p.bestEpoch} are kept` : '');
-    $('saved-note').textContent = 'The trained model and its curves are kept in this browser: a reload brings them back.';
+    $('saved-note').textContent =
+      'The trained model and its curves are kept in this browser: a reload brings them back.';
   }
 
   add(point) {
@@ -177,8 +209,11 @@ export class TrainStep {
     const clean = (v) => (v === null || !Number.isFinite(v) ? null : v);
     this.loss.set([epochs, hs.map((q) => clean(q.loss)), hs.map((q) => clean(q.validationLoss))]);
     const regression = hs[0].trainAccuracy === null;
-    this.accuracy.set([epochs, hs.map((q) => clean(regression ? q.trainR2 : q.trainAccuracy)),
-      hs.map((q) => clean(regression ? q.validationR2 : q.validationAccuracy))]);
+    this.accuracy.set([
+      epochs,
+      hs.map((q) => clean(regression ? q.trainR2 : q.trainAccuracy)),
+      hs.map((q) => clean(regression ? q.validationR2 : q.validationAccuracy)),
+    ]);
   }
 
   setUpBoundary(msg) {
@@ -193,7 +228,10 @@ export class TrainStep {
     if (!b) return;
     const canvas = $('boundary');
     const ctx = canvas.getContext('2d');
-    const n = msg.size, C = b.classes, W = canvas.width, H = canvas.height;
+    const n = msg.size,
+      C = b.classes,
+      W = canvas.width,
+      H = canvas.height;
     const rgb = CLASS_COLORS.map((c) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)));
     const image = ctx.createImageData(n, n);
     for (let cell = 0; cell < n * n; cell++) {
@@ -230,5 +268,7 @@ function mib(bytes) {
 
 function clock(seconds) {
   const s = Math.max(0, Math.round(seconds));
-  return s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min` : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`
+    : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }

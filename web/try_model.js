@@ -59,7 +59,7 @@ export class TryModel {
 
   wire() {
     $('try-trained').addEventListener('click', () => {
-      const r = this.app.result;
+      const r = this.app.state.result;
       if (r && r.modelFile) this.use(r.modelFile, 'the model trained in step 4');
     });
     $('model-upload').addEventListener('change', async (e) => {
@@ -90,7 +90,7 @@ export class TryModel {
 
   /** The trained model changed (or went away). */
   sync() {
-    $('try-trained').disabled = !(this.app.result && this.app.result.modelFile);
+    $('try-trained').disabled = !(this.app.state.result && this.app.state.result.modelFile);
   }
 
   /** Loads model text (the engine validates every field); on an error the model in use stays. */
@@ -109,15 +109,20 @@ export class TryModel {
     $('batch-download').disabled = true;
     $('batch-summary').textContent = '';
     this.clearResult(); // the last model's prediction is not this one's
-    const what = info.task === 'classification' ? `classifies into ${info.classes.length} classes (${info.classes.slice(0, 6).join(', ')}${info.classes.length > 6 ? ', …' : ''})` : `predicts '${info.target}' (regression)`;
-    $('try-source').textContent = `Using ${name}: it ${what} from ${info.inputs.length} input column${info.inputs.length === 1 ? '' : 's'}; weights ${info.weights_sha256.slice(0, 12)}….`;
+    const what =
+      info.task === 'classification'
+        ? `classifies into ${info.classes.length} classes (${info.classes.slice(0, 6).join(', ')}${info.classes.length > 6 ? ', …' : ''})`
+        : `predicts '${info.target}' (regression)`;
+    $('try-source').textContent =
+      `Using ${name}: it ${what} from ${info.inputs.length} input column${info.inputs.length === 1 ? '' : 's'}; weights ${info.weights_sha256.slice(0, 12)}….`;
     $('try-body').hidden = false;
     const pad = this.padShape();
     $('pad-box').hidden = !pad;
     $('try-form').hidden = !!pad;
     $('try-predict-row').hidden = !!pad;
     $('try-image-row').hidden = !this.imageShape();
-    if (pad) this.clearPad(); else this.buildForm(info);
+    if (pad) this.clearPad();
+    else this.buildForm(info);
   }
 
   /** [C, H, W] of a model on images: its image shape, or (an MLP on pixels) 64 or 784
@@ -127,7 +132,8 @@ export class TryModel {
     if (!info) return null;
     const n = info.inputs.length;
     if (info.image) return info.image;
-    if ((n === 64 || n === 784) && info.inputs.every((c, i) => c.type === 'numeric' && c.column === `px${i}`)) return [1, Math.sqrt(n), Math.sqrt(n)];
+    if ((n === 64 || n === 784) && info.inputs.every((c, i) => c.type === 'numeric' && c.column === `px${i}`))
+      return [1, Math.sqrt(n), Math.sqrt(n)];
     return null;
   }
 
@@ -152,11 +158,20 @@ export class TryModel {
     }
     try {
       const { model } = this;
-      const p = await this.app.engine.ask('model-predict-image', { model: model.text, pixels: pixels.data.buffer,
-        width: pixels.width, height: pixels.height, shape }, [pixels.data.buffer]);
+      const p = await this.app.engine.ask(
+        'model-predict-image',
+        { model: model.text, pixels: pixels.data.buffer, width: pixels.width, height: pixels.height, shape },
+        [pixels.data.buffer],
+      );
       if (model !== this.model) return;
       this.showOne(p);
-      $('try-result').prepend(h('p', { className: 'hint' }, `${file.name} (${pixels.width} × ${pixels.height}) as ${shape.join(' × ')} input:`));
+      $('try-result').prepend(
+        h(
+          'p',
+          { className: 'hint' },
+          `${file.name} (${pixels.width} × ${pixels.height}) as ${shape.join(' × ')} input:`,
+        ),
+      );
       if (this.padShape()) drawInput($('pad-input'), p.input, shape.slice(1), shape[1] === 8 ? 16 : 255);
     } catch (e) {
       $('try-error').textContent = `${file.name}: ${e.message}`;
@@ -177,12 +192,21 @@ export class TryModel {
       const id = `try-input-${i}`;
       let control;
       if (input.type === 'categorical') {
-        control = h('select', { id, name: input.column }, h('option', { value: '' }, '(missing)'),
-          input.categories.map((c) => h('option', { value: c }, c)));
+        control = h(
+          'select',
+          { id, name: input.column },
+          h('option', { value: '' }, '(missing)'),
+          input.categories.map((c) => h('option', { value: c }, c)),
+        );
         if (input.categories.length) control.value = input.categories[0];
       } else if (input.type === 'boolean') {
-        control = h('select', { id, name: input.column }, h('option', { value: 'true' }, 'true'),
-          h('option', { value: 'false' }, 'false'), h('option', { value: '' }, '(missing)'));
+        control = h(
+          'select',
+          { id, name: input.column },
+          h('option', { value: 'true' }, 'true'),
+          h('option', { value: 'false' }, 'false'),
+          h('option', { value: '' }, '(missing)'),
+        );
       } else {
         control = h('input', { id, name: input.column, type: 'number', step: 'any', placeholder: 'empty: missing' });
       }
@@ -218,20 +242,31 @@ export class TryModel {
     const out = $('try-result');
     out.dataset.values = JSON.stringify(Array.from(p.values)); // what is shown, for tests
     if (info.task !== 'classification') {
-      out.replaceChildren(h('p', { className: 'prediction', 'data-testid': 'prediction' }, `${info.target} ≈ ${g9(p.values[0])}`));
+      out.replaceChildren(
+        h('p', { className: 'prediction', 'data-testid': 'prediction' }, `${info.target} ≈ ${g9(p.values[0])}`),
+      );
       return;
     }
     const best = argmax(p.values);
     const items = info.classes.map((c, k) => {
       const fill = h('span', { className: 'fill' });
       fill.style.width = `${(100 * p.values[k]).toFixed(1)}%`;
-      return h('li', { className: k === best ? 'best' : '' }, h('span', {}, c), h('span', { className: 'bar' }, fill),
-        h('span', {}, `${(100 * p.values[k]).toFixed(1)}%`));
+      return h(
+        'li',
+        { className: k === best ? 'best' : '' },
+        h('span', {}, c),
+        h('span', { className: 'bar' }, fill),
+        h('span', {}, `${(100 * p.values[k]).toFixed(1)}%`),
+      );
     });
-    const note = p.unseen ? `${p.unseen} value${p.unseen === 1 ? ' was' : 's were'} never seen in training (encoded as none of the known categories).` : '';
-    out.replaceChildren(h('p', { className: 'prediction', 'data-testid': 'prediction' }, `${info.target}: ${info.classes[best]}`),
+    const note = p.unseen
+      ? `${p.unseen} value${p.unseen === 1 ? ' was' : 's were'} never seen in training (encoded as none of the known categories).`
+      : '';
+    out.replaceChildren(
+      h('p', { className: 'prediction', 'data-testid': 'prediction' }, `${info.target}: ${info.classes[best]}`),
       h('ul', { className: 'probs', 'aria-label': 'probability of each class' }, items),
-      h('p', { className: 'hint', hidden: !note }, note));
+      h('p', { className: 'hint', hidden: !note }, note),
+    );
   }
 
   async predictFile(file) {
@@ -241,8 +276,10 @@ export class TryModel {
       const base = file.name.replace(/\.[^.]*$/, '');
       this.batch = { name: `${base}.predictions.csv`, text: predictionsCsv(this.model.info, p) };
       $('batch-download').disabled = false;
-      $('batch-summary').textContent = `${p.rows.toLocaleString('en-US')} rows of ${file.name} predicted` +
-        (p.unseen ? `; ${p.unseen} cells held categories never seen in training` : '') + '.';
+      $('batch-summary').textContent =
+        `${p.rows.toLocaleString('en-US')} rows of ${file.name} predicted` +
+        (p.unseen ? `; ${p.unseen} cells held categories never seen in training` : '') +
+        '.';
     });
     if (!this.batch) $('batch-summary').textContent = '';
   }
@@ -309,22 +346,40 @@ export class TryModel {
   schedulePad(now = false) {
     clearTimeout(this.padTimer);
     $('pad').dataset.busy = '1';
-    this.padTimer = setTimeout(() => { this.padTimer = 0; this.predictPad(); }, now ? 0 : PAD_MS);
+    this.padTimer = setTimeout(
+      () => {
+        this.padTimer = 0;
+        this.predictPad();
+      },
+      now ? 0 : PAD_MS,
+    );
   }
 
   /** The drawing framed as the data set's images were: MNIST centres a digit's 20 × 20 box by
    * its centre of mass in 28 × 28; scikit-learn's 8 × 8 digits fill their box. The engine
    * then resamples it to the model's input by area, as image uploads are. */
   async predictPad() {
-    if (this.padBusy) { this.schedulePad(); return; }
+    if (this.padBusy) {
+      this.schedulePad();
+      return;
+    }
     this.padBusy = true;
     try {
       const shape = this.padShape();
       const framed = shape && this.inked && frame($('pad'), shape[0]);
       if (!framed) return;
       const { model } = this;
-      const p = await this.app.engine.ask('model-predict-image', { model: model.text, pixels: framed.data.buffer,
-        width: framed.width, height: framed.height, shape: [1, ...shape] }, [framed.data.buffer]);
+      const p = await this.app.engine.ask(
+        'model-predict-image',
+        {
+          model: model.text,
+          pixels: framed.data.buffer,
+          width: framed.width,
+          height: framed.height,
+          shape: [1, ...shape],
+        },
+        [framed.data.buffer],
+      );
       if (model !== this.model) return;
       this.showOne(p);
       drawInput($('pad-input'), p.input, shape, shape[0] === 8 ? 16 : 255);
@@ -343,33 +398,45 @@ export class TryModel {
  * square canvas 10 × the model's side; null when the pad is empty. */
 function frame(pad, side) {
   const src = pad.getContext('2d').getImageData(0, 0, pad.width, pad.height);
-  let x0 = pad.width, y0 = pad.height, x1 = -1, y1 = -1;
+  let x0 = pad.width,
+    y0 = pad.height,
+    x1 = -1,
+    y1 = -1;
   for (let y = 0; y < pad.height; y++) {
     for (let x = 0; x < pad.width; x++) {
       if (src.data[4 * (y * pad.width + x)] > 20) {
-        x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+        x0 = Math.min(x0, x);
+        x1 = Math.max(x1, x);
+        y0 = Math.min(y0, y);
+        y1 = Math.max(y1, y);
       }
     }
   }
   if (x1 < 0) return null;
   const size = side * 10;
   const box = side === 28 ? 200 : size; // MNIST: a 20 × 20 box in 28 × 28
-  const w = x1 - x0 + 1, hgt = y1 - y0 + 1;
+  const w = x1 - x0 + 1,
+    hgt = y1 - y0 + 1;
   const k = box / Math.max(w, hgt);
   const out = new OffscreenCanvas(size, size);
   const ctx = out.getContext('2d');
   ctx.fillStyle = '#000';
   ctx.fillRect(0, 0, size, size);
-  let dx = (size - w * k) / 2, dy = (size - hgt * k) / 2;
+  let dx = (size - w * k) / 2,
+    dy = (size - hgt * k) / 2;
   ctx.drawImage(pad, x0, y0, w, hgt, dx, dy, w * k, hgt * k);
   if (side === 28) {
     // shift the centre of mass to the centre, as MNIST did
     const img = ctx.getImageData(0, 0, size, size);
-    let m = 0, mx = 0, my = 0;
+    let m = 0,
+      mx = 0,
+      my = 0;
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
         const v = img.data[4 * (y * size + x)];
-        m += v; mx += v * x; my += v * y;
+        m += v;
+        mx += v * x;
+        my += v * y;
       }
     }
     if (m > 0) {

@@ -18,8 +18,18 @@ const NAME = 'fashion-mnist';
 const SPLITS = { train: 60000, test: 10000 }; // Fashion-MNIST README: 60,000 + 10,000
 const PREFIX = { train: 'train', test: 't10k' };
 // Label descriptions from the package's README.md, in label order.
-const CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt',
-  'Sneaker', 'Bag', 'Ankle boot'];
+const CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
 
 function files(split) {
   return {

@@ -17,9 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import {
-  DataError, fail, idxHeader, parseIdx, readJson, removeSet, writeOutput, writeRecord,
-} from './data_common.mjs';
+import { DataError, fail, idxHeader, parseIdx, readJson, removeSet, writeOutput, writeRecord } from './data_common.mjs';
 
 const NAME = 'mnist-10k';
 const ROWS = 10000; // the package README: "10000 different samples"
@@ -75,9 +73,14 @@ function main() {
     digests[LABELS] = writeOutput(outDir, LABELS, Buffer.concat([idxHeader([ROWS]), labels]));
     const img = parseIdx(NAME, IMAGES, readFileSync(join(outDir, IMAGES)));
     const lab = parseIdx(NAME, LABELS, readFileSync(join(outDir, LABELS)));
-    if (img.magic !== 0x803 || img.dims.join() !== `${ROWS},${SIDE},${SIDE}` ||
-        lab.magic !== 0x801 || lab.dims.join() !== `${ROWS}` ||
-        !img.data.equals(images) || !lab.data.equals(labels)) {
+    if (
+      img.magic !== 0x803 ||
+      img.dims.join() !== `${ROWS},${SIDE},${SIDE}` ||
+      lab.magic !== 0x801 ||
+      lab.dims.join() !== `${ROWS}` ||
+      !img.data.equals(images) ||
+      !lab.data.equals(labels)
+    ) {
       fail(NAME, 'the IDX files did not read back as written');
     }
   } catch (e) {

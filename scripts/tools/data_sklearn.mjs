@@ -18,14 +18,32 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import {
-  DataError, csvText, fail, numberToken, removeSet, sha256, skip, writeOutput, writeRecord,
+  DataError,
+  csvText,
+  fail,
+  numberToken,
+  removeSet,
+  sha256,
+  skip,
+  writeOutput,
+  writeRecord,
 } from './data_common.mjs';
 
 const SOURCE_PACKAGE = 'python3-sklearn (Debian)';
 const LICENSE = 'BSD-3-Clause'; // debian/copyright: "Files: *" of scikit-learn
 
-const BREAST_CANCER_FEATURES = ['radius', 'texture', 'perimeter', 'area', 'smoothness',
-  'compactness', 'concavity', 'concave points', 'symmetry', 'fractal dimension'];
+const BREAST_CANCER_FEATURES = [
+  'radius',
+  'texture',
+  'perimeter',
+  'area',
+  'smoothness',
+  'compactness',
+  'concavity',
+  'concave points',
+  'symmetry',
+  'fractal dimension',
+];
 
 // Shapes and class counts as documented in sklearn/datasets/descr/*.rst and load_*().
 const SETS = [
@@ -46,9 +64,21 @@ const SETS = [
     description: '178 Italian wines, 13 chemical measurements, 3 cultivars',
     sources: ['wine_data.csv'],
     read: readHeadedClassification,
-    features: ['alcohol', 'malic_acid', 'ash', 'alcalinity_of_ash', 'magnesium', 'total_phenols',
-      'flavanoids', 'nonflavanoid_phenols', 'proanthocyanins', 'color_intensity', 'hue',
-      'od280_od315_of_diluted_wines', 'proline'],
+    features: [
+      'alcohol',
+      'malic_acid',
+      'ash',
+      'alcalinity_of_ash',
+      'magnesium',
+      'total_phenols',
+      'flavanoids',
+      'nonflavanoid_phenols',
+      'proanthocyanins',
+      'color_intensity',
+      'hue',
+      'od280_od315_of_diluted_wines',
+      'proline',
+    ],
     target: 'cultivar',
     classes: ['class_0', 'class_1', 'class_2'],
     classCounts: [59, 71, 48],
@@ -60,8 +90,9 @@ const SETS = [
     sources: ['breast_cancer.csv'],
     read: readHeadedClassification,
     // sklearn's names ("mean radius", "radius error", "worst radius") with '_' for ' '.
-    features: ['mean', 'error', 'worst'].flatMap((kind) => BREAST_CANCER_FEATURES.map((f) =>
-      (kind === 'error' ? `${f} error` : `${kind} ${f}`).replaceAll(' ', '_'))),
+    features: ['mean', 'error', 'worst'].flatMap((kind) =>
+      BREAST_CANCER_FEATURES.map((f) => (kind === 'error' ? `${f} error` : `${kind} ${f}`).replaceAll(' ', '_')),
+    ),
     target: 'diagnosis',
     classes: ['malignant', 'benign'],
     classCounts: [212, 357],
@@ -123,8 +154,10 @@ function readHeadedClassification(spec, [path]) {
   const [n, p, ...names] = head.split(',');
   const rows = spec.classCounts.reduce((a, b) => a + b, 0);
   if (Number(n) !== rows || Number(p) !== spec.features.length || body.length !== rows) {
-    fail(spec.name, `${body.length} rows (header says ${n}×${p}), scikit-learn documents ` +
-      `${rows}×${spec.features.length}`);
+    fail(
+      spec.name,
+      `${body.length} rows (header says ${n}×${p}), scikit-learn documents ` + `${rows}×${spec.features.length}`,
+    );
   }
   if (names.join() !== spec.classes.join()) {
     fail(spec.name, `class names '${names}', expected '${spec.classes}'`);
@@ -175,8 +208,10 @@ function readDiabetes(spec, [dataPath, targetPath]) {
   const data = readLines(dataPath);
   const target = readLines(targetPath);
   if (data.length !== spec.rows || target.length !== spec.rows) {
-    fail(spec.name, `${data.length} feature rows and ${target.length} targets, scikit-learn ` +
-      `documents ${spec.rows}`);
+    fail(
+      spec.name,
+      `${data.length} feature rows and ${target.length} targets, scikit-learn ` + `documents ${spec.rows}`,
+    );
   }
   return data.map((line, i) => {
     const cells = splitFields(line);
@@ -197,7 +232,10 @@ function readDiabetes(spec, [dataPath, targetPath]) {
 function findSources(dir, spec) {
   const paths = [];
   for (const source of spec.sources) {
-    const found = [source].flat().map((f) => join(dir, f)).find((p) => existsSync(p));
+    const found = [source]
+      .flat()
+      .map((f) => join(dir, f))
+      .find((p) => existsSync(p));
     if (!found) return null;
     paths.push(found);
   }

@@ -13,7 +13,8 @@ async function main() {
   const dir = path.resolve(process.argv[2] || 'build/wasm');
   const glue = path.join(dir, 'lathe_engine.js');
   const wasm = path.join(dir, 'lathe_engine.wasm');
-  if (!fs.existsSync(glue) || !fs.existsSync(wasm)) throw new Error(`${dir}: no lathe_engine.js and .wasm (build the wasm preset)`);
+  if (!fs.existsSync(glue) || !fs.existsSync(wasm))
+    throw new Error(`${dir}: no lathe_engine.js and .wasm (build the wasm preset)`);
   const t0 = performance.now();
   const createLatheEngine = require(glue);
   const t1 = performance.now();
@@ -26,7 +27,10 @@ async function main() {
   return { engine: 'lathe-wasm', require_ms: t1 - t0, init_ms: t2 - t1, wasm_bytes: fs.statSync(wasm).size };
 }
 
-main().then((r) => process.stdout.write(`${JSON.stringify(r)}\n`), (e) => {
-  process.stderr.write(`lathe_init.js: ${e.stack || e}\n`);
-  process.exit(1);
-});
+main().then(
+  (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
+  (e) => {
+    process.stderr.write(`lathe_init.js: ${e.stack || e}\n`);
+    process.exit(1);
+  },
+);

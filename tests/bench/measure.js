@@ -19,8 +19,12 @@ function median(values) {
  */
 async function measureUnits(unit, { seconds, reps, isAsync }) {
   const runGroup = isAsync
-    ? async (n) => { for (let i = 0; i < n; i++) await unit(); }
-    : async (n) => { for (let i = 0; i < n; i++) unit(); };
+    ? async (n) => {
+        for (let i = 0; i < n; i++) await unit();
+      }
+    : async (n) => {
+        for (let i = 0; i < n; i++) unit();
+      };
   let group = 1;
   for (;;) {
     const t0 = performance.now();
@@ -70,8 +74,10 @@ const CASES = [
 /** 1 when id is selected by a comma-separated list as `lathe bench --only` reads it. */
 function selected(list, id) {
   if (!list) return true;
-  return list.split(',').filter(Boolean).some((p) => id === p || id.startsWith(`${p}_`) ||
-    (p === 'startup' && id.endsWith('_startup')));
+  return list
+    .split(',')
+    .filter(Boolean)
+    .some((p) => id === p || id.startsWith(`${p}_`) || (p === 'startup' && id.endsWith('_startup')));
 }
 
 /** A seeded generator of floats in [0, 1) (the same LCG as cmd_bench.c's, not the same stream). */

@@ -18,10 +18,18 @@ function varint(value) {
   return out;
 }
 
-function key(field, wireType) { return varint((field << 3) | wireType); }
-function fieldVarint(field, value) { return [...key(field, 0), ...varint(value)]; }
-function fieldBytes(field, bytes) { return [...key(field, 2), ...varint(bytes.length), ...bytes]; }
-function fieldString(field, text) { return fieldBytes(field, [...Buffer.from(text, 'utf8')]); }
+function key(field, wireType) {
+  return varint((field << 3) | wireType);
+}
+function fieldVarint(field, value) {
+  return [...key(field, 0), ...varint(value)];
+}
+function fieldBytes(field, bytes) {
+  return [...key(field, 2), ...varint(bytes.length), ...bytes];
+}
+function fieldString(field, text) {
+  return fieldBytes(field, [...Buffer.from(text, 'utf8')]);
+}
 function fieldFloat(field, value) {
   const b = Buffer.alloc(4);
   b.writeFloatLE(value);
@@ -34,8 +42,12 @@ const FLOAT = 1; /* TensorProto.DataType */
 /** TensorProto: dims (1), data_type (2), name (8), raw_data (9). */
 function tensor(name, dims, data) {
   const raw = Buffer.from(new Float32Array(data).buffer);
-  return [...dims.flatMap((d) => fieldVarint(1, d)), ...fieldVarint(2, FLOAT),
-    ...fieldString(8, name), ...fieldBytes(9, [...raw])];
+  return [
+    ...dims.flatMap((d) => fieldVarint(1, d)),
+    ...fieldVarint(2, FLOAT),
+    ...fieldString(8, name),
+    ...fieldBytes(9, [...raw]),
+  ];
 }
 
 /** AttributeProto: name (1), f (2), i (3), ints (8), type (20: FLOAT 1, INT 2, INTS 7). */
@@ -48,9 +60,13 @@ function attribute(name, value) {
 
 /** NodeProto: input (1), output (2), name (3), op_type (4), attribute (5). */
 function node(opType, inputs, outputs, attrs = {}) {
-  return [...inputs.flatMap((i) => fieldString(1, i)), ...outputs.flatMap((o) => fieldString(2, o)),
-    ...fieldString(3, `${opType}_${outputs[0]}`), ...fieldString(4, opType),
-    ...Object.entries(attrs).flatMap(([k, v]) => fieldBytes(5, attribute(k, v)))];
+  return [
+    ...inputs.flatMap((i) => fieldString(1, i)),
+    ...outputs.flatMap((o) => fieldString(2, o)),
+    ...fieldString(3, `${opType}_${outputs[0]}`),
+    ...fieldString(4, opType),
+    ...Object.entries(attrs).flatMap(([k, v]) => fieldBytes(5, attribute(k, v))),
+  ];
 }
 
 /** ValueInfoProto of a float tensor; a dimension is a number or a symbolic name. */
@@ -69,14 +85,21 @@ function valueInfo(name, dims) {
  */
 function model(graph, opset = 17) {
   /* GraphProto: node (1), name (2), initializer (5), input (11), output (12) */
-  const g = [...graph.nodes.flatMap((n) => fieldBytes(1, n)), ...fieldString(2, 'bench'),
+  const g = [
+    ...graph.nodes.flatMap((n) => fieldBytes(1, n)),
+    ...fieldString(2, 'bench'),
     ...graph.initializers.flatMap((t) => fieldBytes(5, t)),
     ...graph.inputs.flatMap((v) => fieldBytes(11, v)),
-    ...graph.outputs.flatMap((v) => fieldBytes(12, v))];
+    ...graph.outputs.flatMap((v) => fieldBytes(12, v)),
+  ];
   /* OperatorSetIdProto: domain (1) "", version (2) */
   const opsetId = [...fieldString(1, ''), ...fieldVarint(2, opset)];
-  return Uint8Array.from([...fieldVarint(1, 8), ...fieldString(2, 'lathe-bench'),
-    ...fieldBytes(7, g), ...fieldBytes(8, opsetId)]);
+  return Uint8Array.from([
+    ...fieldVarint(1, 8),
+    ...fieldString(2, 'lathe-bench'),
+    ...fieldBytes(7, g),
+    ...fieldBytes(8, opsetId),
+  ]);
 }
 
 module.exports = { tensor, node, valueInfo, model };

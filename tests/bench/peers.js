@@ -23,20 +23,29 @@ const { measureUnits, median, figure, CASES, selected, uniformFill } = require('
 const onnx = require('./onnx_writer.js');
 
 function parseArgs(argv) {
-  const o = { engine: argv[0], mode: argv[1], seconds: 0.5, reps: 5, only: null,
-    modules: 'build/bench/node_modules', data: 'data/builtin' };
+  const o = {
+    engine: argv[0],
+    mode: argv[1],
+    seconds: 0.5,
+    reps: 5,
+    only: null,
+    modules: 'build/bench/node_modules',
+    data: 'data/builtin',
+  };
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
-    if (a === '--seconds') o.seconds = Number(v), i++;
-    else if (a === '--reps') o.reps = Number(v), i++;
-    else if (a === '--only') o.only = v, i++;
-    else if (a === '--modules') o.modules = v, i++;
-    else if (a === '--data') o.data = v, i++;
+    if (a === '--seconds') ((o.seconds = Number(v)), i++);
+    else if (a === '--reps') ((o.reps = Number(v)), i++);
+    else if (a === '--only') ((o.only = v), i++);
+    else if (a === '--modules') ((o.modules = v), i++);
+    else if (a === '--data') ((o.data = v), i++);
     else throw new Error(`peers.js: unexpected argument '${a}'`);
   }
   if (!['tfjs', 'ort'].includes(o.engine) || !['models', 'init', 'epoch', 'check'].includes(o.mode))
-    throw new Error('usage: peers.js tfjs|ort models|init|epoch|check [--only LIST] [--seconds S] [--reps R] [--modules DIR] [--data DIR]');
+    throw new Error(
+      'usage: peers.js tfjs|ort models|init|epoch|check [--only LIST] [--seconds S] [--reps R] [--modules DIR] [--data DIR]',
+    );
   if (!(o.seconds >= 0.01 && o.seconds <= 60) || !(Number.isInteger(o.reps) && o.reps >= 1 && o.reps <= 64))
     throw new Error('peers.js: --seconds is 0.01 to 60, --reps 1 to 64');
   return o;
@@ -72,9 +81,12 @@ async function tfjsInit(modules) {
 
 /* The MLP 784-128-10 as a layers model, softmax output, Adam 1e-3, compiled. */
 function tfjsMlp(tf) {
-  const m = tf.sequential({ layers: [
-    tf.layers.dense({ units: 128, activation: 'relu', inputShape: [784] }),
-    tf.layers.dense({ units: 10, activation: 'softmax' })] });
+  const m = tf.sequential({
+    layers: [
+      tf.layers.dense({ units: 128, activation: 'relu', inputShape: [784] }),
+      tf.layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
   m.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
   return m;
 }
@@ -82,13 +94,16 @@ function tfjsMlp(tf) {
 /* The small CNN as a layers model (what a TensorFlow.js user writes first): it predicts, but
  * cannot train on wasm (no Conv2DBackpropFilter kernel). */
 function tfjsCnnLayers(tf) {
-  const m = tf.sequential({ layers: [
-    tf.layers.conv2d({ filters: 8, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] }),
-    tf.layers.maxPooling2d({ poolSize: 2 }),
-    tf.layers.conv2d({ filters: 16, kernelSize: 5, padding: 'same', activation: 'relu' }),
-    tf.layers.maxPooling2d({ poolSize: 2 }),
-    tf.layers.flatten(),
-    tf.layers.dense({ units: 10, activation: 'softmax' })] });
+  const m = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ filters: 8, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.conv2d({ filters: 16, kernelSize: 5, padding: 'same', activation: 'relu' }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
   m.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
   return m;
 }
@@ -103,7 +118,12 @@ function tfjsCnnLayers(tf) {
 function filterGrad(tf, x, dy, k) {
   return tf.tidy(() => {
     const p = (k - 1) / 2;
-    const xp = tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]);
+    const xp = tf.pad(x, [
+      [0, 0],
+      [p, p],
+      [p, p],
+      [0, 0],
+    ]);
     const g = tf.conv2d(tf.transpose(xp, [3, 1, 2, 0]), tf.transpose(dy, [1, 2, 0, 3]), 1, 'valid');
     return tf.transpose(g, [1, 2, 0, 3]);
   });
@@ -127,11 +147,17 @@ function makeConv(tf) {
 /* The small CNN written with ops and variables, trained by an explicit Adam loop. */
 function tfjsCnnOps(tf) {
   const conv = makeConv(tf);
-  const glorot = (shape, fanIn, fanOut) => tf.variable(tf.randomUniform(shape, -Math.sqrt(6 / (fanIn + fanOut)), Math.sqrt(6 / (fanIn + fanOut)), 'float32', 1));
+  const glorot = (shape, fanIn, fanOut) =>
+    tf.variable(
+      tf.randomUniform(shape, -Math.sqrt(6 / (fanIn + fanOut)), Math.sqrt(6 / (fanIn + fanOut)), 'float32', 1),
+    );
   const v = {
-    w1: glorot([5, 5, 1, 8], 25, 200), b1: tf.variable(tf.zeros([8])),
-    w2: glorot([5, 5, 8, 16], 200, 400), b2: tf.variable(tf.zeros([16])),
-    w3: glorot([784, 10], 784, 10), b3: tf.variable(tf.zeros([10])),
+    w1: glorot([5, 5, 1, 8], 25, 200),
+    b1: tf.variable(tf.zeros([8])),
+    w2: glorot([5, 5, 8, 16], 200, 400),
+    b2: tf.variable(tf.zeros([16])),
+    w3: glorot([784, 10], 784, 10),
+    b3: tf.variable(tf.zeros([10])),
   };
   const logits = (x) => {
     let y = tf.relu(tf.add(conv(x, v.w1), v.b1));
@@ -211,8 +237,10 @@ function tfjsUnit(tf, kase) {
   const batches = (b, image) => {
     const list = [];
     for (let s = 0; s + b <= ROWS; s += b)
-      list.push([tf.tensor(x.subarray(s * 784, (s + b) * 784), image ? [b, 28, 28, 1] : [b, 784]),
-        tf.tensor2d(y.subarray(s * 10, (s + b) * 10), [b, 10])]);
+      list.push([
+        tf.tensor(x.subarray(s * 784, (s + b) * 784), image ? [b, 28, 28, 1] : [b, 784]),
+        tf.tensor2d(y.subarray(s * 10, (s + b) * 10), [b, 10]),
+      ]);
     return list;
   };
   const id = kase.id;
@@ -227,23 +255,46 @@ function tfjsUnit(tf, kase) {
     const m = tfjsMlp(tf);
     const list = batches(64, false);
     let i = 0;
-    return { isAsync: true, fn: async () => { const [bx, by] = list[i++ % list.length]; await m.trainOnBatch(bx, by); } };
+    return {
+      isAsync: true,
+      fn: async () => {
+        const [bx, by] = list[i++ % list.length];
+        await m.trainOnBatch(bx, by);
+      },
+    };
   }
   if (id.startsWith('mlp_infer_')) {
     const m = tfjsMlp(tf);
     const bx = tf.tensor2d(x.subarray(0, kase.n * 784), [kase.n, 784]);
-    return { fn: () => { const p = m.predict(bx, { batchSize: kase.n }); p.dataSync(); p.dispose(); } };
+    return {
+      fn: () => {
+        const p = m.predict(bx, { batchSize: kase.n });
+        p.dataSync();
+        p.dispose();
+      },
+    };
   }
   if (id === 'cnn_train') {
     const net = tfjsCnnOps(tf);
     const list = batches(32, true);
     let i = 0;
-    return { fn: () => { const [bx, by] = list[i++ % list.length]; net.step(bx, by); } };
+    return {
+      fn: () => {
+        const [bx, by] = list[i++ % list.length];
+        net.step(bx, by);
+      },
+    };
   }
   if (id.startsWith('cnn_infer_')) {
     const net = tfjsCnnOps(tf);
     const bx = tf.tensor4d(x.subarray(0, kase.n * 784), [kase.n, 28, 28, 1]);
-    return { fn: () => { const p = net.predict(bx); p.dataSync(); p.dispose(); } };
+    return {
+      fn: () => {
+        const p = net.predict(bx);
+        p.dataSync();
+        p.dispose();
+      },
+    };
   }
   if (id === 'mlp_startup') return { fn: () => tfjsMlp(tf).dispose() };
   if (id === 'cnn_startup') return { fn: () => tfjsCnnLayers(tf).dispose() };
@@ -259,8 +310,12 @@ async function ortInit(modules) {
   ort.env.wasm.numThreads = 1;
   ort.env.logLevel = 'error';
   /* the first session instantiates the wasm module: a one-node graph */
-  const bytes = onnx.model({ nodes: [onnx.node('Relu', ['x'], ['y'])], initializers: [],
-    inputs: [onnx.valueInfo('x', [4])], outputs: [onnx.valueInfo('y', [4])] });
+  const bytes = onnx.model({
+    nodes: [onnx.node('Relu', ['x'], ['y'])],
+    initializers: [],
+    inputs: [onnx.valueInfo('x', [4])],
+    outputs: [onnx.valueInfo('y', [4])],
+  });
   const s = await ort.InferenceSession.create(bytes);
   const t2 = performance.now();
   await s.release();
@@ -272,42 +327,76 @@ async function ortInit(modules) {
 function weights() {
   const scaled = (n, seed, bound) => uniformFill(n, seed).map((v) => (2 * v - 1) * bound);
   return {
-    mlp: { w1: scaled(128 * 784, 11, 0.0357), b1: scaled(128, 12, 0.0357),
-      w2: scaled(10 * 128, 13, 0.088), b2: scaled(10, 14, 0.088) },
-    cnn: { w1: scaled(8 * 25, 21, 0.2), b1: scaled(8, 22, 0.2),
-      w2: scaled(16 * 200, 23, 0.0707), b2: scaled(16, 24, 0.0707),
-      w3: scaled(10 * 784, 25, 0.0357), b3: scaled(10, 26, 0.0357) },
+    mlp: {
+      w1: scaled(128 * 784, 11, 0.0357),
+      b1: scaled(128, 12, 0.0357),
+      w2: scaled(10 * 128, 13, 0.088),
+      b2: scaled(10, 14, 0.088),
+    },
+    cnn: {
+      w1: scaled(8 * 25, 21, 0.2),
+      b1: scaled(8, 22, 0.2),
+      w2: scaled(16 * 200, 23, 0.0707),
+      b2: scaled(16, 24, 0.0707),
+      w3: scaled(10 * 784, 25, 0.0357),
+      b3: scaled(10, 26, 0.0357),
+    },
   };
 }
 
 function mlpGraph(w) {
   return onnx.model({
-    nodes: [onnx.node('Gemm', ['x', 'w1', 'b1'], ['h'], { transB: 1 }), onnx.node('Relu', ['h'], ['r']),
-      onnx.node('Gemm', ['r', 'w2', 'b2'], ['z'], { transB: 1 }), onnx.node('Softmax', ['z'], ['y'], { axis: 1 })],
-    initializers: [onnx.tensor('w1', [128, 784], w.w1), onnx.tensor('b1', [128], w.b1),
-      onnx.tensor('w2', [10, 128], w.w2), onnx.tensor('b2', [10], w.b2)],
-    inputs: [onnx.valueInfo('x', ['N', 784])], outputs: [onnx.valueInfo('y', ['N', 10])] });
+    nodes: [
+      onnx.node('Gemm', ['x', 'w1', 'b1'], ['h'], { transB: 1 }),
+      onnx.node('Relu', ['h'], ['r']),
+      onnx.node('Gemm', ['r', 'w2', 'b2'], ['z'], { transB: 1 }),
+      onnx.node('Softmax', ['z'], ['y'], { axis: 1 }),
+    ],
+    initializers: [
+      onnx.tensor('w1', [128, 784], w.w1),
+      onnx.tensor('b1', [128], w.b1),
+      onnx.tensor('w2', [10, 128], w.w2),
+      onnx.tensor('b2', [10], w.b2),
+    ],
+    inputs: [onnx.valueInfo('x', ['N', 784])],
+    outputs: [onnx.valueInfo('y', ['N', 10])],
+  });
 }
 
 function cnnGraph(w) {
   const pool = { kernel_shape: [2, 2], strides: [2, 2] };
   return onnx.model({
-    nodes: [onnx.node('Conv', ['x', 'w1', 'b1'], ['c1'], { kernel_shape: [5, 5], pads: [2, 2, 2, 2] }),
-      onnx.node('Relu', ['c1'], ['r1']), onnx.node('MaxPool', ['r1'], ['p1'], pool),
+    nodes: [
+      onnx.node('Conv', ['x', 'w1', 'b1'], ['c1'], { kernel_shape: [5, 5], pads: [2, 2, 2, 2] }),
+      onnx.node('Relu', ['c1'], ['r1']),
+      onnx.node('MaxPool', ['r1'], ['p1'], pool),
       onnx.node('Conv', ['p1', 'w2', 'b2'], ['c2'], { kernel_shape: [5, 5], pads: [2, 2, 2, 2] }),
-      onnx.node('Relu', ['c2'], ['r2']), onnx.node('MaxPool', ['r2'], ['p2'], pool),
+      onnx.node('Relu', ['c2'], ['r2']),
+      onnx.node('MaxPool', ['r2'], ['p2'], pool),
       onnx.node('Flatten', ['p2'], ['f'], { axis: 1 }),
-      onnx.node('Gemm', ['f', 'w3', 'b3'], ['z'], { transB: 1 }), onnx.node('Softmax', ['z'], ['y'], { axis: 1 })],
-    initializers: [onnx.tensor('w1', [8, 1, 5, 5], w.w1), onnx.tensor('b1', [8], w.b1),
-      onnx.tensor('w2', [16, 8, 5, 5], w.w2), onnx.tensor('b2', [16], w.b2),
-      onnx.tensor('w3', [10, 784], w.w3), onnx.tensor('b3', [10], w.b3)],
-    inputs: [onnx.valueInfo('x', ['N', 1, 28, 28])], outputs: [onnx.valueInfo('y', ['N', 10])] });
+      onnx.node('Gemm', ['f', 'w3', 'b3'], ['z'], { transB: 1 }),
+      onnx.node('Softmax', ['z'], ['y'], { axis: 1 }),
+    ],
+    initializers: [
+      onnx.tensor('w1', [8, 1, 5, 5], w.w1),
+      onnx.tensor('b1', [8], w.b1),
+      onnx.tensor('w2', [16, 8, 5, 5], w.w2),
+      onnx.tensor('b2', [16], w.b2),
+      onnx.tensor('w3', [10, 784], w.w3),
+      onnx.tensor('b3', [10], w.b3),
+    ],
+    inputs: [onnx.valueInfo('x', ['N', 1, 28, 28])],
+    outputs: [onnx.valueInfo('y', ['N', 10])],
+  });
 }
 
 function gemmGraph(n) {
-  return onnx.model({ nodes: [onnx.node('MatMul', ['a', 'b'], ['c'])],
+  return onnx.model({
+    nodes: [onnx.node('MatMul', ['a', 'b'], ['c'])],
     initializers: [onnx.tensor('b', [n, n], uniformFill(n * n, 2))],
-    inputs: [onnx.valueInfo('a', [n, n])], outputs: [onnx.valueInfo('c', [n, n])] });
+    inputs: [onnx.valueInfo('a', [n, n])],
+    outputs: [onnx.valueInfo('c', [n, n])],
+  });
 }
 
 /* The same networks in TensorFlow.js (CPU backend) from the same weights: the reference the
@@ -320,10 +409,22 @@ function referenceOutputs(tf, w, x, rows) {
     /* OIHW -> HWIO for tfjs; NCHW input with one channel is NHWC with one channel */
     const hwio = (a, o, i) => tf.tensor4d(a, [o, i, 5, 5]).transpose([2, 3, 1, 0]);
     const cx = tf.tensor4d(x.subarray(0, rows * 784), [rows, 28, 28, 1]);
-    let y = tf.maxPool(tf.relu(tf.add(tf.conv2d(cx, hwio(w.cnn.w1, 8, 1), 1, 'same'), tf.tensor1d(w.cnn.b1))), 2, 2, 'valid');
-    y = tf.maxPool(tf.relu(tf.add(tf.conv2d(y, hwio(w.cnn.w2, 16, 8), 1, 'same'), tf.tensor1d(w.cnn.b2))), 2, 2, 'valid');
+    let y = tf.maxPool(
+      tf.relu(tf.add(tf.conv2d(cx, hwio(w.cnn.w1, 8, 1), 1, 'same'), tf.tensor1d(w.cnn.b1))),
+      2,
+      2,
+      'valid',
+    );
+    y = tf.maxPool(
+      tf.relu(tf.add(tf.conv2d(y, hwio(w.cnn.w2, 16, 8), 1, 'same'), tf.tensor1d(w.cnn.b2))),
+      2,
+      2,
+      'valid',
+    );
     const flat = y.transpose([0, 3, 1, 2]).reshape([rows, 784]); /* NCHW flatten order, as ONNX */
-    const cnn = tf.softmax(tf.add(tf.matMul(flat, tf.tensor2d(w.cnn.w3, [10, 784]), false, true), tf.tensor1d(w.cnn.b3)));
+    const cnn = tf.softmax(
+      tf.add(tf.matMul(flat, tf.tensor2d(w.cnn.w3, [10, 784]), false, true), tf.tensor1d(w.cnn.b3)),
+    );
     return { mlp: mlp.dataSync(), cnn: cnn.dataSync() };
   });
 }
@@ -336,13 +437,17 @@ async function ortCheck(ort, modules) {
   const x = uniformFill(rows * 784, 3);
   const want = referenceOutputs(tf, w, x, rows);
   const worst = {};
-  for (const [name, graph, shape] of [['mlp', mlpGraph(w.mlp), [rows, 784]], ['cnn', cnnGraph(w.cnn), [rows, 1, 28, 28]]]) {
+  for (const [name, graph, shape] of [
+    ['mlp', mlpGraph(w.mlp), [rows, 784]],
+    ['cnn', cnnGraph(w.cnn), [rows, 1, 28, 28]],
+  ]) {
     const s = await ort.InferenceSession.create(graph);
     const out = (await s.run({ x: new ort.Tensor('float32', x.slice(0, rows * 784), shape) })).y.data;
     await s.release();
     let e = 0;
     for (let i = 0; i < out.length; i++) e = Math.max(e, Math.abs(out[i] - want[name][i]));
-    if (!(out.length === rows * 10 && e < 1e-5)) throw new Error(`ort check: the ONNX ${name} differs from the same network in tfjs (${e})`);
+    if (!(out.length === rows * 10 && e < 1e-5))
+      throw new Error(`ort check: the ONNX ${name} differs from the same network in tfjs (${e})`);
     worst[`${name}_max_abs_error`] = e;
   }
   return worst;
@@ -368,7 +473,13 @@ async function ortUnit(ort, kase) {
     return null; /* onnxruntime-web does not train */
   }
   /* run() is asynchronous; its outputs are copied out of the wasm heap before it resolves */
-  return { isAsync: true, fn: async () => { await session.run(feeds); }, release: () => session.release() };
+  return {
+    isAsync: true,
+    fn: async () => {
+      await session.run(feeds);
+    },
+    release: () => session.release(),
+  };
 }
 
 /* ---- Fashion-MNIST epoch (tfjs) ------------------------------------------------------------- */
@@ -448,11 +559,19 @@ async function tfjsEpoch(tf, dataDir, only) {
       const p = cnn ? net.predict(xt) : mlp.predict(xt, { batchSize: rows });
       const am = p.argMax(1).dataSync();
       for (let i = 0; i < rows; i++) correct += am[i] === test.labels[s + i];
-      xt.dispose(), p.dispose();
+      (xt.dispose(), p.dispose());
     }
-    out.push({ id, train_rows: train.n, batch: b, load_seconds: loadSeconds, epoch_seconds: epochSeconds,
-      samples_per_second: train.n / epochSeconds, test_rows: test.n,
-      test_seconds: (performance.now() - t2) / 1e3, test_accuracy: correct / test.n });
+    out.push({
+      id,
+      train_rows: train.n,
+      batch: b,
+      load_seconds: loadSeconds,
+      epoch_seconds: epochSeconds,
+      samples_per_second: train.n / epochSeconds,
+      test_rows: test.n,
+      test_seconds: (performance.now() - t2) / 1e3,
+      test_accuracy: correct / test.n,
+    });
     if (mlp) mlp.dispose();
     if (net) net.vars.forEach((v) => v.dispose());
   }
@@ -472,7 +591,7 @@ async function main() {
     result.check = await tfjsCheck(tf);
     await tf.setBackend('wasm');
     if (o.mode === 'check') return result;
-    result.seconds_per_rep = o.seconds, result.reps = o.reps, result.cases = [];
+    ((result.seconds_per_rep = o.seconds), (result.reps = o.reps), (result.cases = []));
     for (const kase of CASES) {
       if (!selected(o.only, kase.id)) continue;
       tf.engine().startScope(); /* the case's tensors are disposed at endScope */
@@ -494,7 +613,7 @@ async function main() {
   if (o.mode === 'epoch') return Object.assign(result, { cases: [], skipped: 'onnxruntime-web does not train' });
   result.check = await ortCheck(ort, o.modules);
   if (o.mode === 'check') return result;
-  result.seconds_per_rep = o.seconds, result.reps = o.reps, result.cases = [];
+  ((result.seconds_per_rep = o.seconds), (result.reps = o.reps), (result.cases = []));
   for (const kase of CASES) {
     if (!selected(o.only, kase.id)) continue;
     const u = await ortUnit(ort, kase);
@@ -507,9 +626,12 @@ async function main() {
   return result;
 }
 
-main().then((r) => {
-  process.stdout.write(`${JSON.stringify(r, null, 1)}\n`);
-}, (e) => {
-  process.stderr.write(`peers.js: ${e.stack || e}\n`);
-  process.exit(1);
-});
+main().then(
+  (r) => {
+    process.stdout.write(`${JSON.stringify(r, null, 1)}\n`);
+  },
+  (e) => {
+    process.stderr.write(`peers.js: ${e.stack || e}\n`);
+    process.exit(1);
+  },
+);

@@ -10,7 +10,9 @@ test('what the page loads, data sets aside, is at most 150 KB gzipped, up front 
   const context = await s.newContext();
   const fresh = s.watch(await context.newPage());
   const upFront = new Set();
-  fresh.on('request', (r) => { if (r.url().startsWith(`${env.origin}/`)) upFront.add(new URL(r.url()).pathname); });
+  fresh.on('request', (r) => {
+    if (r.url().startsWith(`${env.origin}/`)) upFront.add(new URL(r.url()).pathname);
+  });
   await fresh.goto(s.url);
   await Session.ready(fresh);
   await fresh.waitForSelector('[data-testid=preview] tbody tr:not(.spacer)');
@@ -26,19 +28,37 @@ test('what the page loads, data sets aside, is at most 150 KB gzipped, up front 
   await page.click('[data-testid=try-trained]');
   await page.waitForSelector('[data-testid=try-form] input');
   const gz = (p) => zlib.gzipSync(fs.readFileSync(path.join(site, p)), { level: 9 }).length;
-  const code = (set) => [...set].map((p) => (p.endsWith('/') ? `${p}index.html` : p)).filter((p) => !p.startsWith('/data/') && !p.startsWith('/examples/'));
+  const code = (set) =>
+    [...set]
+      .map((p) => (p.endsWith('/') ? `${p}index.html` : p))
+      .filter((p) => !p.startsWith('/data/') && !p.startsWith('/examples/'));
   const sizes = code(upFront).map((p) => [p, gz(p)]);
   const total = sizes.reduce((sum, [, n]) => sum + n, 0);
   assert(code(upFront).includes('/lathe_engine.wasm'), `the page did not load its engine: ${code(upFront)}`);
   const first = new Set(code(upFront));
   // test_hooks.js loads only at the tests' ?test-hooks address, never for a visitor.
-  const later = [...new Set(code(env.fetched))].filter((p) => !first.has(p) && p !== '/test_hooks.js')
+  const later = [...new Set(code(env.fetched))]
+    .filter((p) => !first.has(p) && p !== '/test_hooks.js')
     .map((p) => [p, gz(p)]);
-  console.error(`  up front: ${(total / 1024).toFixed(1)} KB gzipped in ${sizes.length} files; when opened: ${later.map(([p, n]) => `${p} ${(n / 1024).toFixed(1)}`).join(', ')}`);
-  assert(later.some(([p]) => p === '/uPlot.iife.min.js'), 'the charts never loaded uPlot');
-  assert(later.some(([p]) => p === '/try_model.js'), 'the model tryer never loaded');
-  assert(!first.has('/uPlot.iife.min.js') && !first.has('/try_model.js'), `the charts or the tryer load up front: ${[...first]}`);
-  assert(total <= 150 * 1024, `the page downloads ${(total / 1024).toFixed(1)} KB gzipped up front: ${sizes.map(([p, n]) => `${p} ${(n / 1024).toFixed(1)}`).join(', ')}`);
+  console.error(
+    `  up front: ${(total / 1024).toFixed(1)} KB gzipped in ${sizes.length} files; when opened: ${later.map(([p, n]) => `${p} ${(n / 1024).toFixed(1)}`).join(', ')}`,
+  );
+  assert(
+    later.some(([p]) => p === '/uPlot.iife.min.js'),
+    'the charts never loaded uPlot',
+  );
+  assert(
+    later.some(([p]) => p === '/try_model.js'),
+    'the model tryer never loaded',
+  );
+  assert(
+    !first.has('/uPlot.iife.min.js') && !first.has('/try_model.js'),
+    `the charts or the tryer load up front: ${[...first]}`,
+  );
+  assert(
+    total <= 150 * 1024,
+    `the page downloads ${(total / 1024).toFixed(1)} KB gzipped up front: ${sizes.map(([p, n]) => `${p} ${(n / 1024).toFixed(1)}`).join(', ')}`,
+  );
   // everything the tests of this run made the page fetch, data sets and examples aside
   const all = total + later.reduce((sum, [, n]) => sum + n, 0);
   assert(all <= 150 * 1024, `everything the page fetched comes to ${(all / 1024).toFixed(1)} KB gzipped`);

@@ -10,8 +10,14 @@ test('an uploaded CSV trains; a malformed one is refused with its line, and the 
   for (let i = 0; i < 60; i++) rows.push(`${150 + i},${50 + (i % 7)},${i < 30 ? 'short' : 'tall'}`);
   const bad = rows.slice(0, 10).concat(['160,55'], rows.slice(10)).join('\n');
   await s.step('data');
-  await page.setInputFiles('[data-testid=upload]', { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
-  await page.waitForFunction(() => JSON.parse(document.querySelector('[data-testid=experiment]').value).data.file === 'people.csv');
+  await page.setInputFiles('[data-testid=upload]', {
+    name: 'people.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(bad),
+  });
+  await page.waitForFunction(
+    () => JSON.parse(document.querySelector('[data-testid=experiment]').value).data.file === 'people.csv',
+  );
   await page.waitForSelector('[data-testid=data-error]:not([hidden])', { timeout: 30000 });
   const inline = await page.textContent('[data-testid=data-error]');
   assert(inline.includes('people.csv') && inline.includes('line 11'), `the Data step does not say where: "${inline}"`);
@@ -19,11 +25,21 @@ test('an uploaded CSV trains; a malformed one is refused with its line, and the 
   await page.click('[data-testid=train]');
   await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 30000 });
   const message = await page.textContent('[data-testid=error]');
-  assert(message.includes('people.csv') && message.includes('line 11') && message.includes('2 fields'),
-    `the error does not say which file and line: "${message}"`);
+  assert(
+    message.includes('people.csv') && message.includes('line 11') && message.includes('2 fields'),
+    `the error does not say which file and line: "${message}"`,
+  );
   await s.step('data');
-  await page.setInputFiles('[data-testid=upload]', { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
-  await page.waitForFunction(() => /60 rows/.test(document.querySelector('[data-testid=data-summary]').textContent), null, { timeout: 30000 });
+  await page.setInputFiles('[data-testid=upload]', {
+    name: 'people.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(rows.join('\n')),
+  });
+  await page.waitForFunction(
+    () => /60 rows/.test(document.querySelector('[data-testid=data-summary]').textContent),
+    null,
+    { timeout: 30000 },
+  );
   await s.trainAndWait();
   const experiment = await s.experimentInPage();
   assert(experiment.data.target === 'kind', `the target is ${experiment.data.target}, not the last column`);
@@ -43,19 +59,45 @@ test('the data step stays fast on 100,000 rows: virtualised preview, profile and
     lines.push(`${i},${((i * 37) % 1000) / 10},${colour},${label}`);
   }
   await s.step('data');
-  await page.setInputFiles('[data-testid=upload]', { name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
-  await page.waitForFunction(() => /100,000 rows × 4 columns/.test(document.querySelector('[data-testid=data-summary]').textContent), null, { timeout: 30000 });
+  await page.setInputFiles('[data-testid=upload]', {
+    name: 'big.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(lines.join('\n')),
+  });
+  await page.waitForFunction(
+    () => /100,000 rows × 4 columns/.test(document.querySelector('[data-testid=data-summary]').textContent),
+    null,
+    { timeout: 30000 },
+  );
   const rendered = await page.$$eval('[data-testid=preview] tbody tr:not(.spacer)', (trs) => trs.length);
   assert(rendered > 5 && rendered < 80, `${rendered} preview rows are in the DOM for 100,000 rows`);
-  await page.$eval('#preview-scroll', (el) => { el.scrollTop = el.scrollHeight; });
-  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=preview] tbody th')].some((th) => th.textContent === '100000'), null, { timeout: 30000 });
-  const last = await page.$$eval('[data-testid=preview] tbody tr:not(.spacer)', (trs) => [...trs.at(-1).cells].map((c) => c.textContent));
+  await page.$eval('#preview-scroll', (el) => {
+    el.scrollTop = el.scrollHeight;
+  });
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('[data-testid=preview] tbody th')].some((th) => th.textContent === '100000'),
+    null,
+    { timeout: 30000 },
+  );
+  const last = await page.$$eval('[data-testid=preview] tbody tr:not(.spacer)', (trs) =>
+    [...trs.at(-1).cells].map((c) => c.textContent),
+  );
   assert(last[1] === '99999' && last[4] === lines.at(-1).split(',')[3], `the last row reads ${last}`);
   const balance = await page.$$eval('[data-testid=balance] li', (lis) => lis.map((li) => li.textContent));
-  assert(balance.length === 2 && balance.every((t) => Object.entries(counts).some(([k, n]) => t.startsWith(k) && t.includes(`${n.toLocaleString('en-US')} (`))),
-    `class balance ${balance} != ${JSON.stringify(counts)}`);
-  const colourRow = await page.$$eval('[data-testid=profile] tbody tr', (trs) => trs.map((r) => [...r.cells].map((c) => c.textContent)).find((c) => c[0] === 'colour'));
-  assert(colourRow && colourRow[2] === missing.toLocaleString('en-US'), `colour missing ${colourRow && colourRow[2]} != ${missing}`);
+  assert(
+    balance.length === 2 &&
+      balance.every((t) =>
+        Object.entries(counts).some(([k, n]) => t.startsWith(k) && t.includes(`${n.toLocaleString('en-US')} (`)),
+      ),
+    `class balance ${balance} != ${JSON.stringify(counts)}`,
+  );
+  const colourRow = await page.$$eval('[data-testid=profile] tbody tr', (trs) =>
+    trs.map((r) => [...r.cells].map((c) => c.textContent)).find((c) => c[0] === 'colour'),
+  );
+  assert(
+    colourRow && colourRow[2] === missing.toLocaleString('en-US'),
+    `colour missing ${colourRow && colourRow[2]} != ${missing}`,
+  );
   await s.shot('data-100k');
 });
 
@@ -64,11 +106,22 @@ test('user-supplied text is shown as text, never run as HTML', async (s) => {
   const header = '<img src=x onerror=alert(1)>';
   const csv = [`"${header}",label`, '1,a', '2,b', '3,a', '4,b'].join('\n');
   await s.step('data');
-  await page.setInputFiles('[data-testid=upload]', { name: '<b>x</b>.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
-  await page.waitForFunction(() => /5 rows|4 rows/.test(document.querySelector('[data-testid=data-summary]').textContent), null, { timeout: 30000 });
-  assert(await page.$$eval('img, b', (els) => els.length) === 0, 'user text became elements');
+  await page.setInputFiles('[data-testid=upload]', {
+    name: '<b>x</b>.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(csv),
+  });
+  await page.waitForFunction(
+    () => /5 rows|4 rows/.test(document.querySelector('[data-testid=data-summary]').textContent),
+    null,
+    { timeout: 30000 },
+  );
+  assert((await page.$$eval('img, b', (els) => els.length)) === 0, 'user text became elements');
   const names = await page.$$eval('[data-testid=profile] tbody th', (ths) => ths.map((t) => t.textContent));
-  assert(names.some((n) => n.startsWith(header)), `the column name is not shown as text: ${names}`);
+  assert(
+    names.some((n) => n.startsWith(header)),
+    `the column name is not shown as text: ${names}`,
+  );
 });
 
 test('an IDX set (gzipped images, raw labels) uploads, trains, and replays in the CLI from the CSV the page keeps; a damaged IDX file is named', async (s) => {
@@ -79,7 +132,11 @@ test('an IDX set (gzipped images, raw labels) uploads, trains, and replays in th
   const target = header.indexOf('digit');
   const rows = lines.slice(1, 401).map((l) => l.split(',').map(Number));
   const n = rows.length;
-  const be32 = (...v) => { const b = Buffer.alloc(4 * v.length); v.forEach((x, i) => b.writeUInt32BE(x, 4 * i)); return b; };
+  const be32 = (...v) => {
+    const b = Buffer.alloc(4 * v.length);
+    v.forEach((x, i) => b.writeUInt32BE(x, 4 * i));
+    return b;
+  };
   const pixels = Buffer.from(rows.flatMap((r) => r.filter((_, j) => j !== target)));
   const labels = Buffer.from(rows.map((r) => r[target]));
   const imagesFile = path.join(scratch, 'digits-images-idx3-ubyte.gz');
@@ -88,19 +145,43 @@ test('an IDX set (gzipped images, raw labels) uploads, trains, and replays in th
   fs.writeFileSync(labelsFile, Buffer.concat([Buffer.from([0, 0, 8, 1]), be32(n), labels]));
   await s.step('data');
   await page.setInputFiles('[data-testid=upload]', [labelsFile, imagesFile]);
-  await page.waitForFunction((r) => document.querySelector('[data-testid=data-summary]').textContent.startsWith(`${r} rows × 65 columns`), n, { timeout: 30000 });
+  await page.waitForFunction(
+    (r) => document.querySelector('[data-testid=data-summary]').textContent.startsWith(`${r} rows × 65 columns`),
+    n,
+    { timeout: 30000 },
+  );
   const data = await s.downloadText('[data-testid=download-data]');
-  const expected = [[...Array(64).keys()].map((i) => `px${i}`).concat('label').join(','),
-    ...rows.map((r) => r.filter((_, j) => j !== target).concat(r[target]).join(','))].join('\n') + '\n';
-  assert(data.name === 'digits-images.csv' && data.text === expected, `the page's CSV of the IDX set (${data.name}) differs from the pixels written`);
+  const expected =
+    [
+      [...Array(64).keys()]
+        .map((i) => `px${i}`)
+        .concat('label')
+        .join(','),
+      ...rows.map((r) =>
+        r
+          .filter((_, j) => j !== target)
+          .concat(r[target])
+          .join(','),
+      ),
+    ].join('\n') + '\n';
+  assert(
+    data.name === 'digits-images.csv' && data.text === expected,
+    `the page's CSV of the IDX set (${data.name}) differs from the pixels written`,
+  );
   const experiment = await s.experimentInPage();
-  assert(JSON.stringify(experiment.data.image) === '[1,8,8]' && experiment.data.file === 'digits-images.csv', `the experiment's data: ${JSON.stringify(experiment.data)}`);
+  assert(
+    JSON.stringify(experiment.data.image) === '[1,8,8]' && experiment.data.file === 'digits-images.csv',
+    `the experiment's data: ${JSON.stringify(experiment.data)}`,
+  );
   await s.forgetStatus();
   await s.trainAndWait();
   await s.step('deploy');
   const exp = await s.downloadText('[data-testid=download-experiment]');
   const native = nativeRun(exp.file);
-  assert(await s.pageHash() === native.weights_sha256, `IDX upload: page ${await s.pageHash()} != CLI on the page's CSV ${native.weights_sha256}`);
+  assert(
+    (await s.pageHash()) === native.weights_sha256,
+    `IDX upload: page ${await s.pageHash()} != CLI on the page's CSV ${native.weights_sha256}`,
+  );
   // A labels file cut short: the IDX reader's message, with the file's name.
   const cut = path.join(scratch, 'cut-labels-idx1-ubyte');
   fs.writeFileSync(cut, fs.readFileSync(labelsFile).subarray(0, 208));

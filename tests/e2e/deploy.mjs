@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { test, assert, exampleText, root, cli, scratch } from './fixtures.mjs';
 
-test('deploy: the model file downloads with the page\'s weights hash, and the CLI command names the experiment file', async (s) => {
+test("deploy: the model file downloads with the page's weights hash, and the CLI command names the experiment file", async (s) => {
   const { page } = s;
   await s.trainAndWait(); // iris, the page's first experiment
   await s.step('deploy');
@@ -29,10 +29,13 @@ test('deploy: the trained model predicts the iris CSV byte for byte as `lathe pr
   await page.waitForSelector('[data-testid=try-form] input');
   const iris = path.join(root, 'data/builtin/iris.csv');
   await page.setInputFiles('[data-testid=batch-upload]', iris);
-  await page.waitForFunction(() => !document.querySelector('[data-testid=batch-download]').disabled, null, { timeout: 30000 });
+  await page.waitForFunction(() => !document.querySelector('[data-testid=batch-download]').disabled, null, {
+    timeout: 30000,
+  });
   const predictions = await s.downloadText('[data-testid=batch-download]');
   const expected = execFileSync(cli, ['predict', model.file, iris], { cwd: root }).toString();
-  const a = predictions.text.split('\n'), b = expected.split('\n');
+  const a = predictions.text.split('\n'),
+    b = expected.split('\n');
   const at = a.findIndex((line, i) => line !== b[i]);
   assert(predictions.text === expected, `line ${at + 1}: page "${a[at]}" != lathe predict "${b[at]}"`);
   assert(predictions.name === 'iris.predictions.csv' && a.length === 152, `${predictions.name}: ${a.length} lines`);
@@ -45,8 +48,14 @@ test('deploy: the trained model predicts the iris CSV byte for byte as `lathe pr
   const shown = JSON.parse(await page.getAttribute('[data-testid=try-result]', 'data-values'));
   const cliRow = b[51].split(',');
   const formatted = await s.g9(shown);
-  assert(JSON.stringify(formatted) === JSON.stringify(cliRow.slice(2)), `form ${formatted} != lathe predict ${cliRow.slice(2)}`);
-  assert((await page.textContent('[data-testid=prediction]')) === `species: ${cliRow[1]}`, `the form predicts "${await page.textContent('[data-testid=prediction]')}"`);
+  assert(
+    JSON.stringify(formatted) === JSON.stringify(cliRow.slice(2)),
+    `form ${formatted} != lathe predict ${cliRow.slice(2)}`,
+  );
+  assert(
+    (await page.textContent('[data-testid=prediction]')) === `species: ${cliRow[1]}`,
+    `the form predicts "${await page.textContent('[data-testid=prediction]')}"`,
+  );
   await s.shot('step-6-try-form');
   // A damaged file: the loader's message names the field; the model in use stays.
   const damaged = path.join(scratch, 'damaged.lathe.json');
@@ -54,7 +63,10 @@ test('deploy: the trained model predicts the iris CSV byte for byte as `lathe pr
   await page.setInputFiles('[data-testid=model-upload]', damaged);
   await page.waitForSelector('[data-testid=try-error]:not([hidden])');
   const refused = await page.textContent('[data-testid=try-error]');
-  assert(/^damaged\.lathe\.json: layers\[0\]\.weights: character 1 \('!'\) is not base64/.test(refused), `a damaged model: "${refused}"`);
+  assert(
+    /^damaged\.lathe\.json: layers\[0\]\.weights: character 1 \('!'\) is not base64/.test(refused),
+    `a damaged model: "${refused}"`,
+  );
   await page.click('[data-testid=try-predict]');
   await page.waitForFunction(() => document.querySelector('[data-testid=try-error]').hidden, null, { timeout: 30000 });
 });
@@ -63,15 +75,24 @@ test('deploy: an uploaded model with a categorical input gets a select, and pred
   const { page } = s;
   const csv = ['color,size,label'];
   for (let i = 0; i < 120; i++) {
-    const color = ['red', 'green', 'blue'][(i * 7) % 3], size = ((i * 37) % 300) / 100;
+    const color = ['red', 'green', 'blue'][(i * 7) % 3],
+      size = ((i * 37) % 300) / 100;
     csv.push(`${color},${size},${size + (color === 'red' ? 1 : 0) > 2 ? 'big' : 'small'}`);
   }
   fs.writeFileSync(path.join(scratch, 'shapes.csv'), `${csv.join('\n')}\n`);
   const exp = path.join(scratch, 'shapes.experiment.json');
-  fs.writeFileSync(exp, JSON.stringify({ format: 'lathe-experiment', version: 1, seed: 3,
-    data: { file: 'shapes.csv', target: 'label', task: 'classification' },
-    prepare: [{ op: 'split', test: 0.2, validation: 0, stratify: true }, { op: 'standardize' }],
-    model: { template: 'logistic' }, train: { optimizer: 'adam', learning_rate: 0.05, batch_size: 16, epochs: 20 } }));
+  fs.writeFileSync(
+    exp,
+    JSON.stringify({
+      format: 'lathe-experiment',
+      version: 1,
+      seed: 3,
+      data: { file: 'shapes.csv', target: 'label', task: 'classification' },
+      prepare: [{ op: 'split', test: 0.2, validation: 0, stratify: true }, { op: 'standardize' }],
+      model: { template: 'logistic' },
+      train: { optimizer: 'adam', learning_rate: 0.05, batch_size: 16, epochs: 20 },
+    }),
+  );
   const modelFile = path.join(scratch, 'shapes.lathe.json');
   execFileSync(cli, ['run', exp, '--out', modelFile, '--quiet'], { cwd: scratch });
   // First another model (iris, made by the CLI) predicts one row; loading the next model
@@ -83,23 +104,44 @@ test('deploy: an uploaded model with a categorical input gets a select, and pred
   await page.waitForSelector('[data-testid=try-form] [data-column=sepal_length]');
   for (const input of await page.$$('[data-testid=try-form] input')) await input.fill('5');
   await page.click('[data-testid=try-predict]');
-  await page.waitForFunction(() => document.querySelector('[data-testid=try-result]').dataset.values, null, { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid=try-result]').dataset.values, null, {
+    timeout: 30000,
+  });
   await page.setInputFiles('[data-testid=model-upload]', modelFile);
   await page.waitForSelector('[data-testid=try-form] select[data-column=color]');
   const left = await page.$eval('[data-testid=try-result]', (el) => [el.dataset.values, el.textContent]);
-  assert(left[0] === undefined && left[1] === '', `the last model's prediction stays after loading another: ${JSON.stringify(left)}`);
-  const options = await page.$$eval('[data-testid=try-form] select[data-column=color] option', (os) => os.map((o) => o.value));
-  assert(JSON.stringify(options.slice(1).sort()) === JSON.stringify(['blue', 'green', 'red']), `the color select offers ${options}`);
+  assert(
+    left[0] === undefined && left[1] === '',
+    `the last model's prediction stays after loading another: ${JSON.stringify(left)}`,
+  );
+  const options = await page.$$eval('[data-testid=try-form] select[data-column=color] option', (os) =>
+    os.map((o) => o.value),
+  );
+  assert(
+    JSON.stringify(options.slice(1).sort()) === JSON.stringify(['blue', 'green', 'red']),
+    `the color select offers ${options}`,
+  );
   await page.selectOption('[data-testid=try-form] select[data-column=color]', 'green');
   await page.fill('[data-testid=try-form] [data-column=size]', '1.75');
   await page.click('[data-testid=try-predict]');
-  await page.waitForFunction(() => document.querySelector('[data-testid=try-result]').dataset.values, null, { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid=try-result]').dataset.values, null, {
+    timeout: 30000,
+  });
   const shown = JSON.parse(await page.getAttribute('[data-testid=try-result]', 'data-values'));
   fs.writeFileSync(path.join(scratch, 'one.csv'), 'size,color\n1.75,green\n');
-  const line = execFileSync(cli, ['predict', modelFile, path.join(scratch, 'one.csv')]).toString().split('\n')[1].split(',');
+  const line = execFileSync(cli, ['predict', modelFile, path.join(scratch, 'one.csv')])
+    .toString()
+    .split('\n')[1]
+    .split(',');
   const formatted = await s.g9(shown);
-  assert(JSON.stringify(formatted) === JSON.stringify(line.slice(2)), `page ${formatted} != lathe predict ${line.slice(2)}`);
-  assert((await page.textContent('[data-testid=prediction]')) === `label: ${line[1]}`, 'the predicted class differs from the CLI');
+  assert(
+    JSON.stringify(formatted) === JSON.stringify(line.slice(2)),
+    `page ${formatted} != lathe predict ${line.slice(2)}`,
+  );
+  assert(
+    (await page.textContent('[data-testid=prediction]')) === `label: ${line[1]}`,
+    'the predicted class differs from the CLI',
+  );
 });
 
 test('deploy: a digits model gets a drawing pad; the drawing is downsampled to 8 × 8 and predicted as the CLI predicts those pixels', async (s) => {
@@ -118,17 +160,36 @@ test('deploy: a digits model gets a drawing pad; the drawing is downsampled to 8
   for (let k = 1; k <= 10; k++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + 0.07 * k));
   await page.mouse.up();
   // the pad is busy until the prediction of the whole stroke (pointer up) is shown
-  await page.waitForFunction(() => !document.querySelector('[data-testid=pad]').dataset.busy && document.querySelector('[data-testid=pad-input]').inputData, null, { timeout: 30000 });
+  await page.waitForFunction(
+    () =>
+      !document.querySelector('[data-testid=pad]').dataset.busy &&
+      document.querySelector('[data-testid=pad-input]').inputData,
+    null,
+    { timeout: 30000 },
+  );
   const input = await page.$eval('[data-testid=pad-input]', (el) => el.inputData);
   const shown = JSON.parse(await page.getAttribute('[data-testid=try-result]', 'data-values'));
   assert(input.length === 64 && input.every((v) => v >= 0 && v <= 16), `the pad's input: ${input.length} values`);
   const column = (c) => [0, 1, 2, 3, 4, 5, 6, 7].reduce((s, r) => s + input[r * 8 + c], 0);
-  assert(column(3) + column(4) > 40 && column(0) + column(7) === 0, `a vertical stroke gives column sums ${[0, 1, 2, 3, 4, 5, 6, 7].map(column)}`);
-  const header = fs.readFileSync(path.join(root, 'data/builtin/digits.csv'), 'utf8').split('\n')[0].split(',').filter((c) => c !== 'digit');
+  assert(
+    column(3) + column(4) > 40 && column(0) + column(7) === 0,
+    `a vertical stroke gives column sums ${[0, 1, 2, 3, 4, 5, 6, 7].map(column)}`,
+  );
+  const header = fs
+    .readFileSync(path.join(root, 'data/builtin/digits.csv'), 'utf8')
+    .split('\n')[0]
+    .split(',')
+    .filter((c) => c !== 'digit');
   fs.writeFileSync(path.join(scratch, 'drawn.csv'), `${header.join(',')}\n${input.join(',')}\n`);
-  const line = execFileSync(cli, ['predict', modelFile, path.join(scratch, 'drawn.csv')]).toString().split('\n')[1].split(',');
+  const line = execFileSync(cli, ['predict', modelFile, path.join(scratch, 'drawn.csv')])
+    .toString()
+    .split('\n')[1]
+    .split(',');
   const formatted = await s.g9(shown);
-  assert(JSON.stringify(formatted) === JSON.stringify(line.slice(2)), `pad ${formatted} != lathe predict ${line.slice(2)}`);
+  assert(
+    JSON.stringify(formatted) === JSON.stringify(line.slice(2)),
+    `pad ${formatted} != lathe predict ${line.slice(2)}`,
+  );
   await s.shot('step-6-drawing-pad');
 });
 
@@ -147,7 +208,11 @@ test('the engine frees what it allocates: live allocations are back at their sta
   await page.waitForSelector('[data-testid=try-form] input');
   await page.click('[data-testid=try-predict]').catch(() => {});
   await page.setInputFiles('[data-testid=batch-upload]', path.join(root, 'data/builtin/wine.csv'));
-  await page.waitForFunction(() => /rows of wine\.csv predicted/.test(document.querySelector('[data-testid=batch-summary]').textContent), null, { timeout: 30000 });
+  await page.waitForFunction(
+    () => /rows of wine\.csv predicted/.test(document.querySelector('[data-testid=batch-summary]').textContent),
+    null,
+    { timeout: 30000 },
+  );
   await s.downloadText('[data-testid=download-model]');
   const live1 = await page.evaluate(() => window.latheTest.allocLive());
   assert(Number.isInteger(live0) && live1 === live0, `live allocations: ${live0} before, ${live1} after the cycle`);

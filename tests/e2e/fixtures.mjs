@@ -30,8 +30,11 @@ export function test(name, fn, options = {}) {
   tests.push({ name, fn, options });
 }
 
-export function assert(cond, message) { if (!cond) throw new Error(message); }
-export const close = (a, b, tol = 1e-6) => Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= tol * (1 + Math.abs(b));
+export function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+export const close = (a, b, tol = 1e-6) =>
+  Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= tol * (1 + Math.abs(b));
 
 /** `lathe run FILE --json` of an experiment file (a path, or the text written to scratch). */
 export function nativeRun(experiment, text) {
@@ -53,8 +56,16 @@ export function exampleText(name, edit = () => {}) {
 
 /** A PNG file of 8-bit pixels: colour type 0 (grey, w·h bytes) or 6 (RGBA, 4·w·h bytes). */
 export function pngFile(w, hgt, type, pixels) {
-  const table = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
-  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = table[(c ^ b) & 255] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const table = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = table[(c ^ b) & 255] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
   const chunk = (kind, body) => {
     const head = Buffer.alloc(8);
     head.writeUInt32BE(body.length, 0);
@@ -70,12 +81,24 @@ export function pngFile(w, hgt, type, pixels) {
   const stride = w * (type === 6 ? 4 : 1);
   const raw = Buffer.alloc((stride + 1) * hgt); // filter 0 on every row
   for (let y = 0; y < hgt; y++) pixels.copy(raw, y * (stride + 1) + 1, y * stride, (y + 1) * stride);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 // Runs in every frame before the page's own scripts: reports what could carry data out of
 // the tab without a plain request (beacons, WebSockets, EventSource, WebRTC, WebTransport),
@@ -110,7 +133,11 @@ const INSTRUMENT = `(() => {
 
 /** The server, the browser, the run's traffic; set up by run.mjs. */
 export const env = {
-  server: null, origin: '', browser: null, launch: null, current: null,
+  server: null,
+  origin: '',
+  browser: null,
+  launch: null,
+  current: null,
   fetched: new Set(), // own-origin paths any test's page fetched (the size budget reads it)
 };
 
@@ -118,8 +145,12 @@ export const env = {
 export function recordServer(server) {
   server.on('request', (req) => {
     let body = 0;
-    req.on('data', (c) => { body += c.length; });
-    req.on('end', () => { if (env.current) env.current.add({ kind: 'server', method: req.method, url: env.origin + req.url, body }); });
+    req.on('data', (c) => {
+      body += c.length;
+    });
+    req.on('end', () => {
+      if (env.current) env.current.add({ kind: 'server', method: req.method, url: env.origin + req.url, body });
+    });
   });
   server.on('upgrade', (req, socket) => {
     if (env.current) env.current.add({ kind: 'upgrade', method: req.method, url: env.origin + req.url, body: 0 });
@@ -132,8 +163,8 @@ export class Session {
   constructor(name) {
     this.name = name;
     this.contexts = [];
-    this.errors = [];   // uncaught errors, console errors and dialogs of every page and worker
-    this.traffic = [];  // every request, socket, beacon… (checked by privacy.mjs's checkTraffic)
+    this.errors = []; // uncaught errors, console errors and dialogs of every page and worker
+    this.traffic = []; // every request, socket, beacon… (checked by privacy.mjs's checkTraffic)
     this.seen = new WeakSet();
     this.waiters = [];
     this.page = null;
@@ -151,7 +182,9 @@ export class Session {
     this.wake();
   }
 
-  wake() { for (const w of this.waiters.splice(0)) w(); }
+  wake() {
+    for (const w of this.waiters.splice(0)) w();
+  }
 
   /** Resolves once pred() holds, checked whenever the error watch or the traffic record
    * changes; rejects after timeout ms. */
@@ -159,9 +192,15 @@ export class Session {
     const deadline = Date.now() + timeout;
     while (!pred()) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${what}: not seen within ${timeout / 1000} s (errors: ${this.errors.join(' | ') || 'none'})`);
+      if (left <= 0)
+        throw new Error(`${what}: not seen within ${timeout / 1000} s (errors: ${this.errors.join(' | ') || 'none'})`);
       let timer;
-      await Promise.race([new Promise((r) => this.waiters.push(r)), new Promise((r) => { timer = setTimeout(r, left); })]);
+      await Promise.race([
+        new Promise((r) => this.waiters.push(r)),
+        new Promise((r) => {
+          timer = setTimeout(r, left);
+        }),
+      ]);
       clearTimeout(timer); // a deadline, not a wait: it returns as soon as something is recorded
     }
   }
@@ -182,7 +221,11 @@ export class Session {
     await context.addInitScript(INSTRUMENT);
     context.on('request', (r) => {
       let body = 0;
-      try { body = (r.postDataBuffer() || Buffer.alloc(0)).length; } catch { body = -1; }
+      try {
+        body = (r.postDataBuffer() || Buffer.alloc(0)).length;
+      } catch {
+        body = -1;
+      }
       this.add({ kind: 'request', method: r.method(), url: r.url(), body, type: r.resourceType() });
       if (r.url().startsWith(`${env.origin}/`)) env.fetched.add(new URL(r.url()).pathname);
     });
@@ -203,7 +246,10 @@ export class Session {
     p.on('console', consoleError);
     p.on('worker', (w) => w.on('console', consoleError));
     p.on('crash', () => this.note('the page crashed'));
-    p.on('dialog', (d) => { this.note(`a dialog opened: ${d.message()}`); d.dismiss().catch(() => {}); });
+    p.on('dialog', (d) => {
+      this.note(`a dialog opened: ${d.message()}`);
+      d.dismiss().catch(() => {});
+    });
     p.on('websocket', (ws) => this.add({ kind: 'websocket', method: 'WebSocket', url: ws.url(), body: 0 }));
     return p;
   }
@@ -218,12 +264,19 @@ export class Session {
   }
 
   /** Another tab of this test in a fresh context: no storage shared with the first. */
-  freshPage(url) { return this.open(url); }
+  freshPage(url) {
+    return this.open(url);
+  }
 
   static async ready(page) {
-    await page.waitForFunction(() => !document.querySelector('[data-testid=train]').disabled
-      && document.querySelector('[data-testid=experiment]').value.trim() !== ''
-      && (!location.search.includes('test-hooks') || window.latheTest), null, { timeout: 30000 });
+    await page.waitForFunction(
+      () =>
+        !document.querySelector('[data-testid=train]').disabled &&
+        document.querySelector('[data-testid=experiment]').value.trim() !== '' &&
+        (!location.search.includes('test-hooks') || window.latheTest),
+      null,
+      { timeout: 30000 },
+    );
   }
 
   async close() {
@@ -231,34 +284,64 @@ export class Session {
   }
 
   // Helpers on this.page (the page of the test; a test that closes it sets the next one).
-  step(name) { return this.page.click(`[data-testid=step-${name}]`); }
-  shot(name) { return this.page.screenshot({ path: path.join(logs, `${name}.png`), fullPage: true }); }
-  status() { return this.page.textContent('[data-testid=status]'); }
-  pageHash() { return this.page.textContent('[data-testid=weights-hash]'); }
+  step(name) {
+    return this.page.click(`[data-testid=step-${name}]`);
+  }
+  shot(name) {
+    return this.page.screenshot({ path: path.join(logs, `${name}.png`), fullPage: true });
+  }
+  status() {
+    return this.page.textContent('[data-testid=status]');
+  }
+  pageHash() {
+    return this.page.textContent('[data-testid=weights-hash]');
+  }
   // Time limits here are deadlines for a stuck page on a loaded machine, never speed checks.
   async waitDone(timeout = 180000) {
-    await this.page.waitForFunction(() => /^Done/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout })
-      .catch(async (e) => { throw new Error(`${e.message.split('\n')[0]} (status "${await this.status().catch(() => '?')}", error "${await this.page.textContent('[data-testid=error]').catch(() => '?')}")`); });
+    await this.page
+      .waitForFunction(() => /^Done/.test(document.querySelector('[data-testid=status]').textContent), null, {
+        timeout,
+      })
+      .catch(async (e) => {
+        throw new Error(
+          `${e.message.split('\n')[0]} (status "${await this.status().catch(() => '?')}", error "${await this.page.textContent('[data-testid=error]').catch(() => '?')}")`,
+        );
+      });
   }
   /** Blanks the status line, so waitDone waits for the next run's "Done". */
-  forgetStatus() { return this.page.$eval('[data-testid=status]', (el) => { el.textContent = '(waiting for the next run)'; }); }
+  forgetStatus() {
+    return this.page.$eval('[data-testid=status]', (el) => {
+      el.textContent = '(waiting for the next run)';
+    });
+  }
   /** Sets a control's value the way a person does, firing input and change. */
   setControl(selector, value) {
-    return this.page.$eval(selector, (el, v) => {
-      if (el.type === 'checkbox') el.checked = v; else el.value = v;
-      el.dispatchEvent(new Event('input', { bubbles: true }));
-      el.dispatchEvent(new Event('change', { bubbles: true }));
-    }, value);
+    return this.page.$eval(
+      selector,
+      (el, v) => {
+        if (el.type === 'checkbox') el.checked = v;
+        else el.value = v;
+        el.dispatchEvent(new Event('input', { bubbles: true }));
+        el.dispatchEvent(new Event('change', { bubbles: true }));
+      },
+      value,
+    );
   }
   async experimentInPage() {
-    await this.page.waitForFunction(() => document.querySelector('[data-testid=experiment]').value.trim() !== '', null, { timeout: 30000 });
+    await this.page.waitForFunction(
+      () => document.querySelector('[data-testid=experiment]').value.trim() !== '',
+      null,
+      { timeout: 30000 },
+    );
     return JSON.parse(await this.page.inputValue('[data-testid=experiment]'));
   }
   async setExperiment(text) {
     await this.step('deploy');
     await this.page.fill('[data-testid=experiment]', text);
   }
-  useExample(name) { return this.setExperiment(fs.readFileSync(path.join(root, `examples/${name}.experiment.json`), 'utf8')); }
+  useExample(name) {
+    return this.setExperiment(fs.readFileSync(path.join(root, `examples/${name}.experiment.json`), 'utf8'));
+  }
   async trainAndWait(timeout) {
     await this.step('train');
     await this.page.click('[data-testid=train]');
@@ -273,34 +356,55 @@ export class Session {
   }
   /** Waits until a checkpoint of at least this epoch is committed to IndexedDB. */
   async waitSaved(epoch, timeout = 120000) {
-    await this.page.waitForFunction((e) => Number(document.querySelector('[data-testid=saved-note]').dataset.epoch || -1) >= e, epoch, { timeout });
+    await this.page.waitForFunction(
+      (e) => Number(document.querySelector('[data-testid=saved-note]').dataset.epoch || -1) >= e,
+      epoch,
+      { timeout },
+    );
     return Number(await this.page.getAttribute('[data-testid=saved-note]', 'data-epoch'));
   }
   /** Waits for the pause a test asked for (latheTest.pauseAt) or pressed. */
   waitPaused(timeout = 120000) {
-    return this.page.waitForFunction(() => /paused/.test(document.querySelector('[data-testid=status]').textContent)
-      && document.getElementById('pause').textContent === 'Resume', null, { timeout });
+    return this.page.waitForFunction(
+      () =>
+        /paused/.test(document.querySelector('[data-testid=status]').textContent) &&
+        document.getElementById('pause').textContent === 'Resume',
+      null,
+      { timeout },
+    );
   }
   /**
    * A round trip to the worker and to IndexedDB: every message the worker posted before it
    * answered has been handled by the page, and the page's writes are committed.
    */
   async settle() {
-    await this.page.evaluate(async () => { await window.latheTest.allocLive(); await window.latheTest.idle(); });
+    await this.page.evaluate(async () => {
+      await window.latheTest.allocLive();
+      await window.latheTest.idle();
+    });
   }
   /** Two animation frames: layout, ResizeObserver callbacks and paint have run. */
-  frames() { return this.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))); }
+  frames() {
+    return this.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  }
   /** Whether a key of the page's IndexedDB holds a value: {type} or null. */
   stored(key) {
-    return this.page.evaluate((k) => new Promise((resolve, reject) => {
-      const open = indexedDB.open('lathe');
-      open.onerror = () => reject(open.error);
-      open.onsuccess = () => {
-        const get = open.result.transaction('kv').objectStore('kv').get(k);
-        get.onsuccess = () => { resolve(get.result === undefined ? null : { type: typeof get.result }); open.result.close(); };
-        get.onerror = () => reject(get.error);
-      };
-    }), key);
+    return this.page.evaluate(
+      (k) =>
+        new Promise((resolve, reject) => {
+          const open = indexedDB.open('lathe');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const get = open.result.transaction('kv').objectStore('kv').get(k);
+            get.onsuccess = () => {
+              resolve(get.result === undefined ? null : { type: typeof get.result });
+              open.result.close();
+            };
+            get.onerror = () => reject(get.error);
+          };
+        }),
+      key,
+    );
   }
   /** Opens the Deploy step and waits for its model tryer (loaded when the step first opens):
    * the page's import of try_model.js settles, and wires the tryer, before this one does. */
@@ -309,5 +413,7 @@ export class Session {
     await this.page.evaluate(() => import('./try_model.js'));
   }
   /** The page module's g9 (C's %.9g) of each value: predictions as `lathe predict` prints them. */
-  g9(values) { return this.page.evaluate((v) => import('./try_model.js').then((m) => v.map(m.g9)), values); }
+  g9(values) {
+    return this.page.evaluate((v) => import('./try_model.js').then((m) => v.map(m.g9)), values);
+  }
 }

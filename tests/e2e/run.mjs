@@ -30,8 +30,15 @@ const only = process.env.LATHE_E2E_ONLY ? new RegExp(process.env.LATHE_E2E_ONLY)
 const selected = tests.filter((t) => !only || only.test(t.name));
 console.log(`TESTS ${selected.length}`);
 
-let reported = 0, failed = 0;
-const oneLine = (text) => String(text).split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 6).join(' | ');
+let reported = 0,
+  failed = 0;
+const oneLine = (text) =>
+  String(text)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(0, 6)
+    .join(' | ');
 let closed = false; // finish() has reported: nothing more is printed
 function report(kind, name, why) {
   if (closed) return;
@@ -47,23 +54,45 @@ function finish(why = 'the runner stopped before this test finished') {
   if (reported < selected.length) console.error(`only ${reported} of ${selected.length} tests reported`);
   process.exitCode = failed > 0 || reported < selected.length ? 1 : 0;
 }
-process.on('uncaughtException', (e) => { console.error(e); finish(); process.exit(1); });
+process.on('uncaughtException', (e) => {
+  console.error(e);
+  finish();
+  process.exit(1);
+});
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     finish(`the runner was stopped by ${signal} before this test finished`);
-    if (env.browser) env.browser.close().catch(() => {}).finally(() => process.exit(1)); else process.exit(1);
+    if (env.browser)
+      env.browser
+        .close()
+        .catch(() => {})
+        .finally(() => process.exit(1));
+    else process.exit(1);
   });
 }
-process.on('unhandledRejection', (e) => { console.error(e); finish(); process.exit(1); });
+process.on('unhandledRejection', (e) => {
+  console.error(e);
+  finish();
+  process.exit(1);
+});
 
 async function launchBrowser() {
-  env.browser = await chromium.launch({ executablePath: process.env.LATHE_CHROMIUM || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  env.browser = await chromium.launch({
+    executablePath: process.env.LATHE_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
 }
 
 /** Runs fn until it settles or the deadline passes (then the test's contexts are closed). */
 function withDeadline(promise, ms, onTimeout) {
   let timer;
-  const deadline = new Promise((_, reject) => { timer = setTimeout(() => { onTimeout(); reject(new Error(`the test took longer than ${ms / 1000} s`)); }, ms); });
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(new Error(`the test took longer than ${ms / 1000} s`));
+    }, ms);
+  });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
@@ -76,21 +105,36 @@ async function runOne(t) {
   }
   if (!env.server) throw new Error(`the test server did not start: ${env.serverError}`);
   if (!env.browser || !env.browser.isConnected()) {
-    try { await launchBrowser(); } catch (e) { env.browser = null; throw new Error(`Chromium did not start: ${oneLine(e.message)}`); }
+    try {
+      await launchBrowser();
+    } catch (e) {
+      env.browser = null;
+      throw new Error(`Chromium did not start: ${oneLine(e.message)}`);
+    }
   }
   const s = new Session(t.name);
   env.current = s;
   const started = Date.now();
   try {
-    await withDeadline((async () => {
-      s.page = await s.open();
-      await t.fn(s);
-    })(), t.options.timeout || 300000, () => { s.close(); });
+    await withDeadline(
+      (async () => {
+        s.page = await s.open();
+        await t.fn(s);
+      })(),
+      t.options.timeout || 300000,
+      () => {
+        s.close();
+      },
+    );
     // what the test's pages threw, beyond the errors it provokes on purpose
     const expected = t.options.expectErrors || [];
     const unexpected = s.errors.filter((m) => !expected.some((re) => re.test(m)));
     assert(unexpected.length === 0, `uncaught errors: ${unexpected.slice(0, 4).join(' | ')}`);
-    for (const re of expected) assert(s.errors.some((m) => re.test(m)), `the error ${re} the test provokes was not seen by the error watch`);
+    for (const re of expected)
+      assert(
+        s.errors.some((m) => re.test(m)),
+        `the error ${re} the test provokes was not seen by the error watch`,
+      );
     const leaks = checkTraffic(s.traffic, env.origin, (p) => shipped(site, p));
     assert(leaks.length === 0, `traffic other than GETs of the site's files: ${leaks.slice(0, 4).join(' | ')}`);
     report('PASS', t.name);
@@ -107,21 +151,29 @@ async function runOne(t) {
   }
 }
 
-function assert(cond, message) { if (!cond) throw new Error(message); }
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
 
 try {
   try {
     env.server = await startServer(site, 0);
     env.origin = `http://127.0.0.1:${env.server.address().port}`;
     recordServer(env.server);
-    if (!fs.existsSync(path.join(site, 'index.html'))) throw new Error(`${site}/index.html is missing: run scripts/build.sh`);
+    if (!fs.existsSync(path.join(site, 'index.html')))
+      throw new Error(`${site}/index.html is missing: run scripts/build.sh`);
   } catch (e) {
     if (env.server) env.server.close();
     env.server = null;
     env.serverError = oneLine(e.message);
   }
   if (env.server && selected.some((t) => t.options.browser !== false)) {
-    try { await launchBrowser(); } catch (e) { env.browser = null; console.error(`Chromium did not start: ${e.message}`); }
+    try {
+      await launchBrowser();
+    } catch (e) {
+      env.browser = null;
+      console.error(`Chromium did not start: ${e.message}`);
+    }
   }
   for (const t of selected) {
     try {

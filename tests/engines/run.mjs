@@ -31,18 +31,46 @@ const run = promisify(execFile);
 // ---- the tests, listed first so that their number is known before anything starts ----
 
 const STEPS = ['data', 'prepare', 'model', 'train', 'evaluate', 'deploy'];
-const HASHED = [ // examples trained in the page whose weights must be the CLI's
-  ['iris', 'an MLP (iris)'], ['digits_cnn', 'a CNN (digits_cnn)'],
-  ['digits_augment', 'an augmented image set (digits_augment)'], ['diabetes', 'a regression (diabetes)']];
+const HASHED = [
+  // examples trained in the page whose weights must be the CLI's
+  ['iris', 'an MLP (iris)'],
+  ['digits_cnn', 'a CNN (digits_cnn)'],
+  ['digits_augment', 'an augmented image set (digits_augment)'],
+  ['diabetes', 'a regression (diabetes)'],
+];
 const tests = [
-  ['opens', 'the page opens with iris, the engine starts (WebAssembly SIMD) and the page is cross-origin isolated', opens],
+  [
+    'opens',
+    'the page opens with iris, the engine starts (WebAssembly SIMD) and the page is cross-origin isolated',
+    opens,
+  ],
   ['walk', 'every step opens with iris and answers; the Train step draws its charts', walk],
-  ...HASHED.map(([name, what]) => [`hash-${name}`, `${what} trains to the native CLI's weights`, (t) => hashExample(t, name)]),
-  ['resume', 'a checkpoint the CLI wrote after 100 batches resumes in the page to the uninterrupted run\'s weights', resume],
-  ['upload', 'an uploaded CSV trains to the CLI\'s weights on the same file', upload],
-  ['lang-c', 'navigator.language "C" (WebKitGTK\'s under the C.UTF-8 locale): the charts draw and the page answers', langC],
-  ['broken-charts', 'a chart library that loads but does not start: the Train step says so, answers, and trains', brokenCharts],
-  ['no-decompression', 'without DecompressionStream a gzipped IDX upload says why and what to do; the files unzipped work', noDecompression],
+  ...HASHED.map(([name, what]) => [
+    `hash-${name}`,
+    `${what} trains to the native CLI's weights`,
+    (t) => hashExample(t, name),
+  ]),
+  [
+    'resume',
+    "a checkpoint the CLI wrote after 100 batches resumes in the page to the uninterrupted run's weights",
+    resume,
+  ],
+  ['upload', "an uploaded CSV trains to the CLI's weights on the same file", upload],
+  [
+    'lang-c',
+    'navigator.language "C" (WebKitGTK\'s under the C.UTF-8 locale): the charts draw and the page answers',
+    langC,
+  ],
+  [
+    'broken-charts',
+    'a chart library that loads but does not start: the Train step says so, answers, and trains',
+    brokenCharts,
+  ],
+  [
+    'no-decompression',
+    'without DecompressionStream a gzipped IDX upload says why and what to do; the files unzipped work',
+    noDecompression,
+  ],
   ['no-entries', 'without webkitGetAsEntry a dropped folder is answered with the folder picker', noEntries],
   ['errors', 'no uncaught errors in the page', errorsTest],
 ];
@@ -54,13 +82,16 @@ console.log(`TESTS ${ENGINES.length * tests.length}`);
 // Each variant is a folder of links to build/web's files, with some files changed, served on
 // one origin. Its index.html first runs engines-test.js: a recorder of uncaught errors, then
 // the variant's change to the browser.
-const RECORDER = 'self.latheErrors = [];\n' +
+const RECORDER =
+  'self.latheErrors = [];\n' +
   "addEventListener('error', (e) => latheErrors.push(`${e.message} (${e.filename}:${e.lineno})`));\n" +
   "addEventListener('unhandledrejection', (e) => latheErrors.push(`unhandled rejection: ${(e.reason && e.reason.message) || e.reason}`));\n";
 const VARIANTS = {
   main: {},
   'lang-c': { page: "Object.defineProperty(Navigator.prototype, 'language', { get: () => 'C', configurable: true });" },
-  'broken-charts': { files: { 'uPlot.iife.min.js': (s) => `throw new Error('simulated: the chart library fails as it starts');\n${s}` } },
+  'broken-charts': {
+    files: { 'uPlot.iife.min.js': (s) => `throw new Error('simulated: the chart library fails as it starts');\n${s}` },
+  },
   'no-decompression': { files: { 'worker.js': (s) => `${s}\ndelete self.DecompressionStream;\n` } },
   'no-entries': { page: 'delete DataTransferItem.prototype.webkitGetAsEntry;' },
 };
@@ -71,8 +102,11 @@ function buildSite() {
     const dir = path.join(site, name);
     fs.mkdirSync(dir, { recursive: true });
     const changed = { ...(v.files || {}) };
-    changed['index.html'] = (s) => s.replace('<script type="module" src="main.js"></script>',
-      '<script src="engines-test.js"></script>\n  <script type="module" src="main.js"></script>');
+    changed['index.html'] = (s) =>
+      s.replace(
+        '<script type="module" src="main.js"></script>',
+        '<script src="engines-test.js"></script>\n  <script type="module" src="main.js"></script>',
+      );
     for (const entry of fs.readdirSync(web)) {
       const from = path.join(web, entry);
       if (changed[entry]) fs.writeFileSync(path.join(dir, entry), changed[entry](fs.readFileSync(from, 'utf8')));
@@ -86,7 +120,9 @@ function buildSite() {
 // ---- helpers over a driver ----
 
 class Failure extends Error {}
-function assert(cond, message) { if (!cond) throw new Failure(message); }
+function assert(cond, message) {
+  if (!cond) throw new Failure(message);
+}
 
 /** `lathe run FILE --json` (extra arguments after it), parsed. */
 async function nativeRun(file, extra = []) {
@@ -113,8 +149,12 @@ class Tab {
   async launch() {
     // Debian's default locale, where WebKitGTK says navigator.language is "C" (it froze: issue 15)
     const env = { LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' };
-    this.driver = this.engine === 'firefox' ? await launchFirefox()
-      : this.engine === 'chromium' ? await launchChromium() : await launchWebKit({ env });
+    this.driver =
+      this.engine === 'firefox'
+        ? await launchFirefox()
+        : this.engine === 'chromium'
+          ? await launchChromium()
+          : await launchWebKit({ env });
     this.variant = null;
     console.error(`[engines] ${this.engine}: ${this.driver.version}`);
   }
@@ -125,7 +165,9 @@ class Tab {
     await this.launch();
   }
 
-  ev(fn, ...args) { return this.driver.evaluate(fn.toString(), args); }
+  ev(fn, ...args) {
+    return this.driver.evaluate(fn.toString(), args);
+  }
 
   /** Waits until fn(arg) is truthy in the page and returns its value: checked on every DOM
    * change, and every 200 ms for state the DOM does not show (a form field's value). */
@@ -146,8 +188,11 @@ class Tab {
     }`;
     const v = await this.driver.evaluate(src, [arg, ms], ms + 15000);
     if (!v) {
-      const state = await this.ev(() => ['status', 'error', 'data-error', 'data-summary']
-        .map((id) => `${id}: "${(document.getElementById(id) || {}).textContent || ''}"`).join(', ')).catch((e) => e.message);
+      const state = await this.ev(() =>
+        ['status', 'error', 'data-error', 'data-summary']
+          .map((id) => `${id}: "${(document.getElementById(id) || {}).textContent || ''}"`)
+          .join(', '),
+      ).catch((e) => e.message);
       throw new Failure(`waited ${ms / 1000} s for ${what}; ${state}`);
     }
     return v;
@@ -162,8 +207,15 @@ class Tab {
     this.variant = variant;
     // ready: the engine answered, and the page has set its experiment (the rest of its start
     // runs in that same task)
-    await this.waitFor(() => (!document.querySelector('[data-testid=train]').disabled && document.querySelector('[data-testid=experiment]').value.trim())
-      || document.getElementById('error').textContent, null, 30000, 'the engine and the page to be ready');
+    await this.waitFor(
+      () =>
+        (!document.querySelector('[data-testid=train]').disabled &&
+          document.querySelector('[data-testid=experiment]').value.trim()) ||
+        document.getElementById('error').textContent,
+      null,
+      30000,
+      'the engine and the page to be ready',
+    );
     const error = await this.ev(() => document.getElementById('error').textContent);
     assert(!error, `the page says: ${error}`);
   }
@@ -175,8 +227,12 @@ class Tab {
     for (const e of found) this.errors.push({ variant: this.variant, message: e });
   }
 
-  click(selector) { return this.driver.click(selector); }
-  step(name) { return this.click(`[data-testid=step-${name}]`); }
+  click(selector) {
+    return this.driver.click(selector);
+  }
+  step(name) {
+    return this.click(`[data-testid=step-${name}]`);
+  }
 
   async setExperiment(text) {
     await this.step('deploy');
@@ -191,20 +247,39 @@ class Tab {
   /** The experiment in the editor (which the page fills once it knows the kept or default one:
    * a fast engine can be ready first). */
   async experiment() {
-    return JSON.parse(await this.waitFor(() => document.querySelector('[data-testid=experiment]').value.trim(), null, 10000, 'the experiment editor to be filled'));
+    return JSON.parse(
+      await this.waitFor(
+        () => document.querySelector('[data-testid=experiment]').value.trim(),
+        null,
+        10000,
+        'the experiment editor to be filled',
+      ),
+    );
   }
-  hash() { return this.ev(() => document.querySelector('[data-testid=weights-hash]').textContent); }
+  hash() {
+    return this.ev(() => document.querySelector('[data-testid=weights-hash]').textContent);
+  }
 
   /** Blanks the status line, so that waitDone waits for the next run's "Done". */
-  forgetStatus() { return this.ev(() => { document.querySelector('[data-testid=status]').textContent = '(waiting for the next run)'; return true; }); }
+  forgetStatus() {
+    return this.ev(() => {
+      document.querySelector('[data-testid=status]').textContent = '(waiting for the next run)';
+      return true;
+    });
+  }
 
   /** Waits for the run's end: "Done…" in the status line, or its error. */
   async waitDone(ms = 120000) {
-    const end = await this.waitFor(() => {
-      const s = document.querySelector('[data-testid=status]').textContent;
-      const e = document.getElementById('error');
-      return /^Done/.test(s) ? 'done' : !e.hidden && e.textContent ? `error: ${e.textContent}` : null;
-    }, null, ms, 'training to finish');
+    const end = await this.waitFor(
+      () => {
+        const s = document.querySelector('[data-testid=status]').textContent;
+        const e = document.getElementById('error');
+        return /^Done/.test(s) ? 'done' : !e.hidden && e.textContent ? `error: ${e.textContent}` : null;
+      },
+      null,
+      ms,
+      'training to finish',
+    );
     assert(end === 'done', `training ended with ${end}`);
   }
 
@@ -217,10 +292,18 @@ class Tab {
 
   /** True when the page runs a script within a few seconds (a frozen tab does not). */
   async answers() {
-    return this.driver.evaluate('() => 1 + 1', [], 8000).then((v) => v === 2, (e) => { if (e instanceof Frozen) return false; throw e; });
+    return this.driver.evaluate('() => 1 + 1', [], 8000).then(
+      (v) => v === 2,
+      (e) => {
+        if (e instanceof Frozen) return false;
+        throw e;
+      },
+    );
   }
 
-  shot(name) { return this.driver.screenshot(path.join(logs, `engines-${this.engine}-${name}.png`)).catch(() => {}); }
+  shot(name) {
+    return this.driver.screenshot(path.join(logs, `engines-${this.engine}-${name}.png`)).catch(() => {});
+  }
 }
 
 // ---- the tests; each takes the engine's Tab ----
@@ -231,11 +314,20 @@ async function opens(t) {
   assert(x.data.builtin === 'iris', `the page opened with ${JSON.stringify(x.data)}, not iris`);
   const facts = await t.ev(() => ({
     isolated: self.crossOriginIsolated,
-    simd: WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11])),
+    simd: WebAssembly.validate(
+      new Uint8Array([
+        0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+      ]),
+    ),
   }));
   assert(facts.isolated === true, 'crossOriginIsolated is false');
   assert(facts.simd === true, 'this browser does not validate WebAssembly SIMD');
-  await t.waitFor(() => document.querySelector('[data-testid=preview] tbody tr:not(.spacer)'), null, 20000, 'the data preview');
+  await t.waitFor(
+    () => document.querySelector('[data-testid=preview] tbody tr:not(.spacer)'),
+    null,
+    20000,
+    'the data preview',
+  );
 }
 
 async function walk(t) {
@@ -243,15 +335,39 @@ async function walk(t) {
   console.error(`[engines] ${t.engine}: navigator.language is "${await t.ev(() => navigator.language)}"`);
   for (const [i, s] of STEPS.entries()) {
     await t.step(s);
-    const visible = await t.ev(() => [...document.querySelectorAll('main > section')].filter((e) => !e.hidden).map((e) => e.id));
+    const visible = await t.ev(() =>
+      [...document.querySelectorAll('main > section')].filter((e) => !e.hidden).map((e) => e.id),
+    );
     assert(JSON.stringify(visible) === JSON.stringify([`step-${s}`]), `after choosing ${s}, visible: ${visible}`);
     if (s === 'train') {
       // The charts load uPlot as the step first shows; where it cannot start, the tab froze.
-      await t.waitFor(() => ['loss-chart', 'accuracy-chart'].every((id) => document.querySelector(`#${id} canvas`)), null, 15000, 'the Train step\'s two charts')
-        .catch(async (e) => { throw new Failure(`${e.message}; chart text: "${await t.ev(() => document.getElementById('loss-chart').textContent)}"`); });
+      await t
+        .waitFor(
+          () => ['loss-chart', 'accuracy-chart'].every((id) => document.querySelector(`#${id} canvas`)),
+          null,
+          15000,
+          "the Train step's two charts",
+        )
+        .catch(async (e) => {
+          throw new Failure(
+            `${e.message}; chart text: "${await t.ev(() => document.getElementById('loss-chart').textContent)}"`,
+          );
+        });
     }
-    if (s === 'prepare') await t.waitFor(() => document.querySelector('[data-testid=prepare-summary]'), null, 15000, 'the preparation preview');
-    if (s === 'model') await t.waitFor(() => document.querySelectorAll('[data-testid=layers] tbody tr').length === 4, null, 15000, 'the layer table');
+    if (s === 'prepare')
+      await t.waitFor(
+        () => document.querySelector('[data-testid=prepare-summary]'),
+        null,
+        15000,
+        'the preparation preview',
+      );
+    if (s === 'model')
+      await t.waitFor(
+        () => document.querySelectorAll('[data-testid=layers] tbody tr').length === 4,
+        null,
+        15000,
+        'the layer table',
+      );
     assert(await t.answers(), `after opening ${s} the page no longer runs scripts (a frozen tab)`);
     await t.shot(`step-${i + 1}-${s}`);
   }
@@ -265,10 +381,15 @@ async function hashExample(t, name) {
   assert(page === native.weights_sha256, `page ${page} != native ${native.weights_sha256}`);
   if (name === 'iris') {
     await t.step('evaluate');
-    const confusion = await t.ev(() => [...document.querySelectorAll('[data-testid=confusion] tr')].slice(1)
-      .map((r) => [...r.querySelectorAll('button')].map((b) => Number(b.textContent))));
-    assert(JSON.stringify(confusion) === JSON.stringify(native.metrics.test.confusion),
-      `confusion in the page ${JSON.stringify(confusion)} != native ${JSON.stringify(native.metrics.test.confusion)}`);
+    const confusion = await t.ev(() =>
+      [...document.querySelectorAll('[data-testid=confusion] tr')]
+        .slice(1)
+        .map((r) => [...r.querySelectorAll('button')].map((b) => Number(b.textContent))),
+    );
+    assert(
+      JSON.stringify(confusion) === JSON.stringify(native.metrics.test.confusion),
+      `confusion in the page ${JSON.stringify(confusion)} != native ${JSON.stringify(native.metrics.test.confusion)}`,
+    );
   }
 }
 
@@ -287,10 +408,18 @@ async function resume(t) {
   await t.step('train');
   await t.driver.upload('[data-testid=resume-file]', [ck]);
   await t.waitDone();
-  const at = await t.ev(() => ['startEpoch', 'startBatch', 'batchesPerEpoch'].map((k) => Number(document.getElementById('progress').dataset[k])));
-  assert(at[0] * at[2] + at[1] === 100, `the page resumed at epoch ${at[0]}, batch ${at[1]} (${at[2]} a epoch), not after 100 batches`);
+  const at = await t.ev(() =>
+    ['startEpoch', 'startBatch', 'batchesPerEpoch'].map((k) => Number(document.getElementById('progress').dataset[k])),
+  );
+  assert(
+    at[0] * at[2] + at[1] === 100,
+    `the page resumed at epoch ${at[0]}, batch ${at[1]} (${at[2]} a epoch), not after 100 batches`,
+  );
   const page = await t.hash();
-  assert(page === native.weights_sha256, `resumed in the page ${page} != uninterrupted native ${native.weights_sha256}`);
+  assert(
+    page === native.weights_sha256,
+    `resumed in the page ${page} != uninterrupted native ${native.weights_sha256}`,
+  );
 }
 
 async function upload(t) {
@@ -300,12 +429,21 @@ async function upload(t) {
   const csv = writeScratch('people.csv', `${rows.join('\n')}\n`);
   await t.step('data');
   await t.driver.upload('[data-testid=upload]', [csv]);
-  await t.waitFor(() => /^60 rows/.test(document.querySelector('[data-testid=data-summary]').textContent)
-    && JSON.parse(document.querySelector('[data-testid=experiment]').value).data.file === 'people.csv', null, 20000, 'the uploaded CSV to be read');
+  await t.waitFor(
+    () =>
+      /^60 rows/.test(document.querySelector('[data-testid=data-summary]').textContent) &&
+      JSON.parse(document.querySelector('[data-testid=experiment]').value).data.file === 'people.csv',
+    null,
+    20000,
+    'the uploaded CSV to be read',
+  );
   await t.train();
   const x = await t.experiment();
   assert(x.data.target === 'kind', `the target is ${x.data.target}, not the last column`);
-  const native = await nativeRun(writeScratch(`people-${t.engine}.experiment.json`, JSON.stringify(x)), ['--data', csv]);
+  const native = await nativeRun(writeScratch(`people-${t.engine}.experiment.json`, JSON.stringify(x)), [
+    '--data',
+    csv,
+  ]);
   const page = await t.hash();
   assert(page === native.weights_sha256, `page ${page} != native on the same file ${native.weights_sha256}`);
 }
@@ -313,8 +451,14 @@ async function upload(t) {
 /** The Train step's charts in a variant: both drawn, and the page still answers. */
 async function chartsDraw(t) {
   await t.step('train');
-  await t.waitFor(() => ['loss-chart', 'accuracy-chart'].every((id) => document.querySelector(`#${id} canvas`)) || document.getElementById('loss-chart').textContent.startsWith('No chart'),
-    null, 15000, 'the charts');
+  await t.waitFor(
+    () =>
+      ['loss-chart', 'accuracy-chart'].every((id) => document.querySelector(`#${id} canvas`)) ||
+      document.getElementById('loss-chart').textContent.startsWith('No chart'),
+    null,
+    15000,
+    'the charts',
+  );
   const text = await t.ev(() => document.getElementById('loss-chart').textContent);
   assert(!text.startsWith('No chart'), `the loss chart says: ${text}`);
   assert(await t.answers(), 'the page stopped answering');
@@ -322,7 +466,7 @@ async function chartsDraw(t) {
 
 async function langC(t) {
   await t.open('lang-c');
-  assert(await t.ev(() => navigator.language) === 'C', 'the variant did not set navigator.language');
+  assert((await t.ev(() => navigator.language)) === 'C', 'the variant did not set navigator.language');
   await t.setExperiment(example('iris'));
   await chartsDraw(t);
   await t.train(); // and the curves fill in
@@ -334,8 +478,15 @@ async function brokenCharts(t) {
   await t.open('broken-charts');
   await t.setExperiment(example('iris'));
   await t.step('train');
-  const text = await t.waitFor(() => { const s = document.getElementById('loss-chart').textContent; return s.startsWith('No chart') && s; },
-    null, 15000, 'the loss chart to say it has no chart');
+  const text = await t.waitFor(
+    () => {
+      const s = document.getElementById('loss-chart').textContent;
+      return s.startsWith('No chart') && s;
+    },
+    null,
+    15000,
+    'the loss chart to say it has no chart',
+  );
   assert(/did not start/.test(text), `the chart box says: "${text}"`);
   assert(await t.answers(), 'the page stopped answering');
   await t.train();
@@ -346,11 +497,22 @@ function idxFiles() {
   const lines = fs.readFileSync(path.join(root, 'data/builtin/digits.csv'), 'utf8').trim().split('\n');
   const target = lines[0].split(',').indexOf('digit');
   const rows = lines.slice(1, 201).map((l) => l.split(',').map(Number));
-  const be32 = (...v) => { const b = Buffer.alloc(4 * v.length); v.forEach((x, i) => b.writeUInt32BE(x, 4 * i)); return b; };
-  const images = Buffer.concat([Buffer.from([0, 0, 8, 3]), be32(rows.length, 8, 8), Buffer.from(rows.flatMap((r) => r.filter((_, j) => j !== target)))]);
+  const be32 = (...v) => {
+    const b = Buffer.alloc(4 * v.length);
+    v.forEach((x, i) => b.writeUInt32BE(x, 4 * i));
+    return b;
+  };
+  const images = Buffer.concat([
+    Buffer.from([0, 0, 8, 3]),
+    be32(rows.length, 8, 8),
+    Buffer.from(rows.flatMap((r) => r.filter((_, j) => j !== target))),
+  ]);
   return {
     n: rows.length,
-    labels: writeScratch('digits-labels-idx1-ubyte', Buffer.concat([Buffer.from([0, 0, 8, 1]), be32(rows.length), Buffer.from(rows.map((r) => r[target]))])),
+    labels: writeScratch(
+      'digits-labels-idx1-ubyte',
+      Buffer.concat([Buffer.from([0, 0, 8, 1]), be32(rows.length), Buffer.from(rows.map((r) => r[target]))]),
+    ),
     images: writeScratch('digits-images-idx3-ubyte', images),
     gzipped: writeScratch('digits-images-idx3-ubyte.gz', zlib.gzipSync(images)),
   };
@@ -361,14 +523,37 @@ async function noDecompression(t) {
   const f = idxFiles();
   await t.step('data');
   await t.driver.upload('[data-testid=upload]', [f.labels, f.gzipped]);
-  const message = await t.waitFor(() => { const e = document.querySelector('[data-testid=data-error]'); return !e.hidden && e.textContent; }, null, 20000, 'the data error');
-  assert(/^digits-images-idx3-ubyte\.gz is gzipped and this browser has no DecompressionStream: upload it gunzipped/.test(message), `the message: "${message}"`);
+  const message = await t.waitFor(
+    () => {
+      const e = document.querySelector('[data-testid=data-error]');
+      return !e.hidden && e.textContent;
+    },
+    null,
+    20000,
+    'the data error',
+  );
+  assert(
+    /^digits-images-idx3-ubyte\.gz is gzipped and this browser has no DecompressionStream: upload it gunzipped/.test(
+      message,
+    ),
+    `the message: "${message}"`,
+  );
   await t.driver.upload('[data-testid=upload]', [f.labels, f.images]);
-  await t.waitFor((n) => document.querySelector('[data-testid=data-summary]').textContent.startsWith(`${n} rows × 65 columns`), f.n, 20000, 'the IDX files read');
+  await t.waitFor(
+    (n) => document.querySelector('[data-testid=data-summary]').textContent.startsWith(`${n} rows × 65 columns`),
+    f.n,
+    20000,
+    'the IDX files read',
+  );
   await t.open('main'); // the gzipped pair is read where the browser has DecompressionStream
   await t.step('data');
   await t.driver.upload('[data-testid=upload]', [f.labels, f.gzipped]);
-  await t.waitFor((n) => document.querySelector('[data-testid=data-summary]').textContent.startsWith(`${n} rows × 65 columns`), f.n, 20000, 'the gzipped IDX files read');
+  await t.waitFor(
+    (n) => document.querySelector('[data-testid=data-summary]').textContent.startsWith(`${n} rows × 65 columns`),
+    f.n,
+    20000,
+    'the gzipped IDX files read',
+  );
   await t.setExperiment(example('iris'));
 }
 
@@ -384,9 +569,23 @@ async function noEntries(t) {
     zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     return true;
   });
-  const message = await t.waitFor(() => { const e = document.querySelector('[data-testid=data-error]'); return !e.hidden && e.textContent; }, null, 10000, 'the data error');
-  assert(/does not give dropped folders to pages: use the folder button above/.test(message), `the message: "${message}"`);
-  const picker = await t.ev(() => { const el = document.getElementById('upload-folder'); return !!el && el.webkitdirectory; });
+  const message = await t.waitFor(
+    () => {
+      const e = document.querySelector('[data-testid=data-error]');
+      return !e.hidden && e.textContent;
+    },
+    null,
+    10000,
+    'the data error',
+  );
+  assert(
+    /does not give dropped folders to pages: use the folder button above/.test(message),
+    `the message: "${message}"`,
+  );
+  const picker = await t.ev(() => {
+    const el = document.getElementById('upload-folder');
+    return !!el && el.webkitdirectory;
+  });
   assert(picker, 'there is no folder picker to choose instead');
 }
 
@@ -399,7 +598,8 @@ async function errorsTest(t) {
 
 // ---- running ----
 
-let reported = 0, failed = 0;
+let reported = 0,
+  failed = 0;
 const done = new Set(); // engine:test ids reported
 function report(line, key) {
   reported++;
@@ -409,7 +609,9 @@ function report(line, key) {
 }
 /** A FAIL line for each test not reported yet (the runner is stopping). */
 function failRest(why) {
-  for (const engine of ENGINES) for (const [id, name] of tests) if (!done.has(`${engine}:${id}`)) report(`FAIL ${engine}: ${name}: ${why}`, `${engine}:${id}`);
+  for (const engine of ENGINES)
+    for (const [id, name] of tests)
+      if (!done.has(`${engine}:${id}`)) report(`FAIL ${engine}: ${name}: ${why}`, `${engine}:${id}`);
 }
 
 async function runEngine(engine, origin) {
@@ -417,14 +619,19 @@ async function runEngine(engine, origin) {
   try {
     await t.launch();
   } catch (e) {
-    for (const [id, name] of tests) report(`FAIL ${engine}: ${name}: ${engine} did not start: ${e.message.split('\n')[0]}`, `${engine}:${id}`);
+    for (const [id, name] of tests)
+      report(`FAIL ${engine}: ${name}: ${engine} did not start: ${e.message.split('\n')[0]}`, `${engine}:${id}`);
     return;
   }
   const froze = [];
   for (const [id, name, fn] of tests) {
     const label = `${engine}: ${name}`;
-    if (froze.length >= 2) { // a tab that freezes again and again: the rest would only wait
-      report(`FAIL ${label}: not run: the tab froze in ${froze.length} tests before it (${froze.join('; ')})`, `${engine}:${id}`);
+    if (froze.length >= 2) {
+      // a tab that freezes again and again: the rest would only wait
+      report(
+        `FAIL ${label}: not run: the tab froze in ${froze.length} tests before it (${froze.join('; ')})`,
+        `${engine}:${id}`,
+      );
       continue;
     }
     try {
@@ -452,8 +659,14 @@ function stop(why) {
   process.exit(1);
 }
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stop(signal));
-process.on('uncaughtException', (e) => { console.error(`[engines] ${e.stack || e}`); stop(e.message); });
-process.on('unhandledRejection', (e) => { console.error(`[engines] ${(e && e.stack) || e}`); stop((e && e.message) || String(e)); });
+process.on('uncaughtException', (e) => {
+  console.error(`[engines] ${e.stack || e}`);
+  stop(e.message);
+});
+process.on('unhandledRejection', (e) => {
+  console.error(`[engines] ${(e && e.stack) || e}`);
+  stop((e && e.message) || String(e));
+});
 fs.mkdirSync(logs, { recursive: true });
 let server;
 try {

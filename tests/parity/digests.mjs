@@ -12,8 +12,13 @@ const presets = ['native', 'native-asan', 'wasm'];
 const tests = ['test_gemm', 'test_kernels', 'test_transcendental', 'test_mathf'];
 console.log(`TESTS ${tests.length}`);
 
-const unescape = (s) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"')
-  .replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+const unescape = (s) =>
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 
 /** { testName: output } of one preset's JUnit file, or an Error naming what is missing. */
 function outputs(preset) {
@@ -29,8 +34,11 @@ function outputs(preset) {
 }
 
 /** The digest lines of one test's output: "gemm digest: 7d7d…", "  exp  digest 1234…". */
-const digestLines = (out) => out.split('\n').filter((l) => /\bdigest:? [0-9a-f]{16}\b/.test(l))
-  .map((l) => l.trim().replace(/\s+/g, ' '));
+const digestLines = (out) =>
+  out
+    .split('\n')
+    .filter((l) => /\bdigest:? [0-9a-f]{16}\b/.test(l))
+    .map((l) => l.trim().replace(/\s+/g, ' '));
 
 const all = Object.fromEntries(presets.map((p) => [p, outputs(p)]));
 let failed = 0;
@@ -38,8 +46,14 @@ for (const test of tests) {
   const lines = {};
   const problems = [];
   for (const p of presets) {
-    if (all[p] instanceof Error) { problems.push(all[p].message); continue; }
-    if (!(test in all[p])) { problems.push(`${p}: ${test} did not run`); continue; }
+    if (all[p] instanceof Error) {
+      problems.push(all[p].message);
+      continue;
+    }
+    if (!(test in all[p])) {
+      problems.push(`${p}: ${test} did not run`);
+      continue;
+    }
     lines[p] = digestLines(all[p][test]);
     if (lines[p].length === 0) problems.push(`${p}: ${test} printed no digest`);
   }
