@@ -27,7 +27,7 @@ const app = {
     },
     (keys) => {
       $('storage-error').hidden = true;
-      run.saved(keys);
+      controller.saved(keys);
     },
   ),
   /** The bytes the experiment reads (a copy the worker may take), or null for synthetic. */
@@ -49,7 +49,7 @@ const steps = {
   evaluate: new EvaluateStep(app),
   deploy: new DeployStep(app),
 };
-const run = new RunController(app, {
+const controller = new RunController(app, {
   train: steps.train,
   deploy: steps.deploy,
   show,
@@ -180,7 +180,7 @@ async function restore() {
 
 async function init() {
   for (const s of Object.values(steps)) if (s.wire) s.wire();
-  run.wire();
+  controller.wire();
   document
     .querySelectorAll('[data-step-button]')
     .forEach((b) => b.addEventListener('click', () => show(b.dataset.stepButton)));
@@ -193,7 +193,7 @@ async function init() {
     state.set({ result: kept.result });
     steps.train.restored(kept.result);
   }
-  if (kept.checkpoint) run.offerResume(kept.checkpoint);
+  if (kept.checkpoint) controller.offerResume(kept.checkpoint);
   show('data');
 }
 

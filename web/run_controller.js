@@ -13,8 +13,8 @@ export class RunController {
   #runs = 0; // run ids handed out
   #ready = false; // the engine has answered once
 
-  /** views: {train, deploy} (the steps that show a run; the state shows its result), show(step) (opens a step),
-   * refresh() (asks the steps' requests of a restarted worker again). */
+  /** views: {train, deploy} (the steps that show a run; the state shows its result),
+   * show(step) (opens a step), refresh() (asks a restarted worker the steps' requests again). */
   constructor(app, views) {
     this.app = app;
     this.views = views;
@@ -136,6 +136,7 @@ export class RunController {
     const { text, experiment } = state; // the run is of the experiment as it was clicked
     state.set({ training: 'starting' });
     app.status('Starting…');
+    $('resume-banner').hidden = true;
     let data;
     try {
       data = await app.dataBytes(experiment);
@@ -145,7 +146,6 @@ export class RunController {
       app.status(READY);
       return;
     }
-    $('resume-banner').hidden = true;
     this.views.train.start(resume ? resume.history : []);
     this.views.deploy.clear();
     const checkpoint = resume

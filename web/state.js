@@ -8,12 +8,20 @@ const STORAGE_KEY = 'lathe.experiment';
 
 /** The fields set() may change, with what each holds (null: none yet). */
 const FIELDS = {
-  upload: null, // {name, bytes, fromIdx} of the user's file: it never leaves the tab
-  table: null, // {info, columns}: the data as the engine read it
-  design: null, // the Model step's network as the engine built it: {parameters, flops, memory}, or {error}
-  training: null, // the run's phase: null (none), 'starting' (reading its data), 'running' or 'paused'
-  run: null, // the run in progress, or the last one the worker's failures stopped: {id, text, data, faults, checkpoint: {bytes, progress, history} | null}
-  result: null, // the last finished run: {experiment (its text), metrics, progress, report, history, weightsSha256, dataSha256, modelFile, checkpoint, …}
+  /** {name, bytes, fromIdx} of the user's file: it never leaves the tab. */
+  upload: null,
+  /** {info, columns}: the data as the engine read it. */
+  table: null,
+  /** The Model step's network as the engine built it: {parameters, flops, memory}, or {error}. */
+  design: null,
+  /** The run's phase: null (none), 'starting' (its data is being read), 'running' or 'paused'. */
+  training: null,
+  /** The run in progress, or the last one the worker's failures stopped: {id, text, data,
+   * faults, checkpoint: {bytes, progress, history} or null}. */
+  run: null,
+  /** The last finished run: {experiment (its text), metrics, progress, report, history,
+   * weightsSha256, dataSha256, modelFile, checkpoint}. */
+  result: null,
 };
 
 export class PageState extends EventTarget {
