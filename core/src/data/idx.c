@@ -115,20 +115,6 @@ lathe_status lathe_idx_read(const uint8_t *bytes, size_t n, lathe_idx **out, lat
     return LATHE_OK;
 }
 
-static char *copy_string(const char *a, const char *b) {
-    size_t na = strlen(a), nb = b ? strlen(b) : 0;
-    char *s = lathe_malloc(na + nb + 2);
-    if (!s) return NULL;
-    memcpy(s, a, na);
-    if (b) {
-        s[na] = '=';
-        memcpy(s + na + 1, b, nb + 1);
-    } else {
-        s[na] = '\0';
-    }
-    return s;
-}
-
 lathe_status lathe_image_table(const lathe_idx *const *images, const lathe_idx *const *labels,
                                size_t n_parts, const char *const *class_names, size_t n_classes,
                                lathe_table **out, size_t image[3], size_t *part_start,
@@ -188,7 +174,7 @@ lathe_status lathe_image_table(const lathe_idx *const *images, const lathe_idx *
         char name[32];
         if (f < F) snprintf(name, sizeof name, "px%zu", f);
         else snprintf(name, sizeof name, "label");
-        col->name = copy_string(name, NULL);
+        col->name = lathe_strdup(name);
         col->values = lathe_malloc(rows * sizeof *col->values);
         if (!col->name || !col->values) goto nomem;
         col->type = LATHE_COLUMN_NUMERIC;
@@ -215,7 +201,7 @@ lathe_status lathe_image_table(const lathe_idx *const *images, const lathe_idx *
         col->categories = lathe_calloc(n_classes, sizeof *col->categories);
         if (!col->categories) goto nomem;
         for (f = 0; f < n_classes; f++) {
-            col->categories[f] = copy_string(class_names[f], NULL);
+            col->categories[f] = lathe_strdup(class_names[f]);
             if (!col->categories[f]) goto nomem;
             col->n_categories = f + 1;
         }
