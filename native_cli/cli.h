@@ -29,21 +29,30 @@ void cli_data_dir(const char *experiment_path, char *dir, size_t cap);
 /* The experiment's data as read from disk, for lathe_session_open (d.data points into it). */
 typedef struct cli_data {
     lathe_session_data data;
-    char *bytes;              /* CSV bytes (the caller frees them) */
-    lathe_data_layout layout; /* an IDX set's own test split and image shape */
-    char sha256[65];          /* an IDX set's fingerprint */
+    char *bytes;           /* CSV bytes (the caller frees them) */
+    lathe_idx_set *images; /* an IDX set's files (the caller destroys it) */
 } cli_data;
+
+/* The files of --data: one CSV file, or an IDX set's images and labels (then optionally the
+ * test images and labels), in the order given. */
+typedef struct cli_data_files {
+    const char *paths[4];
+    size_t n;
+} cli_data_files;
+
+/* Adds one --data path of command; a fifth is an error (printed; the exit status returned). */
+int cli_data_files_add(cli_data_files *files, const char *path, const char *command);
 
 /* Opens the session of the experiment text:(n) read from experiment_path: its data is a
  * built-in CSV, a built-in IDX set (its files as listed in data/builtin/manifest.json, gzipped
  * or raw; its "test" split the predefined test split, its image shape the layout's; its
  * fingerprint the SHA-256 of every file's stored bytes in order: each split's images then
- * labels, the test split last), a file (relative paths are taken from the experiment's
- * folder), or a synthetic set. data_override (may be NULL) replaces the data with a CSV file
- * and skips the data.sha256 check. On failure prints the error (the file and line, or the
- * fingerprints) and returns the exit status; the caller owns *out. */
+ * labels, the test split last), a file or an IDX set's files (data.files; relative paths are
+ * taken from the experiment's folder), or a synthetic set. data_override (may be NULL)
+ * replaces the data with its files and skips the data.sha256 check. On failure prints the error
+ * (the file and line, or the fingerprints) and returns the exit status; the caller owns *out. */
 int cli_open_session(const char *experiment_path, const char *text, size_t n,
-                     const char *data_override, lathe_session **out);
+                     const cli_data_files *data_override, lathe_session **out);
 
 /* Writes n bytes to path through path.tmp and a rename, so a reader never sees half a file.
  * On failure prints the error and returns the exit status. */

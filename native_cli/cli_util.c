@@ -12,8 +12,10 @@
 #include "zlib.h"
 
 void cli_error(const char *context, const char *message) {
-    if (context && context[0]) fprintf(stderr, "lathe: %s: %s\n", context, message);
-    else fprintf(stderr, "lathe: %s\n", message);
+    if (context && context[0])
+        fprintf(stderr, "lathe: %s: %s\n", context, message);
+    else
+        fprintf(stderr, "lathe: %s\n", message);
 }
 
 char *cli_read_file(const char *path, size_t *size) {
@@ -147,95 +149,96 @@ static int gunzip(const char *path, const unsigned char *bytes, size_t n, unsign
     return 0;
 }
 
-/* Reads one IDX file (raw or gzipped), adding its stored bytes to the fingerprint. */
-static lathe_idx *read_idx(const char *path, lathe_sha256 *fingerprint) {
+/* Reads one IDX file (raw or gzipped) into file (its name is the path); the caller frees
+ * *stored and *raw (raw may be stored itself). */
+static int read_idx_file(const char *path, lathe_idx_file *file, char **stored,
+                         unsigned char **raw) {
     size_t n, raw_n;
-    char *bytes = cli_read_file(path, &n);
-    unsigned char *raw;
-    lathe_idx *idx = NULL;
-    lathe_error err;
-    if (!bytes) return NULL;
-    lathe_sha256_update(fingerprint, bytes, n);
-    if (gunzip(path, (const unsigned char *)bytes, n, &raw, &raw_n) != 0) {
-        free(bytes);
-        return NULL;
-    }
-    if (lathe_idx_read(raw, raw_n, &idx, &err) != LATHE_OK) cli_error(path, err.message);
-    if (raw != (unsigned char *)bytes) free(raw);
-    free(bytes);
-    return idx;
+    *stored = cli_read_file(path, &n);
+    *raw = NULL;
+    if (!*stored) return CLI_USAGE;
+    if (gunzip(path, (const unsigned char *)*stored, n, raw, &raw_n) != 0) return CLI_USAGE;
+    file->name = path;
+    file->stored = (const uint8_t *)*stored, file->stored_n = n;
+    file->idx = *raw, file->idx_n = raw_n;
+    return CLI_OK;
 }
 
-#define CLI_MAX_PARTS 4
+static void free_idx_file(char *stored, unsigned char *raw) {
+    if (raw != (unsigned char *)stored) free(raw);
+    free(stored);
+}
 
-/* A built-in IDX set described by dir/manifest.json: its splits' files become one table
- * ("train" and "all" first, "test" last and predefined), its classes the label names. */
+/* Adds the part of files images and labels (paths) to set; prints what went wrong. */
+static int add_idx_part(lathe_idx_set *set, const char *images, const char *labels, int is_test) {
+    lathe_idx_file im, lb;
+    char *im_stored = NULL, *lb_stored = NULL;
+    unsigned char *im_raw = NULL, *lb_raw = NULL;
+    lathe_error err;
+    int status = read_idx_file(images, &im, &im_stored, &im_raw);
+    if (status == CLI_OK) status = read_idx_file(labels, &lb, &lb_stored, &lb_raw);
+    if (status == CLI_OK && lathe_idx_set_add(set, &im, &lb, is_test, &err) != LATHE_OK) {
+        cli_error("", err.message);
+        status = err.status == LATHE_ERR_NOMEM ? CLI_FAILED : CLI_USAGE;
+    }
+    free_idx_file(im_stored, im_raw);
+    free_idx_file(lb_stored, lb_raw);
+    return status;
+}
+
+/* An IDX set of n paths (images, labels, then optionally the test images and labels). */
+static int load_idx_paths(const char *const *paths, size_t n, lathe_idx_set *set) {
+    size_t p;
+    int status = CLI_OK;
+    for (p = 0; p + 1 < n && status == CLI_OK; p += 2)
+        status = add_idx_part(set, paths[p], paths[p + 1], n == 4 && p == 2);
+    return status;
+}
+
+#define CLI_MAX_CLASSES 256
+
+/* A built-in IDX set described by dir/manifest.json: its splits' files ("train" and "all"
+ * first, "test" last and predefined), its classes the label names. */
 static int load_idx_builtin(const char *experiment_path, const char *dir, const cJSON *set,
-                            lathe_table **table, lathe_data_layout *layout,
-                            char fingerprint[65]) {
+                            lathe_idx_set *images) {
     const cJSON *splits = cJSON_GetObjectItemCaseSensitive(set, "splits");
     const cJSON *classes = cJSON_GetObjectItemCaseSensitive(set, "classes"), *split, *c;
-    const char *class_names[256];
-    lathe_idx *images[CLI_MAX_PARTS] = {0}, *labels[CLI_MAX_PARTS] = {0};
-    size_t n_parts = 0, n_classes = 0, starts[CLI_MAX_PARTS], i, pass;
-    long test_part = -1;
+    const char *class_names[CLI_MAX_CLASSES];
+    size_t n_classes = 0, pass, n_parts = 0;
     int status = CLI_OK;
-    lathe_sha256 ctx;
-    uint8_t digest[32];
     lathe_error err;
-    lathe_sha256_init(&ctx);
     cJSON_ArrayForEach(c, classes) {
-        if (!cJSON_IsString(c) || n_classes == 256) break;
+        if (!cJSON_IsString(c) || n_classes == CLI_MAX_CLASSES) break;
         class_names[n_classes++] = c->valuestring;
+    }
+    if (n_classes && lathe_idx_set_classes(images, class_names, n_classes, &err) != LATHE_OK) {
+        cli_error(experiment_path, err.message);
+        return CLI_FAILED;
     }
     /* Two passes: every split but "test", then "test". */
     for (pass = 0; pass < 2 && status == CLI_OK; pass++)
         cJSON_ArrayForEach(split, splits) {
             const cJSON *im = cJSON_GetObjectItemCaseSensitive(split, "images");
             const cJSON *lb = cJSON_GetObjectItemCaseSensitive(split, "labels");
-            char path[2048];
+            char image_path[2048], label_path[2048];
             int is_test = split->string && strcmp(split->string, "test") == 0;
             if (is_test != (pass == 1)) continue;
-            if (!cJSON_IsString(im) || !cJSON_IsString(lb) || n_parts == CLI_MAX_PARTS) {
+            if (!cJSON_IsString(im) || !cJSON_IsString(lb)) {
                 cli_error(experiment_path, "data/builtin/manifest.json: a split needs \"images\" "
                                            "and \"labels\" files");
                 status = CLI_USAGE;
                 break;
             }
-            if (is_test) test_part = (long)n_parts;
-            snprintf(path, sizeof path, "%s/%s", dir, im->valuestring);
-            images[n_parts] = read_idx(path, &ctx);
-            snprintf(path, sizeof path, "%s/%s", dir, lb->valuestring);
-            labels[n_parts] = images[n_parts] ? read_idx(path, &ctx) : NULL;
+            snprintf(image_path, sizeof image_path, "%s/%s", dir, im->valuestring);
+            snprintf(label_path, sizeof label_path, "%s/%s", dir, lb->valuestring);
+            status = add_idx_part(images, image_path, label_path, is_test);
             n_parts++;
-            if (!labels[n_parts - 1]) {
-                status = CLI_USAGE;
-                break;
-            }
+            if (status != CLI_OK) break;
         }
     if (status == CLI_OK && n_parts == 0) {
         cli_error(experiment_path, "data/builtin/manifest.json: the data set lists no splits");
         status = CLI_USAGE;
     }
-    if (status == CLI_OK &&
-        lathe_image_table((const lathe_idx *const *)images, (const lathe_idx *const *)labels,
-                          n_parts, n_classes ? class_names : NULL, n_classes, table,
-                          layout->image, starts, &err) != LATHE_OK) {
-        char context[1200];
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(set, "name");
-        snprintf(context, sizeof context, "%s: data set '%s' (parts in order: %s)",
-                 experiment_path, cJSON_IsString(name) ? name->valuestring : "?",
-                 test_part >= 0 ? "training files, then the test files" : "its files");
-        cli_error(context, err.message);
-        status = err.status == LATHE_ERR_NOMEM ? CLI_FAILED : CLI_USAGE;
-    }
-    if (status == CLI_OK && test_part >= 0) layout->test_from = starts[test_part];
-    for (i = 0; i < n_parts; i++) {
-        lathe_idx_destroy(images[i]);
-        lathe_idx_destroy(labels[i]);
-    }
-    lathe_sha256_final(&ctx, digest);
-    lathe_sha256_to_hex(digest, fingerprint);
     return status;
 }
 
@@ -261,19 +264,55 @@ static const cJSON *manifest_entry(const char *dir, const char *name, cJSON **ro
     return NULL;
 }
 
-/* Reads the experiment's data (see cli_open_session) into d: CSV bytes, or an IDX set's table
- * and fingerprint. No fingerprint check: the session makes it. *path_out names what was read. */
+/* A path of the experiment's data: absolute, or relative to the experiment's folder. */
+static void data_path(const char *experiment_path, const char *file, char *path, size_t cap) {
+    char dir[1024];
+    if (file[0] == '/') {
+        snprintf(path, cap, "%s", file);
+    } else {
+        parent_dir(experiment_path, dir, sizeof dir);
+        snprintf(path, cap, "%s/%s", dir, file);
+    }
+}
+
+/* Reads an IDX set into d (d->images, the session's data). */
+static int read_idx_data(const char *const *paths, size_t n, cli_data *d, const char *dir,
+                         const cJSON *builtin, const char *experiment_path) {
+    lathe_error err;
+    if (lathe_idx_set_create(&d->images, &err) != LATHE_OK) {
+        cli_error(experiment_path, err.message);
+        return CLI_FAILED;
+    }
+    d->data.images = d->images;
+    return builtin ? load_idx_builtin(experiment_path, dir, builtin, d->images)
+                   : load_idx_paths(paths, n, d->images);
+}
+
+/* Reads the experiment's data (see cli_open_session) into d: CSV bytes or an IDX set. No
+ * fingerprint check: the session makes it. path names what was read. */
 static int read_data(const lathe_experiment *exp, const char *experiment_path,
-                     const char *data_override, cli_data *d, char *path, size_t path_cap) {
+                     const cli_data_files *override, cli_data *d, char *path, size_t path_cap) {
     char dir[1024];
     memset(d, 0, sizeof *d);
-    d->layout.test_from = (size_t)-1;
-    d->data.layout = &d->layout;
-    d->data.skip_fingerprint = data_override != NULL;
+    d->data.skip_fingerprint = override && override->n > 0;
     path[0] = '\0';
-    if (exp->data_kind == LATHE_DATA_SYNTHETIC && !data_override) return CLI_OK;
-    if (data_override) {
-        snprintf(path, path_cap, "%s", data_override);
+    if (d->data.skip_fingerprint && override->n > 1) {
+        snprintf(path, path_cap, "%s and %s", override->paths[0], override->paths[1]);
+        return read_idx_data(override->paths, override->n, d, NULL, NULL, experiment_path);
+    }
+    if (exp->data_kind == LATHE_DATA_SYNTHETIC && !d->data.skip_fingerprint) return CLI_OK;
+    if (d->data.skip_fingerprint) {
+        snprintf(path, path_cap, "%s", override->paths[0]);
+    } else if (exp->data_kind == LATHE_DATA_IDX_FILES) {
+        char paths[4][2048];
+        const char *list[4];
+        size_t i;
+        for (i = 0; i < exp->n_data_files; i++) {
+            data_path(experiment_path, exp->data_files[i], paths[i], sizeof paths[i]);
+            list[i] = paths[i];
+        }
+        snprintf(path, path_cap, "%s and %s", list[0], list[1]);
+        return read_idx_data(list, exp->n_data_files, d, NULL, NULL, experiment_path);
     } else if (exp->data_kind == LATHE_DATA_BUILTIN) {
         cli_data_dir(experiment_path, dir, sizeof dir);
         snprintf(path, path_cap, "%s/%s.csv", dir, exp->data_name);
@@ -283,25 +322,21 @@ static int read_data(const lathe_experiment *exp, const char *experiment_path,
             const cJSON *format = cJSON_GetObjectItemCaseSensitive(set, "format");
             int status;
             if (cJSON_IsString(format) && strcmp(format->valuestring, "idx") == 0) {
-                status = load_idx_builtin(experiment_path, dir, set, &d->data.table, &d->layout,
-                                          d->sha256);
+                status = read_idx_data(NULL, 0, d, dir, set, experiment_path);
                 cJSON_Delete(manifest);
-                d->data.table_sha256 = d->sha256;
                 snprintf(path, path_cap, "the files of '%s'", exp->data_name);
                 return status;
             }
             cJSON_Delete(manifest);
-            fprintf(stderr,
-                    "lathe: %s: built-in data set '%s' not found at %s (run ./scripts/bootstrap.sh, "
-                    "set LATHE_DATA_DIR, or pass --data FILE)\n",
-                    experiment_path, exp->data_name, path);
+            fprintf(
+                stderr,
+                "lathe: %s: built-in data set '%s' not found at %s (run ./scripts/bootstrap.sh, "
+                "set LATHE_DATA_DIR, or pass --data FILE)\n",
+                experiment_path, exp->data_name, path);
             return CLI_USAGE;
         }
-    } else if (exp->data_file[0] == '/') {
-        snprintf(path, path_cap, "%s", exp->data_file);
     } else {
-        parent_dir(experiment_path, dir, sizeof dir);
-        snprintf(path, path_cap, "%s/%s", dir, exp->data_file);
+        data_path(experiment_path, exp->data_file, path, path_cap);
     }
     d->bytes = cli_read_file(path, &d->data.csv_n);
     if (!d->bytes) return CLI_USAGE;
@@ -310,8 +345,21 @@ static int read_data(const lathe_experiment *exp, const char *experiment_path,
     return CLI_OK;
 }
 
+int cli_data_files_add(cli_data_files *files, const char *path, const char *command) {
+    if (files->n == 4) {
+        fprintf(stderr,
+                "lathe %s: --data takes one CSV file, or an IDX set's images and labels files "
+                "(twice: --data IMAGES --data LABELS), then optionally its test files: not a "
+                "fifth ('%s')\n",
+                command, path);
+        return CLI_USAGE;
+    }
+    files->paths[files->n++] = path;
+    return CLI_OK;
+}
+
 int cli_open_session(const char *experiment_path, const char *text, size_t n,
-                     const char *data_override, lathe_session **out) {
+                     const cli_data_files *data_override, lathe_session **out) {
     lathe_experiment *exp = NULL;
     lathe_error err;
     lathe_status st;
@@ -323,9 +371,15 @@ int cli_open_session(const char *experiment_path, const char *text, size_t n,
         cli_error(experiment_path, err.message);
         return CLI_USAGE;
     }
+    if (data_override && data_override->n == 3) {
+        fprintf(stderr, "lathe: --data: an IDX set is 2 files (images, labels) or 4 (then the "
+                        "test images and labels), not 3\n");
+        lathe_experiment_destroy(exp);
+        return CLI_USAGE;
+    }
     status = read_data(exp, experiment_path, data_override, &d, path, sizeof path);
     if (status != CLI_OK) {
-        lathe_table_destroy(d.data.table);
+        lathe_idx_set_destroy(d.images);
         free(d.bytes);
         lathe_experiment_destroy(exp);
         return status;
@@ -333,8 +387,10 @@ int cli_open_session(const char *experiment_path, const char *text, size_t n,
     st = lathe_session_open(text, n, &d.data, out, &err);
     if (st == LATHE_ERR_MISMATCH) {
         char given[65];
-        if (d.bytes) lathe_sha256_hex(d.bytes, d.data.csv_n, given);
-        else snprintf(given, sizeof given, "%s", d.sha256);
+        if (d.bytes)
+            lathe_sha256_hex(d.bytes, d.data.csv_n, given);
+        else
+            lathe_idx_set_sha256(d.images, given);
         fprintf(stderr,
                 "lathe: %s: the data does not match the experiment's fingerprint\n"
                 "  data.sha256 %s\n  %s has %s\n"
@@ -347,6 +403,7 @@ int cli_open_session(const char *experiment_path, const char *text, size_t n,
         cli_error(in_csv ? "" : experiment_path, err.message);
     }
     free(d.bytes);
+    lathe_idx_set_destroy(d.images); /* the session has made its table */
     lathe_experiment_destroy(exp);
     if (st == LATHE_OK) return CLI_OK;
     return st == LATHE_ERR_NOMEM ? CLI_FAILED : CLI_USAGE;

@@ -23,7 +23,8 @@ static const char cv_usage_text[] =
     "options:\n"
     "  --json       print one JSON object (folds, mean, std) on stdout\n"
     "  --quiet      no progress on stderr\n"
-    "  --data FILE  use FILE instead of the experiment's data (skips the data.sha256 check)\n"
+    "  --data FILE  use FILE instead of the experiment's data (skips the data.sha256 check);\n"
+    "               an IDX set is --data IMAGES --data LABELS\n"
     "  -h, --help   show this help\n";
 
 /* The validation metrics reported per fold. */
@@ -57,8 +58,8 @@ static void fold_metrics(lathe_trainer *trainer, const lathe_prepared *prep, dou
 }
 
 /* Trains the session's fold; fills values. Returns the exit status. */
-static int run_fold(lathe_session *session, const char *path, int quiet, size_t fold,
-                    size_t folds, double *values) {
+static int run_fold(lathe_session *session, const char *path, int quiet, size_t fold, size_t folds,
+                    double *values) {
     const lathe_prepared *prep;
     lathe_trainer *trainer;
     lathe_error err;
@@ -87,7 +88,8 @@ static int run_fold(lathe_session *session, const char *path, int quiet, size_t 
 }
 
 int cmd_cv(int argc, char **argv) {
-    const char *path = NULL, *data_override = NULL;
+    const char *path = NULL;
+    cli_data_files data = {{NULL}, 0};
     int json = 0, quiet = 0, status = CLI_OK, i;
     char *text = NULL;
     size_t n, k, f, folds = 0, split = 0;
@@ -104,7 +106,7 @@ int cmd_cv(int argc, char **argv) {
         } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
             quiet = 1;
         } else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
-            data_override = argv[++i];
+            if (cli_data_files_add(&data, argv[++i], "cv") != CLI_OK) return CLI_USAGE;
         } else if (argv[i][0] == '-' || path) {
             fprintf(stderr, "lathe cv: unexpected argument '%s'\n\n%s", argv[i], cv_usage_text);
             return CLI_USAGE;
@@ -133,7 +135,7 @@ int cmd_cv(int argc, char **argv) {
         status = CLI_USAGE;
         goto done;
     }
-    status = cli_open_session(path, text, n, data_override, &session);
+    status = cli_open_session(path, text, n, &data, &session);
     if (status != CLI_OK) goto done;
     values = malloc(folds * CV_METRICS * sizeof *values);
     if (!values) {

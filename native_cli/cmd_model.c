@@ -33,7 +33,8 @@ static int parse_args(int argc, char **argv, int want_data, int want_out, const 
         } else if (want_out && strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
             a->format = argv[++i];
             if (strcmp(a->format, "csv") != 0 && strcmp(a->format, "json") != 0) {
-                fprintf(stderr, "lathe %s: --format is csv or json, not '%s'\n", argv[0], a->format);
+                fprintf(stderr, "lathe %s: --format is csv or json, not '%s'\n", argv[0],
+                        a->format);
                 return CLI_USAGE;
             }
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -60,18 +61,26 @@ static const char *layer_name(const lathe_layer_info *info) {
 }
 
 static const char *data_source(const lathe_experiment *exp, char *buf, size_t cap) {
-    if (exp->data_kind == LATHE_DATA_BUILTIN) snprintf(buf, cap, "built-in set '%s'", exp->data_name);
+    if (exp->data_kind == LATHE_DATA_BUILTIN)
+        snprintf(buf, cap, "built-in set '%s'", exp->data_name);
     else if (exp->data_kind == LATHE_DATA_SYNTHETIC)
         snprintf(buf, cap, "synthetic '%s' (%zu samples)", exp->data_name, exp->synthetic_samples);
-    else snprintf(buf, cap, "file '%s'", exp->data_file);
+    else if (exp->data_kind == LATHE_DATA_IDX_FILES)
+        snprintf(buf, cap, "image files '%s' and '%s'%s", exp->data_files[0], exp->data_files[1],
+                 exp->n_data_files == 4 ? " (and their test files)" : "");
+    else
+        snprintf(buf, cap, "file '%s'", exp->data_file);
     return buf;
 }
 
 static const char *optimizer_name(const lathe_experiment *exp) {
     switch (exp->optimizer.kind) {
-    case LATHE_OPT_ADAM: return "adam";
-    case LATHE_OPT_ADAMW: return "adamw";
-    default: return exp->optimizer.momentum > 0.0f ? "sgd (momentum)" : "sgd";
+    case LATHE_OPT_ADAM:
+        return "adam";
+    case LATHE_OPT_ADAMW:
+        return "adamw";
+    default:
+        return exp->optimizer.momentum > 0.0f ? "sgd (momentum)" : "sgd";
     }
 }
 
@@ -93,7 +102,7 @@ int cmd_inspect(int argc, char **argv) {
     lathe_trainer *net;
     size_t i, n_layers, n_params;
     double total_flops = 0.0;
-    char source[LATHE_PATH_MAX + 64];
+    char source[2 * LATHE_PATH_MAX + 96];
     int status = parse_args(argc, argv, 0, 0, inspect_usage, &a);
     cJSON *metrics = NULL;
     if (status >= 0) return status;
@@ -110,20 +119,23 @@ int cmd_inspect(int argc, char **argv) {
         char *text;
         cJSON_AddStringToObject(o, "model", a.model);
         cJSON_AddStringToObject(o, "producer", lathe_model_producer(m));
-        cJSON_AddStringToObject(o, "task", prep->task == LATHE_TASK_CLASSIFICATION ? "classification" : "regression");
+        cJSON_AddStringToObject(
+            o, "task", prep->task == LATHE_TASK_CLASSIFICATION ? "classification" : "regression");
         cJSON_AddStringToObject(o, "target", prep->target);
         inputs = cJSON_AddArrayToObject(o, "inputs");
         for (i = 0; i < prep->n_inputs; i++) {
             cJSON *in = cJSON_CreateObject();
             cJSON_AddStringToObject(in, "column", prep->inputs[i].name);
-            cJSON_AddStringToObject(in, "type", prep->inputs[i].type == LATHE_COLUMN_CATEGORICAL ? "categorical"
-                                                : prep->inputs[i].type == LATHE_COLUMN_BOOLEAN ? "boolean"
-                                                                                               : "numeric");
+            cJSON_AddStringToObject(in, "type",
+                                    prep->inputs[i].type == LATHE_COLUMN_CATEGORICAL ? "categorical"
+                                    : prep->inputs[i].type == LATHE_COLUMN_BOOLEAN   ? "boolean"
+                                                                                     : "numeric");
             cJSON_AddNumberToObject(in, "features", (double)prep->inputs[i].width);
             cJSON_AddItemToArray(inputs, in);
         }
         cJSON_AddNumberToObject(o, "features", (double)prep->n_features);
-        classes = cJSON_CreateStringArray((const char *const *)prep->class_names, (int)prep->n_classes);
+        classes =
+            cJSON_CreateStringArray((const char *const *)prep->class_names, (int)prep->n_classes);
         cJSON_AddItemToObject(o, "classes", classes);
         layers = cJSON_AddArrayToObject(o, "layers");
         for (i = 0; i < n_layers; i++) {
@@ -160,19 +172,24 @@ int cmd_inspect(int argc, char **argv) {
         printf("%s: a Lathe model%s%s\n", a.model, lathe_model_producer(m)[0] ? ", made by " : "",
                lathe_model_producer(m));
         if (prep->task == LATHE_TASK_CLASSIFICATION) {
-            printf("task       classification of '%s' into %zu classes:", prep->target, prep->n_classes);
-            for (i = 0; i < prep->n_classes && i < 12; i++) printf(" %s", prep->class_names[i]);
+            printf("task       classification of '%s' into %zu classes:", prep->target,
+                   prep->n_classes);
+            for (i = 0; i < prep->n_classes && i < 12; i++)
+                printf(" %s", prep->class_names[i]);
             printf("%s\n", prep->n_classes > 12 ? " …" : "");
         } else {
             printf("task       regression of '%s'\n", prep->target);
         }
-        for (i = 0; i < prep->n_inputs; i++) n_cat += prep->inputs[i].type == LATHE_COLUMN_CATEGORICAL;
+        for (i = 0; i < prep->n_inputs; i++)
+            n_cat += prep->inputs[i].type == LATHE_COLUMN_CATEGORICAL;
         printf("inputs     %zu column%s -> %zu features", prep->n_inputs,
                prep->n_inputs == 1 ? "" : "s", prep->n_features);
         if (n_cat) printf(" (%zu categorical, one-hot encoded)", n_cat);
-        if (prep->image[0]) printf(", an image %zux%zux%zu", prep->image[0], prep->image[1], prep->image[2]);
-        printf("\ntrained on %s%s%.12s%s, seed %llu\n", source, exp->data_sha256[0] ? " (sha256 " : "",
-               exp->data_sha256, exp->data_sha256[0] ? "…)" : "", (unsigned long long)exp->seed);
+        if (prep->image[0])
+            printf(", an image %zux%zux%zu", prep->image[0], prep->image[1], prep->image[2]);
+        printf("\ntrained on %s%s%.12s%s, seed %llu\n", source,
+               exp->data_sha256[0] ? " (sha256 " : "", exp->data_sha256,
+               exp->data_sha256[0] ? "…)" : "", (unsigned long long)exp->seed);
         printf("training   %s lr %g, batch %zu, %zu epochs\n", optimizer_name(exp),
                (double)exp->optimizer.lr, exp->batch_size, exp->epochs);
         printf("\n  #  %-11s %-14s %11s %13s\n", "layer", "output", "parameters", "FLOPs");
@@ -180,8 +197,10 @@ int cmd_inspect(int argc, char **argv) {
             lathe_layer_info info;
             char shape[48];
             lathe_trainer_layer(net, i, &info);
-            if (info.out_image) snprintf(shape, sizeof shape, "%zux%zux%zu", info.out_c, info.out_h, info.out_w);
-            else snprintf(shape, sizeof shape, "%zu", info.out);
+            if (info.out_image)
+                snprintf(shape, sizeof shape, "%zux%zux%zu", info.out_c, info.out_h, info.out_w);
+            else
+                snprintf(shape, sizeof shape, "%zu", info.out);
             total_flops += lathe_layer_flops(&info);
             printf("%3zu  %-11s %-14s %11zu %13.0f\n", i, layer_name(&info), shape,
                    info.n_weights + info.n_bias, lathe_layer_flops(&info));
@@ -256,7 +275,8 @@ int cmd_predict(int argc, char **argv) {
     char tmp[4096];
     if (status >= 0) return status;
     json = a.json || (a.format && strcmp(a.format, "json") == 0) ||
-           (!a.format && a.out && strlen(a.out) > 5 && strcmp(a.out + strlen(a.out) - 5, ".json") == 0);
+           (!a.format && a.out && strlen(a.out) > 5 &&
+            strcmp(a.out + strlen(a.out) - 5, ".json") == 0);
     if ((status = cli_load_model(a.model, &m)) != CLI_OK) return status;
     if ((status = cli_read_csv(a.data, &table)) != CLI_OK) goto done;
     if (lathe_model_predict_table(m, table, &pred, &rows, &unseen, &err) != LATHE_OK) {
@@ -302,11 +322,13 @@ int cmd_predict(int argc, char **argv) {
             for (c = 1; c < C; c++)
                 if (p[c] > p[best]) best = c;
             if (json) {
-                cJSON *o = cJSON_CreateObject(), *probs = cJSON_AddObjectToObject(o, "probabilities");
+                cJSON *o = cJSON_CreateObject(),
+                      *probs = cJSON_AddObjectToObject(o, "probabilities");
                 char *t;
                 cJSON_AddNumberToObject(o, "row", (double)(r + 1));
                 cJSON_AddStringToObject(o, "prediction", prep->class_names[best]);
-                for (c = 0; c < C; c++) cJSON_AddNumberToObject(probs, prep->class_names[c], (double)p[c]);
+                for (c = 0; c < C; c++)
+                    cJSON_AddNumberToObject(probs, prep->class_names[c], (double)p[c]);
                 t = cJSON_PrintUnformatted(o);
                 fprintf(f, "%s%s", r ? ",\n  " : "\n  ", t ? t : "null");
                 cJSON_free(t);
@@ -314,11 +336,13 @@ int cmd_predict(int argc, char **argv) {
             } else {
                 fprintf(f, "%zu,", r + 1);
                 csv_field(f, prep->class_names[best]);
-                for (c = 0; c < C; c++) fprintf(f, ",%.9g", (double)p[c]);
+                for (c = 0; c < C; c++)
+                    fprintf(f, ",%.9g", (double)p[c]);
                 fputc('\n', f);
             }
         } else if (json) {
-            fprintf(f, "%s{\"row\": %zu, \"prediction\": %.9g}", r ? ",\n  " : "\n  ", r + 1, (double)p[0]);
+            fprintf(f, "%s{\"row\": %zu, \"prediction\": %.9g}", r ? ",\n  " : "\n  ", r + 1,
+                    (double)p[0]);
         } else {
             fprintf(f, "%zu,%.9g\n", r + 1, (double)p[0]);
         }
@@ -334,8 +358,9 @@ int cmd_predict(int argc, char **argv) {
         if (!a.quiet) fprintf(stderr, "lathe: wrote %zu predictions to %s\n", rows, a.out);
     }
     if (unseen && !a.quiet)
-        fprintf(stderr, "lathe: note: %zu cell%s held a category the model never saw in training "
-                        "(encoded as none of the known ones)\n",
+        fprintf(stderr,
+                "lathe: note: %zu cell%s held a category the model never saw in training "
+                "(encoded as none of the known ones)\n",
                 unseen, unseen == 1 ? "" : "s");
 done:
     lathe_free(pred);

@@ -30,7 +30,8 @@ static const char run_usage_text[] =
     "  --json              print one JSON object (metrics, weights_sha256, ...) on stdout\n"
     "  --quiet             no progress on stderr\n"
     "  --data FILE         train on FILE instead of the experiment's data (skips the\n"
-    "                      data.sha256 check)\n"
+    "                      data.sha256 check); an IDX set is --data IMAGES --data LABELS\n"
+    "                      (gzipped or raw), then optionally its test images and labels\n"
     "  --checkpoint FILE   save the whole training state to FILE after every epoch (and on\n"
     "                      --stop-after); `lathe train EXPERIMENT --resume FILE` continues\n"
     "  --stop-after N      stop after N mini-batches (saving the checkpoint), as if\n"
@@ -53,7 +54,8 @@ static const char train_usage_text[] =
     "--checkpoint, --stop-after.\n";
 
 /* sklearn's classification_report layout, plus AUC, then the confusion matrix. */
-void cli_print_class_report(const char *split, const lathe_class_report *r, char *const *class_names) {
+void cli_print_class_report(const char *split, const lathe_class_report *r,
+                            char *const *class_names) {
     size_t c, k, width = 12;
     if (!r) return;
     for (c = 0; c < r->n_classes; c++)
@@ -68,10 +70,12 @@ void cli_print_class_report(const char *split, const lathe_class_report *r, char
            r->macro_recall, r->macro_f1, r->rows, r->macro_roc_auc);
     printf("%*s  %9.4f %9.4f %9.4f %9zu\n", (int)width, "weighted avg", r->weighted_precision,
            r->weighted_recall, r->weighted_f1, r->rows);
-    printf("log loss %.4f\n\nconfusion matrix (rows: true class, columns: predicted):\n", r->log_loss);
+    printf("log loss %.4f\n\nconfusion matrix (rows: true class, columns: predicted):\n",
+           r->log_loss);
     for (c = 0; c < r->n_classes; c++) {
         printf("%*.*s ", (int)width, (int)width, class_names[c]);
-        for (k = 0; k < r->n_classes; k++) printf(" %6zu", r->confusion[c * r->n_classes + k]);
+        for (k = 0; k < r->n_classes; k++)
+            printf(" %6zu", r->confusion[c * r->n_classes + k]);
         putchar('\n');
     }
 }
@@ -87,8 +91,9 @@ static void print_metrics(const char *name, const lathe_metrics *m, lathe_task t
 }
 
 typedef struct run_args {
-    const char *path, *data_override, *model_path, *checkpoint, *resume, *init;
-    size_t stop_after; /* 0: never */
+    const char *path, *model_path, *checkpoint, *resume, *init;
+    cli_data_files data; /* --data */
+    size_t stop_after;   /* 0: never */
     int json, quiet;
 } run_args;
 
@@ -128,8 +133,8 @@ static lathe_class_report *split_report(const lathe_session *session, lathe_spli
 }
 
 /* Progress on stderr: a bar with the ETA on a terminal, one line per epoch otherwise. */
-static void report_progress(const lathe_progress *p, double started, size_t steps_at_start,
-                            int tty, int epoch_done) {
+static void report_progress(const lathe_progress *p, double started, size_t steps_at_start, int tty,
+                            int epoch_done) {
     if (tty) {
         double total = (double)p->epochs * (double)p->batches_per_epoch;
         double done = (double)p->epoch * (double)p->batches_per_epoch + (double)p->batch;
@@ -139,15 +144,16 @@ static void report_progress(const lathe_progress *p, double started, size_t step
         rate = elapsed > 0 ? (double)steps / elapsed : 0.0;
         fputc('\r', stderr);
         fputc('[', stderr);
-        for (i = 0; i < width; i++) fputc(i < filled ? '#' : '.', stderr);
+        for (i = 0; i < width; i++)
+            fputc(i < filled ? '#' : '.', stderr);
         fprintf(stderr, "] epoch %zu/%zu", p->epoch + (p->batch > 0), p->epochs);
         if (p->last_epoch_loss == p->last_epoch_loss)
             fprintf(stderr, "  loss %.5f", (double)p->last_epoch_loss);
-        if (rate > 0 && steps > 0)
-            fprintf(stderr, "  ETA %.0fs  ", (total - done) / rate);
+        if (rate > 0 && steps > 0) fprintf(stderr, "  ETA %.0fs  ", (total - done) / rate);
         fflush(stderr);
     } else if (epoch_done) {
-        fprintf(stderr, "epoch %zu/%zu loss %.6f\n", p->epoch, p->epochs, (double)p->last_epoch_loss);
+        fprintf(stderr, "epoch %zu/%zu loss %.6f\n", p->epoch, p->epochs,
+                (double)p->last_epoch_loss);
     }
 }
 
@@ -168,15 +174,17 @@ static int parse_run_args(int argc, char **argv, int train, run_args *a) {
         } else if (strcmp(arg, "--out") == 0 && has_value) {
             a->model_path = argv[++i];
         } else if (strcmp(arg, "--data") == 0 && has_value) {
-            a->data_override = argv[++i];
+            if (cli_data_files_add(&a->data, argv[++i], argv[0]) != CLI_OK) return CLI_USAGE;
         } else if (strcmp(arg, "--checkpoint") == 0 && has_value) {
             a->checkpoint = argv[++i];
         } else if (strcmp(arg, "--stop-after") == 0 && has_value) {
             char *end;
             unsigned long long v = strtoull(argv[++i], &end, 10);
             if (*end || v == 0) {
-                fprintf(stderr, "lathe %s: --stop-after needs a positive number of batches, not "
-                                "'%s'\n", argv[0], argv[i]);
+                fprintf(stderr,
+                        "lathe %s: --stop-after needs a positive number of batches, not "
+                        "'%s'\n",
+                        argv[0], argv[i]);
                 return CLI_USAGE;
             }
             a->stop_after = (size_t)v;
@@ -200,7 +208,8 @@ static int parse_run_args(int argc, char **argv, int train, run_args *a) {
         return CLI_USAGE;
     }
     if (train && !a->resume == !a->init) {
-        fprintf(stderr, "lathe train: give exactly one of --resume CHECKPOINT or --init MODEL\n\n%s",
+        fprintf(stderr,
+                "lathe train: give exactly one of --resume CHECKPOINT or --init MODEL\n\n%s",
                 usage);
         return CLI_USAGE;
     }
@@ -228,7 +237,7 @@ static int train_experiment(const run_args *a) {
 
     text = cli_read_file(path, &n);
     if (!text) return CLI_USAGE;
-    if ((status = cli_open_session(path, text, n, a->data_override, &session)) != CLI_OK) goto done;
+    if ((status = cli_open_session(path, text, n, &a->data, &session)) != CLI_OK) goto done;
     if (a->init && (status = cli_load_model(a->init, &init)) != CLI_OK) goto done;
     if (lathe_session_build(session, init, &err) != LATHE_OK) {
         cli_error(init ? a->init : path, err.message);
@@ -268,8 +277,10 @@ static int train_experiment(const run_args *a) {
         st = lathe_trainer_step(trainer, want, &err);
         progress = lathe_trainer_progress(trainer);
         if (st != LATHE_OK) break;
-        if (!a->quiet) report_progress(&progress, started, steps_at_start, tty, progress.epoch > epoch);
-        if (a->checkpoint && progress.epoch > epoch && (status = save_checkpoint(a, session)) != CLI_OK)
+        if (!a->quiet)
+            report_progress(&progress, started, steps_at_start, tty, progress.epoch > epoch);
+        if (a->checkpoint && progress.epoch > epoch &&
+            (status = save_checkpoint(a, session)) != CLI_OK)
             goto done;
         if (a->stop_after && (batches_left -= want) == 0 && !progress.done) {
             interrupted = 1;
@@ -280,13 +291,15 @@ static int train_experiment(const run_args *a) {
     if (interrupted) {
         if (a->checkpoint && (status = save_checkpoint(a, session)) != CLI_OK) goto done;
         if (!a->quiet)
-            fprintf(stderr, "stopped after %zu batches at epoch %zu, batch %zu%s%s\n", a->stop_after,
-                    progress.epoch + 1, progress.batch, a->checkpoint ? "; checkpoint saved to " : "",
+            fprintf(stderr, "stopped after %zu batches at epoch %zu, batch %zu%s%s\n",
+                    a->stop_after, progress.epoch + 1, progress.batch,
+                    a->checkpoint ? "; checkpoint saved to " : "",
                     a->checkpoint ? a->checkpoint : "");
     }
     if (!a->quiet && progress.stopped_early)
-        fprintf(stderr, "stopped early after epoch %zu: no better validation %s for %zu epochs; kept "
-                        "the weights of epoch %zu (%.6g)\n",
+        fprintf(stderr,
+                "stopped early after epoch %zu: no better validation %s for %zu epochs; kept "
+                "the weights of epoch %zu (%.6g)\n",
                 progress.epoch, exp->early_stopping_accuracy ? "accuracy" : "loss",
                 exp->early_stopping_patience, progress.best_epoch, (double)progress.best_value);
     if (st != LATHE_OK) {
@@ -294,7 +307,8 @@ static int train_experiment(const run_args *a) {
         status = CLI_FAILED;
     }
     lathe_trainer_weights_sha256(trainer, weights);
-    if ((a->model_path || a->json) && lathe_session_metrics_json(session, &metrics_text, &err) != LATHE_OK) {
+    if ((a->model_path || a->json) &&
+        lathe_session_metrics_json(session, &metrics_text, &err) != LATHE_OK) {
         cli_error(path, err.message);
         status = CLI_FAILED;
         goto done;
@@ -315,7 +329,10 @@ static int train_experiment(const run_args *a) {
         size_t n_params;
         (void)lathe_trainer_params(trainer, &n_params);
         cJSON_AddStringToObject(o, "experiment", path);
-        cJSON_AddStringToObject(o, "status", st != LATHE_OK ? "diverged" : interrupted ? "stopped" : "ok");
+        cJSON_AddStringToObject(o, "status",
+                                st != LATHE_OK ? "diverged"
+                                : interrupted  ? "stopped"
+                                               : "ok");
         cJSON_AddStringToObject(o, "data_sha256", lathe_session_data_sha256(session));
         cJSON_AddStringToObject(o, "prepared_sha256", prepared_hash);
         cJSON_AddNumberToObject(o, "features", (double)prep->n_features);

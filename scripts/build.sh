@@ -43,6 +43,11 @@ cp examples/*.experiment.json build/web.tmp/examples/
 if [ -f data/builtin/manifest.json ]; then
   cp data/builtin/manifest.json build/web.tmp/data/
   cp data/builtin/*.csv build/web.tmp/data/ 2>/dev/null || true
+  # The IDX image sets, as their files (gzipped where they came so): the page fetches one
+  # only when it is chosen. They are data, not code: the page's size budget leaves them out.
+  for d in data/builtin/*/; do
+    [ "$(basename "$d")" = .fetch ] || cp -r "$d" build/web.tmp/data/
+  done
 fi
 rm -rf build/web
 mv build/web.tmp build/web

@@ -5,6 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __EMSCRIPTEN__
+#include <emscripten/heap.h>
+#include <malloc.h>
+#endif
+
 #include "lathe/alloc.h"
 #include "lathe/augment.h"
 #include "lathe/idx.h"
@@ -21,23 +26,44 @@
  * is never built. */
 typedef lathe_session lathe_preview;
 
-lathe_error *lathe_engine_error_create(void) { return calloc(1, sizeof(lathe_error)); }
-void lathe_engine_error_destroy(lathe_error *err) { free(err); }
-const char *lathe_engine_error_message(const lathe_error *err) { return err->message; }
+lathe_error *lathe_engine_error_create(void) {
+    return calloc(1, sizeof(lathe_error));
+}
+void lathe_engine_error_destroy(lathe_error *err) {
+    free(err);
+}
+const char *lathe_engine_error_message(const lathe_error *err) {
+    return err->message;
+}
 
-/* The data of an experiment: CSV bytes data:(data_n), or none (data_n 0: a synthetic set). */
-static lathe_session_data csv_data(const char *data, size_t data_n) {
+/* The bytes the data may still take: what the heap may grow to, less what is allocated. */
+static size_t heap_left(void) {
+#ifdef __EMSCRIPTEN__
+    size_t max = emscripten_get_heap_max(), used = (size_t)mallinfo().uordblks;
+    return max > used ? max - used : 1;
+#else
+    return 0;
+#endif
+}
+
+/* The data of an experiment: an IDX set (images, borrowed), else CSV bytes data:(data_n),
+ * else none (a synthetic set); refused before it is read when it would not fit the heap. */
+static lathe_session_data session_data(const char *data, size_t data_n,
+                                       const lathe_idx_set *images) {
     lathe_session_data d;
     memset(&d, 0, sizeof d);
-    if (data_n > 0) d.csv = data, d.csv_n = data_n;
+    d.images = images;
+    if (!images && data_n > 0) d.csv = data, d.csv_n = data_n;
+    d.memory_limit = heap_left();
     return d;
 }
 
-/* Opens a session on the experiment and its CSV data (lathe_session_open) and builds its
+/* Opens a session on the experiment and its data (lathe_session_open) and builds its
  * trainer. */
-int lathe_engine_session_create(const char *json, size_t json_n, const char *data,
-                                size_t data_n, lathe_session **out, lathe_error *err) {
-    lathe_session_data d = csv_data(data, data_n);
+int lathe_engine_session_create(const char *json, size_t json_n, const char *data, size_t data_n,
+                                const lathe_idx_set *images, lathe_session **out,
+                                lathe_error *err) {
+    lathe_session_data d = session_data(data, data_n, images);
     lathe_status st = lathe_session_open(json, json_n, &d, out, err);
     if (st == LATHE_OK && (st = lathe_session_build(*out, NULL, err)) != LATHE_OK) {
         lathe_session_destroy(*out);
@@ -45,16 +71,21 @@ int lathe_engine_session_create(const char *json, size_t json_n, const char *dat
     }
     return st;
 }
-void lathe_engine_session_destroy(lathe_session *s) { lathe_session_destroy(s); }
+void lathe_engine_session_destroy(lathe_session *s) {
+    lathe_session_destroy(s);
+}
 
 /* The data of an experiment prepared by its steps, no network built (the Prepare step's
  * preview: it works while the design is invalid). */
-int lathe_engine_preview_create(const char *json, size_t json_n, const char *data,
-                                size_t data_n, lathe_preview **out, lathe_error *err) {
-    lathe_session_data d = csv_data(data, data_n);
+int lathe_engine_preview_create(const char *json, size_t json_n, const char *data, size_t data_n,
+                                const lathe_idx_set *images, lathe_preview **out,
+                                lathe_error *err) {
+    lathe_session_data d = session_data(data, data_n, images);
     return lathe_session_open(json, json_n, &d, out, err);
 }
-void lathe_engine_preview_destroy(lathe_preview *p) { lathe_session_destroy(p); }
+void lathe_engine_preview_destroy(lathe_preview *p) {
+    lathe_session_destroy(p);
+}
 
 int lathe_engine_session_step(lathe_session *s, size_t batches, lathe_error *err) {
     return lathe_trainer_step(lathe_session_trainer(s), batches, err);
@@ -99,7 +130,9 @@ void lathe_engine_session_shape(const lathe_session *s, double *out) {
 }
 
 /* Frees a string the engine returned (the reports below). */
-void lathe_engine_string_free(char *s) { lathe_free(s); }
+void lathe_engine_string_free(char *s) {
+    lathe_free(s);
+}
 
 /* The evaluation of one split (0 train, 1 validation, 2 test) as JSON text in *out
  * (lathe_session_report_json). */
@@ -134,31 +167,30 @@ int lathe_engine_session_layers_json(const lathe_session *s, char **out, lathe_e
 /* The model file (lathe/model_file.h) of the current weights in *out (free with
  * lathe_engine_string_free): experiment_json (n bytes) is the experiment as written;
  * metrics_json (NUL-terminated object text, or NULL) is embedded as "metrics". */
-int lathe_engine_session_model_file(const lathe_session *s, const char *experiment_json,
-                                    size_t n, const char *metrics_json, char **out,
-                                    lathe_error *err) {
+int lathe_engine_session_model_file(const lathe_session *s, const char *experiment_json, size_t n,
+                                    const char *metrics_json, char **out, lathe_error *err) {
     *out = NULL;
     return lathe_model_file_write(experiment_json, n, lathe_session_prepared(s),
                                   lathe_session_trainer(s), metrics_json, out, err);
 }
 
 /* Reads the data of an experiment (JSON text; only its seed and data are used, but the whole
- * file must be valid) into a table: CSV bytes data:(data_n), or the synthetic generator
- * (lathe_session_read_table). The caller owns *out (lathe_engine_table_destroy). */
+ * file must be valid) into a table: an IDX set, CSV bytes data:(data_n), or the synthetic
+ * generator (lathe_session_read_table). The caller owns *out (lathe_engine_table_destroy). */
 int lathe_engine_table_create(const char *json, size_t json_n, const char *data, size_t data_n,
-                              lathe_table **out, lathe_error *err) {
-    lathe_session_data d = csv_data(data, data_n);
+                              const lathe_idx_set *images, lathe_table **out, lathe_error *err) {
+    lathe_session_data d = session_data(data, data_n, images);
     return lathe_session_read_table(json, json_n, &d, out, err);
 }
 
-void lathe_engine_table_destroy(lathe_table *t) { lathe_table_destroy(t); }
+void lathe_engine_table_destroy(lathe_table *t) {
+    lathe_table_destroy(t);
+}
 
 /* Copies column j's values:(rows) (numbers, category or boolean indices, NaN when missing). */
 void lathe_engine_table_column(const lathe_table *t, size_t j, float *out) {
     memcpy(out, t->columns[j].values, t->rows * sizeof *out);
 }
-
-
 
 /* The table's columns and profiles as JSON (lathe_profile_table_json). */
 int lathe_engine_table_info_json(const lathe_table *t, char **out, lathe_error *err) {
@@ -171,7 +203,9 @@ void lathe_engine_table_size(const lathe_table *t, double *out) {
 }
 
 /* Live allocations of the core's hook (lathe_alloc_live): a leak check for the page. */
-double lathe_engine_alloc_live(void) { return (double)lathe_alloc_live(); }
+double lathe_engine_alloc_live(void) {
+    return (double)lathe_alloc_live();
+}
 
 /* The bytes the session's trainer allocated (lathe_trainer_memory_bytes). */
 double lathe_engine_session_memory(const lathe_session *s) {
@@ -197,9 +231,9 @@ int lathe_engine_model_load(const char *text, size_t n, lathe_model **out, lathe
     *out = NULL;
     return lathe_model_load(text, n, out, err);
 }
-void lathe_engine_model_destroy(lathe_model *m) { lathe_model_destroy(m); }
-
-
+void lathe_engine_model_destroy(lathe_model *m) {
+    lathe_model_destroy(m);
+}
 
 /* What a model takes and gives, and predicting CSV rows (lathe/model.h). */
 int lathe_engine_model_info_json(lathe_model *m, char **out, lathe_error *err) {
@@ -212,32 +246,58 @@ int lathe_engine_model_predict_csv(lathe_model *m, const char *csv, size_t n, fl
 
 /* Converts 8-bit pixels (h rows of w, `channels` each) to out:(c, oh, ow) floats in 0…255
  * (lathe_image_convert: BT.601 luma, area-weighted resampling). */
-int lathe_engine_image_convert(const uint8_t *src, size_t w, size_t h, size_t channels,
-                               size_t c, size_t oh, size_t ow, float *out, lathe_error *err) {
+int lathe_engine_image_convert(const uint8_t *src, size_t w, size_t h, size_t channels, size_t c,
+                               size_t oh, size_t ow, float *out, lathe_error *err) {
     return lathe_image_convert(src, w, h, channels, c, oh, ow, out, err);
 }
 
-/* Reads an IDX file (gzip already undone). The caller owns *out (lathe_engine_idx_destroy). */
-int lathe_engine_idx_read(const uint8_t *bytes, size_t n, lathe_idx **out, lathe_error *err) {
-    *out = NULL;
-    return lathe_idx_read(bytes, n, out, err);
+/* IDX sets (lathe/idx.h): the page's IDX files, added part by part (gzip undone: idx:(idx_n);
+ * as stored: stored:(stored_n), hashed for the fingerprint), then given to the create
+ * functions above, which read them into a table. The caller owns *out. */
+int lathe_engine_idx_set_create(lathe_idx_set **out, lathe_error *err) {
+    return lathe_idx_set_create(out, err);
 }
-void lathe_engine_idx_destroy(lathe_idx *idx) { lathe_idx_destroy(idx); }
-/* Dimensions of an IDX file: 1 for labels, 3 or 4 for images. */
-double lathe_engine_idx_ndims(const lathe_idx *idx) { return (double)idx->ndims; }
-
-/* A table of IDX images and their labels (lathe_image_table, one part, numeric labels):
- * columns px0 … and "label"; image[0..2] = C, H, W. The caller owns *out. */
-int lathe_engine_idx_table(const lathe_idx *images, const lathe_idx *labels, lathe_table **out,
-                           double *image, lathe_error *err) {
-    size_t shape[3] = {0, 0, 0};
-    lathe_status st;
-    *out = NULL;
-    st = lathe_image_table(&images, &labels, 1, NULL, 0, out, shape, NULL, err);
-    image[0] = (double)shape[0], image[1] = (double)shape[1], image[2] = (double)shape[2];
-    return st;
+void lathe_engine_idx_set_destroy(lathe_idx_set *set) {
+    lathe_idx_set_destroy(set);
+}
+int lathe_engine_idx_set_add(lathe_idx_set *set, const char *images_name,
+                             const uint8_t *images_stored, size_t images_stored_n,
+                             const uint8_t *images_idx, size_t images_idx_n,
+                             const char *labels_name, const uint8_t *labels_stored,
+                             size_t labels_stored_n, const uint8_t *labels_idx, size_t labels_idx_n,
+                             int is_test, lathe_error *err) {
+    lathe_idx_file images = {images_name, images_stored, images_stored_n, images_idx, images_idx_n};
+    lathe_idx_file labels = {labels_name, labels_stored, labels_stored_n, labels_idx, labels_idx_n};
+    return lathe_idx_set_add(set, &images, &labels, is_test, err);
+}
+/* The class names, one per line (names:(n), no line ending at the end). */
+int lathe_engine_idx_set_classes(lathe_idx_set *set, char *names, size_t n, lathe_error *err) {
+    const char *list[256];
+    size_t count = 0, i, start = 0;
+    for (i = 0; i <= n && count < 256; i++)
+        if (i == n || names[i] == '\n') {
+            names[i] = '\0'; /* names holds n + 1 bytes */
+            list[count++] = names + start;
+            start = i + 1;
+        }
+    return lathe_idx_set_classes(set, list, n ? count : 0, err);
+}
+/* out[0..4] = images, the bytes their table takes, and the image shape C, H, W. */
+void lathe_engine_idx_set_size(const lathe_idx_set *set, double *out) {
+    size_t image[3];
+    lathe_idx_set_image(set, image);
+    out[0] = (double)lathe_idx_set_rows(set), out[1] = (double)lathe_idx_set_table_bytes(set);
+    out[2] = (double)image[0], out[3] = (double)image[1], out[4] = (double)image[2];
 }
 
+/* out[0..1] = the bytes the heap may grow to, the bytes allocated now. */
+void lathe_engine_heap(double *out) {
+#ifdef __EMSCRIPTEN__
+    out[0] = (double)emscripten_get_heap_max(), out[1] = (double)mallinfo().uordblks;
+#else
+    out[0] = out[1] = 0;
+#endif
+}
 
 /* Augmented copies of sample images for the preview (lathe_augment_images). */
 void lathe_engine_augment_images(const float *src, float *dst, float *tmp, size_t n, size_t copies,

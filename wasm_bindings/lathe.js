@@ -306,6 +306,24 @@
   }
 
   /** A loaded model file: predicts on raw CSV rows with its own fitted preparation. */
+  /** An image set of IDX files (LatheEngine.idxSet). */
+  class IdxSet extends Handle {
+    constructor(engine, ptr) {
+      super(engine, ptr, '_lathe_engine_idx_set_destroy', 'image set');
+    }
+
+    /** {rows, tableBytes, image: [C, H, W]}: the images, the bytes their table takes once
+     * read, and their shape. */
+    size() {
+      const m = this.alive();
+      return withHeap(m, [40], 'out of memory', (out) => {
+        m._lathe_engine_idx_set_size(this.ptr, out);
+        const [rows, tableBytes, ...image] = f64(m, out, 5);
+        return { rows, tableBytes, image };
+      });
+    }
+  }
+
   class Model extends Handle {
     constructor(engine, ptr) {
       super(engine, ptr, '_lathe_engine_model_destroy', 'model');
@@ -386,35 +404,73 @@
       );
     }
 
-    /** A Table of IDX images and labels ({name, bytes} each, gzip undone; either order):
-     * {table, image: [C, H, W]}. A bad file's error starts with its name. */
-    idxTable(a, b) {
+    /** An image set of IDX files: parts [{images, labels, test}], each file {name, stored
+     * (its bytes as stored, gzipped or not: hashed for the fingerprint), bytes (gzip undone;
+     * omitted when not gzipped)}, the test part last; classes (may be empty) names the
+     * labels. An IdxSet to pass as the data of createTable, createPreview and createSession;
+     * free() when done. A bad file's error starts with its name. */
+    idxSet(parts, classes = []) {
       const m = this.module;
-      const read = (file) =>
-        this.withBytes(file.bytes, `${file.name}: out of memory: the file is too large for this tab`, (ptr, n) =>
-          this.outCall((out, err) => m._lathe_engine_idx_read(ptr, n, out, err), file.name),
-        );
-      let images = 0,
-        labels = 0;
+      const set = new IdxSet(
+        this,
+        this.outCall((out, err) => m._lathe_engine_idx_set_create(out, err)),
+      );
       try {
-        images = read(a);
-        labels = read(b);
-        let names = [a.name, b.name];
-        if (m._lathe_engine_idx_ndims(images) === 1 && m._lathe_engine_idx_ndims(labels) > 1) {
-          [images, labels] = [labels, images];
-          names = names.reverse();
-        }
-        return withHeap(m, [24], 'out of memory', (shape) => {
-          const table = this.outCall(
-            (out, err) => m._lathe_engine_idx_table(images, labels, out, shape, err),
-            `${names[0]} (images) and ${names[1]} (labels)`,
+        for (const part of parts) {
+          const file = (f) => [
+            encoder.encode(`${f.name}\0`),
+            new Uint8Array(f.stored),
+            f.bytes ? new Uint8Array(f.bytes) : null,
+          ];
+          const views = [...file(part.images), ...file(part.labels)];
+          // views: images name, stored, idx (null: the stored bytes), labels name, stored, idx
+          withHeap(
+            m,
+            views.map((v) => (v ? v.length : 0)),
+            `${part.images.name}: out of memory: the files are too large for this tab`,
+            (...ptrs) => {
+              views.forEach((v, i) => v && m.HEAPU8.set(v, ptrs[i]));
+              const at = (i) => (views[i] ? [ptrs[i], views[i].length] : [ptrs[i - 1], views[i - 1].length]);
+              call(m, (err) =>
+                m._lathe_engine_idx_set_add(
+                  set.ptr,
+                  ptrs[0],
+                  ptrs[1],
+                  views[1].length,
+                  ...at(2),
+                  ptrs[3],
+                  ptrs[4],
+                  views[4].length,
+                  ...at(5),
+                  part.test ? 1 : 0,
+                  err,
+                ),
+              );
+            },
           );
-          return { table: new Table(this, table), image: Array.from(f64(m, shape, 3)) };
-        });
-      } finally {
-        if (images) m._lathe_engine_idx_destroy(images);
-        if (labels) m._lathe_engine_idx_destroy(labels);
+        }
+        if (classes.length) {
+          const names = encoder.encode(classes.join('\n'));
+          withHeap(m, [names.length + 1], 'out of memory', (ptr) => {
+            m.HEAPU8.set(names, ptr);
+            call(m, (err) => m._lathe_engine_idx_set_classes(set.ptr, ptr, names.length, err));
+          });
+        }
+        return set;
+      } catch (e) {
+        set.free();
+        throw e;
       }
+    }
+
+    /** The wasm heap: {max, used} bytes (what it may grow to, what is allocated now). */
+    heap() {
+      const m = this.module;
+      return withHeap(m, [16], 'out of memory', (out) => {
+        m._lathe_engine_heap(out);
+        const [max, used] = f64(m, out, 2);
+        return { max, used };
+      });
     }
 
     /** 8-bit pixels (Uint8Array of h·w·channels) as a model's input (c, oh, ow): a
@@ -477,41 +533,45 @@
       return JSON.parse(this.textCall(fn));
     }
 
-    /** Calls the engine's create function fn (experiment JSON, data bytes, out pointer,
-     * error) and wraps the object it makes in Cls. */
-    createFromExperiment(fn, Cls, experiment, dataBytes) {
+    /** Calls the engine's create function fn (experiment JSON, data bytes, image set, out
+     * pointer, error) and wraps the object it makes in Cls. data is CSV bytes, an IdxSet or
+     * null (a synthetic set). */
+    createFromExperiment(fn, Cls, experiment, data) {
       const m = this.module;
       const json = encoder.encode(typeof experiment === 'string' ? experiment : JSON.stringify(experiment));
-      const data = dataBytes ? new Uint8Array(dataBytes) : new Uint8Array(0);
+      const images = data instanceof IdxSet ? data : null;
+      const bytes = data && !images ? new Uint8Array(data) : new Uint8Array(0);
       return withHeap(
         m,
-        [json.length, data.length],
+        [json.length, bytes.length],
         'out of memory: the data is too large for this tab',
         (jsonPtr, dataPtr) => {
           m.HEAPU8.set(json, jsonPtr);
-          m.HEAPU8.set(data, dataPtr);
+          m.HEAPU8.set(bytes, dataPtr);
+          const set = images ? images.alive() && images.ptr : 0;
           return new Cls(
             this,
-            this.outCall((out, err) => m[fn](jsonPtr, json.length, dataPtr, data.length, out, err)),
+            this.outCall((out, err) => m[fn](jsonPtr, json.length, dataPtr, bytes.length, set, out, err)),
           );
         },
       );
     }
 
     /** The data of an experiment (object or JSON text; it must be valid) as a Table: CSV
-     * bytes, or the synthetic set its data and seed describe (dataBytes ignored). */
-    createTable(experiment, dataBytes) {
-      return this.createFromExperiment('_lathe_engine_table_create', Table, experiment, dataBytes);
+     * bytes, an IdxSet, or the synthetic set its data and seed describe (data ignored). */
+    createTable(experiment, data) {
+      return this.createFromExperiment('_lathe_engine_table_create', Table, experiment, data);
     }
 
     /** The data of an experiment prepared by its steps, without a network (a Preview). */
-    createPreview(experiment, dataBytes) {
-      return this.createFromExperiment('_lathe_engine_preview_create', Preview, experiment, dataBytes);
+    createPreview(experiment, data) {
+      return this.createFromExperiment('_lathe_engine_preview_create', Preview, experiment, data);
     }
 
-    /** A training session for an experiment (object or JSON text) and its data bytes. */
-    createSession(experiment, dataBytes) {
-      return this.createFromExperiment('_lathe_engine_session_create', Session, experiment, dataBytes);
+    /** A training session for an experiment (object or JSON text) and its data (CSV bytes, an
+     * IdxSet or null). */
+    createSession(experiment, data) {
+      return this.createFromExperiment('_lathe_engine_session_create', Session, experiment, data);
     }
 
     /** Instantiates the wasm engine. options are passed to createLatheEngine. */

@@ -4,13 +4,14 @@
  * profile), describes a model's layers and memory, and loads model files to predict, answering
  * requests by id. Every training message carries the page's run id, so the page can ignore a
  * cancelled run's last words.
- * Messages in:  {type: 'train', run, experiment, data (ArrayBuffer or null), checkpoint?
+ * Messages in:  {type: 'train', run, experiment, data (CSV bytes, an image set {kind: 'idx',
+ *               parts: [{images, labels: {name, bytes}, test}], classes}, or null), checkpoint?
  *               (ArrayBuffer: continue from it), history? (its curve points)}, {type: 'pause'},
  *               {type: 'resume'}, {type: 'cancel'}, {type: 'inject-fault', kind: 'trap' |
  *               'crash' | 'pause', at?} (tests: a real wasm trap in the next slice, an uncaught
  *               error, or a pause the run makes itself at [epoch, batch] = at),
  *               {type: 'table' | 'describe' | 'checkpoint' | 'model-info' | 'model-predict' |
- *               'model-predict-image' | 'idx' | 'image-convert' | 'augment-images' | 'alloc-live',
+ *               'model-predict-image' | 'data-csv' | 'image-convert' | 'augment-images' | 'alloc-live',
  *               id, ...}
  * Messages out: {type: 'ready'}, {type: 'started', run, shape, progress, memory},
  *               {type: 'tick', run, progress}, {type: 'progress', run, progress, point},
@@ -220,21 +221,57 @@
     return result;
   }
 
-  /** Answers {type: 'table'}: the data's profile and columns (transferred). */
-  function readTable(msg) {
-    const table = engine.createTable(msg.experiment, msg.data);
+  /** Answers {type: 'table'}: the data's profile and columns (transferred), and the bytes it
+   * takes in the tab: memory {stored (its files), table, heap: {max, used} (the engine's, with
+   * the table read)}. */
+  async function readTable(msg) {
+    const data = await engineData(msg.data);
+    const table = engine.createTable(msg.experiment, data);
+    try {
+      const info = table.info();
+      if (data && !(data instanceof ArrayBuffer)) info.image = data.size().image;
+      const columns = info.columns.map((_, j) => table.column(j));
+      const memory = {
+        stored: dataBytes(msg.data),
+        table: info.rows * info.columns.length * 4,
+        heap: engine.heap(),
+      };
+      return { value: { info, columns, memory }, transfer: columns.map((c) => c.buffer) };
+    } finally {
+      table.free();
+    }
+  }
+
+  /** The bytes of a request's data as the page holds them. */
+  function dataBytes(data) {
+    if (!data) return 0;
+    if (data instanceof ArrayBuffer) return data.byteLength;
+    return data.parts.reduce((n, p) => n + p.images.bytes.byteLength + p.labels.bytes.byteLength, 0);
+  }
+
+  /** Answers {type: 'data-csv', experiment, data}: the data as CSV bytes (columns px0 … and
+   * the label), for `lathe run --data FILE`; made only when the user downloads it. */
+  async function dataCsv(msg) {
+    const table = engine.createTable(msg.experiment, await engineData(msg.data));
     try {
       const info = table.info();
       const columns = info.columns.map((_, j) => table.column(j));
-      return { value: { info, columns }, transfer: columns.map((c) => c.buffer) };
+      const cell = (col, v) =>
+        Number.isNaN(v) ? '' : col.type === 'categorical' ? csvField(col.categories[v]) : String(v);
+      const encoder = new TextEncoder();
+      const parts = [encoder.encode(`${info.columns.map((c) => csvField(c.name)).join(',')}\n`)];
+      for (let r = 0; r < info.rows; r++) {
+        parts.push(encoder.encode(`${info.columns.map((c, j) => cell(c, columns[j][r])).join(',')}\n`));
+      }
+      return { value: new Blob(parts, { type: 'text/csv' }) };
     } finally {
       table.free();
     }
   }
 
   /** Answers {type: 'describe'}: the prepared shape and the network's layers. */
-  function describe(msg) {
-    const s = engine.createSession(msg.experiment, msg.data);
+  async function describe(msg) {
+    const s = engine.createSession(msg.experiment, await engineData(msg.data));
     try {
       return { value: { shape: s.shape(), layers: s.layers(), memory: s.memoryBytes() } };
     } finally {
@@ -249,8 +286,8 @@
    * preview's info, the first rows of the training split (x, y and their table rows) and, over
    * up to PREVIEW_ROWS training rows, each of the first PREVIEW_FEATURES features' and all
    * features' mean, standard deviation, minimum and maximum. */
-  function preview(msg) {
-    const p = engine.createPreview(msg.experiment, msg.data);
+  async function preview(msg) {
+    const p = engine.createPreview(msg.experiment, await engineData(msg.data));
     try {
       const info = p.info();
       const sample = p.rows('train', 0, PREVIEW_ROWS);
@@ -356,49 +393,68 @@
     return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   }
 
-  const MAX_IDX_CELLS = 16 * 1024 * 1024; // pixels an IDX upload may have (its CSV copy is ~4 B each)
-
-  /** Undoes gzip (magic 1f 8b) with the browser's DecompressionStream; other bytes pass. */
+  /** Undoes gzip (magic 1f 8b) with the browser's DecompressionStream: the file {name, bytes}
+   * as the engine's image set takes it, {name, stored, bytes (omitted: not gzipped)}. */
   async function gunzip(file) {
     const head = new Uint8Array(file.bytes, 0, Math.min(2, file.bytes.byteLength));
-    if (head[0] !== 0x1f || head[1] !== 0x8b) return file;
+    if (head[0] !== 0x1f || head[1] !== 0x8b) return { name: file.name, stored: file.bytes };
     if (typeof DecompressionStream !== 'function') {
       throw new Error(`${file.name} is gzipped and this browser has no DecompressionStream: upload it gunzipped`);
     }
     try {
       const stream = new Blob([file.bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-      return { name: file.name, bytes: await new Response(stream).arrayBuffer() };
+      return { name: file.name, stored: file.bytes, bytes: await new Response(stream).arrayBuffer() };
     } catch (e) {
       throw new Error(`${file.name}: not a complete gzip file (${e.message})`);
     }
   }
 
-  /** Answers {type: 'idx', files: [{name, bytes}] × 2}: the images and labels (gzipped or raw)
-   * as CSV bytes of columns px0 … and label, read by the core, and the image shape. The page
-   * then treats them as an uploaded CSV, so `lathe run` replays the experiment on that CSV. */
-  async function idxToCsv(msg) {
-    const [a, b] = await Promise.all(msg.files.map(gunzip));
-    await enginePromise;
-    const { table, image } = engine.idxTable(a, b);
-    try {
-      const info = table.info();
-      const cells = info.rows * info.columns.length;
-      if (cells > MAX_IDX_CELLS) {
-        throw new Error(
-          `${info.rows} images of ${image.join(' × ')} are ${cells.toLocaleString('en-US')} values; this page converts up to ${MAX_IDX_CELLS.toLocaleString('en-US')} (use fewer images, e.g. the t10k files)`,
-        );
-      }
-      const columns = info.columns.map((_, j) => table.column(j));
-      const encoder = new TextEncoder();
-      const parts = [encoder.encode(`${info.columns.map((c) => c.name).join(',')}\n`)];
-      for (let r = 0; r < info.rows; r++) {
-        parts.push(encoder.encode(`${columns.map((col) => String(col[r])).join(',')}\n`));
-      }
-      const csv = await new Blob(parts).arrayBuffer();
-      return { value: { csv, rows: info.rows, image }, transfer: [csv] };
-    } finally {
-      table.free();
-    }
+  const sameBytes = (a, b) => {
+    if (a.byteLength !== b.byteLength) return false;
+    const x = new Uint32Array(a, 0, a.byteLength >> 2),
+      y = new Uint32Array(b, 0, b.byteLength >> 2);
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    const tail = a.byteLength & ~3;
+    return new Uint8Array(a, tail).every((v, i) => v === new Uint8Array(b, tail)[i]);
+  };
+
+  // The last image set read: {files (the stored bytes, in order), classes, set (IdxSet)}, kept
+  // so that the steps' requests on the same data read its files once.
+  let images = null;
+
+  /** The engine's data for a request's data: CSV bytes, null, or {kind: 'idx', parts: [{images,
+   * labels: {name, bytes (as stored)}, test}], classes} as an IdxSet (kept: do not free it). */
+  function engineData(data) {
+    if (!data || data instanceof ArrayBuffer) return data;
+    // one read at a time: a second request on the same files waits and shares the first's
+    const read = dataQueue.then(() => readImages(data));
+    dataQueue = read.catch(() => {});
+    return read;
+  }
+  let dataQueue = Promise.resolve();
+
+  async function readImages(data) {
+    if (data.kind !== 'idx') throw new Error('unknown kind of data');
+    const files = data.parts.flatMap((p) => [p.images.bytes, p.labels.bytes]);
+    const classes = JSON.stringify(data.classes || []);
+    if (
+      images &&
+      images.classes === classes &&
+      images.files.length === files.length &&
+      images.files.every((f, i) => sameBytes(f, files[i]))
+    )
+      return images.set;
+    if (images) images.set.free();
+    images = null;
+    const parts = await Promise.all(
+      data.parts.map(async (p) => ({
+        images: await gunzip(p.images),
+        labels: await gunzip(p.labels),
+        test: !!p.test,
+      })),
+    );
+    images = { files, classes, set: engine.idxSet(parts, data.classes || []) };
+    return images.set;
   }
 
   /** Answers {type: 'image-convert', images: [{pixels (RGBA ArrayBuffer), width, height}],
@@ -428,7 +484,7 @@
   }
 
   const requests = {
-    idx: idxToCsv,
+    'data-csv': dataCsv,
     'augment-images': augmentImages,
     'image-convert': convertImages,
     table: readTable,
@@ -466,7 +522,9 @@
       experimentText = msg.experiment;
       lastCheckpoint = performance.now();
       try {
-        session = engine.createSession(msg.experiment, msg.data);
+        const data = await engineData(msg.data);
+        if (msg.run === cancelledRun || msg.run !== run) return; // cancelled or replaced meanwhile
+        session = engine.createSession(msg.experiment, data);
         if (msg.checkpoint) session.restore(msg.checkpoint);
         setUpBoundary();
       } catch (e) {
@@ -481,6 +539,7 @@
         shape: session.shape(),
         progress: session.progress(),
         memory: session.memoryBytes(),
+        heap: engine.heap(),
         resumed: !!msg.checkpoint,
       });
       if (boundary) postBoundary();

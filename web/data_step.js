@@ -1,14 +1,73 @@
-/* Step 1, Data: the built-in picker, CSV upload and drop, IDX upload (images and labels,
- * gzipped or raw: the engine reads them and the page keeps them as a CSV that `lathe run`
- * replays), PNG/JPEG images or a folder per class (image_upload.js, loaded when needed, makes
- * the same CSV), and what the engine read: size, the class balance, an image grid for image
- * data, each column's profile with a histogram, and a preview table that renders only the rows
- * in view (fast on 100,000 rows). */
+/* Step 1, Data: the built-in picker (CSV sets, and IDX image sets fetched only when chosen,
+ * with a progress bar), CSV upload and drop, IDX upload (images and labels, gzipped or raw:
+ * the page keeps the files as they came and the engine reads them, as `lathe run --data
+ * IMAGES --data LABELS` does), PNG/JPEG images or a folder per class (image_upload.js, loaded
+ * when needed, makes a CSV), and what the engine read: size and the bytes it takes in the
+ * tab, the class balance, an image grid for image data, each column's profile with a
+ * histogram, and a preview table that renders only the rows in view (fast on 100,000 rows). */
 import { $, h, fmt, download, CLASS_COLORS } from './dom.js';
 
 const SYNTHETIC = ['spiral', 'moons', 'circles', 'xor', 'blobs', 'curve'];
 const ROW_HEIGHT = 28; // px, fixed so the preview can compute what is in view
 const MAX_UPLOAD = 512 * 1024 * 1024;
+
+/** The first experiment of uploaded data: data {file, target} (a CSV) or {files} (an IDX
+ * set); image [C, H, W] for pixels of a CSV. */
+function uploadExperiment(data, image = null) {
+  const experiment = {
+    format: 'lathe-experiment',
+    version: 1,
+    seed: 42,
+    data: data.files ? { files: data.files } : { ...data, task: 'classification' },
+    prepare: [
+      { op: 'split', test: 0.2, validation: 0.1, stratify: true },
+      { op: 'impute', strategy: 'mean' },
+      { op: 'standardize' },
+    ],
+    model: { template: 'mlp', hidden: [32], activation: 'relu' },
+    train: { optimizer: 'adam', learning_rate: 0.01, batch_size: 32, epochs: 30 },
+  };
+  if (data.files || image) {
+    // images: pixels scaled together, as the CLI's IDX sets are
+    if (image) experiment.data.image = image;
+    experiment.prepare = [
+      { op: 'split', test: 0.2, validation: 0.1, stratify: true },
+      { op: 'minmax', per: 'all' },
+    ];
+    experiment.model = { template: 'mlp', hidden: [128], activation: 'relu' };
+    experiment.train = { optimizer: 'adam', learning_rate: 0.002, batch_size: 32, epochs: 10 };
+  }
+  return experiment;
+}
+
+/** IDX files [{name, bytes}] (images, labels, then optionally the test images and labels) as
+ * the image set the worker reads. */
+function idxData(files, classes, lastIsTest = files.length === 4) {
+  const parts = [];
+  for (let i = 0; i + 1 < files.length; i += 2) {
+    parts.push({ images: files[i], labels: files[i + 1], test: lastIsTest && i + 2 === files.length });
+  }
+  return { kind: 'idx', parts, classes };
+}
+
+/** The bytes at url, reporting (received, total) as they arrive; errors name the set. */
+async function fetchBytes(url, name, progress = null) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`the built-in data set '${name}' is not available on this page`);
+  if (!progress || !response.body) return response.arrayBuffer();
+  const total = Number(response.headers.get('content-length')) || 0;
+  const reader = response.body.getReader();
+  const chunks = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    received += value.length;
+    progress(received, total);
+  }
+  return new Blob(chunks).arrayBuffer();
+}
 
 /** The value of column col at row r as text. */
 export function cellText(col, values, r) {
@@ -30,6 +89,23 @@ export function targetIndex({ table, valid, experiment }) {
 
 export function defaultExperiment(set) {
   const classification = set.task !== 'regression';
+  if (set.format === 'idx') {
+    // the LeNet-style CNN of examples/full/fashion_mnist_cnn.experiment.json, on the set's own
+    // test split when it has one
+    const split =
+      set.splits && set.splits.test
+        ? { op: 'split', validation: 0.1 }
+        : { op: 'split', test: 0.2, validation: 0.1, stratify: true };
+    return {
+      format: 'lathe-experiment',
+      version: 1,
+      seed: 42,
+      data: { builtin: set.name },
+      prepare: [split, { op: 'minmax', per: 'all' }],
+      model: { template: 'cnn', activation: 'relu' },
+      train: { optimizer: 'adam', learning_rate: 0.002, batch_size: 64, epochs: 5 },
+    };
+  }
   const data =
     set.format === 'synthetic' ? { synthetic: set.name } : { builtin: set.name, target: set.target, task: set.task };
   return {
@@ -52,33 +128,76 @@ export class DataStep {
     this.builtins = new Map(); // built-in set name -> the read of its CSV bytes (one at a time)
   }
 
-  /** The bytes the experiment reads (a copy the worker may take), or null for synthetic. */
+  /** The data the experiment reads, for the worker: CSV bytes (a copy it may take), an image
+   * set {kind: 'idx', parts: [{images, labels: {name, bytes}, test}], classes} (the files as
+   * they came, gzipped or not), or null for a synthetic set. */
   async bytes(experiment) {
     const data = experiment.data || {};
     const { upload } = this.app.state;
     if (data.synthetic) return null;
-    if (data.file) {
-      if (!upload || upload.name !== data.file) {
+    if (data.file || data.files) {
+      const names = data.files || [data.file];
+      const have = upload ? (upload.files || [upload]).map((f) => f.name) : [];
+      if (names.length !== have.length || names.some((n, i) => n !== have[i])) {
         throw new Error(
-          `The experiment reads the file '${data.file}': choose it in step 1, Data ("use your own CSV file").`,
+          `The experiment reads ${names.map((n) => `'${n}'`).join(' and ')}: choose ${names.length > 1 ? 'them' : 'it'} in step 1, Data ("use your own data").`,
         );
       }
-      return upload.bytes.slice(0);
+      if (!upload.files) return upload.bytes.slice(0);
+      return idxData(upload.files, upload.classes || []);
     }
     if (data.builtin) {
       let read = this.builtins.get(data.builtin);
       if (!read) {
         // the steps that ask while it is read share it; a failed read is tried again
-        read = fetch(`data/${data.builtin}.csv`).then((response) => {
-          if (!response.ok) throw new Error(`the built-in data set '${data.builtin}' is not available on this page`);
-          return response.arrayBuffer();
-        });
+        const set = this.datasets.find((d) => d.name === data.builtin);
+        read =
+          set && set.format === 'idx' ? this.fetchImages(set) : fetchBytes(`data/${data.builtin}.csv`, data.builtin);
         this.builtins.set(data.builtin, read);
         read.catch(() => this.builtins.delete(data.builtin));
       }
-      return (await read).slice(0);
+      const got = await read;
+      return got instanceof ArrayBuffer ? got.slice(0) : got;
     }
-    throw new Error('data needs one of builtin, file or synthetic');
+    throw new Error('data needs one of builtin, file, files or synthetic');
+  }
+
+  /** A built-in IDX set's files (training parts, then the test part), fetched with a progress
+   * bar: the image set the worker reads. */
+  async fetchImages(set) {
+    const splits = Object.entries(set.splits || {}).sort(([a], [b]) => (a === 'test') - (b === 'test'));
+    const files = splits.flatMap(([, s]) => [s.images, s.labels]);
+    const bar = $('data-progress');
+    const loaded = files.map(() => 0);
+    const totals = files.map(() => 0);
+    const show = () => {
+      const total = totals.reduce((a, b) => a + b, 0);
+      const done = loaded.reduce((a, b) => a + b, 0);
+      bar.hidden = false;
+      bar.max = total || 1;
+      bar.value = done;
+      $('data-summary').textContent =
+        `Fetching ${set.title || set.name}: ${fmt(Math.round(done / 1048576))} of ${total ? fmt(Math.round(total / 1048576)) : '?'} MB…`;
+    };
+    try {
+      const bytes = await Promise.all(
+        files.map((path, i) =>
+          fetchBytes(`data/${path}`, set.name, (got, total) => {
+            loaded[i] = got;
+            totals[i] = total;
+            show();
+          }),
+        ),
+      );
+      const named = files.map((path, i) => ({ name: path.split('/').pop(), bytes: bytes[i] }));
+      return idxData(
+        named,
+        set.classes || [],
+        splits.some(([name]) => name === 'test'),
+      );
+    } finally {
+      bar.hidden = true;
+    }
   }
 
   /** Reads the data again (a restarted worker dropped the request). */
@@ -96,7 +215,7 @@ export class DataStep {
       /* no built-in files: synthetic sets still work */
     }
     this.datasets = manifest.datasets
-      .filter((d) => d.format === 'csv')
+      .filter((d) => d.format === 'csv' || d.format === 'idx')
       .concat(
         SYNTHETIC.map((name) => ({
           name,
@@ -123,10 +242,7 @@ export class DataStep {
     $('upload').addEventListener('change', (e) => {
       if (e.target.files.length) this.useFiles([...e.target.files]);
     });
-    $('download-data').addEventListener('click', () => {
-      const { upload } = this.app.state;
-      if (upload) download(upload.name, upload.bytes, 'text/csv');
-    });
+    $('download-data').addEventListener('click', () => this.downloadCsv());
     const zone = $('drop-zone');
     zone.addEventListener('dragover', (e) => {
       e.preventDefault();
@@ -307,64 +423,68 @@ export class DataStep {
     }
     $('data-error').hidden = true;
     $('data-summary').textContent = `Reading ${files[0].name} and ${files[1].name}…`;
-    let result;
+    // the labels file is the one named so; the engine says so if the two are swapped
+    const ordered = [...files].sort((a, b) => /label/i.test(a.name) - /label/i.test(b.name));
+    let upload;
     try {
-      const read = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
-      result = await this.app.engine.ask(
-        'idx',
-        { files: read },
-        read.map((f) => f.bytes),
-      );
+      const read = await Promise.all(ordered.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
+      const experiment = uploadExperiment({ files: read.map((f) => f.name) });
+      const table = await this.app.engine.request('table', JSON.stringify(experiment), idxData(read, []));
+      upload = { name: read[0].name, files: read, rows: table.info.rows, image: table.info.image };
     } catch (e) {
       this.showError(e.message);
       return;
     }
-    const images = files.find((f) => /image/i.test(f.name)) || files[0];
-    const name = `${images.name.replace(/\.gz$/i, '').replace(/[.-]idx[0-9]*[.-]ubyte$|\.idx[0-9]*$/i, '')}.csv`;
-    await this.useUpload(new File([result.csv], name, { type: 'text/csv' }), { image: result.image });
+    // data.image too, so that `lathe run --data` replays it on the CSV the page writes
+    this.useData(upload, uploadExperiment({ files: upload.files.map((f) => f.name) }, upload.image));
+  }
+
+  /** The uploaded data (kept in IndexedDB) with its first experiment. */
+  useData(upload, experiment) {
+    const { app } = this;
+    app.state.set({ upload });
+    app.store.put('upload', upload); // kept in IndexedDB with the experiment
+    this.showUpload(upload);
+    this.requested = ''; // the same name may hold new bytes
+    app.state.setText(JSON.stringify(experiment, null, 2), 'upload');
+    const files = upload.files || [upload];
+    const size = files.reduce((n, f) => n + f.bytes.byteLength, 0);
+    $('dataset-description').textContent = upload.files
+      ? `${files.map((f) => f.name).join(' and ')}: ${fmt(upload.rows)} images, ${(size / 1048576).toFixed(1)} MB, read in this tab only.`
+      : `${upload.name}: ${(size / 1024).toFixed(1)} KB, read in this tab only. Target: '${experiment.data.target}' (the last column; choose another in Prepare).`;
+    app.status(`Loaded ${upload.name}.`);
+  }
+
+  /** The data as CSV for `lathe run --data FILE`: an upload's bytes, or an image set's table
+   * written out by the worker (only now, when asked). */
+  async downloadCsv() {
+    const { app } = this;
+    const { upload } = app.state;
+    if (!upload) return;
+    if (!upload.files) {
+      download(upload.name, upload.bytes, 'text/csv');
+      return;
+    }
+    const name = `${upload.name.replace(/\.gz$/i, '').replace(/[.-]idx[0-9]*[.-]ubyte$|\.idx[0-9]*$/i, '')}.csv`;
+    app.status(`Writing ${name}…`);
+    try {
+      const experiment = uploadExperiment({ files: upload.files.map((f) => f.name) });
+      const blob = await app.engine.request('data-csv', JSON.stringify(experiment), await this.bytes(experiment));
+      download(name, blob, 'text/csv');
+      app.status(`Downloaded ${name}.`);
+    } catch (e) {
+      app.error(`Could not write the CSV: ${e.message}`);
+    }
   }
 
   async useUpload(file, idx = null) {
-    const { app } = this;
     if (file.size > MAX_UPLOAD) {
       this.showError(`${file.name} is ${(file.size / 1048576).toFixed(0)} MB; this page takes files up to 512 MB.`);
       return;
     }
     const bytes = await file.arrayBuffer();
-    const upload = { name: file.name, bytes, fromIdx: !!idx };
-    app.state.set({ upload });
-    app.store.put('upload', upload); // kept in IndexedDB with the experiment
-    const target = lastColumnName(bytes);
-    const experiment = {
-      format: 'lathe-experiment',
-      version: 1,
-      seed: 42,
-      data: { file: file.name, target, task: 'classification' },
-      prepare: [
-        { op: 'split', test: 0.2, validation: 0.1, stratify: true },
-        { op: 'impute', strategy: 'mean' },
-        { op: 'standardize' },
-      ],
-      model: { template: 'mlp', hidden: [32], activation: 'relu' },
-      train: { optimizer: 'adam', learning_rate: 0.01, batch_size: 32, epochs: 30 },
-    };
-    if (idx) {
-      // images: pixels scaled together, as the CLI's IDX sets are
-      experiment.data.image = idx.image;
-      experiment.prepare = [
-        { op: 'split', test: 0.2, validation: 0.1, stratify: true },
-        { op: 'minmax', per: 'all' },
-      ];
-      experiment.model = { template: 'mlp', hidden: [128], activation: 'relu' };
-      experiment.train = { optimizer: 'adam', learning_rate: 0.002, batch_size: 32, epochs: 10 };
-    }
-
-    this.showUpload(upload);
-    this.requested = ''; // the same name may hold new bytes
-    app.state.setText(JSON.stringify(experiment, null, 2), 'upload');
-    $('dataset-description').textContent =
-      `${file.name}: ${(file.size / 1024).toFixed(1)} KB, read in this tab only. Target: '${target}' (the last column; choose another in Prepare).`;
-    app.status(`Loaded ${file.name}.`);
+    const experiment = uploadExperiment({ file: file.name, target: lastColumnName(bytes) }, idx && idx.image);
+    this.useData({ name: file.name, bytes, fromImages: !!idx }, experiment);
   }
 
   /** The uploaded file as the picker's first choice (also for one kept from a past visit). */
@@ -375,15 +495,20 @@ export class DataStep {
     option.dataset.upload = 'true';
     select.prepend(option);
     select.value = option.value;
-    $('download-data').hidden = !upload.fromIdx;
+    $('download-data').hidden = !upload.files && !upload.fromImages;
   }
 
   render() {
-    const { info, columns } = this.app.state.table;
+    const { info, columns, memory } = this.app.state.table;
     const t = targetIndex(this.app.state);
     $('data-summary').textContent =
       `${fmt(info.rows)} rows × ${info.columns.length} columns` +
       (t >= 0 ? `; target '${info.columns[t].name}'.` : '.');
+    const mb = (n) => `${fmt(Math.round(n / 1048576))} MB`;
+    $('data-memory').textContent = memory
+      ? `In this tab: ${memory.stored ? `${mb(memory.stored)} of files, ` : ''}${mb(memory.table)} as a table, about ${mb(2 * memory.table)} with its prepared copy; the engine holds ${mb(memory.heap.used)} now and may grow to ${mb(memory.heap.max)}.`
+      : '';
+    $('data-memory').hidden = !memory;
     $('data-details').hidden = false;
     this.renderBalance(t);
     this.renderImages(t);
@@ -435,9 +560,9 @@ export class DataStep {
       $('balance').after(box);
     }
     const table = this.app.state.table;
-    const image = this.app.state.valid && (this.app.state.experiment.data || {}).image;
+    const image = this.app.state.imageShape();
     box.replaceChildren();
-    if (!Array.isArray(image) || image.length !== 3) return;
+    if (!image) return;
     const mod = await this.imageModule();
     if (this.app.state.table !== table) return; // a newer table arrived meanwhile
     const grid = mod.imageGrid(table, image, t);

@@ -48,7 +48,7 @@ export class EngineClient {
 
   /** Sends a request ('table', 'describe') and resolves with the worker's answer. */
   request(type, experiment, data) {
-    return this.ask(type, { experiment, data }, data ? [data] : []);
+    return this.ask(type, { experiment, data }, data instanceof ArrayBuffer ? [data] : []);
   }
 
   /** Sends a request of any type with its fields and resolves with the worker's answer. */

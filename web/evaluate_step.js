@@ -217,7 +217,7 @@ export class EvaluateStep {
     const shown = list.slice(0, MAX_EXAMPLES);
     if (!table) return h('p', { className: 'hint' }, 'The data is not loaded.');
     const t = targetIndex(state);
-    const image = (state.experiment.data || {}).image;
+    const image = state.imageShape();
     const cols = table.info.columns.map((c, j) => j).filter((j) => j !== t);
     if (image && image[0] * image[1] * image[2] === cols.length) {
       return h(

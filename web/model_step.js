@@ -241,7 +241,7 @@ export class ModelStep {
     $('layers').hidden = false;
     this.markLayer(null);
     const shapeText = (s) => (s.length === 3 ? `${s[0]} × ${s[1]} × ${s[2]}` : String(s[0]));
-    const input = this.app.state.experiment.data.image;
+    const input = this.app.state.imageShape();
     let params = 0,
       flops = 0;
     const rows = [

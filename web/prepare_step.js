@@ -210,7 +210,7 @@ export class PrepareStep {
     $('prepare-list').replaceChildren(...items);
     restoreFocus($('prepare-list'), focus, active);
     const present = new Set(ops.map((op) => op.op));
-    const image = Array.isArray((x.data || {}).image);
+    const image = !!this.app.state.imageShape();
     const options = ADDABLE.filter(
       (a) => (!a.classification || (x.data || {}).task !== 'regression') && (!a.image || image),
     ).map((a) => new Option(present.has(a.op) ? `${a.label} (already a step)` : a.label, a.op));
@@ -255,7 +255,7 @@ export class PrepareStep {
       const reply = await app.engine.request('preview', JSON.stringify(experiment), bytes);
       if (token !== this.previewToken) return;
       this.markError(null);
-      box.replaceChildren(...view.renderPreview(reply, app.state.table, app.state.experiment.data.image));
+      box.replaceChildren(...view.renderPreview(reply, app.state.table, app.state.imageShape()));
     } catch (e) {
       if (token !== this.previewToken) return;
       this.markError(e.message);
@@ -272,7 +272,7 @@ export class PrepareStep {
     const { table } = state;
     const x = state.experiment;
     const op = findOp(x, 'augment').op;
-    const image = (x.data || {}).image;
+    const image = state.imageShape();
     let box = $('augment-preview');
     if (!box) {
       box = h('div', { id: 'augment-preview', 'data-testid': 'augment-preview', 'aria-live': 'polite' });

@@ -61,7 +61,7 @@ export class RunController {
         batchesPerEpoch: p.batchesPerEpoch,
       });
       train.begin(p, (JSON.parse(state.run.text).train || {}).batch_size || 32);
-      train.showMemory(msg.memory);
+      train.showMemory(msg.memory, null, msg.heap);
       app.status(
         `Training ${msg.shape.parameters} parameters on ${p.trainRows} rows${msg.resumed ? `, from epoch ${p.epoch}, batch ${p.batch}` : ''}…`,
       );
@@ -226,7 +226,7 @@ export class RunController {
     const { run } = this.app.state;
     const ck = run.checkpoint;
     const bytes = ck ? ck.bytes.slice(0) : null;
-    const transfer = [data, bytes].filter(Boolean);
+    const transfer = [data instanceof ArrayBuffer ? data : null, bytes].filter(Boolean);
     this.app.engine.post(
       { type: 'train', run: run.id, experiment: run.text, data, checkpoint: bytes, history: ck ? ck.history : [] },
       transfer,
@@ -272,5 +272,7 @@ export class RunController {
 /** What a run reads: the built-in or synthetic set's name, or the uploaded file's name. */
 function dataRef(experiment) {
   const d = experiment.data || {};
-  return d.file ? { file: d.file } : d.builtin ? { builtin: d.builtin } : { synthetic: d.synthetic };
+  if (d.file) return { file: d.file };
+  if (d.files) return { files: d.files };
+  return d.builtin ? { builtin: d.builtin } : { synthetic: d.synthetic };
 }

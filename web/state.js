@@ -10,7 +10,7 @@ const STORAGE_KEY = 'lathe.experiment';
 const FIELDS = {
   /** {name, bytes, fromIdx} of the user's file: it never leaves the tab. */
   upload: null,
-  /** {info, columns}: the data as the engine read it. */
+  /** {info (with image [C, H, W] for IDX files), columns, memory}: the data as the engine read it. */
   table: null,
   /** The Model step's network as the engine built it: {parameters, flops, memory}, or {error}. */
   design: null,
@@ -63,10 +63,20 @@ export class PageState extends EventTarget {
     return true;
   }
 
+  /** The image shape [C, H, W] of the data: the experiment's data.image, else the one its
+   * IDX files give (the table as read), else null. */
+  imageShape() {
+    const data = (this.valid && this.experiment.data) || {};
+    if (Array.isArray(data.image) && data.image.length === 3) return data.image;
+    return (this.table && this.table.info.image) || null;
+  }
+
   /** The download name of the experiment file. */
   fileName() {
     const data = (this.valid && this.experiment.data) || {};
-    const base = data.builtin || data.synthetic || String(data.file || 'lathe').replace(/\.[^.]*$/, '');
+    const file =
+      data.file || (Array.isArray(data.files) && String(data.files[0]).replace(/[.-]idx[0-9]*[.-]ubyte(\.gz)?$/i, ''));
+    const base = data.builtin || data.synthetic || String(file || 'lathe').replace(/\.[^.]*$/, '');
     return `${base}.experiment.json`;
   }
 

@@ -26,6 +26,7 @@ export function install(app) {
     inject: (kind) => app.engine.post({ type: 'inject-fault', kind }),
     allocLive: () => app.engine.ask('alloc-live'),
     idle: () => app.store.idle(),
+    stored: (key) => app.store.get(key),
     // Chromium 156 ignores CDP's Storage.overrideQuotaForOrigin, so a test makes the next
     // write fail the way a full quota does: its transaction throws the DOMException name.
     failStorage: (name) => {

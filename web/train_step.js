@@ -125,14 +125,19 @@ export class TrainStep {
     $('accuracy-title').textContent = regression ? 'R² per epoch' : 'Accuracy per epoch';
   }
 
-  /** What the Model step measured: the trainer's bytes, or why the design does not fit. */
-  showMemory(bytes, error) {
+  /** What the Model step measured: the trainer's bytes, or why the design does not fit; with
+   * heap {max, used} (a run started): the engine's memory with the data read and prepared. */
+  showMemory(bytes, error, heap = null) {
     const note = $('memory-note');
     note.classList.toggle('error', !!error);
     note.dataset.bytes = bytes ? String(bytes) : '';
     if (error) note.textContent = `This model cannot be trained here: ${error}`;
     else if (bytes)
-      note.textContent = `Training takes ${mib(bytes)} in this tab (parameters, gradients, optimiser state, one batch's activations and the layers' working buffers).`;
+      note.textContent =
+        `Training takes ${mib(bytes)} in this tab (parameters, gradients, optimiser state, one batch's activations and the layers' working buffers).` +
+        (heap
+          ? ` With the data read and prepared, the engine holds ${mib(heap.used)} of the ${mib(heap.max)} it may grow to.`
+          : '');
     else note.textContent = '';
   }
 

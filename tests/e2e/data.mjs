@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { test, assert, nativeRun, root, scratch } from './fixtures.mjs';
+import { execFileSync } from 'node:child_process';
+import { test, assert, nativeRun, root, scratch, cli } from './fixtures.mjs';
 
 test('an uploaded CSV trains; a malformed one is refused with its line, and the page keeps working', async (s) => {
   const { page } = s;
@@ -124,7 +125,7 @@ test('user-supplied text is shown as text, never run as HTML', async (s) => {
   );
 });
 
-test('an IDX set (gzipped images, raw labels) uploads, trains, and replays in the CLI from the CSV the page keeps; a damaged IDX file is named', async (s) => {
+test('an IDX set (gzipped images, raw labels) uploads as its files, trains, and replays in the CLI from those files and from the CSV the page writes; a damaged IDX file is named', async (s) => {
   const { page } = s;
   // 400 digits as IDX: images (400, 8, 8) u8 gzipped, labels (400) u8 raw.
   const lines = fs.readFileSync(path.join(root, 'data/builtin/digits.csv'), 'utf8').trim().split('\n');
@@ -170,17 +171,37 @@ test('an IDX set (gzipped images, raw labels) uploads, trains, and replays in th
   );
   const experiment = await s.experimentInPage();
   assert(
-    JSON.stringify(experiment.data.image) === '[1,8,8]' && experiment.data.file === 'digits-images.csv',
+    JSON.stringify(experiment.data) ===
+      '{"files":["digits-images-idx3-ubyte.gz","digits-labels-idx1-ubyte"],"image":[1,8,8]}',
     `the experiment's data: ${JSON.stringify(experiment.data)}`,
+  );
+  const kept = await page.evaluate(() =>
+    window.latheTest.stored('upload').then((u) => u.files.map((f) => [f.name, f.bytes.byteLength])),
+  );
+  assert(
+    JSON.stringify(kept) ===
+      JSON.stringify([
+        ['digits-images-idx3-ubyte.gz', fs.statSync(imagesFile).size],
+        ['digits-labels-idx1-ubyte', fs.statSync(labelsFile).size],
+      ]),
+    `IndexedDB keeps ${JSON.stringify(kept)}, not the two files as they came`,
   );
   await s.forgetStatus();
   await s.trainAndWait();
   await s.step('deploy');
   const exp = await s.downloadText('[data-testid=download-experiment]');
+  // the experiment reads the IDX files beside it, as the page did
   const native = nativeRun(exp.file);
   assert(
     (await s.pageHash()) === native.weights_sha256,
-    `IDX upload: page ${await s.pageHash()} != CLI on the page's CSV ${native.weights_sha256}`,
+    `IDX upload: page ${await s.pageHash()} != CLI on the IDX files ${native.weights_sha256}`,
+  );
+  const fromCsv = JSON.parse(
+    execFileSync(cli, ['run', exp.file, '--data', data.file, '--json', '--quiet'], { cwd: root }).toString(),
+  );
+  assert(
+    fromCsv.weights_sha256 === native.weights_sha256,
+    `the CLI on the page's CSV ${fromCsv.weights_sha256} != on the IDX files ${native.weights_sha256}`,
   );
   // A labels file cut short: the IDX reader's message, with the file's name.
   const cut = path.join(scratch, 'cut-labels-idx1-ubyte');

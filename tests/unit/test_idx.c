@@ -14,7 +14,8 @@ static void expect_error(const uint8_t *bytes, size_t n, const char *fragment) {
     lathe_status st = lathe_idx_read(bytes, n, &idx, &err);
     CHECK(st == LATHE_ERR_INVALID && idx == NULL, "expected an error containing '%s'", fragment);
     if (st != LATHE_OK)
-        CHECK(strstr(err.message, fragment) != NULL, "message '%s' lacks '%s'", err.message, fragment);
+        CHECK(strstr(err.message, fragment) != NULL, "message '%s' lacks '%s'", err.message,
+              fragment);
     lathe_idx_destroy(idx);
 }
 
@@ -34,8 +35,11 @@ int main(void) {
 
     CHECK(lathe_idx_read(u8, sizeof u8, &idx, &err) == LATHE_OK, "u8: %s", err.message);
     if (idx) {
-        CHECK(idx->ndims == 2 && idx->dims[0] == 2 && idx->dims[1] == 3 && idx->count == 6, "u8 dims");
-        CHECK(idx->values[3] == 250.0f && idx->values[5] == 255.0f, "u8 values");
+        CHECK(idx->ndims == 2 && idx->dims[0] == 2 && idx->dims[1] == 3 && idx->count == 6,
+              "u8 dims");
+        CHECK(idx->bytes && !idx->values && lathe_idx_at(idx, 3) == 250.0f &&
+                  lathe_idx_at(idx, 5) == 255.0f,
+              "u8 values are kept as bytes");
     }
     lathe_idx_destroy(idx);
     CHECK(lathe_idx_read(i16, sizeof i16, &idx, &err) == LATHE_OK, "i16: %s", err.message);
@@ -57,12 +61,13 @@ int main(void) {
     {
         uint8_t bad[sizeof u8];
         static const uint8_t gz[] = {0x1f, 0x8b, 8, 0};
-        static const uint8_t huge[] = {0, 0, 8, 3, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                                       0xFF, 0xFF, 0xFF, 0xFF, 1};
+        static const uint8_t huge[] = {0,    0,    8,    3,    0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                       0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1};
         expect_error(u8, 3, "shorter than the 4-byte header");
         expect_error(gz, sizeof gz, "gzip");
         expect_error(u8, 10, "the header needs 12 bytes");
-        expect_error(u8, sizeof u8 - 1, "the header says 6 elements of 1 byte (6 bytes of data), the file has 5");
+        expect_error(u8, sizeof u8 - 1,
+                     "the header says 6 elements of 1 byte (6 bytes of data), the file has 5");
         memcpy(bad, u8, sizeof u8);
         bad[2] = 0x0A;
         expect_error(bad, sizeof bad, "unknown IDX element type 0x0a");
@@ -85,7 +90,8 @@ int main(void) {
             CHECK(lathe_idx_read(buf, n, &idx, &err) == LATHE_OK, "mnist labels: %s", err.message);
             if (idx) {
                 CHECK(idx->ndims == 1 && idx->dims[0] == 10000, "mnist labels dims");
-                for (i = 0; i < idx->count; i++) bad += idx->values[i] < 0.0f || idx->values[i] > 9.0f;
+                for (i = 0; i < idx->count; i++)
+                    bad += lathe_idx_at(idx, i) < 0.0f || lathe_idx_at(idx, i) > 9.0f;
                 CHECK(bad == 0, "%zu labels out of 0..9", bad);
             }
             lathe_idx_destroy(idx);

@@ -22,9 +22,11 @@
 typedef enum lathe_task { LATHE_TASK_CLASSIFICATION = 0, LATHE_TASK_REGRESSION = 1 } lathe_task;
 
 typedef enum lathe_data_kind {
-    LATHE_DATA_BUILTIN = 0,  /* data.builtin names a set in the built-in data folder */
-    LATHE_DATA_FILE = 1,     /* data.file is a path (the CLI reads it; the page uploads it) */
-    LATHE_DATA_SYNTHETIC = 2 /* data.synthetic names a generator of the core */
+    LATHE_DATA_BUILTIN = 0,   /* data.builtin names a set in the built-in data folder */
+    LATHE_DATA_FILE = 1,      /* data.file is a path (the CLI reads it; the page uploads it) */
+    LATHE_DATA_SYNTHETIC = 2, /* data.synthetic names a generator of the core */
+    LATHE_DATA_IDX_FILES = 3  /* data.files names an IDX set's files: images and labels, then
+                               * optionally the test images and labels */
 } lathe_data_kind;
 
 typedef enum lathe_prep_kind {
@@ -53,9 +55,9 @@ typedef struct lathe_prep_op {
     /* split */
     float test, validation;
     int stratify;
-    int test_given;      /* 1 when the file sets "test" (data with its own test split refuses it) */
-    size_t folds, fold;  /* k-fold: folds k >= 2 and the fold i in [0, k) that is validation;
-                          * folds 0: no k-fold ("validation" is a fraction) */
+    int test_given;     /* 1 when the file sets "test" (data with its own test split refuses it) */
+    size_t folds, fold; /* k-fold: folds k >= 2 and the fold i in [0, k) that is validation;
+                         * folds 0: no k-fold ("validation" is a fraction) */
     /* standardize, minmax: 1 for "per": "all" (one statistic over every feature, for pixels) */
     int per_all;
     /* impute */
@@ -72,14 +74,14 @@ typedef struct lathe_prep_op {
 } lathe_prep_op;
 
 typedef enum lathe_layer_kind {
-    LATHE_LAYER_DENSE = 0,    /* units: output features (0: as many as the task needs) */
-    LATHE_LAYER_ACTIVATION,   /* activation: relu, leaky_relu, sigmoid, tanh */
-    LATHE_LAYER_CONV2D,       /* filters, kernel (square), stride, pad */
-    LATHE_LAYER_MAX_POOL,     /* size (square window), stride */
-    LATHE_LAYER_AVG_POOL,     /* size, stride */
-    LATHE_LAYER_FLATTEN,      /* (C,H,W) -> C·H·W features; no change to memory */
-    LATHE_LAYER_BATCH_NORM,   /* per channel (after conv) or per feature (after dense) */
-    LATHE_LAYER_DROPOUT       /* rate: probability of zeroing an element in training */
+    LATHE_LAYER_DENSE = 0,  /* units: output features (0: as many as the task needs) */
+    LATHE_LAYER_ACTIVATION, /* activation: relu, leaky_relu, sigmoid, tanh */
+    LATHE_LAYER_CONV2D,     /* filters, kernel (square), stride, pad */
+    LATHE_LAYER_MAX_POOL,   /* size (square window), stride */
+    LATHE_LAYER_AVG_POOL,   /* size, stride */
+    LATHE_LAYER_FLATTEN,    /* (C,H,W) -> C·H·W features; no change to memory */
+    LATHE_LAYER_BATCH_NORM, /* per channel (after conv) or per feature (after dense) */
+    LATHE_LAYER_DROPOUT     /* rate: probability of zeroing an element in training */
 } lathe_layer_kind;
 
 /* The layer's type as the experiment and model files spell it: "dense", "conv2d", "max_pool",
@@ -88,22 +90,22 @@ const char *lathe_layer_type_name(lathe_layer_kind kind, lathe_activation activa
 
 typedef struct lathe_layer_spec {
     lathe_layer_kind kind;
-    size_t units;               /* dense */
+    size_t units; /* dense */
     lathe_activation activation;
-    size_t filters, kernel;     /* conv2d */
-    size_t stride;              /* conv2d (default 1), pools (default size) */
-    size_t pad;                 /* conv2d zero padding per side ("same": (kernel − 1)/2) */
-    size_t size;                /* pools: window size */
-    float rate;                 /* dropout */
+    size_t filters, kernel; /* conv2d */
+    size_t stride;          /* conv2d (default 1), pools (default size) */
+    size_t pad;             /* conv2d zero padding per side ("same": (kernel − 1)/2) */
+    size_t size;            /* pools: window size */
+    float rate;             /* dropout */
 } lathe_layer_spec;
 
 typedef enum lathe_init_kind {
-    LATHE_INIT_DEFAULT = 0,  /* PyTorch's nn.Linear default: U(±1/sqrt(fan_in)) for W and b */
-    LATHE_INIT_XAVIER_UNIFORM,  /* W ~ U(±sqrt(6/(fan_in+fan_out))), b = 0 */
-    LATHE_INIT_HE_UNIFORM,      /* W ~ U(±sqrt(6/fan_in)), b = 0 (kaiming_uniform_, ReLU gain) */
-    LATHE_INIT_XAVIER_NORMAL,   /* W ~ N(0, 2/(fan_in+fan_out)), b = 0 */
-    LATHE_INIT_HE_NORMAL,       /* W ~ N(0, 2/fan_in), b = 0 (kaiming_normal_, ReLU gain) */
-    LATHE_INIT_ZEROS            /* W = 0, b = 0 (for linear and logistic models) */
+    LATHE_INIT_DEFAULT = 0,    /* PyTorch's nn.Linear default: U(±1/sqrt(fan_in)) for W and b */
+    LATHE_INIT_XAVIER_UNIFORM, /* W ~ U(±sqrt(6/(fan_in+fan_out))), b = 0 */
+    LATHE_INIT_HE_UNIFORM,     /* W ~ U(±sqrt(6/fan_in)), b = 0 (kaiming_uniform_, ReLU gain) */
+    LATHE_INIT_XAVIER_NORMAL,  /* W ~ N(0, 2/(fan_in+fan_out)), b = 0 */
+    LATHE_INIT_HE_NORMAL,      /* W ~ N(0, 2/fan_in), b = 0 (kaiming_normal_, ReLU gain) */
+    LATHE_INIT_ZEROS           /* W = 0, b = 0 (for linear and logistic models) */
 } lathe_init_kind;
 
 typedef enum lathe_loss_kind {
@@ -116,42 +118,44 @@ typedef enum lathe_loss_kind {
 } lathe_loss_kind;
 
 typedef struct lathe_experiment {
-    char name[256];                  /* "name" and "description", kept for writing back */
+    char name[256]; /* "name" and "description", kept for writing back */
     char description[2048];
     uint64_t seed;
     /* data */
     lathe_data_kind data_kind;
-    char data_name[LATHE_NAME_MAX];  /* built-in or synthetic name */
-    char data_file[LATHE_PATH_MAX];  /* for LATHE_DATA_FILE */
-    char data_sha256[65];            /* fingerprint of the data bytes, "" when not given */
-    char target[LATHE_NAME_MAX];     /* target column ("" means "label") */
+    char data_name[LATHE_NAME_MAX]; /* built-in or synthetic name */
+    char data_file[LATHE_PATH_MAX]; /* for LATHE_DATA_FILE */
+    size_t n_data_files;            /* for LATHE_DATA_IDX_FILES: 2 or 4 */
+    char data_files[4][LATHE_PATH_MAX];
+    char data_sha256[65];        /* fingerprint of the data bytes, "" when not given */
+    char target[LATHE_NAME_MAX]; /* target column ("" means "label") */
     lathe_task task;
-    size_t synthetic_samples;        /* synthetic sets */
+    size_t synthetic_samples; /* synthetic sets */
     float synthetic_noise;
     size_t synthetic_classes;
-    size_t image[3];                 /* data.image (C, H, W) of the features; 0s when absent */
-    size_t limit[3];                 /* data.limit rows kept of train, validation, test (0: all) */
+    size_t image[3]; /* data.image (C, H, W) of the features; 0s when absent */
+    size_t limit[3]; /* data.limit rows kept of train, validation, test (0: all) */
     /* preparation, in order */
     size_t n_ops;
     lathe_prep_op ops[LATHE_MAX_OPS];
     /* model */
     size_t n_layers;
     lathe_layer_spec layers[LATHE_MAX_LAYERS];
-    char model_template[16];         /* "linear", "logistic", "mlp", "cnn", or "" for a list */
+    char model_template[16]; /* "linear", "logistic", "mlp", "cnn", or "" for a list */
     lathe_init_kind init;
     /* training */
     lathe_optimizer_config optimizer;
     lathe_loss_kind loss;
-    float huber_delta;               /* HuberLoss's delta (1) */
+    float huber_delta; /* HuberLoss's delta (1) */
     size_t batch_size, epochs;
-    int shuffle;                     /* train.shuffle: 1 (default) each epoch visits the training
-                                      * rows in a fresh seeded order; 0 in table order */
-    lathe_schedule schedule;         /* train.schedule and train.warmup_steps */
-    float clip_norm;                 /* train.clip_norm: max global gradient norm (0: off) */
+    int shuffle;             /* train.shuffle: 1 (default) each epoch visits the training
+                              * rows in a fresh seeded order; 0 in table order */
+    lathe_schedule schedule; /* train.schedule and train.warmup_steps */
+    float clip_norm;         /* train.clip_norm: max global gradient norm (0: off) */
     /* train.early_stopping: stop when the validation metric has not improved by more than
      * min_delta for `patience` epochs, then restore the best epoch's weights */
     int early_stopping;
-    int early_stopping_accuracy;     /* 1: validation_accuracy (higher is better); 0: loss */
+    int early_stopping_accuracy; /* 1: validation_accuracy (higher is better); 0: loss */
     size_t early_stopping_patience;
     float early_stopping_min_delta;
 } lathe_experiment;

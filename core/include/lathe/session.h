@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "lathe/experiment.h"
+#include "lathe/idx.h"
 #include "lathe/model.h"
 #include "lathe/prepare.h"
 #include "lathe/status.h"
@@ -25,11 +26,16 @@
 
 typedef struct lathe_session lathe_session;
 
-/* The rows of a session, as a front end read them: table (a table the front end built from
- * IDX or image files, with the SHA-256 of the bytes it came from), else csv (CSV bytes,
- * hashed and read by the session), else nothing (the experiment's synthetic set). */
+/* The rows of a session, as a front end read them: images (an IDX set: the session makes
+ * its table, fingerprint and layout), else table (a table the front end built from image
+ * files, with the SHA-256 of the bytes it came from), else csv (CSV bytes, hashed and read by
+ * the session), else nothing (the experiment's synthetic set). */
 typedef struct lathe_session_data {
-    const char *csv;                 /* CSV bytes:(csv_n), or NULL */
+    const lathe_idx_set *images; /* an IDX set (borrowed), or NULL */
+    size_t memory_limit;         /* bytes the data may take once read (its table and its
+                                  * prepared copy; 0: no limit): more is refused with
+                                  * LATHE_ERR_LIMIT and the numbers, before it is spent */
+    const char *csv;             /* CSV bytes:(csv_n), or NULL */
     size_t csv_n;
     lathe_table *table;              /* a ready table, or NULL; the session takes it over, on
                                       * failure too */
@@ -102,8 +108,8 @@ lathe_status lathe_session_metrics_json(const lathe_session *s, char **out, lath
 
 /* The model file (lathe/model_file.h) of the current weights in *out (free with lathe_free),
  * embedding the experiment as opened and metrics_json (object text, or NULL). */
-lathe_status lathe_session_model_file(const lathe_session *s, const char *metrics_json,
-                                      char **out, lathe_error *err);
+lathe_status lathe_session_model_file(const lathe_session *s, const char *metrics_json, char **out,
+                                      lathe_error *err);
 
 /* Checkpoints tagged with the session's owner (lathe_checkpoint_owner of the experiment text,
  * the data and its preparation), so a checkpoint resumes only its own run, on any target.

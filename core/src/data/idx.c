@@ -12,17 +12,23 @@ static uint32_t be32(const uint8_t *p) {
 static size_t element_size(int type) {
     switch (type) {
     case LATHE_IDX_U8:
-    case LATHE_IDX_I8: return 1;
-    case LATHE_IDX_I16: return 2;
+    case LATHE_IDX_I8:
+        return 1;
+    case LATHE_IDX_I16:
+        return 2;
     case LATHE_IDX_I32:
-    case LATHE_IDX_F32: return 4;
-    case LATHE_IDX_F64: return 8;
-    default: return 0;
+    case LATHE_IDX_F32:
+        return 4;
+    case LATHE_IDX_F64:
+        return 8;
+    default:
+        return 0;
     }
 }
 
 void lathe_idx_destroy(lathe_idx *idx) {
     if (!idx) return;
+    lathe_free(idx->bytes);
     lathe_free(idx->values);
     lathe_free(idx);
 }
@@ -53,9 +59,8 @@ lathe_status lathe_idx_read(const uint8_t *bytes, size_t n, lathe_idx **out, lat
                                "0D or 0E)",
                                type);
     if (ndims == 0 || ndims > LATHE_IDX_MAX_DIMS)
-        return lathe_error_set(err, LATHE_ERR_INVALID,
-                               "byte 3: %zu dimensions (expected 1 to %d)", ndims,
-                               LATHE_IDX_MAX_DIMS);
+        return lathe_error_set(err, LATHE_ERR_INVALID, "byte 3: %zu dimensions (expected 1 to %d)",
+                               ndims, LATHE_IDX_MAX_DIMS);
     header = 4 + 4 * ndims;
     if (n < header)
         return lathe_error_set(err, LATHE_ERR_INVALID,
@@ -68,7 +73,8 @@ lathe_status lathe_idx_read(const uint8_t *bytes, size_t n, lathe_idx **out, lat
                                    4 + 4 * d, d);
         if (count > (size_t)-1 / dim / size)
             return lathe_error_set(err, LATHE_ERR_INVALID,
-                                   "byte %zu: the dimensions overflow the address space", 4 + 4 * d);
+                                   "byte %zu: the dimensions overflow the address space",
+                                   4 + 4 * d);
         count *= dim;
     }
     if ((n - header) / size != count || (n - header) % size != 0)
@@ -78,25 +84,38 @@ lathe_status lathe_idx_read(const uint8_t *bytes, size_t n, lathe_idx **out, lat
                                count, size, size == 1 ? "" : "s", count * size, n - header);
     idx = lathe_calloc(1, sizeof *idx);
     if (!idx) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory reading the IDX file");
-    idx->values = lathe_malloc(count * sizeof *idx->values);
-    if (!idx->values) {
+    if (type == LATHE_IDX_U8)
+        idx->bytes = lathe_malloc(count);
+    else
+        idx->values = lathe_malloc(count * sizeof *idx->values);
+    if (!idx->bytes && !idx->values) {
         lathe_free(idx);
-        return lathe_error_set(err, LATHE_ERR_NOMEM,
-                               "out of memory: %zu elements need %zu MB", count,
-                               count * sizeof(float) >> 20);
+        return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory: %zu elements need %zu MB",
+                               count, (type == LATHE_IDX_U8 ? count : count * sizeof(float)) >> 20);
     }
     idx->type = (lathe_idx_type)type;
     idx->ndims = ndims;
     idx->count = count;
-    for (d = 0; d < ndims; d++) idx->dims[d] = be32(bytes + 4 + 4 * d);
+    for (d = 0; d < ndims; d++)
+        idx->dims[d] = be32(bytes + 4 + 4 * d);
     bytes += header;
+    if (idx->bytes) {
+        memcpy(idx->bytes, bytes, count);
+        *out = idx;
+        return LATHE_OK;
+    }
     for (i = 0; i < count; i++) {
         const uint8_t *p = bytes + i * size;
         switch (type) {
-        case LATHE_IDX_U8: idx->values[i] = (float)p[0]; break;
-        case LATHE_IDX_I8: idx->values[i] = (float)(int8_t)p[0]; break;
-        case LATHE_IDX_I16: idx->values[i] = (float)(int16_t)(uint16_t)(p[0] << 8 | p[1]); break;
-        case LATHE_IDX_I32: idx->values[i] = (float)(int32_t)be32(p); break;
+        case LATHE_IDX_I8:
+            idx->values[i] = (float)(int8_t)p[0];
+            break;
+        case LATHE_IDX_I16:
+            idx->values[i] = (float)(int16_t)(uint16_t)(p[0] << 8 | p[1]);
+            break;
+        case LATHE_IDX_I32:
+            idx->values[i] = (float)(int32_t)be32(p);
+            break;
         case LATHE_IDX_F32: {
             uint32_t bits = be32(p);
             memcpy(&idx->values[i], &bits, 4);
@@ -136,9 +155,8 @@ lathe_status lathe_image_table(const lathe_idx *const *images, const lathe_idx *
                                    "dimensions",
                                    p, lb->ndims);
         if (lb->dims[0] != im->dims[0])
-            return lathe_error_set(err, LATHE_ERR_INVALID,
-                                   "part %zu: %u images but %u labels", p, im->dims[0],
-                                   lb->dims[0]);
+            return lathe_error_set(err, LATHE_ERR_INVALID, "part %zu: %u images but %u labels", p,
+                                   im->dims[0], lb->dims[0]);
         shape[0] = im->ndims == 4 ? im->dims[1] : 1;
         shape[1] = im->dims[im->ndims - 2];
         shape[2] = im->dims[im->ndims - 1];
@@ -146,12 +164,11 @@ lathe_status lathe_image_table(const lathe_idx *const *images, const lathe_idx *
             memcpy(image, shape, sizeof shape);
         } else if (memcmp(image, shape, sizeof shape) != 0) {
             return lathe_error_set(err, LATHE_ERR_INVALID,
-                                   "part %zu: images are %zux%zux%zu, part 0's are %zux%zux%zu",
-                                   p, shape[0], shape[1], shape[2], image[0], image[1],
-                                   image[2]);
+                                   "part %zu: images are %zux%zux%zu, part 0's are %zux%zux%zu", p,
+                                   shape[0], shape[1], shape[2], image[0], image[1], image[2]);
         }
         for (r = 0; r < lb->count; r++) {
-            float v = lb->values[r];
+            float v = lathe_idx_at(lb, r);
             if (!(v >= 0.0f && v <= 65535.0f && v == (float)(long)v) ||
                 (class_names && (size_t)v >= n_classes))
                 return lathe_error_set(err, LATHE_ERR_INVALID,
@@ -172,8 +189,10 @@ lathe_status lathe_image_table(const lathe_idx *const *images, const lathe_idx *
     for (f = 0; f <= F; f++) {
         lathe_column *col = &table->columns[f];
         char name[32];
-        if (f < F) snprintf(name, sizeof name, "px%zu", f);
-        else snprintf(name, sizeof name, "label");
+        if (f < F)
+            snprintf(name, sizeof name, "px%zu", f);
+        else
+            snprintf(name, sizeof name, "label");
         col->name = lathe_strdup(name);
         col->values = lathe_malloc(rows * sizeof *col->values);
         if (!col->name || !col->values) goto nomem;
@@ -187,14 +206,21 @@ lathe_status lathe_image_table(const lathe_idx *const *images, const lathe_idx *
             end = r0 + 64 < n ? r0 + 64 : n;
             for (f = 0; f < F; f++) {
                 float *dst = table->columns[f].values + row0;
-                const float *src = images[p]->values + f;
-                for (r = r0; r < end; r++) dst[r] = src[r * F];
+                if (images[p]->bytes) {
+                    const uint8_t *src = images[p]->bytes + f;
+                    for (r = r0; r < end; r++)
+                        dst[r] = (float)src[r * F];
+                } else {
+                    const float *src = images[p]->values + f;
+                    for (r = r0; r < end; r++)
+                        dst[r] = src[r * F];
+                }
             }
         }
     }
     for (p = 0, row0 = 0; p < n_parts; row0 += labels[p]->dims[0], p++)
-        memcpy(table->columns[F].values + row0, labels[p]->values,
-               labels[p]->dims[0] * sizeof(float));
+        for (r = 0; r < labels[p]->dims[0]; r++)
+            table->columns[F].values[row0 + r] = lathe_idx_at(labels[p], r);
     if (class_names) {
         lathe_column *col = &table->columns[F];
         col->type = LATHE_COLUMN_CATEGORICAL;

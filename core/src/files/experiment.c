@@ -9,8 +9,8 @@
 #include "lathe/json_hooks.h"
 #include "lathe/losses.h"
 
-const char *const lathe_synthetic_names[] = {"spiral", "moons", "circles", "xor", "blobs",
-                                             "curve", NULL};
+const char *const lathe_synthetic_names[] = {"spiral", "moons", "circles", "xor",
+                                             "blobs",  "curve", NULL};
 
 static lathe_status bad(lathe_error *err, const char *path, const char *what) {
     return lathe_error_set(err, LATHE_ERR_INVALID, "%s: %s", path, what);
@@ -32,8 +32,9 @@ static lathe_status check_keys(const cJSON *obj, const char *path, const char *c
                 used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
                                          a == allowed ? "" : ", ", *a);
             }
-            return lathe_error_set(err, LATHE_ERR_INVALID, "%s.%s: unknown key (expected one of %s)",
-                                   path, item->string ? item->string : "?", list);
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "%s.%s: unknown key (expected one of %s)", path,
+                                   item->string ? item->string : "?", list);
         }
     }
     return LATHE_OK;
@@ -120,10 +121,10 @@ static lathe_status choose(const char *value, const char *const *names, const ch
     return lathe_error_set(err, LATHE_ERR_INVALID, "%s: '%s' is not one of %s", path, value, list);
 }
 
-#define TRY(expr)                                                                              \
-    do {                                                                                       \
-        lathe_status try_status_ = (expr);                                                     \
-        if (try_status_ != LATHE_OK) return try_status_;                                       \
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        lathe_status try_status_ = (expr);                                                         \
+        if (try_status_ != LATHE_OK) return try_status_;                                           \
     } while (0)
 
 /* data.image: [C, H, W], the image shape of each row's features (row-major, NCHW). */
@@ -150,15 +151,39 @@ static lathe_status parse_limit(const cJSON *limit, lathe_experiment *exp, lathe
     size_t i;
     if (!limit) return LATHE_OK;
     if (!cJSON_IsObject(limit))
-        return bad(err, "data.limit", "must be an object such as {\"train\": 6000, \"test\": 1000}");
+        return bad(err, "data.limit",
+                   "must be an object such as {\"train\": 6000, \"test\": 1000}");
     TRY(check_keys(limit, "data.limit", keys, err));
-    for (i = 0; i < 3; i++) TRY(get_size(limit, keys[i], "data.limit", 1, 1e9, &exp->limit[i], err));
+    for (i = 0; i < 3; i++)
+        TRY(get_size(limit, keys[i], "data.limit", 1, 1e9, &exp->limit[i], err));
+    return LATHE_OK;
+}
+
+/* data.files: an IDX set's images and labels files, then optionally its test split's. */
+static lathe_status parse_files(const cJSON *files, lathe_experiment *exp, lathe_error *err) {
+    const char *const what = "must be a list of 2 file names (the images and the labels, e.g. "
+                             "[\"train-images-idx3-ubyte.gz\", \"train-labels-idx1-ubyte.gz\"]), "
+                             "or 4 (then the test images and labels)";
+    const cJSON *item;
+    int n = cJSON_GetArraySize(files);
+    if (!cJSON_IsArray(files) || (n != 2 && n != 4)) return bad(err, "data.files", what);
+    exp->data_kind = LATHE_DATA_IDX_FILES;
+    exp->n_data_files = 0;
+    cJSON_ArrayForEach(item, files) {
+        char where[32];
+        snprintf(where, sizeof where, "data.files[%zu]", exp->n_data_files);
+        if (!cJSON_IsString(item) || !item->valuestring[0])
+            return bad(err, where, "must be a file name");
+        if (strlen(item->valuestring) >= LATHE_PATH_MAX) return bad(err, where, "is too long");
+        strcpy(exp->data_files[exp->n_data_files++], item->valuestring);
+    }
     return LATHE_OK;
 }
 
 static lathe_status parse_data(const cJSON *data, lathe_experiment *exp, lathe_error *err) {
-    static const char *const keys[] = {"builtin", "file", "synthetic", "target", "task", "sha256",
-                                       "samples", "noise", "classes", "image", "limit", NULL};
+    static const char *const keys[] = {"builtin", "file",   "files",   "synthetic", "target",
+                                       "task",    "sha256", "samples", "noise",     "classes",
+                                       "image",   "limit",  NULL};
     static const char *const tasks[] = {"classification", "regression", NULL};
     char task[32] = "";
     int sources = 0, index;
@@ -166,15 +191,18 @@ static lathe_status parse_data(const cJSON *data, lathe_experiment *exp, lathe_e
     TRY(check_keys(data, "data", keys, err));
     sources += cJSON_HasObjectItem(data, "builtin");
     sources += cJSON_HasObjectItem(data, "file");
+    sources += cJSON_HasObjectItem(data, "files");
     sources += cJSON_HasObjectItem(data, "synthetic");
     if (sources != 1)
-        return bad(err, "data", "needs exactly one of builtin, file or synthetic");
+        return bad(err, "data", "needs exactly one of builtin, file, files or synthetic");
     if (cJSON_HasObjectItem(data, "builtin")) {
         exp->data_kind = LATHE_DATA_BUILTIN;
         TRY(get_string(data, "builtin", "data", exp->data_name, sizeof exp->data_name, 1, err));
     } else if (cJSON_HasObjectItem(data, "file")) {
         exp->data_kind = LATHE_DATA_FILE;
         TRY(get_string(data, "file", "data", exp->data_file, sizeof exp->data_file, 1, err));
+    } else if (cJSON_HasObjectItem(data, "files")) {
+        TRY(parse_files(cJSON_GetObjectItemCaseSensitive(data, "files"), exp, err));
     } else {
         exp->data_kind = LATHE_DATA_SYNTHETIC;
         TRY(get_string(data, "synthetic", "data", exp->data_name, sizeof exp->data_name, 1, err));
@@ -211,13 +239,12 @@ static lathe_status parse_data(const cJSON *data, lathe_experiment *exp, lathe_e
     return LATHE_OK;
 }
 
-static lathe_status parse_op(const cJSON *item, const char *path, lathe_prep_op *op,
-                             int split_seen, lathe_error *err) {
-    static const char *const kinds[] = {"drop_columns", "drop_missing", "split", "impute",
-                                        "standardize", "minmax", "drop_duplicates",
-                                        "balance_classes", "augment", NULL};
-    static const char *const strategies[] = {"mean", "median", "most_frequent", "constant",
-                                             NULL};
+static lathe_status parse_op(const cJSON *item, const char *path, lathe_prep_op *op, int split_seen,
+                             lathe_error *err) {
+    static const char *const kinds[] = {
+        "drop_columns", "drop_missing",    "split",           "impute",  "standardize",
+        "minmax",       "drop_duplicates", "balance_classes", "augment", NULL};
+    static const char *const strategies[] = {"mean", "median", "most_frequent", "constant", NULL};
     char kind[32] = "", strategy[32] = "mean", where[64];
     int index;
     if (!cJSON_IsObject(item)) return bad(err, path, "must be an object with an \"op\"");
@@ -227,8 +254,8 @@ static lathe_status parse_op(const cJSON *item, const char *path, lathe_prep_op 
     op->kind = (lathe_prep_kind)index;
     switch (op->kind) {
     case LATHE_PREP_SPLIT: {
-        static const char *const keys[] = {"op", "test", "validation", "stratify", "folds",
-                                           "fold", NULL};
+        static const char *const keys[] = {"op",    "test", "validation", "stratify",
+                                           "folds", "fold", NULL};
         TRY(check_keys(item, path, keys, err));
         op->test = 0.2f, op->validation = 0.0f, op->stratify = 1;
         TRY(get_float(item, "test", path, 0.0, 0.9, &op->test, err));
@@ -287,8 +314,8 @@ static lathe_status parse_op(const cJSON *item, const char *path, lathe_prep_op 
         break;
     }
     case LATHE_PREP_AUGMENT: {
-        static const char *const keys[] = {"op", "copies", "shift", "flip", "rotate", "noise",
-                                           NULL};
+        static const char *const keys[] = {"op",     "copies", "shift", "flip",
+                                           "rotate", "noise",  NULL};
         TRY(check_keys(item, path, keys, err));
         op->copies = 1;
         TRY(get_size(item, "copies", path, 1, 100, &op->copies, err));
@@ -322,8 +349,8 @@ static lathe_status parse_op(const cJSON *item, const char *path, lathe_prep_op 
                                "%s: %s removes rows, so it must come before split", path, kind);
     if ((op->kind == LATHE_PREP_BALANCE_CLASSES || op->kind == LATHE_PREP_AUGMENT) && !split_seen)
         return lathe_error_set(err, LATHE_ERR_INVALID,
-                               "%s: %s adds training rows only, so it must come after split",
-                               path, kind);
+                               "%s: %s adds training rows only, so it must come after split", path,
+                               kind);
     if ((op->kind == LATHE_PREP_IMPUTE || op->kind == LATHE_PREP_STANDARDIZE ||
          op->kind == LATHE_PREP_MINMAX) &&
         !split_seen)
@@ -349,13 +376,12 @@ lathe_status lathe_experiment_check_chain(const lathe_experiment *exp, lathe_err
                                    "(prepare[%zu] fills every missing cell); remove one",
                                    i, impute);
         if (scaler != SIZE_MAX)
-            return lathe_error_set(err, LATHE_ERR_INVALID,
-                                   "prepare[%zu]: impute must come before the scaling steps "
-                                   "(prepare[%zu] is %s): a scaler is fitted on complete "
-                                   "columns, so missing cells are filled first",
-                                   i, scaler,
-                                   exp->ops[scaler].kind == LATHE_PREP_MINMAX ? "minmax"
-                                                                              : "standardize");
+            return lathe_error_set(
+                err, LATHE_ERR_INVALID,
+                "prepare[%zu]: impute must come before the scaling steps "
+                "(prepare[%zu] is %s): a scaler is fitted on complete "
+                "columns, so missing cells are filled first",
+                i, scaler, exp->ops[scaler].kind == LATHE_PREP_MINMAX ? "minmax" : "standardize");
         impute = i;
     }
     return LATHE_OK;
@@ -383,9 +409,9 @@ static lathe_status parse_prepare(const cJSON *prepare, lathe_experiment *exp, i
             seen[op->kind]) {
             char what[80];
             snprintf(what, sizeof what, "only one %s step is allowed",
-                     op->kind == LATHE_PREP_AUGMENT    ? "augment"
+                     op->kind == LATHE_PREP_AUGMENT           ? "augment"
                      : op->kind == LATHE_PREP_BALANCE_CLASSES ? "balance_classes"
-                                                               : "drop_duplicates");
+                                                              : "drop_duplicates");
             return bad(err, path, what);
         }
         if (op->kind == LATHE_PREP_BALANCE_CLASSES && seen[LATHE_PREP_AUGMENT])
@@ -403,8 +429,7 @@ static lathe_status parse_prepare(const cJSON *prepare, lathe_experiment *exp, i
 
 static lathe_status parse_activation(const char *name, const char *path, lathe_activation *act,
                                      lathe_error *err) {
-    static const char *const names[] = {"identity", "relu", "leaky_relu", "sigmoid", "tanh",
-                                        NULL};
+    static const char *const names[] = {"identity", "relu", "leaky_relu", "sigmoid", "tanh", NULL};
     int index;
     TRY(choose(name, names, path, &index, err));
     *act = (lathe_activation)index;
@@ -450,12 +475,11 @@ static lathe_status add_cnn_template(lathe_experiment *exp, lathe_activation act
 /* One entry of model.layers at path. */
 static lathe_status parse_layer(const cJSON *layer, const char *path, lathe_experiment *exp,
                                 lathe_error *err) {
-    static const char *const kinds[] = {"dense", "relu", "leaky_relu", "sigmoid", "tanh",
-                                        "conv2d", "max_pool", "avg_pool", "flatten",
-                                        "batch_norm", "dropout", NULL};
+    static const char *const kinds[] = {"dense",   "relu",       "leaky_relu", "sigmoid",
+                                        "tanh",    "conv2d",     "max_pool",   "avg_pool",
+                                        "flatten", "batch_norm", "dropout",    NULL};
     static const char *const dense_keys[] = {"type", "units", NULL};
-    static const char *const conv_keys[] = {"type", "filters", "kernel", "stride", "padding",
-                                            NULL};
+    static const char *const conv_keys[] = {"type", "filters", "kernel", "stride", "padding", NULL};
     static const char *const pool_keys[] = {"type", "size", "stride", NULL};
     static const char *const dropout_keys[] = {"type", "rate", NULL};
     static const char *const plain_keys[] = {"type", NULL};
@@ -473,7 +497,10 @@ static lathe_status parse_layer(const cJSON *layer, const char *path, lathe_expe
         spec.kind = LATHE_LAYER_DENSE;
         TRY(get_size(layer, "units", path, 1, 65536, &spec.units, err));
         break;
-    case 1: case 2: case 3: case 4:
+    case 1:
+    case 2:
+    case 3:
+    case 4:
         if (cJSON_HasObjectItem(layer, "units"))
             return bad(err, path, "an activation layer has no units");
         TRY(check_keys(layer, path, plain_keys, err));
@@ -506,7 +533,8 @@ static lathe_status parse_layer(const cJSON *layer, const char *path, lathe_expe
         }
         break;
     }
-    case 6: case 7:
+    case 6:
+    case 7:
         TRY(check_keys(layer, path, pool_keys, err));
         spec.kind = index == 6 ? LATHE_LAYER_MAX_POOL : LATHE_LAYER_AVG_POOL;
         spec.size = 2;
@@ -514,7 +542,8 @@ static lathe_status parse_layer(const cJSON *layer, const char *path, lathe_expe
         spec.stride = spec.size;
         TRY(get_size(layer, "stride", path, 1, 64, &spec.stride, err));
         break;
-    case 8: case 9:
+    case 8:
+    case 9:
         TRY(check_keys(layer, path, plain_keys, err));
         spec.kind = index == 8 ? LATHE_LAYER_FLATTEN : LATHE_LAYER_BATCH_NORM;
         break;
@@ -532,8 +561,8 @@ static lathe_status parse_layer(const cJSON *layer, const char *path, lathe_expe
 static lathe_status parse_model(const cJSON *model, lathe_experiment *exp, lathe_error *err) {
     static const char *const keys[] = {"template", "hidden", "activation", "layers", "init", NULL};
     static const char *const templates[] = {"linear", "logistic", "mlp", "cnn", NULL};
-    static const char *const inits[] = {"default", "xavier_uniform", "he_uniform", "xavier_normal",
-                                            "he_normal", "zeros", NULL};
+    static const char *const inits[] = {
+        "default", "xavier_uniform", "he_uniform", "xavier_normal", "he_normal", "zeros", NULL};
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(model, "layers");
     char template_name[32] = "", act_name[32] = "relu", init[32] = "default";
     lathe_activation act;
@@ -562,8 +591,8 @@ static lathe_status parse_model(const cJSON *model, lathe_experiment *exp, lathe
                 if (!cJSON_IsNumber(h) || h->valuedouble < 1 || h->valuedouble > 65536 ||
                     h->valuedouble != (double)(long)h->valuedouble)
                     return bad(err, where, "must be a whole number in [1, 65536]");
-                TRY(add_simple(exp, LATHE_LAYER_DENSE, (size_t)h->valuedouble,
-                               LATHE_ACT_IDENTITY, err));
+                TRY(add_simple(exp, LATHE_LAYER_DENSE, (size_t)h->valuedouble, LATHE_ACT_IDENTITY,
+                               err));
                 TRY(add_simple(exp, LATHE_LAYER_ACTIVATION, 0, act, err));
             }
         } else if (cJSON_HasObjectItem(model, "hidden")) {
@@ -611,15 +640,15 @@ static lathe_status parse_schedule(const cJSON *o, lathe_experiment *exp, lathe_
     TRY(get_size(o, "t_max", "train.schedule", 1, 1e9, &s->t_max, err));
     TRY(get_float(o, "eta_min", "train.schedule", 0, 100, &s->eta_min, err));
     {
-        static const char *const fields[][4] = {{"step_size", "gamma", "", ""},
-                                                 {"gamma", "", "", ""},
-                                                 {"t_max", "eta_min", "", ""}};
+        static const char *const fields[][4] = {
+            {"step_size", "gamma", "", ""}, {"gamma", "", "", ""}, {"t_max", "eta_min", "", ""}};
         const cJSON *item;
         cJSON_ArrayForEach(item, o) {
             int allowed = strcmp(item->string, "kind") == 0, f;
             if (s->kind != LATHE_SCHEDULE_CONSTANT)
                 for (f = 0; f < 4; f++)
-                    allowed |= fields[s->kind - 1][f][0] && strcmp(item->string, fields[s->kind - 1][f]) == 0;
+                    allowed |= fields[s->kind - 1][f][0] &&
+                               strcmp(item->string, fields[s->kind - 1][f]) == 0;
             if (!allowed)
                 return lathe_error_set(err, LATHE_ERR_INVALID,
                                        "train.schedule.%s: does not apply to a %s schedule",
@@ -630,8 +659,7 @@ static lathe_status parse_schedule(const cJSON *o, lathe_experiment *exp, lathe_
 }
 
 /* train.early_stopping: {"patience": 10, "metric": "validation_loss", "min_delta": 0}. */
-static lathe_status parse_early_stopping(const cJSON *o, lathe_experiment *exp,
-                                        lathe_error *err) {
+static lathe_status parse_early_stopping(const cJSON *o, lathe_experiment *exp, lathe_error *err) {
     static const char *const keys[] = {"patience", "metric", "min_delta", NULL};
     static const char *const metrics[] = {"validation_loss", "validation_accuracy", NULL};
     char metric[32] = "validation_loss";
@@ -644,17 +672,20 @@ static lathe_status parse_early_stopping(const cJSON *o, lathe_experiment *exp,
     TRY(check_keys(o, "train.early_stopping", keys, err));
     exp->early_stopping = 1;
     exp->early_stopping_patience = 10;
-    TRY(get_size(o, "patience", "train.early_stopping", 1, 1e6, &exp->early_stopping_patience, err));
-    TRY(get_float(o, "min_delta", "train.early_stopping", 0, 1e6, &exp->early_stopping_min_delta, err));
+    TRY(get_size(o, "patience", "train.early_stopping", 1, 1e6, &exp->early_stopping_patience,
+                 err));
+    TRY(get_float(o, "min_delta", "train.early_stopping", 0, 1e6, &exp->early_stopping_min_delta,
+                  err));
     TRY(get_string(o, "metric", "train.early_stopping", metric, sizeof metric, 0, err));
     TRY(choose(metric, metrics, "train.early_stopping.metric", &index, err));
     exp->early_stopping_accuracy = index == 1;
     if (index == 1 && exp->task != LATHE_TASK_CLASSIFICATION)
-        return bad(err, "train.early_stopping.metric", "validation_accuracy needs a classification task");
+        return bad(err, "train.early_stopping.metric",
+                   "validation_accuracy needs a classification task");
     for (i = 0; i < exp->n_ops; i++)
         if (exp->ops[i].kind == LATHE_PREP_SPLIT)
-            validation = exp->ops[i].folds ? 1.0f / (float)exp->ops[i].folds
-                                           : exp->ops[i].validation;
+            validation =
+                exp->ops[i].folds ? 1.0f / (float)exp->ops[i].folds : exp->ops[i].validation;
     if (validation <= 0.0f)
         return bad(err, "train.early_stopping",
                    "watches the validation split: give the split a \"validation\" fraction");
@@ -662,13 +693,13 @@ static lathe_status parse_early_stopping(const cJSON *o, lathe_experiment *exp,
 }
 
 static lathe_status parse_train(const cJSON *train, lathe_experiment *exp, lathe_error *err) {
-    static const char *const keys[] = {"optimizer", "learning_rate", "momentum", "nesterov",
-                                       "weight_decay", "beta1", "beta2", "eps", "batch_size",
-                                       "shuffle", "epochs", "loss", "huber_delta", "schedule",
-                                       "warmup_steps", "clip_norm", "early_stopping", NULL};
+    static const char *const keys[] = {
+        "optimizer",   "learning_rate", "momentum",     "nesterov",  "weight_decay",   "beta1",
+        "beta2",       "eps",           "batch_size",   "shuffle",   "epochs",         "loss",
+        "huber_delta", "schedule",      "warmup_steps", "clip_norm", "early_stopping", NULL};
     static const char *const optimizers[] = {"sgd", "adam", "adamw", NULL};
-    static const char *const losses[] = {"auto", "softmax_cross_entropy", "mse", "mae", "huber",
-                                         "binary_cross_entropy", NULL};
+    static const char *const losses[] = {"auto",  "softmax_cross_entropy", "mse", "mae",
+                                         "huber", "binary_cross_entropy",  NULL};
     char name[32] = "adam", loss[32] = "auto";
     int index;
     if (!cJSON_IsObject(train)) return bad(err, "train", "missing or not an object");
@@ -710,8 +741,8 @@ static lathe_status parse_train(const cJSON *train, lathe_experiment *exp, lathe
 
 static lathe_status parse_root(const cJSON *root, lathe_experiment *exp, int check_chain,
                                lathe_error *err) {
-    static const char *const keys[] = {"format", "version", "name", "description", "seed",
-                                       "data", "prepare", "model", "train", "evaluate", NULL};
+    static const char *const keys[] = {"format",  "version", "name",  "description", "seed", "data",
+                                       "prepare", "model",   "train", "evaluate",    NULL};
     const cJSON *format = cJSON_GetObjectItemCaseSensitive(root, "format");
     const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "version");
     const cJSON *seed = cJSON_GetObjectItemCaseSensitive(root, "seed");
@@ -723,7 +754,8 @@ static lathe_status parse_root(const cJSON *root, lathe_experiment *exp, int che
     TRY(check_keys(root, "(root)", keys, err));
     if (seed) {
         /* 15 digits at most: JSON writers (cJSON's included) print 15 significant digits */
-        if (!cJSON_IsNumber(seed) || seed->valuedouble < 0 || seed->valuedouble > 999999999999999.0 ||
+        if (!cJSON_IsNumber(seed) || seed->valuedouble < 0 ||
+            seed->valuedouble > 999999999999999.0 ||
             seed->valuedouble != (double)(long long)seed->valuedouble)
             return bad(err, "seed", "must be a whole number in [0, 999999999999999]");
         exp->seed = (uint64_t)seed->valuedouble;
@@ -736,8 +768,9 @@ static lathe_status parse_root(const cJSON *root, lathe_experiment *exp, int che
     TRY(parse_train(cJSON_GetObjectItemCaseSensitive(root, "train"), exp, err));
     if (exp->task == LATHE_TASK_REGRESSION && (exp->loss == LATHE_LOSS_SOFTMAX_CROSS_ENTROPY ||
                                                exp->loss == LATHE_LOSS_BINARY_CROSS_ENTROPY))
-        return bad(err, "train.loss", "softmax_cross_entropy and binary_cross_entropy need a "
-                                      "classification task");
+        return bad(err, "train.loss",
+                   "softmax_cross_entropy and binary_cross_entropy need a "
+                   "classification task");
     if (exp->task == LATHE_TASK_CLASSIFICATION && exp->loss != LATHE_LOSS_AUTO &&
         exp->loss != LATHE_LOSS_SOFTMAX_CROSS_ENTROPY &&
         exp->loss != LATHE_LOSS_BINARY_CROSS_ENTROPY)
@@ -747,8 +780,8 @@ static lathe_status parse_root(const cJSON *root, lathe_experiment *exp, int che
     return LATHE_OK;
 }
 
-static lathe_status parse_text(const char *json, size_t n, int check_chain,
-                               lathe_experiment **out, lathe_error *err) {
+static lathe_status parse_text(const char *json, size_t n, int check_chain, lathe_experiment **out,
+                               lathe_error *err) {
     cJSON *root;
     lathe_experiment *exp;
     lathe_status st;
@@ -766,11 +799,13 @@ static lathe_status parse_text(const char *json, size_t n, int check_chain,
         if (!error_at || error_at < json || error_at > json + n)
             return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory parsing the experiment");
         for (p = json; p < error_at; p++) {
-            if (*p == '\n') line++, column = 1;
-            else column++;
+            if (*p == '\n')
+                line++, column = 1;
+            else
+                column++;
         }
-        return lathe_error_set(err, LATHE_ERR_INVALID,
-                               "not valid JSON: line %zu, column %zu", line, column);
+        return lathe_error_set(err, LATHE_ERR_INVALID, "not valid JSON: line %zu, column %zu", line,
+                               column);
     }
     exp = lathe_calloc(1, sizeof *exp);
     if (!exp) {
@@ -797,18 +832,28 @@ lathe_status lathe_experiment_parse_v1_model(const char *json, size_t n, lathe_e
     return parse_text(json, n, 0, out, err);
 }
 
-void lathe_experiment_destroy(lathe_experiment *exp) { lathe_free(exp); }
+void lathe_experiment_destroy(lathe_experiment *exp) {
+    lathe_free(exp);
+}
 
 const char *lathe_layer_type_name(lathe_layer_kind kind, lathe_activation activation) {
     static const char *const acts[] = {"identity", "relu", "leaky_relu", "sigmoid", "tanh"};
     switch (kind) {
-    case LATHE_LAYER_DENSE: return "dense";
-    case LATHE_LAYER_CONV2D: return "conv2d";
-    case LATHE_LAYER_MAX_POOL: return "max_pool";
-    case LATHE_LAYER_AVG_POOL: return "avg_pool";
-    case LATHE_LAYER_FLATTEN: return "flatten";
-    case LATHE_LAYER_BATCH_NORM: return "batch_norm";
-    case LATHE_LAYER_DROPOUT: return "dropout";
-    default: return acts[activation];
+    case LATHE_LAYER_DENSE:
+        return "dense";
+    case LATHE_LAYER_CONV2D:
+        return "conv2d";
+    case LATHE_LAYER_MAX_POOL:
+        return "max_pool";
+    case LATHE_LAYER_AVG_POOL:
+        return "avg_pool";
+    case LATHE_LAYER_FLATTEN:
+        return "flatten";
+    case LATHE_LAYER_BATCH_NORM:
+        return "batch_norm";
+    case LATHE_LAYER_DROPOUT:
+        return "dropout";
+    default:
+        return acts[activation];
     }
 }

@@ -32,31 +32,48 @@ static int put(cJSON *obj, const char *key, cJSON *item) {
     return ok != 0;
 }
 
-static int put_string(cJSON *o, const char *key, const char *v) { return put(o, key, cJSON_CreateString(v)); }
-static int put_size(cJSON *o, const char *key, size_t v) { return put(o, key, cJSON_CreateNumber((double)v)); }
-static int put_float(cJSON *o, const char *key, float v) { return put(o, key, float_number(v)); }
-static int put_bool(cJSON *o, const char *key, int v) { return put(o, key, cJSON_CreateBool(v)); }
+static int put_string(cJSON *o, const char *key, const char *v) {
+    return put(o, key, cJSON_CreateString(v));
+}
+static int put_size(cJSON *o, const char *key, size_t v) {
+    return put(o, key, cJSON_CreateNumber((double)v));
+}
+static int put_float(cJSON *o, const char *key, float v) {
+    return put(o, key, float_number(v));
+}
+static int put_bool(cJSON *o, const char *key, int v) {
+    return put(o, key, cJSON_CreateBool(v));
+}
 
 static cJSON *data_json(const lathe_experiment *e) {
     static const char *const limits[3] = {"train", "validation", "test"};
     cJSON *d = cJSON_CreateObject();
     int ok = d != NULL;
     size_t i;
-    if (e->data_kind == LATHE_DATA_BUILTIN) ok = ok && put_string(d, "builtin", e->data_name);
-    else if (e->data_kind == LATHE_DATA_FILE) ok = ok && put_string(d, "file", e->data_file);
-    else {
+    if (e->data_kind == LATHE_DATA_BUILTIN)
+        ok = ok && put_string(d, "builtin", e->data_name);
+    else if (e->data_kind == LATHE_DATA_FILE)
+        ok = ok && put_string(d, "file", e->data_file);
+    else if (e->data_kind == LATHE_DATA_IDX_FILES) {
+        cJSON *files = cJSON_CreateArray();
+        ok = ok && put(d, "files", files);
+        for (i = 0; ok && i < e->n_data_files; i++)
+            ok = put(files, NULL, cJSON_CreateString(e->data_files[i]));
+    } else {
         ok = ok && put_string(d, "synthetic", e->data_name);
         ok = ok && put_size(d, "samples", e->synthetic_samples);
         ok = ok && put_float(d, "noise", e->synthetic_noise);
         ok = ok && put_size(d, "classes", e->synthetic_classes);
     }
     if (e->target[0]) ok = ok && put_string(d, "target", e->target);
-    ok = ok && put_string(d, "task", e->task == LATHE_TASK_REGRESSION ? "regression" : "classification");
+    ok = ok &&
+         put_string(d, "task", e->task == LATHE_TASK_REGRESSION ? "regression" : "classification");
     if (e->data_sha256[0]) ok = ok && put_string(d, "sha256", e->data_sha256);
     if (e->image[0]) {
         cJSON *a = ok ? cJSON_CreateArray() : NULL;
         ok = ok && put(d, "image", a);
-        for (i = 0; ok && i < 3; i++) ok = put(a, NULL, cJSON_CreateNumber((double)e->image[i]));
+        for (i = 0; ok && i < 3; i++)
+            ok = put(a, NULL, cJSON_CreateNumber((double)e->image[i]));
     }
     if (e->limit[0] || e->limit[1] || e->limit[2]) {
         cJSON *l = ok ? cJSON_CreateObject() : NULL;
@@ -69,9 +86,9 @@ static cJSON *data_json(const lathe_experiment *e) {
 }
 
 static cJSON *op_json(const lathe_prep_op *op) {
-    static const char *const names[] = {"drop_columns", "drop_missing", "split", "impute",
-                                        "standardize", "minmax", "drop_duplicates",
-                                        "balance_classes", "augment"};
+    static const char *const names[] = {"drop_columns",    "drop_missing",    "split",
+                                        "impute",          "standardize",     "minmax",
+                                        "drop_duplicates", "balance_classes", "augment"};
     static const char *const strategies[] = {"mean", "median", "most_frequent", "constant"};
     cJSON *o = cJSON_CreateObject();
     int ok = o != NULL && put_string(o, "op", names[op->kind]);
@@ -80,7 +97,8 @@ static cJSON *op_json(const lathe_prep_op *op) {
     case LATHE_PREP_DROP_COLUMNS: {
         cJSON *a = ok ? cJSON_CreateArray() : NULL;
         ok = ok && put(o, "columns", a);
-        for (i = 0; ok && i < op->n_columns; i++) ok = put(a, NULL, cJSON_CreateString(op->columns[i]));
+        for (i = 0; ok && i < op->n_columns; i++)
+            ok = put(a, NULL, cJSON_CreateString(op->columns[i]));
         break;
     }
     case LATHE_PREP_SPLIT:
@@ -129,8 +147,8 @@ static const char *act_name(const lathe_experiment *e) {
 }
 
 static cJSON *model_json(const lathe_experiment *e) {
-    static const char *const inits[] = {"default", "xavier_uniform", "he_uniform",
-                                        "xavier_normal", "he_normal", "zeros"};
+    static const char *const inits[] = {"default",       "xavier_uniform", "he_uniform",
+                                        "xavier_normal", "he_normal",      "zeros"};
     cJSON *m = cJSON_CreateObject();
     int ok = m != NULL;
     size_t i;
@@ -148,7 +166,8 @@ static cJSON *model_json(const lathe_experiment *e) {
     } else {
         cJSON *layers = ok ? cJSON_CreateArray() : NULL;
         ok = ok && put(m, "layers", layers);
-        for (i = 0; ok && i < e->n_layers; i++) ok = put(layers, NULL, layer_json(&e->layers[i]));
+        for (i = 0; ok && i < e->n_layers; i++)
+            ok = put(layers, NULL, layer_json(&e->layers[i]));
     }
     ok = ok && put_string(m, "init", inits[e->init]);
     if (!ok) cJSON_Delete(m);
@@ -157,8 +176,8 @@ static cJSON *model_json(const lathe_experiment *e) {
 
 static cJSON *train_json(const lathe_experiment *e) {
     static const char *const optimizers[] = {"sgd", "adam", "adamw"};
-    static const char *const losses[] = {"auto", "softmax_cross_entropy", "mse", "mae", "huber",
-                                         "binary_cross_entropy"};
+    static const char *const losses[] = {"auto",  "softmax_cross_entropy", "mse", "mae",
+                                         "huber", "binary_cross_entropy"};
     static const char *const schedules[] = {"constant", "step", "exponential", "cosine"};
     const lathe_optimizer_config *o = &e->optimizer;
     cJSON *t = cJSON_CreateObject();
@@ -171,8 +190,7 @@ static cJSON *train_json(const lathe_experiment *e) {
         ok = ok && put_float(t, "beta1", o->beta1) && put_float(t, "beta2", o->beta2) &&
              put_float(t, "eps", o->eps);
     ok = ok && put_size(t, "batch_size", e->batch_size) && put_bool(t, "shuffle", e->shuffle) &&
-         put_size(t, "epochs", e->epochs) &&
-         put_string(t, "loss", losses[e->loss]);
+         put_size(t, "epochs", e->epochs) && put_string(t, "loss", losses[e->loss]);
     if (e->loss == LATHE_LOSS_HUBER) ok = ok && put_float(t, "huber_delta", e->huber_delta);
     {
         const lathe_schedule *s = &e->schedule;
@@ -189,8 +207,10 @@ static cJSON *train_json(const lathe_experiment *e) {
     ok = ok && put_float(t, "clip_norm", e->clip_norm);
     if (e->early_stopping) {
         cJSON *es = ok ? cJSON_CreateObject() : NULL;
-        ok = ok && put(t, "early_stopping", es) && put_size(es, "patience", e->early_stopping_patience) &&
-             put_string(es, "metric", e->early_stopping_accuracy ? "validation_accuracy" : "validation_loss") &&
+        ok = ok && put(t, "early_stopping", es) &&
+             put_size(es, "patience", e->early_stopping_patience) &&
+             put_string(es, "metric",
+                        e->early_stopping_accuracy ? "validation_accuracy" : "validation_loss") &&
              put_float(es, "min_delta", e->early_stopping_min_delta);
     }
     if (!ok) cJSON_Delete(t);
@@ -212,7 +232,8 @@ lathe_status lathe_experiment_write(const lathe_experiment *e, char **out, lathe
          put(root, "data", data_json(e));
     prepare = ok ? cJSON_CreateArray() : NULL;
     ok = ok && put(root, "prepare", prepare);
-    for (i = 0; ok && i < e->n_ops; i++) ok = put(prepare, NULL, op_json(&e->ops[i]));
+    for (i = 0; ok && i < e->n_ops; i++)
+        ok = put(prepare, NULL, op_json(&e->ops[i]));
     ok = ok && put(root, "model", model_json(e)) && put(root, "train", train_json(e));
     if (ok) *out = cJSON_Print(root);
     cJSON_Delete(root);

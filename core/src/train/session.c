@@ -21,10 +21,10 @@ struct lathe_session {
     lathe_table *table;
     lathe_prepared *prep;
     lathe_trainer *trainer;
-    char data_sha256[65]; /* "" for a synthetic set */
+    char data_sha256[65];     /* "" for a synthetic set */
     lathe_data_layout layout; /* the data's own layout, when layout_given */
     int layout_given;
-    uint8_t owner[32];    /* lathe_checkpoint_owner, set by lathe_session_build */
+    uint8_t owner[32]; /* lathe_checkpoint_owner, set by lathe_session_build */
 };
 
 void lathe_session_destroy(lathe_session *s) {
@@ -37,12 +37,37 @@ void lathe_session_destroy(lathe_session *s) {
     lathe_free(s);
 }
 
+/* The bytes a table of rows × cols takes with its prepared copy (about the same again). */
+static size_t data_bytes(size_t rows, size_t cols) {
+    return 2 * rows * cols * sizeof(float);
+}
+
+static lathe_status refuse_size(size_t need, size_t limit, const char *what, lathe_error *err) {
+    return lathe_error_set(err, LATHE_ERR_LIMIT,
+                           "%s need%s %zu MB once read and prepared; this engine has %zu MB "
+                           "left for data (use data.limit, or fewer rows)",
+                           what, strstr(what, " and ") ? "" : "s", need >> 20, limit >> 20);
+}
+
 /* Reads exp's rows from data, or from the synthetic generator when data gives none, into
- * *table, and their fingerprint into sha256:(65) ("" for a synthetic set). Takes over
- * data->table. */
+ * *table, their fingerprint into sha256:(65) ("" for a synthetic set) and the source's own
+ * layout into *layout (*layout_given 1). Takes over data->table. */
 static lathe_status read_rows(const lathe_experiment *exp, const lathe_session_data *data,
-                              lathe_table **table, char sha256[65], lathe_error *err) {
+                              lathe_table **table, char sha256[65], lathe_data_layout *layout,
+                              int *layout_given, lathe_error *err) {
     sha256[0] = '\0';
+    if (data && data->images) {
+        size_t need = 2 * lathe_idx_set_table_bytes(data->images);
+        if (data->memory_limit && need > data->memory_limit) {
+            char what[96];
+            snprintf(what, sizeof what, "%zu images", lathe_idx_set_rows(data->images));
+            return refuse_size(need, data->memory_limit, what, err);
+        }
+        lathe_idx_set_sha256(data->images, sha256);
+        *layout_given = 1;
+        return lathe_idx_set_table(data->images, table, layout->image, &layout->test_from, err);
+    }
+    if (data && data->layout) *layout = *data->layout, *layout_given = 1;
     if (data && data->table) {
         *table = data->table;
         snprintf(sha256, 65, "%s", data->table_sha256 ? data->table_sha256 : "");
@@ -56,6 +81,15 @@ static lathe_status read_rows(const lathe_experiment *exp, const lathe_session_d
             char message[sizeof err->message];
             snprintf(message, sizeof message, "%s", err->message);
             lathe_error_set(err, st, "%s: %s", data->csv_name, message);
+        }
+        if (st == LATHE_OK && data->memory_limit &&
+            data_bytes((*table)->rows, (*table)->cols) > data->memory_limit) {
+            char what[96];
+            snprintf(what, sizeof what, "%zu rows and %zu columns", (*table)->rows, (*table)->cols);
+            st = refuse_size(data_bytes((*table)->rows, (*table)->cols), data->memory_limit, what,
+                             err);
+            lathe_table_destroy(*table);
+            *table = NULL;
         }
         return st;
     }
@@ -72,10 +106,14 @@ lathe_status lathe_session_read_table(const char *experiment, size_t n,
                                       lathe_error *err) {
     lathe_experiment *exp = NULL;
     char sha256[65];
+    lathe_data_layout layout = {0, {0, 0, 0}};
+    int layout_given = 0;
     lathe_status st = lathe_experiment_parse(experiment, n, &exp, err);
     *out = NULL;
-    if (st == LATHE_OK) st = read_rows(exp, data, out, sha256, err);
-    else if (data) lathe_table_destroy(data->table);
+    if (st == LATHE_OK)
+        st = read_rows(exp, data, out, sha256, &layout, &layout_given, err);
+    else if (data)
+        lathe_table_destroy(data->table);
     lathe_experiment_destroy(exp);
     return st;
 }
@@ -107,10 +145,11 @@ lathe_status lathe_session_open(const char *experiment, size_t n, const lathe_se
     memcpy(s->text, experiment, n);
     s->n = n;
     st = lathe_experiment_parse(experiment, n, &s->exp, err);
-    if (st == LATHE_OK) st = read_rows(s->exp, data, &s->table, s->data_sha256, err);
-    else if (data) s->table = data->table; /* taken over on failure too */
+    if (st == LATHE_OK)
+        st = read_rows(s->exp, data, &s->table, s->data_sha256, &s->layout, &s->layout_given, err);
+    else if (data)
+        s->table = data->table; /* taken over on failure too */
     if (st == LATHE_OK) st = check_fingerprint(s, data, err);
-    if (data && data->layout) s->layout = *data->layout, s->layout_given = 1;
     if (st == LATHE_OK)
         st = lathe_prepare_layout(s->exp, s->table, s->layout_given ? &s->layout : NULL, &s->prep,
                                   err);
@@ -187,11 +226,21 @@ lathe_status lathe_session_select_fold(lathe_session *s, size_t fold, lathe_erro
     return LATHE_OK;
 }
 
-const lathe_experiment *lathe_session_experiment(const lathe_session *s) { return s->exp; }
-const lathe_table *lathe_session_table(const lathe_session *s) { return s->table; }
-const lathe_prepared *lathe_session_prepared(const lathe_session *s) { return s->prep; }
-lathe_trainer *lathe_session_trainer(const lathe_session *s) { return s->trainer; }
-const char *lathe_session_data_sha256(const lathe_session *s) { return s->data_sha256; }
+const lathe_experiment *lathe_session_experiment(const lathe_session *s) {
+    return s->exp;
+}
+const lathe_table *lathe_session_table(const lathe_session *s) {
+    return s->table;
+}
+const lathe_prepared *lathe_session_prepared(const lathe_session *s) {
+    return s->prep;
+}
+lathe_trainer *lathe_session_trainer(const lathe_session *s) {
+    return s->trainer;
+}
+const char *lathe_session_data_sha256(const lathe_session *s) {
+    return s->data_sha256;
+}
 
 void lathe_session_prepared_sha256(const lathe_session *s, char hex[65]) {
     lathe_prepared_sha256(s->prep, hex);
@@ -247,8 +296,8 @@ lathe_status lathe_session_prepared_json(const lathe_session *s, char **out, lat
     ok = ok && add_item(o, "table", cJSON_CreateDoubleArray(table, 2));
     ok = ok && add_item(o, "rows", cJSON_CreateDoubleArray(rows, 3));
     ok = ok && add_item(o, "features",
-                                     cJSON_CreateStringArray((const char *const *)prep->feature_names,
-                                                             (int)prep->n_features));
+                        cJSON_CreateStringArray((const char *const *)prep->feature_names,
+                                                (int)prep->n_features));
     inputs = ok ? cJSON_AddArrayToObject(o, "inputs") : NULL;
     ok = inputs != NULL;
     for (i = 0; ok && i < prep->n_inputs; i++) {
@@ -259,16 +308,15 @@ lathe_status lathe_session_prepared_json(const lathe_session *s, char **out, lat
         ok = ok && cJSON_AddNumberToObject(in, "width", (double)prep->inputs[i].width);
     }
     if (ok && prep->n_classes)
-        ok = add_item(o, "classes",
-                                   cJSON_CreateStringArray((const char *const *)prep->class_names,
-                                                           (int)prep->n_classes));
+        ok = add_item(
+            o, "classes",
+            cJSON_CreateStringArray((const char *const *)prep->class_names, (int)prep->n_classes));
     return print_json(o, ok, out, err, "describing the prepared data");
 }
 
-static const char *const layer_kind_names[] = {"dense",   "activation", "conv2d",     "max_pool",
-                                               "avg_pool", "flatten",   "batch_norm", "dropout"};
-static const char *const activation_names[] = {"identity", "relu", "leaky_relu", "sigmoid",
-                                               "tanh"};
+static const char *const layer_kind_names[] = {"dense",    "activation", "conv2d",     "max_pool",
+                                               "avg_pool", "flatten",    "batch_norm", "dropout"};
+static const char *const activation_names[] = {"identity", "relu", "leaky_relu", "sigmoid", "tanh"};
 
 lathe_status lathe_session_layers_json(const lathe_session *s, char **out, lathe_error *err) {
     size_t i, n = lathe_trainer_layer_count(s->trainer);
@@ -288,10 +336,10 @@ lathe_status lathe_session_layers_json(const lathe_session *s, char **out, lathe
         outs[0] = (double)info.out_c, outs[1] = (double)info.out_h, outs[2] = (double)info.out_w;
         ok = cJSON_AddStringToObject(o, "kind", layer_kind_names[info.kind]) != NULL;
         if (ok && info.kind == LATHE_LAYER_ACTIVATION)
-            ok = cJSON_AddStringToObject(o, "activation", activation_names[info.activation]) != NULL;
+            ok =
+                cJSON_AddStringToObject(o, "activation", activation_names[info.activation]) != NULL;
         ok = ok && add_item(o, "in", cJSON_CreateDoubleArray(in, info.in_image ? 3 : 1));
-        ok = ok && add_item(o, "out",
-                                         cJSON_CreateDoubleArray(outs, info.out_image ? 3 : 1));
+        ok = ok && add_item(o, "out", cJSON_CreateDoubleArray(outs, info.out_image ? 3 : 1));
         ok = ok && cJSON_AddNumberToObject(o, "weights", (double)info.n_weights);
         ok = ok && cJSON_AddNumberToObject(o, "bias", (double)info.n_bias);
         ok = ok && cJSON_AddNumberToObject(o, "kernel", (double)info.kernel);
@@ -327,11 +375,12 @@ lathe_status lathe_session_report_json(const lathe_session *s, lathe_split split
     if (ok) lathe_trainer_predict(s->trainer, d->rows, d->x, pred);
     ok = ok && cJSON_AddNumberToObject(o, "rows", (double)d->rows);
     ok = ok && cJSON_AddStringToObject(o, "task", task_name(prep->task));
-    if (ok && d->rows && m.loss == m.loss) ok = cJSON_AddNumberToObject(o, "loss", (double)m.loss) != NULL;
+    if (ok && d->rows && m.loss == m.loss)
+        ok = cJSON_AddNumberToObject(o, "loss", (double)m.loss) != NULL;
     if (ok && prep->task == LATHE_TASK_CLASSIFICATION) {
-        ok = add_item(o, "classes",
-                                   cJSON_CreateStringArray((const char *const *)prep->class_names,
-                                                           (int)prep->n_classes));
+        ok = add_item(
+            o, "classes",
+            cJSON_CreateStringArray((const char *const *)prep->class_names, (int)prep->n_classes));
         if (ok && d->rows) {
             ok = lathe_class_report_create(d->rows, C, d->label, pred, &report, err) == LATHE_OK;
             ok = ok && cJSON_AddNumberToObject(o, "accuracy", report->accuracy);
@@ -411,8 +460,8 @@ lathe_status lathe_session_metrics_json(const lathe_session *s, char **out, lath
     return print_json(o, ok, out, err, "reporting the metrics");
 }
 
-lathe_status lathe_session_model_file(const lathe_session *s, const char *metrics_json,
-                                      char **out, lathe_error *err) {
+lathe_status lathe_session_model_file(const lathe_session *s, const char *metrics_json, char **out,
+                                      lathe_error *err) {
     return lathe_model_file_write(s->text, s->n, s->prep, s->trainer, metrics_json, out, err);
 }
 
