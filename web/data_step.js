@@ -228,6 +228,9 @@ export class DataStep {
   }
 
   async experimentFor(name) {
+    const set = this.datasets.find((d) => d.name === name);
+    // an image set's default is the CNN of examples/full (no example file has its name)
+    if (set && set.format === 'idx') return JSON.stringify(defaultExperiment(set), null, 2);
     const response = await fetch(`examples/${name}.experiment.json`);
     if (response.ok) return await response.text();
     return JSON.stringify(defaultExperiment(this.datasets.find((d) => d.name === name)), null, 2);
@@ -504,7 +507,7 @@ export class DataStep {
     $('data-summary').textContent =
       `${fmt(info.rows)} rows × ${info.columns.length} columns` +
       (t >= 0 ? `; target '${info.columns[t].name}'.` : '.');
-    const mb = (n) => `${fmt(Math.round(n / 1048576))} MB`;
+    const mb = (n) => `${fmt(Math.round(n / 1048576))} MiB`;
     $('data-memory').textContent = memory
       ? `In this tab: ${memory.stored ? `${mb(memory.stored)} of files, ` : ''}${mb(memory.table)} as a table, about ${mb(2 * memory.table)} with its prepared copy; the engine holds ${mb(memory.heap.used)} now and may grow to ${mb(memory.heap.max)}.`
       : '';

@@ -13,15 +13,17 @@
 #include "lathe/rng.h"
 #include "lathe/sha256.h"
 
-static int is_nan(float v) { return v != v; }
+static int is_nan(float v) {
+    return v != v;
+}
 
 /* One input column's contribution to the feature matrix. */
 typedef struct feature_source {
-    size_t column;  /* table column */
-    size_t width;   /* 1, or the number of training categories for one-hot */
-    float fill;     /* imputed value (in the column's own units or category index) */
-    int32_t *slot;  /* categorical: (n_categories) feature offset of each category, or -1 for
-                     * a category the training rows do not have */
+    size_t column; /* table column */
+    size_t width;  /* 1, or the number of training categories for one-hot */
+    float fill;    /* imputed value (in the column's own units or category index) */
+    int32_t *slot; /* categorical: (n_categories) feature offset of each category, or -1 for
+                    * a category the training rows do not have */
 } feature_source;
 
 void lathe_prepared_destroy(lathe_prepared *prep) {
@@ -35,12 +37,15 @@ void lathe_prepared_destroy(lathe_prepared *prep) {
         lathe_free(splits[i]->value);
         lathe_free(splits[i]->source_row);
     }
-    for (i = 0; prep->inputs && i < prep->n_inputs; i++) lathe_free(prep->inputs[i].name);
+    for (i = 0; prep->inputs && i < prep->n_inputs; i++)
+        lathe_free(prep->inputs[i].name);
     lathe_free(prep->inputs);
     lathe_free(prep->target);
-    for (i = 0; prep->feature_names && i < prep->n_features; i++) lathe_free(prep->feature_names[i]);
+    for (i = 0; prep->feature_names && i < prep->n_features; i++)
+        lathe_free(prep->feature_names[i]);
     lathe_free(prep->feature_names);
-    for (i = 0; prep->class_names && i < prep->n_classes; i++) lathe_free(prep->class_names[i]);
+    for (i = 0; prep->class_names && i < prep->n_classes; i++)
+        lathe_free(prep->class_names[i]);
     lathe_free(prep->class_names);
     lathe_free(prep->fill);
     for (i = 0; prep->steps && i < prep->n_steps; i++) {
@@ -53,7 +58,8 @@ void lathe_prepared_destroy(lathe_prepared *prep) {
 
 size_t lathe_prepared_scaling_steps(const lathe_prepared *prep) {
     size_t i, n = 0;
-    for (i = 0; i < prep->n_steps; i++) n += prep->steps[i].kind != LATHE_PREP_IMPUTE;
+    for (i = 0; i < prep->n_steps; i++)
+        n += prep->steps[i].kind != LATHE_PREP_IMPUTE;
     return n;
 }
 
@@ -63,7 +69,8 @@ void lathe_prepared_apply_steps(const lathe_prepared *prep, float *x, size_t row
         const float *shift = prep->steps[k].shift, *scale = prep->steps[k].scale;
         if (prep->steps[k].kind == LATHE_PREP_IMPUTE) continue;
         for (i = 0; i < rows; i++)
-            for (f = 0; f < F; f++) x[i * F + f] = (x[i * F + f] - shift[f]) * scale[f];
+            for (f = 0; f < F; f++)
+                x[i * F + f] = (x[i * F + f] - shift[f]) * scale[f];
     }
 }
 
@@ -138,7 +145,8 @@ static void fit_scaler(const lathe_prep_op *op, const float *train, size_t n_fit
             scale[f] = hi > lo ? (float)(1.0 / (hi - lo)) : 1.0f;
         }
     }
-    for (f = last; f < F; f++) shift[f] = shift[0], scale[f] = scale[0];
+    for (f = last; f < F; f++)
+        shift[f] = shift[0], scale[f] = scale[0];
 }
 
 static int compare_floats(const void *a, const void *b) {
@@ -164,12 +172,14 @@ static lathe_status fit_fill(const lathe_column *col, const uint32_t *rows, size
         qsort(values, present, sizeof *values, compare_floats);
         if (op->strategy == LATHE_IMPUTE_MEAN && col->type == LATHE_COLUMN_NUMERIC) {
             double sum = 0.0;
-            for (i = 0; i < present; i++) sum += (double)values[i];
+            for (i = 0; i < present; i++)
+                sum += (double)values[i];
             *fill = (float)(sum / (double)present);
         } else if (op->strategy == LATHE_IMPUTE_MEDIAN && col->type == LATHE_COLUMN_NUMERIC) {
-            *fill = present % 2 ? values[present / 2]
-                                : (float)(((double)values[present / 2 - 1] +
-                                           (double)values[present / 2]) / 2.0);
+            *fill = present % 2
+                        ? values[present / 2]
+                        : (float)(((double)values[present / 2 - 1] + (double)values[present / 2]) /
+                                  2.0);
         } else { /* most frequent (also for categories under mean/median); ties: smallest */
             size_t best = 0, run = 1, best_run = 0;
             for (i = 1; i <= present; i++) {
@@ -211,13 +221,14 @@ static lathe_status split_rows(const lathe_prep_op *op, const float *strata, siz
         if (n_test + n_val > count) n_val = count - n_test;
         if (op->folds) {
             for (i = 0; i < count; i++)
-                assign[members[i]] = i < n_test ? 2u
+                assign[members[i]] = i < n_test                                     ? 2u
                                      : (dealt + i - n_test) % op->folds == op->fold ? 1u
-                                                                                     : 0u;
+                                                                                    : 0u;
             dealt += count - n_test;
             continue;
         }
-        for (i = 0; i < count; i++) assign[members[i]] = i < n_test ? 2u : i < n_test + n_val ? 1u : 0u;
+        for (i = 0; i < count; i++)
+            assign[members[i]] = i < n_test ? 2u : i < n_test + n_val ? 1u : 0u;
     }
     lathe_free(members);
     return LATHE_OK;
@@ -239,7 +250,8 @@ static lathe_status apply_limit(const lathe_experiment *exp, uint32_t *rows, uin
             if (assign[i] == s) members[count++] = (uint32_t)i;
         if (count <= exp->limit[s]) continue;
         lathe_rng_shuffle_u32(&rng, members, count);
-        for (i = exp->limit[s]; i < count; i++) assign[members[i]] = 3u; /* dropped */
+        for (i = exp->limit[s]; i < count; i++)
+            assign[members[i]] = 3u; /* dropped */
     }
     for (i = 0, kept = 0; i < *n_rows; i++)
         if (assign[i] != 3u) rows[kept] = rows[i], assign[kept] = assign[i], kept++;
@@ -261,7 +273,9 @@ static int compare_keys(const void *a, const void *b) {
 }
 
 /* Equal as pandas compares cells: the same number, or both missing. */
-static int same_cell(float a, float b) { return a == b || (is_nan(a) && is_nan(b)); }
+static int same_cell(float a, float b) {
+    return a == b || (is_nan(a) && is_nan(b));
+}
 
 static int same_row(const lathe_table *table, const feature_source *sources, size_t n_sources,
                     const lathe_column *target, uint32_t a, uint32_t b) {
@@ -278,10 +292,14 @@ static int same_row(const lathe_table *table, const feature_source *sources, siz
 static uint64_t hash_cell(uint64_t h, float v) {
     uint32_t bits;
     int k;
-    if (is_nan(v)) bits = 0x7fc00000u;
-    else if (v == 0.0f) bits = 0u;
-    else memcpy(&bits, &v, 4);
-    for (k = 0; k < 4; k++, bits >>= 8) h = (h ^ (bits & 0xffu)) * 0x100000001b3ull;
+    if (is_nan(v))
+        bits = 0x7fc00000u;
+    else if (v == 0.0f)
+        bits = 0u;
+    else
+        memcpy(&bits, &v, 4);
+    for (k = 0; k < 4; k++, bits >>= 8)
+        h = (h ^ (bits & 0xffu)) * 0x100000001b3ull;
     return h;
 }
 
@@ -302,7 +320,8 @@ static lathe_status drop_duplicate_rows(const lathe_table *table, const feature_
     }
     for (i = 0; i < n; i++) {
         uint64_t h = 0xcbf29ce484222325ull;
-        for (j = 0; j < n_sources; j++) h = hash_cell(h, table->columns[sources[j].column].values[rows[i]]);
+        for (j = 0; j < n_sources; j++)
+            h = hash_cell(h, table->columns[sources[j].column].values[rows[i]]);
         keys[i].hash = hash_cell(h, target->values[rows[i]]);
         keys[i].pos = (uint32_t)i;
     }
@@ -311,9 +330,8 @@ static lathe_status drop_duplicate_rows(const lathe_table *table, const feature_
         for (i = start + 1; i < n && keys[i].hash == keys[start].hash; i++) {
             /* compare with the earlier kept rows of this hash (positions ascend in a run) */
             for (j = start; j < i; j++)
-                if (!drop[keys[j].pos] &&
-                    same_row(table, sources, n_sources, target, rows[keys[j].pos],
-                             rows[keys[i].pos])) {
+                if (!drop[keys[j].pos] && same_row(table, sources, n_sources, target,
+                                                   rows[keys[j].pos], rows[keys[i].pos])) {
                     drop[keys[i].pos] = 1;
                     break;
                 }
@@ -342,7 +360,8 @@ static lathe_status oversample_rows(uint64_t seed, const lathe_column *target, s
     if (!count || !first) goto done;
     for (i = 0; i < n; i++)
         if ((*assign)[i] == 0u) count[(size_t)target->values[(*rows)[i]]]++;
-    for (c = 0; c < n_classes; c++) top = count[c] > top ? count[c] : top;
+    for (c = 0; c < n_classes; c++)
+        top = count[c] > top ? count[c] : top;
     for (c = 0; c < n_classes; c++) {
         if (count[c]) extra += top - count[c];
         first[c + 1] = first[c] + count[c];
@@ -408,7 +427,7 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
     /* An empty data.target means "label" (synthetic and IDX sets name their target so). */
     const char *target_name = exp->target[0] ? exp->target : "label";
     size_t test_from = layout && layout->test_from < table->rows ? layout->test_from : table->rows;
-    const size_t *image = exp->image[0]                 ? exp->image
+    const size_t *image = exp->image[0]                ? exp->image
                           : layout && layout->image[0] ? layout->image
                                                        : NULL;
 
@@ -487,7 +506,8 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
         int complete = !is_nan(target->values[i]);
         for (j = 0; j < n_sources && complete && drop_missing; j++)
             complete = !is_nan(table->columns[sources[j].column].values[i]);
-        if (complete) rows[n_rows++] = (uint32_t)i;
+        if (complete)
+            rows[n_rows++] = (uint32_t)i;
         else if (!drop_missing) {
             st = lathe_error_set(err, LATHE_ERR_INVALID,
                                  "data row %zu: the target '%s' is missing; add "
@@ -526,9 +546,12 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
         for (i = 0; i < prep->n_classes; i++) {
             char number[24];
             const char *name = number;
-            if (target->type == LATHE_COLUMN_CATEGORICAL) name = target->categories[i];
-            else if (target->type == LATHE_COLUMN_BOOLEAN) name = i ? "true" : "false";
-            else snprintf(number, sizeof number, "%zu", i);
+            if (target->type == LATHE_COLUMN_CATEGORICAL)
+                name = target->categories[i];
+            else if (target->type == LATHE_COLUMN_BOOLEAN)
+                name = i ? "true" : "false";
+            else
+                snprintf(number, sizeof number, "%zu", i);
             prep->class_names[i] = copy_string(name, NULL);
             if (!prep->class_names[i]) goto nomem;
         }
@@ -539,15 +562,17 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
     {
         lathe_prep_op head = *split;
         size_t n_head = 0;
-        while (n_head < n_rows && rows[n_head] < test_from) n_head++;
+        while (n_head < n_rows && rows[n_head] < test_from)
+            n_head++;
         if (n_head < n_rows) head.test = 0.0f;
-        st = split_rows(&head, split->stratify && exp->task == LATHE_TASK_CLASSIFICATION
-                                   ? target->values : NULL,
-                        split->stratify && exp->task == LATHE_TASK_CLASSIFICATION
-                            ? prep->n_classes : 0,
-                        rows, n_head, exp->seed, assign);
+        st = split_rows(
+            &head,
+            split->stratify && exp->task == LATHE_TASK_CLASSIFICATION ? target->values : NULL,
+            split->stratify && exp->task == LATHE_TASK_CLASSIFICATION ? prep->n_classes : 0, rows,
+            n_head, exp->seed, assign);
         if (st != LATHE_OK) goto nomem;
-        for (i = n_head; i < n_rows; i++) assign[i] = 2u;
+        for (i = n_head; i < n_rows; i++)
+            assign[i] = 2u;
     }
     if (exp->limit[0] || exp->limit[1] || exp->limit[2]) {
         if (apply_limit(exp, rows, assign, &n_rows) != LATHE_OK) goto nomem;
@@ -567,14 +592,15 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
             sources[j].fill = __builtin_nanf("");
             if (col->type == LATHE_COLUMN_CATEGORICAL) {
                 /* The vocabulary is the training rows' categories, in the column's order. */
-                int32_t *slot = lathe_malloc((col->n_categories ? col->n_categories : 1) *
-                                             sizeof *slot);
+                int32_t *slot =
+                    lathe_malloc((col->n_categories ? col->n_categories : 1) * sizeof *slot);
                 if (!slot) {
                     st = LATHE_ERR_NOMEM;
                     break;
                 }
                 sources[j].slot = slot;
-                for (c = 0; c < col->n_categories; c++) slot[c] = -1;
+                for (c = 0; c < col->n_categories; c++)
+                    slot[c] = -1;
                 for (i = 0; i < n_train; i++) {
                     float v = col->values[train_rows[i]];
                     if (!is_nan(v)) slot[(size_t)v] = 0;
@@ -583,7 +609,8 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
                 for (c = 0; c < col->n_categories; c++)
                     if (slot[c] == 0) slot[c] = (int32_t)sources[j].width++;
             }
-            for (i = 0; i < n_rows; i++) missing += is_nan(col->values[rows[i]]);
+            for (i = 0; i < n_rows; i++)
+                missing += is_nan(col->values[rows[i]]);
             if (missing == 0) continue;
             if (!impute) {
                 st = lathe_error_set(err, LATHE_ERR_INVALID,
@@ -598,7 +625,8 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
         if (st == LATHE_ERR_NOMEM) goto nomem;
         if (st != LATHE_OK) goto fail;
     }
-    for (j = 0; j < n_sources; j++) prep->n_features += sources[j].width;
+    for (j = 0; j < n_sources; j++)
+        prep->n_features += sources[j].width;
     if (prep->n_features == 0) {
         st = lathe_error_set(err, LATHE_ERR_INVALID,
                              "prepare: the feature columns have no values in the training rows");
@@ -653,7 +681,8 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
         }
     }
 
-    for (i = 0; i < n_rows; i++) n_fit += assign[i] == 0u;
+    for (i = 0; i < n_rows; i++)
+        n_fit += assign[i] == 0u;
     if (find_op(exp, LATHE_PREP_BALANCE_CLASSES) &&
         oversample_rows(exp->seed, target, prep->n_classes, &rows, &assign, &n_rows) != LATHE_OK)
         goto nomem;
@@ -661,7 +690,8 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
     /* Build the matrices (one-hot expanding categories, imputing missing cells); the training
      * matrix has room for augment's copies after its rows. */
     splits[0] = &prep->train, splits[1] = &prep->validation, splits[2] = &prep->test;
-    for (i = 0; i < n_rows; i++) splits[assign[i]]->rows++;
+    for (i = 0; i < n_rows; i++)
+        splits[assign[i]]->rows++;
     n_base = prep->train.rows;
     if (augment) {
         if (n_base > (SIZE_MAX / sizeof(float) / prep->n_features) / (augment->copies + 1)) {
@@ -678,8 +708,10 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
         size_t count = s->rows ? s->rows : 1;
         s->x = lathe_malloc(count * prep->n_features * sizeof *s->x);
         s->source_row = lathe_malloc(count * sizeof *s->source_row);
-        if (exp->task == LATHE_TASK_CLASSIFICATION) s->label = lathe_malloc(count * sizeof *s->label);
-        else s->value = lathe_malloc(count * sizeof *s->value);
+        if (exp->task == LATHE_TASK_CLASSIFICATION)
+            s->label = lathe_malloc(count * sizeof *s->label);
+        else
+            s->value = lathe_malloc(count * sizeof *s->value);
         if (!s->x || !s->source_row || (!s->label && !s->value)) goto nomem;
         s->rows = 0;
     }
@@ -699,8 +731,10 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
                 f++;
             }
         }
-        if (s->label) s->label[s->rows] = (uint32_t)target->values[r];
-        else s->value[s->rows] = target->values[r];
+        if (s->label)
+            s->label[s->rows] = (uint32_t)target->values[r];
+        else
+            s->value[s->rows] = target->values[r];
         s->source_row[s->rows] = r;
         s->rows++;
     }
@@ -728,8 +762,10 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
                 size_t to = k * n_base + i;
                 lathe_augment_image(t->x + i * F, t->x + to * F, tmp, prep->image[0],
                                     prep->image[1], prep->image[2], &cfg, &rng);
-                if (t->label) t->label[to] = t->label[i];
-                else t->value[to] = t->value[i];
+                if (t->label)
+                    t->label[to] = t->label[i];
+                else
+                    t->value[to] = t->value[i];
                 t->source_row[to] = t->source_row[i];
             }
         t->rows = n_base * (augment->copies + 1);
@@ -757,7 +793,8 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
         for (c = 0; c < 3; c++)
             for (r = 0; r < splits[c]->rows; r++) {
                 float *x = splits[c]->x + r * F;
-                for (f = 0; f < F; f++) x[f] = (x[f] - step->shift[f]) * step->scale[f];
+                for (f = 0; f < F; f++)
+                    x[f] = (x[f] - step->shift[f]) * step->scale[f];
             }
     }
     goto done;
@@ -768,7 +805,8 @@ fail:
     lathe_prepared_destroy(prep);
     prep = NULL;
 done:
-    for (j = 0; sources && j < n_sources; j++) lathe_free(sources[j].slot);
+    for (j = 0; sources && j < n_sources; j++)
+        lathe_free(sources[j].slot);
     lathe_free(sources);
     lathe_free(rows);
     lathe_free(assign);
@@ -776,26 +814,33 @@ done:
     return st;
 }
 
+/* Hashes n 32-bit words as little-endian bytes, whatever the host order, a block at a time. */
+static void hash_words(lathe_sha256 *ctx, const void *words, size_t n, int is_float) {
+    uint8_t le[4096];
+    size_t i, used = 0;
+    for (i = 0; i < n; i++) {
+        uint32_t bits;
+        if (is_float)
+            memcpy(&bits, (const float *)words + i, 4);
+        else
+            bits = ((const uint32_t *)words)[i];
+        le[used] = (uint8_t)bits, le[used + 1] = (uint8_t)(bits >> 8);
+        le[used + 2] = (uint8_t)(bits >> 16), le[used + 3] = (uint8_t)(bits >> 24);
+        used += 4;
+        if (used == sizeof le) {
+            lathe_sha256_update(ctx, le, used);
+            used = 0;
+        }
+    }
+    lathe_sha256_update(ctx, le, used);
+}
+
 static void hash_split(lathe_sha256 *ctx, const lathe_split_data *s, size_t n_features) {
-    size_t i;
-    /* Floats and labels as little-endian bytes, whatever the host order. */
-    for (i = 0; i < s->rows * n_features; i++) {
-        uint32_t bits;
-        uint8_t le[4];
-        memcpy(&bits, &s->x[i], 4);
-        le[0] = (uint8_t)bits, le[1] = (uint8_t)(bits >> 8), le[2] = (uint8_t)(bits >> 16),
-        le[3] = (uint8_t)(bits >> 24);
-        lathe_sha256_update(ctx, le, 4);
-    }
-    for (i = 0; i < s->rows; i++) {
-        uint32_t bits;
-        uint8_t le[4];
-        if (s->label) bits = s->label[i];
-        else memcpy(&bits, &s->value[i], 4);
-        le[0] = (uint8_t)bits, le[1] = (uint8_t)(bits >> 8), le[2] = (uint8_t)(bits >> 16),
-        le[3] = (uint8_t)(bits >> 24);
-        lathe_sha256_update(ctx, le, 4);
-    }
+    hash_words(ctx, s->x, s->rows * n_features, 1);
+    if (s->label)
+        hash_words(ctx, s->label, s->rows, 0);
+    else
+        hash_words(ctx, s->value, s->rows, 1);
 }
 
 void lathe_prepared_sha256(const lathe_prepared *prep, char hex[65]) {
