@@ -256,7 +256,7 @@
   function dataBytes(data) {
     if (!data) return 0;
     if (data instanceof ArrayBuffer) return data.byteLength;
-    return data.parts.reduce((n, p) => n + p.images.bytes.byteLength + p.labels.bytes.byteLength, 0);
+    return images && images.set && images.id === data.id ? images.stored : 0;
   }
 
   /** Answers {type: 'data-csv', experiment, data}: the data as CSV bytes (columns px0 … and
@@ -419,24 +419,16 @@
     }
   }
 
-  const sameBytes = (a, b) => {
-    if (a.byteLength !== b.byteLength) return false;
-    const x = new Uint32Array(a, 0, a.byteLength >> 2),
-      y = new Uint32Array(b, 0, b.byteLength >> 2);
-    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-    const tail = a.byteLength & ~3;
-    return new Uint8Array(a, tail).every((v, i) => v === new Uint8Array(b, tail)[i]);
-  };
-
-  // The last image set read: {files (the stored bytes, in order), classes, set (IdxSet)}, kept
-  // so that the steps' requests on the same data read its files once.
+  // The last image set read: {id, set (IdxSet) or error}. The page sends an image set's files
+  // once and then names it by id (web/engine_client.js), so it is kept until another comes.
   let images = null;
 
-  /** The engine's data for a request's data: CSV bytes, null, or {kind: 'idx', parts: [{images,
-   * labels: {name, bytes (as stored)}, test}], classes} as an IdxSet (kept: do not free it). */
+  /** The engine's data for a request's data: CSV bytes, null, or an image set {kind: 'idx', id,
+   * parts: [{images, labels: {name, bytes (as stored)}, test}], classes} (or {kind, id}: the
+   * one read last) as an IdxSet (kept: do not free it). */
   function engineData(data) {
     if (!data || data instanceof ArrayBuffer) return data;
-    // one read at a time: a second request on the same files waits and shares the first's
+    // one read at a time, in the order the requests came
     const read = dataQueue.then(() => readImages(data));
     dataQueue = read.catch(() => {});
     return read;
@@ -445,26 +437,28 @@
 
   async function readImages(data) {
     if (data.kind !== 'idx') throw new Error('unknown kind of data');
-    const files = data.parts.flatMap((p) => [p.images.bytes, p.labels.bytes]);
-    const classes = JSON.stringify(data.classes || []);
-    if (
-      images &&
-      images.classes === classes &&
-      images.files.length === files.length &&
-      images.files.every((f, i) => sameBytes(f, files[i]))
-    )
+    if (!data.parts) {
+      if (!images || images.id !== data.id) throw new Error('the engine no longer holds this data: choose it again');
+      if (images.error) throw images.error;
       return images.set;
-    if (images) images.set.free();
-    images = null;
-    const parts = await Promise.all(
-      data.parts.map(async (p) => ({
-        images: await gunzip(p.images),
-        labels: await gunzip(p.labels),
-        test: !!p.test,
-      })),
-    );
-    images = { files, classes, set: engine.idxSet(parts, data.classes || []) };
-    return images.set;
+    }
+    if (images && images.set) images.set.free();
+    images = { id: data.id };
+    try {
+      const parts = await Promise.all(
+        data.parts.map(async (p) => ({
+          images: await gunzip(p.images),
+          labels: await gunzip(p.labels),
+          test: !!p.test,
+        })),
+      );
+      images.set = engine.idxSet(parts, data.classes || []);
+      images.stored = data.parts.reduce((n, p) => n + p.images.bytes.byteLength + p.labels.bytes.byteLength, 0);
+      return images.set;
+    } catch (e) {
+      images.error = e;
+      throw e;
+    }
   }
 
   /** Answers {type: 'image-convert', images: [{pixels (RGBA ArrayBuffer), width, height}],

@@ -40,14 +40,17 @@ function uploadExperiment(data, image = null) {
   return experiment;
 }
 
+let nextSet = 1;
+
 /** IDX files [{name, bytes}] (images, labels, then optionally the test images and labels) as
- * the image set the worker reads. */
-function idxData(files, classes, lastIsTest = files.length === 4) {
+ * the image set the worker reads; id names these very files for the worker's cache (the same
+ * id, the same bytes: EngineClient sends them once). */
+function idxData(files, classes, lastIsTest = files.length === 4, id = `set-${nextSet++}`) {
   const parts = [];
   for (let i = 0; i + 1 < files.length; i += 2) {
     parts.push({ images: files[i], labels: files[i + 1], test: lastIsTest && i + 2 === files.length });
   }
-  return { kind: 'idx', parts, classes };
+  return { kind: 'idx', id, parts, classes };
 }
 
 /** The bytes at url, reporting (received, total) as they arrive; errors name the set. */
@@ -144,7 +147,10 @@ export class DataStep {
         );
       }
       if (!upload.files) return upload.bytes.slice(0);
-      return idxData(upload.files, upload.classes || []);
+      // one image set per upload, so the worker reads its files once
+      if (!this.uploadData || this.uploadData.upload !== upload)
+        this.uploadData = { upload, data: idxData(upload.files, upload.classes || []) };
+      return this.uploadData.data;
     }
     if (data.builtin) {
       let read = this.builtins.get(data.builtin);
@@ -320,6 +326,7 @@ export class DataStep {
       if (key !== this.requested) return;
       const file = experiment.data && experiment.data.file;
       this.showError(file ? `${file}: ${e.message}` : e.message);
+      this.requested = key; // this data's error stands until the data changes
       app.state.set({ table: null });
     }
   }
@@ -329,6 +336,8 @@ export class DataStep {
     $('data-error').textContent = message;
     $('data-error').hidden = false;
     $('data-details').hidden = true;
+    $('data-memory').hidden = true;
+    this.requested = ''; // a failed upload: choosing the set shown again reads it again
   }
 
   /** The folder picker and the image shape, added to the upload box. */
@@ -396,7 +405,19 @@ export class DataStep {
       return;
     }
     const top = files[0].path.includes('/') ? files[0].path.split('/')[0] : 'images';
-    await this.useUpload(new File([result.csv], `${top}-${image.join('x')}.csv`, { type: 'text/csv' }), { image });
+    const name = `${top}-${image.join('x')}`;
+    const upload = {
+      name,
+      files: [
+        { name: `${name}-images.idx`, bytes: result.images },
+        { name: `${name}-labels.idx`, bytes: result.labels },
+      ],
+      classes: result.names,
+      rows: result.rows,
+      image,
+      fromImages: true,
+    };
+    this.useData(upload, uploadExperiment({ files: upload.files.map((f) => f.name) }, image));
     note.textContent = (await this.imageModule()).describeRead(result);
     note.hidden = false;
   }
@@ -468,7 +489,9 @@ export class DataStep {
       download(upload.name, upload.bytes, 'text/csv');
       return;
     }
-    const name = `${upload.name.replace(/\.gz$/i, '').replace(/[.-]idx[0-9]*[.-]ubyte$|\.idx[0-9]*$/i, '')}.csv`;
+    const name = upload.fromImages
+      ? `${upload.name}.csv`
+      : `${upload.name.replace(/\.gz$/i, '').replace(/[.-]idx[0-9]*[.-]ubyte$|\.idx[0-9]*$/i, '')}.csv`;
     app.status(`Writing ${name}…`);
     try {
       const experiment = uploadExperiment({ files: upload.files.map((f) => f.name) });
@@ -480,14 +503,13 @@ export class DataStep {
     }
   }
 
-  async useUpload(file, idx = null) {
+  async useUpload(file) {
     if (file.size > MAX_UPLOAD) {
       this.showError(`${file.name} is ${(file.size / 1048576).toFixed(0)} MB; this page takes files up to 512 MB.`);
       return;
     }
     const bytes = await file.arrayBuffer();
-    const experiment = uploadExperiment({ file: file.name, target: lastColumnName(bytes) }, idx && idx.image);
-    this.useData({ name: file.name, bytes, fromImages: !!idx }, experiment);
+    this.useData({ name: file.name, bytes }, uploadExperiment({ file: file.name, target: lastColumnName(bytes) }));
   }
 
   /** The uploaded file as the picker's first choice (also for one kept from a past visit). */
@@ -498,7 +520,7 @@ export class DataStep {
     option.dataset.upload = 'true';
     select.prepend(option);
     select.value = option.value;
-    $('download-data').hidden = !upload.files && !upload.fromImages;
+    $('download-data').hidden = !upload.files;
   }
 
   render() {
@@ -507,7 +529,7 @@ export class DataStep {
     $('data-summary').textContent =
       `${fmt(info.rows)} rows × ${info.columns.length} columns` +
       (t >= 0 ? `; target '${info.columns[t].name}'.` : '.');
-    const mb = (n) => `${fmt(Math.round(n / 1048576))} MiB`;
+    const mb = (n) => (n < 1048576 ? `${fmt(Math.ceil(n / 1024))} KiB` : `${fmt(Math.round(n / 1048576))} MiB`);
     $('data-memory').textContent = memory
       ? `In this tab: ${memory.stored ? `${mb(memory.stored)} of files, ` : ''}${mb(memory.table)} as a table, about ${mb(2 * memory.table)} with its prepared copy; the engine holds ${mb(memory.heap.used)} now and may grow to ${mb(memory.heap.max)}.`
       : '';

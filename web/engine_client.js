@@ -36,6 +36,7 @@ export class EngineClient {
   /** Replaces the worker with a fresh one (a new engine, an empty heap). */
   restart(reason) {
     this.worker.terminate();
+    this.lastSet = null; // the new worker has read no image set
     for (const p of this.pending.values()) p.reject(new Error(`the engine was restarted (${reason})`));
     this.pending.clear();
     this.#spawn();
@@ -48,7 +49,20 @@ export class EngineClient {
 
   /** Sends a request ('table', 'describe') and resolves with the worker's answer. */
   request(type, experiment, data) {
-    return this.ask(type, { experiment, data }, data instanceof ArrayBuffer ? [data] : []);
+    const { message, transfer } = this.data(data);
+    return this.ask(type, { experiment, data: message }, transfer);
+  }
+
+  /** A request's data as posted: CSV bytes (transferred: a copy the caller made), null, or an
+   * image set, whose files (often 30 MB and more) are copied to the worker only the first
+   * time in a row it is sent; after that {kind, id} names it, and the worker uses the set it
+   * read last. */
+  data(data) {
+    if (data instanceof ArrayBuffer) return { message: data, transfer: [data] };
+    if (!data || data.kind !== 'idx') return { message: data, transfer: [] };
+    if (this.lastSet === data.id) return { message: { kind: 'idx', id: data.id }, transfer: [] };
+    this.lastSet = data.id;
+    return { message: data, transfer: [] };
   }
 
   /** Sends a request of any type with its fields and resolves with the worker's answer. */

@@ -1,13 +1,15 @@
 /* Image uploads, loaded when first needed: PNG/JPEG files, or a folder with one sub-folder per
- * class, become the same CSV as an IDX upload (columns px0 … of C·H·W pixels in NCHW order,
- * then `label`), so training, the data download and `lathe run --data` need nothing new.
+ * class, become an IDX set as an IDX upload is (images as float32 (n, C, H, W), labels as
+ * bytes indexing the class names in byte order), so training, the data download (the CSV
+ * the worker writes from it) and `lathe run --data` need nothing new; it never becomes CSV
+ * text until the user downloads it.
  * The browser decodes each file; the engine's core converts its pixels to the input shape
  * (lathe_image_convert: BT.601 luma, area-weighted resampling, values 0…255). Also draws the
  * image grid (a few thumbnails per class) of any table of image data. */
 import { h, fmt } from './dom.js';
 
 export const MAX_IMAGES = 20000;
-const MAX_CELLS = 16 * 1024 * 1024; // pixel values in one upload (its CSV is ~4 bytes each), as for IDX
+const MAX_CELLS = 16 * 1024 * 1024; // pixel values in one upload (4 bytes each as float32)
 const BATCH_BYTES = 32 * 1024 * 1024; // decoded RGBA bytes sent to the worker at a time
 const IMAGE_NAME = /\.(png|jpe?g)$/i;
 const MISSING_LABEL = /^(|na|n\/a|nan|null|\?)$/i; // the core's CSV reader's missing values
@@ -89,24 +91,33 @@ async function decode(file) {
   }
 }
 
-/** The shortest decimal that reads back as the same float32 (integers as they are). */
-function numberText(v) {
-  if (Number.isInteger(v)) return String(v);
-  for (let p = 1; p < 9; p++) {
-    const s = v.toPrecision(p);
-    if (Math.fround(Number(s)) === v) return String(Number(s));
-  }
-  return String(v);
+/** Compares two strings by their UTF-8 bytes. */
+function byteOrder(a, b) {
+  const x = new TextEncoder().encode(a),
+    y = new TextEncoder().encode(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
 }
 
-function csvField(text) {
-  return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
+/** An IDX file: element type (0x08 u8, 0x0d float32), dims, and fill(view, offset) writing
+ * the elements big-endian from offset. */
+function idxBytes(type, dims, fill) {
+  const element = type === 0x0d ? 4 : 1;
+  const header = 4 + 4 * dims.length;
+  const bytes = new ArrayBuffer(header + element * dims.reduce((a, b) => a * b, 1));
+  const view = new DataView(bytes);
+  view.setUint8(2, type);
+  view.setUint8(3, dims.length);
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  fill(view, header);
+  return bytes;
 }
 
 /**
- * Reads image files ([{file, path}]) into a CSV of shape [C, H, W] pixels and a label.
+ * Reads image files ([{file, path}]) into an IDX set of shape [C, H, W] pixels and a label.
  * engine: the EngineClient; progress(text) reports how far it is.
- * Returns {csv: Blob, image, rows, classes: [[name, count]], skipped: [{path, reason}],
+ * Returns {images, labels (the IDX files' bytes: ArrayBuffers), names (the class names, label
+ * k is names[k]), image, rows, classes: [[name, count]], skipped: [{path, reason}],
  * ignored: count of non-image files, capped: number of images left out}. Throws an Error with
  * a message for people when there is nothing to train on (no images, one class).
  */
@@ -193,7 +204,8 @@ export async function readImages(files, image, engine, progress = () => {}) {
 
   const counts = new Map();
   for (const it of kept) counts.set(it.label, (counts.get(it.label) || 0) + 1);
-  const classes = [...counts.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  // in byte order, as the core's CSV reader sorts categories, so the CSV replays the same labels
+  const classes = [...counts.entries()].sort((a, b) => byteOrder(a[0], b[0]));
   const skippedText = skipped.length
     ? ` Skipped ${skipped.length}: ${skipped
         .slice(0, 3)
@@ -210,18 +222,19 @@ export async function readImages(files, image, engine, progress = () => {}) {
     );
   }
 
-  progress(`Writing the table of ${fmt(kept.length)} images…`);
-  const encoder = new TextEncoder();
-  const header = Array.from({ length: size }, (_, i) => `px${i}`).join(',');
-  const parts = [encoder.encode(`${header},label\n`)];
-  const row = new Array(size + 1);
-  for (let r = 0; r < kept.length; r++) {
-    for (let i = 0; i < size; i++) row[i] = numberText(values[r * size + i]);
-    row[size] = csvField(kept[r].label);
-    parts.push(encoder.encode(`${row.join(',')}\n`));
-  }
+  if (classes.length > 256) throw new Error(`${fmt(classes.length)} classes: an image set has at most 256.`);
+  const names = classes.map(([k]) => k);
+  const index = new Map(names.map((k, i) => [k, i]));
+  const images = idxBytes(0x0d, c === 1 ? [kept.length, hgt, wid] : [kept.length, c, hgt, wid], (view, at) => {
+    for (let i = 0; i < kept.length * size; i++) view.setFloat32(at + 4 * i, values[i], false);
+  });
+  const labels = idxBytes(0x08, [kept.length], (view, at) => {
+    kept.forEach((it, r) => view.setUint8(at + r, index.get(it.label)));
+  });
   return {
-    csv: new Blob(parts, { type: 'text/csv' }),
+    images,
+    labels,
+    names,
     image,
     rows: kept.length,
     classes,

@@ -226,10 +226,17 @@ export class RunController {
     const { run } = this.app.state;
     const ck = run.checkpoint;
     const bytes = ck ? ck.bytes.slice(0) : null;
-    const transfer = [data instanceof ArrayBuffer ? data : null, bytes].filter(Boolean);
+    const { message, transfer } = this.app.engine.data(data);
     this.app.engine.post(
-      { type: 'train', run: run.id, experiment: run.text, data, checkpoint: bytes, history: ck ? ck.history : [] },
-      transfer,
+      {
+        type: 'train',
+        run: run.id,
+        experiment: run.text,
+        data: message,
+        checkpoint: bytes,
+        history: ck ? ck.history : [],
+      },
+      [...transfer, bytes].filter(Boolean),
     );
   }
 

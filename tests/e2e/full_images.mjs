@@ -7,13 +7,14 @@
 // timings and the tab's peak memory to build/test-logs/fashion-full.json (docs/benchmarks.md).
 import fs from 'node:fs';
 import path from 'node:path';
-import { test, assert, nativeRun, root, logs } from './fixtures.mjs';
+import zlib from 'node:zlib';
+import { test, assert, nativeRun, root, logs, scratch } from './fixtures.mjs';
 
 const FULL = process.env.LATHE_E2E_FULL === '1';
 const EXAMPLE = path.join(root, 'examples/full/fashion_mnist_cnn.experiment.json');
 
-/** The largest peak resident set (VmHWM, bytes) of Chromium's renderer processes: the tab
- * that hosts the page and its worker. */
+/** The largest peak resident set (VmHWM, bytes) of Chromium's renderer processes alive now:
+ * the tab that hosts the page and its worker. */
 function rendererPeak() {
   let peak = 0;
   for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
@@ -29,6 +30,19 @@ function rendererPeak() {
   return peak;
 }
 
+/** Samples rendererPeak every 250 ms (a renderer that ends takes its VmHWM with it):
+ * peak() is the largest seen so far. */
+function peakSampler() {
+  let peak = rendererPeak();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rendererPeak());
+  }, 250);
+  return {
+    peak: () => Math.max(peak, rendererPeak()),
+    stop: () => clearInterval(timer),
+  };
+}
+
 test(
   `the built-in Fashion-MNIST (60,000 + 10,000 images) is fetched with a progress bar when chosen, read as images, its memory shown, and the CNN of examples/full trains ${FULL ? 'in full' : 'a subset'} to the CLI's weights`,
   async (s) => {
@@ -38,92 +52,11 @@ test(
     page.on('request', (r) => {
       if (r.url().includes('/data/fashion-mnist/')) fetched.push(path.basename(new URL(r.url()).pathname));
     });
-    const started = Date.now();
-    await s.setControl('[data-testid=dataset]', 'fashion-mnist');
-    await page
-      .waitForFunction(
-        () => document.querySelector('[data-testid=data-summary]').textContent.startsWith('70,000 rows × 785 columns'),
-        null,
-        { timeout: 120000 },
-      )
-      .catch(async () => {
-        throw new Error(
-          `the built-in Fashion-MNIST: "${await page.textContent('[data-testid=data-summary]')}" ${await page.textContent('[data-testid=data-error]')}`,
-        );
-      });
-    const loadSeconds = (Date.now() - started) / 1000;
-    const loadPeak = rendererPeak();
-    console.error(`Fashion-MNIST fetched and read in ${loadSeconds.toFixed(1)} s, renderer peak ${loadPeak >> 20} MiB`);
-    assert(
-      JSON.stringify(fetched.sort()) ===
-        JSON.stringify([
-          't10k-images-idx3-ubyte.gz',
-          't10k-labels-idx1-ubyte.gz',
-          'train-images-idx3-ubyte.gz',
-          'train-labels-idx1-ubyte.gz',
-        ]),
-      `the page fetched ${fetched.join(', ')}, not the set's four gzipped IDX files`,
-    );
-    const memory = await page.textContent('[data-testid=data-memory]');
-    const stored = [...fs.readdirSync(path.join(root, 'data/builtin/fashion-mnist'))]
-      .map((f) => fs.statSync(path.join(root, 'data/builtin/fashion-mnist', f)).size)
-      .reduce((a, b) => a + b, 0);
-    const mb = (n) => Math.round(n / 1048576);
-    assert(
-      memory.startsWith(`In this tab: ${mb(stored)} MiB of files, ${mb(70000 * 785 * 4)} MiB as a table`),
-      `the Data step's memory: "${memory}"`,
-    );
-    await page.waitForFunction(() => document.querySelectorAll('#image-grid .image-class').length === 10, null, {
-      timeout: 30000,
-    });
-    await page.locator('#image-grid').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(logs, 'fashion-builtin-1-data.png') });
-
-    const x = JSON.parse(fs.readFileSync(EXAMPLE, 'utf8'));
-    if (!FULL) {
-      x.data.limit = { train: 3000, test: 1000 };
-      x.train.epochs = 1;
-    }
-    const text = JSON.stringify(x, null, 2);
-    await s.setExperiment(text);
-    await s.forgetStatus();
-    const trainStarted = Date.now();
-    await s.trainAndWait(FULL ? 1800000 : 300000);
-    const trainSeconds = (Date.now() - trainStarted) / 1000;
-    const note = await page.textContent('[data-testid=memory-note]');
-    assert(
-      /the engine holds \d[\d,]* MiB of the \d[\d,]* MiB it may grow to/.test(note),
-      `the Train step's memory: "${note}"`,
-    );
-    await page.screenshot({ path: path.join(logs, 'fashion-builtin-2-train.png'), fullPage: false });
-    const cliStarted = Date.now();
-    const native = nativeRun(path.basename(EXAMPLE), text);
-    const cliSeconds = (Date.now() - cliStarted) / 1000;
-    const hash = await s.pageHash();
-    assert(hash === native.weights_sha256, `Fashion-MNIST built in: page ${hash} != CLI ${native.weights_sha256}`);
-    const peak = rendererPeak();
-    console.error(
-      `trained in ${trainSeconds.toFixed(1)} s in the page (CLI ${cliSeconds.toFixed(1)} s), test accuracy ${native.metrics.test.accuracy}, renderer peak ${mb(peak)} MB`,
-    );
-    if (FULL) {
-      fs.writeFileSync(
-        path.join(logs, 'fashion-full.json'),
-        JSON.stringify(
-          {
-            load_seconds: loadSeconds,
-            page_train_seconds: trainSeconds,
-            cli_seconds: cliSeconds,
-            weights_sha256: hash,
-            test_accuracy: native.metrics.test.accuracy,
-            renderer_peak_bytes: peak,
-            renderer_peak_after_load_bytes: loadPeak,
-            memory_note: note,
-            data_memory: memory,
-          },
-          null,
-          2,
-        ),
-      );
+    const sampler = peakSampler();
+    try {
+      await walk(s, fetched, sampler);
+    } finally {
+      sampler.stop();
     }
   },
   {
@@ -134,3 +67,141 @@ test(
         : 'build/web/data/fashion-mnist is missing: scripts/fetch_data.sh fetches it and scripts/build.sh copies it',
   },
 );
+
+/** The test above, from choosing the set to comparing the weights. */
+async function walk(s, fetched, sampler) {
+  const { page } = s;
+  const started = Date.now();
+  await s.setControl('[data-testid=dataset]', 'fashion-mnist');
+  await page
+    .waitForFunction(
+      () => document.querySelector('[data-testid=data-summary]').textContent.startsWith('70,000 rows × 785 columns'),
+      null,
+      { timeout: 120000 },
+    )
+    .catch(async () => {
+      throw new Error(
+        `the built-in Fashion-MNIST: "${await page.textContent('[data-testid=data-summary]')}" ${await page.textContent('[data-testid=data-error]')}`,
+      );
+    });
+  const loadSeconds = (Date.now() - started) / 1000;
+  const loadPeak = sampler.peak();
+  console.error(`Fashion-MNIST fetched and read in ${loadSeconds.toFixed(1)} s, renderer peak ${loadPeak >> 20} MiB`);
+  assert(
+    JSON.stringify(fetched.sort()) ===
+      JSON.stringify([
+        't10k-images-idx3-ubyte.gz',
+        't10k-labels-idx1-ubyte.gz',
+        'train-images-idx3-ubyte.gz',
+        'train-labels-idx1-ubyte.gz',
+      ]),
+    `the page fetched ${fetched.join(', ')}, not the set's four gzipped IDX files`,
+  );
+  const memory = await page.textContent('[data-testid=data-memory]');
+  const stored = [...fs.readdirSync(path.join(root, 'data/builtin/fashion-mnist'))]
+    .map((f) => fs.statSync(path.join(root, 'data/builtin/fashion-mnist', f)).size)
+    .reduce((a, b) => a + b, 0);
+  const mb = (n) => Math.round(n / 1048576);
+  assert(
+    memory.startsWith(`In this tab: ${mb(stored)} MiB of files, ${mb(70000 * 785 * 4)} MiB as a table`),
+    `the Data step's memory: "${memory}"`,
+  );
+  await page.waitForFunction(() => document.querySelectorAll('#image-grid .image-class').length === 10, null, {
+    timeout: 30000,
+  });
+  await page.locator('#image-grid').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(logs, 'fashion-builtin-1-data.png') });
+
+  const x = JSON.parse(fs.readFileSync(EXAMPLE, 'utf8'));
+  if (!FULL) {
+    x.data.limit = { train: 3000, test: 1000 };
+    x.train.epochs = 1;
+  }
+  const text = JSON.stringify(x, null, 2);
+  await s.setExperiment(text);
+  await s.forgetStatus();
+  const trainStarted = Date.now();
+  await s.trainAndWait(FULL ? 1800000 : 300000);
+  const trainSeconds = (Date.now() - trainStarted) / 1000;
+  const note = await page.textContent('[data-testid=memory-note]');
+  assert(
+    /the engine holds \d[\d,]* MiB of the \d[\d,]* MiB it may grow to/.test(note),
+    `the Train step's memory: "${note}"`,
+  );
+  await page.screenshot({ path: path.join(logs, 'fashion-builtin-2-train.png'), fullPage: false });
+  const cliStarted = Date.now();
+  const native = nativeRun(path.basename(EXAMPLE), text);
+  const cliSeconds = (Date.now() - cliStarted) / 1000;
+  const hash = await s.pageHash();
+  assert(hash === native.weights_sha256, `Fashion-MNIST built in: page ${hash} != CLI ${native.weights_sha256}`);
+  const peak = sampler.peak();
+  console.error(
+    `trained in ${trainSeconds.toFixed(1)} s in the page (CLI ${cliSeconds.toFixed(1)} s), test accuracy ${native.metrics.test.accuracy}, renderer peak ${mb(peak)} MiB`,
+  );
+  if (FULL) {
+    fs.writeFileSync(
+      path.join(logs, 'fashion-full.json'),
+      JSON.stringify(
+        {
+          load_seconds: loadSeconds,
+          page_train_seconds: trainSeconds,
+          cli_seconds: cliSeconds,
+          weights_sha256: hash,
+          test_accuracy: native.metrics.test.accuracy,
+          renderer_peak_bytes: peak,
+          renderer_peak_after_load_bytes: loadPeak,
+          memory_note: note,
+          data_memory: memory,
+        },
+        null,
+        2,
+      ),
+    );
+  }
+}
+
+test('an image set too big for the tab is refused before it is read, with the numbers, and the page keeps working', async (s) => {
+  const { page } = s;
+  // 100,000 colour images of 32 × 32 (all black, so the gzipped file is small): 307 MB of
+  // pixels, 2.3 GiB as a table and its prepared copy, more than the engine's 2 GiB heap.
+  const n = 100000;
+  const header = (type, dims) => {
+    const b = Buffer.alloc(4 + 4 * dims.length);
+    b[2] = type;
+    b[3] = dims.length;
+    dims.forEach((d, i) => b.writeUInt32BE(d, 4 + 4 * i));
+    return b;
+  };
+  const images = path.join(scratch, 'huge-images-idx4-ubyte.gz');
+  const labels = path.join(scratch, 'huge-labels-idx1-ubyte.gz');
+  const gzip = zlib.createGzip();
+  const out = fs.createWriteStream(images);
+  const done = new Promise((resolve, reject) => out.on('finish', resolve).on('error', reject));
+  gzip.pipe(out);
+  gzip.write(header(8, [n, 3, 32, 32]));
+  const block = Buffer.alloc(3 * 32 * 32 * 1000);
+  for (let i = 0; i < n / 1000; i++) gzip.write(block);
+  gzip.end();
+  await done;
+  fs.writeFileSync(
+    labels,
+    zlib.gzipSync(Buffer.concat([header(8, [n]), Buffer.from(Array.from({ length: n }, (_, i) => i % 10))])),
+  );
+  await s.step('data');
+  await page.setInputFiles('[data-testid=upload]', [images, labels]);
+  await page.waitForSelector('[data-testid=data-error]:not([hidden])', { timeout: 120000 });
+  const message = await page.textContent('[data-testid=data-error]');
+  const need = Math.floor((2 * n * (3 * 32 * 32 + 1) * 4) / 1048576);
+  assert(
+    new RegExp(`^100000 images need ${need} MiB once read and prepared; this engine has \\d+ MiB left`).test(message),
+    `the refusal: "${message}"`,
+  );
+  // nothing of it was kept, and other data still reads
+  assert((await page.evaluate(() => window.latheTest.stored('upload'))) === undefined, 'the refused set was kept');
+  await s.setControl('[data-testid=dataset]', 'iris');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid=data-summary]').textContent.startsWith('150 rows × 5 columns'),
+    null,
+    { timeout: 30000 },
+  );
+});

@@ -42,11 +42,13 @@ static size_t data_bytes(size_t rows, size_t cols) {
     return 2 * rows * cols * sizeof(float);
 }
 
-static lathe_status refuse_size(size_t need, size_t limit, const char *what, lathe_error *err) {
+/* The refusal of data that would not fit: what (plural: "70000 images") needs need bytes. */
+static lathe_status refuse_size(size_t need, size_t limit, const char *what, const char *hint,
+                                lathe_error *err) {
     return lathe_error_set(err, LATHE_ERR_LIMIT,
-                           "%s need%s %zu MB once read and prepared; this engine has %zu MB "
-                           "left for data (use data.limit, or fewer rows)",
-                           what, strstr(what, " and ") ? "" : "s", need >> 20, limit >> 20);
+                           "%s need %zu MiB once read and prepared; this engine has %zu MiB left "
+                           "for data (%s)",
+                           what, need >> 20, limit >> 20, hint);
 }
 
 /* Reads exp's rows from data, or from the synthetic generator when data gives none, into
@@ -61,7 +63,7 @@ static lathe_status read_rows(const lathe_experiment *exp, const lathe_session_d
         if (data->memory_limit && need > data->memory_limit) {
             char what[96];
             snprintf(what, sizeof what, "%zu images", lathe_idx_set_rows(data->images));
-            return refuse_size(need, data->memory_limit, what, err);
+            return refuse_size(need, data->memory_limit, what, "use fewer or smaller images", err);
         }
         lathe_idx_set_sha256(data->images, sha256);
         *layout_given = 1;
@@ -87,7 +89,7 @@ static lathe_status read_rows(const lathe_experiment *exp, const lathe_session_d
             char what[96];
             snprintf(what, sizeof what, "%zu rows and %zu columns", (*table)->rows, (*table)->cols);
             st = refuse_size(data_bytes((*table)->rows, (*table)->cols), data->memory_limit, what,
-                             err);
+                             "use fewer rows or columns", err);
             lathe_table_destroy(*table);
             *table = NULL;
         }
