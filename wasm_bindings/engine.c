@@ -6,8 +6,8 @@
 #include <string.h>
 
 #ifdef __EMSCRIPTEN__
+#include <emscripten/emmalloc.h>
 #include <emscripten/heap.h>
-#include <malloc.h>
 #endif
 
 #include "lathe/alloc.h"
@@ -36,11 +36,18 @@ const char *lathe_engine_error_message(const lathe_error *err) {
     return err->message;
 }
 
-/* The bytes the data may still take: what the heap may grow to, less what is allocated. */
+/* The bytes the heap holds in use, and the bytes the data may still take: what emmalloc (the
+ * engine's malloc, -sMALLOC=emmalloc) has free and what the heap may still grow by. */
+static size_t heap_used(void) {
+#ifdef __EMSCRIPTEN__
+    return emmalloc_dynamic_heap_size() - emmalloc_free_dynamic_memory();
+#else
+    return 0;
+#endif
+}
 static size_t heap_left(void) {
 #ifdef __EMSCRIPTEN__
-    size_t max = emscripten_get_heap_max(), used = (size_t)mallinfo().uordblks;
-    return max > used ? max - used : 1;
+    return emmalloc_free_dynamic_memory() + emmalloc_unclaimed_heap_memory() + 1; /* 0: none */
 #else
     return 0;
 #endif
@@ -293,7 +300,7 @@ void lathe_engine_idx_set_size(const lathe_idx_set *set, double *out) {
 /* out[0..1] = the bytes the heap may grow to, the bytes allocated now. */
 void lathe_engine_heap(double *out) {
 #ifdef __EMSCRIPTEN__
-    out[0] = (double)emscripten_get_heap_max(), out[1] = (double)mallinfo().uordblks;
+    out[0] = (double)emscripten_get_heap_max(), out[1] = (double)heap_used();
 #else
     out[0] = out[1] = 0;
 #endif

@@ -4,7 +4,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { test, assert, site, env, Session } from './fixtures.mjs';
 
-test('what the page loads, data sets aside, is at most 150 KB gzipped, up front and in all; charts and the model tryer come when opened', async (s) => {
+test('what the page loads, data sets aside, is at most 150 KB gzipped, up front and in all; the model tryer comes when opened', async (s) => {
   const { page } = s;
   // A first visit: a fresh context, no storage, the plain address.
   const context = await s.newContext();
@@ -44,17 +44,10 @@ test('what the page loads, data sets aside, is at most 150 KB gzipped, up front 
     `  up front: ${(total / 1024).toFixed(1)} KB gzipped in ${sizes.length} files; when opened: ${later.map(([p, n]) => `${p} ${(n / 1024).toFixed(1)}`).join(', ')}`,
   );
   assert(
-    later.some(([p]) => p === '/uPlot.iife.min.js'),
-    'the charts never loaded uPlot',
-  );
-  assert(
     later.some(([p]) => p === '/try_model.js'),
     'the model tryer never loaded',
   );
-  assert(
-    !first.has('/uPlot.iife.min.js') && !first.has('/try_model.js'),
-    `the charts or the tryer load up front: ${[...first]}`,
-  );
+  assert(!first.has('/try_model.js'), `the tryer loads up front: ${[...first]}`);
   assert(
     total <= 150 * 1024,
     `the page downloads ${(total / 1024).toFixed(1)} KB gzipped up front: ${sizes.map(([p, n]) => `${p} ${(n / 1024).toFixed(1)}`).join(', ')}`,
