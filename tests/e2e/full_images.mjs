@@ -205,3 +205,36 @@ test('an image set too big for the tab is refused before it is read, with the nu
     { timeout: 30000 },
   );
 });
+
+test('the built-in MNIST-10k is fetched as its two gzipped IDX files and trains to the CLI weights of examples/mnist10k_mlp', async (s) => {
+  const { page } = s;
+  const fetched = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/data/mnist-10k/')) fetched.push(path.basename(new URL(r.url()).pathname));
+  });
+  await s.step('data');
+  await s.setControl('[data-testid=dataset]', 'mnist-10k');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid=data-summary]').textContent.startsWith('10,000 rows × 785 columns'),
+    null,
+    { timeout: 60000 },
+  );
+  assert(
+    JSON.stringify(fetched.sort()) === JSON.stringify(['images-idx3-ubyte.gz', 'labels-idx1-ubyte.gz']),
+    `the page fetched ${fetched.join(', ')}`,
+  );
+  const text = fs.readFileSync(path.join(root, 'examples/mnist10k_mlp.experiment.json'), 'utf8');
+  const x = JSON.parse(text);
+  x.train.epochs = 1;
+  const one = JSON.stringify(x, null, 2);
+  await s.setExperiment(one);
+  await s.forgetStatus();
+  await s.trainAndWait(300000);
+  const native = nativeRun('mnist10k_mlp.experiment.json', one);
+  const hash = await s.pageHash();
+  assert(hash === native.weights_sha256, `MNIST-10k: page ${hash} != CLI ${native.weights_sha256}`);
+  assert(
+    (await page.evaluate(() => window.latheTest.stored('upload'))) === undefined,
+    'a built-in set was stored as an upload',
+  );
+});

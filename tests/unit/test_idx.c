@@ -1,5 +1,5 @@
 /* The IDX reader: every element type, big-endian decoding, and malformed headers, each with
- * its own message. With the built-in MNIST-10k fetched, its real files are read too. */
+ * its own message. (The real files, gzipped, are read by the CLI in tests/parity.) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,23 +80,6 @@ int main(void) {
         expect_error(huge, sizeof huge, "overflow");
     }
 
-    /* The real MNIST-10k labels, when fetched: 10000 labels in 0..9. */
-    {
-        FILE *f = fopen("data/builtin/mnist-10k/labels-idx1-ubyte", "rb");
-        if (f) {
-            static uint8_t buf[10008];
-            size_t n = fread(buf, 1, sizeof buf, f), i, bad = 0;
-            fclose(f);
-            CHECK(lathe_idx_read(buf, n, &idx, &err) == LATHE_OK, "mnist labels: %s", err.message);
-            if (idx) {
-                CHECK(idx->ndims == 1 && idx->dims[0] == 10000, "mnist labels dims");
-                for (i = 0; i < idx->count; i++)
-                    bad += lathe_idx_at(idx, i) < 0.0f || lathe_idx_at(idx, i) > 9.0f;
-                CHECK(bad == 0, "%zu labels out of 0..9", bad);
-            }
-            lathe_idx_destroy(idx);
-        }
-    }
     CHECK(lathe_alloc_live() == live, "leaked %ld blocks", lathe_alloc_live() - live);
     return check_finish("test_idx");
 }
