@@ -123,9 +123,6 @@ void lathe_engine_session_weights_sha256(const lathe_session *s, char *hex) {
 void lathe_engine_session_data_sha256(const lathe_session *s, char *hex) {
     memcpy(hex, lathe_session_data_sha256(s), 65);
 }
-void lathe_engine_session_prepared_sha256(const lathe_session *s, char *hex) {
-    lathe_session_prepared_sha256(s, hex);
-}
 /* out[0..4] = features, classes (0 regression), parameters, test rows, outputs per row. */
 void lathe_engine_session_shape(const lathe_session *s, double *out) {
     const lathe_prepared *prep = lathe_session_prepared(s);
@@ -172,13 +169,12 @@ int lathe_engine_session_layers_json(const lathe_session *s, char **out, lathe_e
 }
 
 /* The model file (lathe/model_file.h) of the current weights in *out (free with
- * lathe_engine_string_free): experiment_json (n bytes) is the experiment as written;
- * metrics_json (NUL-terminated object text, or NULL) is embedded as "metrics". */
-int lathe_engine_session_model_file(const lathe_session *s, const char *experiment_json, size_t n,
-                                    const char *metrics_json, char **out, lathe_error *err) {
+ * lathe_engine_string_free), embedding the experiment as the session was opened with it and
+ * metrics_json (NUL-terminated object text, or NULL) as "metrics". */
+int lathe_engine_session_model_file(const lathe_session *s, const char *metrics_json, char **out,
+                                    lathe_error *err) {
     *out = NULL;
-    return lathe_model_file_write(experiment_json, n, lathe_session_prepared(s),
-                                  lathe_session_trainer(s), metrics_json, out, err);
+    return lathe_session_model_file(s, metrics_json, out, err);
 }
 
 /* Reads the data of an experiment (JSON text; only its seed and data are used, but the whole

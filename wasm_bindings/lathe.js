@@ -162,23 +162,15 @@
       return this.json('_lathe_engine_session_layers_json');
     }
 
-    /** The model file (*.lathe.json) text of the current weights. */
-    modelFile(experimentText, metrics) {
+    /** The model file (*.lathe.json) text of the current weights, with the experiment text the
+     * session was made with and metrics (an object) embedded. */
+    modelFile(metrics) {
       const m = this.alive();
-      const json = encoder.encode(experimentText);
       const metricsText = encoder.encode(`${JSON.stringify(metrics || {})}\0`);
-      return withHeap(
-        m,
-        [json.length, metricsText.length],
-        'out of memory writing the model file',
-        (jsonPtr, metricsPtr) => {
-          m.HEAPU8.set(json, jsonPtr);
-          m.HEAPU8.set(metricsText, metricsPtr);
-          return this.engine.textCall((out, err) =>
-            m._lathe_engine_session_model_file(this.ptr, jsonPtr, json.length, metricsPtr, out, err),
-          );
-        },
-      );
+      return withHeap(m, [metricsText.length], 'out of memory writing the model file', (metricsPtr) => {
+        m.HEAPU8.set(metricsText, metricsPtr);
+        return this.engine.textCall((out, err) => m._lathe_engine_session_model_file(this.ptr, metricsPtr, out, err));
+      });
     }
 
     /** The evaluation of a split: metrics, class report, confusion matrix, ROC and PR curves,

@@ -37,7 +37,6 @@
   let fault = '';
   let cancelledRun = -1;
   let session = null;
-  let experimentText = '';
   let paused = false;
   let history = [];
   let holdAt = null; // [epoch, batch] at which a test's run pauses itself
@@ -215,7 +214,7 @@
       history,
     };
     if (withModel) {
-      result.modelFile = session.modelFile(experimentText, metrics);
+      result.modelFile = session.modelFile(metrics);
       result.checkpoint = session.checkpoint().buffer;
     }
     return result;
@@ -523,7 +522,6 @@
       history = msg.history ? msg.history.slice() : [];
       paused = false;
       run = msg.run;
-      experimentText = msg.experiment;
       lastCheckpoint = performance.now();
       try {
         const data = await engineData(msg.data);

@@ -1,4 +1,4 @@
-/* conv2d through im2col + the GEMM kernels, and max/avg pooling through the pool kernels.
+/* conv2d through im2col + the GEMM kernels (the pools are nn/pool.c).
  * The canonical order of every sum is documented in lathe/conv.h; the comments here show how
  * the GEMM calls realise it. */
 #include "lathe/conv.h"
@@ -7,17 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/* *out = a·b; 0 on size_t overflow. */
-static int mul_size(size_t a, size_t b, size_t *out) {
-    if (a != 0 && b > SIZE_MAX / a) return 0;
-    *out = a * b;
-    return 1;
-}
-
-static int mul4(size_t a, size_t b, size_t c, size_t d, size_t *out) {
-    size_t ab, abc;
-    return mul_size(a, b, &ab) && mul_size(ab, c, &abc) && mul_size(abc, d, out);
-}
+#include "base/checked_size.h"
 
 lathe_status lathe_conv2d_output_size(const lathe_conv2d_shape *s, size_t *h_out, size_t *w_out,
                                       lathe_error *err) {
@@ -42,9 +32,11 @@ lathe_status lathe_conv2d_output_size(const lathe_conv2d_shape *s, size_t *h_out
                                s->kh, s->kw, padded_h, padded_w);
     ho = (padded_h - s->kh) / s->stride + 1;
     wo = (padded_w - s->kw) / s->stride + 1;
-    if (!mul_size(s->kh, s->kw, &taps) || !mul4(s->n, s->in_ch, s->h, s->w, &total) ||
-        !mul4(s->n, s->out_ch, ho, wo, &total) || !mul4(s->out_ch, s->in_ch, taps, 1, &total) ||
-        s->out_ch > SIZE_MAX - ho * wo || !mul4(s->in_ch, taps, ho * wo + s->out_ch, 1, &total))
+    if (!lathe_size_mul(s->kh, s->kw, &taps) ||
+        !lathe_size_mul4(s->n, s->in_ch, s->h, s->w, &total) ||
+        !lathe_size_mul4(s->n, s->out_ch, ho, wo, &total) ||
+        !lathe_size_mul4(s->out_ch, s->in_ch, taps, 1, &total) || s->out_ch > SIZE_MAX - ho * wo ||
+        !lathe_size_mul4(s->in_ch, taps, ho * wo + s->out_ch, 1, &total))
         return lathe_error_set(err, LATHE_ERR_INVALID, "conv2d: tensor sizes overflow");
     if (h_out) *h_out = ho;
     if (w_out) *w_out = wo;

@@ -5,16 +5,7 @@
 
 #include "lathe/kernels.h"
 
-static int mul_size(size_t a, size_t b, size_t *out) {
-    if (a != 0 && b > SIZE_MAX / a) return 0;
-    *out = a * b;
-    return 1;
-}
-
-static int mul4(size_t a, size_t b, size_t c, size_t d, size_t *out) {
-    size_t ab, abc;
-    return mul_size(a, b, &ab) && mul_size(ab, c, &abc) && mul_size(abc, d, out);
-}
+#include "base/checked_size.h"
 
 lathe_status lathe_pool2d_output_size(const lathe_pool2d_shape *s, size_t *h_out, size_t *w_out,
                                       lathe_error *err) {
@@ -30,7 +21,7 @@ lathe_status lathe_pool2d_output_size(const lathe_pool2d_shape *s, size_t *h_out
         return lathe_error_set(err, LATHE_ERR_INVALID,
                                "pool2d: kernel %zu is larger than the input %zux%zu", s->k, s->h,
                                s->w);
-    if (!mul4(s->n, s->c, s->h, s->w, &total) || !mul_size(s->k, s->k, &total) ||
+    if (!lathe_size_mul4(s->n, s->c, s->h, s->w, &total) || !lathe_size_mul(s->k, s->k, &total) ||
         s->h * s->w > UINT32_MAX)
         return lathe_error_set(err, LATHE_ERR_INVALID, "pool2d: tensor sizes overflow");
     if (h_out) *h_out = (s->h - s->k) / s->stride + 1;
