@@ -5,10 +5,10 @@
  *
  *   kernels  GFLOPS of the compute kernels, every twin (ref, simd128 and, natively on a CPU
  *            with AVX2, avx2) in the same run, and their ratios to ref. Natively simd128 is
- *            SIMDe's mapping of SIMD128 to the host's SIMD (SSE on x86-64). The twins run in alternating batches of calls; a batch lasts at
- *            least a tenth of the time budget, each twin gets at least the whole budget, and
- *            the fastest batch counts, so a moment of contention for the core does not count
- *            against a kernel. A warm-up runs every kernel first (V8 compiles wasm in tiers: a
+ *            SIMDe's mapping of SIMD128 to the host's SIMD (SSE on x86-64). The twins run in
+ * alternating batches of calls; a batch lasts at least a tenth of the time budget, each twin gets
+ * at least the whole budget, and the fastest batch counts, so a moment of contention for the core
+ * does not count against a kernel. A warm-up runs every kernel first (V8 compiles wasm in tiers: a
  *            cold function runs slowly at first, which measured as half speed in the first
  *            case without it). A flop is one multiply or one add: a GEMM is 2·M·N·K flops, a
  *            convolution 2·(multiply-adds of its im2col GEMM).
@@ -28,7 +28,9 @@
 #include "lathe/conv.h"
 #include "lathe/experiment.h"
 #include "lathe/kernels.h"
+#include "lathe/idx.h"
 #include "lathe/prepare.h"
+#include "lathe/session.h"
 #include "lathe/trainer.h"
 
 #include <simde/wasm/simd128.h>
@@ -373,8 +375,8 @@ static int bench_kernels(size_t max_square, double seconds, int json) {
             printf("%-7s %5zu %5zu %5zu  %-22s %9.2f %9.2f %8.1fx", layout_name(c),
                    c->kind == CASE_GEMM ? c->M : c->conv.out_ch,
                    c->kind == CASE_GEMM ? c->N : ho * wo,
-                   c->kind == CASE_GEMM ? c->K : c->conv.in_ch * c->conv.kh * c->conv.kw,
-                   c->what, gflops[0], gflops[1], gflops[1] / gflops[0]);
+                   c->kind == CASE_GEMM ? c->K : c->conv.in_ch * c->conv.kh * c->conv.kw, c->what,
+                   gflops[0], gflops[1], gflops[1] / gflops[0]);
             if (gflops[2] > 0.0) printf(" %9.2f %8.1fx", gflops[2], gflops[2] / gflops[0]);
             putchar('\n');
         }
@@ -389,30 +391,38 @@ static int bench_kernels(size_t max_square, double seconds, int json) {
     return status;
 }
 
-
 /* ---- lathe bench models: the figures the peers are compared on ------------------------
  * Each case runs a unit of work (one GEMM call, one training batch, one prediction call, one
  * trainer creation) in groups of calls long enough for the clock (>= 2 ms), for `seconds`
  * per repetition; a repetition's rate is its units over its time, and the case reports the
  * median over `reps` repetitions after one unmeasured warm-up repetition. The models run on
- * random data through the public trainer API, exactly as `lathe run` drives them. */
+ * random images through a session, exactly as `lathe run` drives them. */
 
 enum { MODELS_MAX_REPS = 64, MODELS_ROWS = 1024 };
 
-/* A trainer on random data: 784 features (a 1x28x28 image for the CNN), 10 classes. */
+/* A session on random images: MODELS_ROWS seeded 28x28 grey images (bytes, as IDX files
+ * would give them) of 10 classes, prepared and trained as `lathe run` prepares and trains an
+ * experiment's data: the same session calls. */
 typedef struct {
-    lathe_experiment *exp;
-    lathe_prepared prep;
-    lathe_trainer *trainer;
+    uint8_t *images, *labels; /* the IDX files' bytes */
+    lathe_idx_set *set;
+    lathe_session *session;
+    lathe_trainer *trainer; /* the session's */
+    const float *x;         /* the prepared training rows, (MODELS_ROWS, 784) */
+    int cnn;
+    size_t batch;
     float *probs; /* (256, 10) predictions */
 } fixture;
 
 /* The experiment of a model case: the MLP 784-128-10 or the `cnn` template (conv 5x5x8
- * same, relu, max-pool 2, conv 5x5x16 same, relu, max-pool 2, dense 10), Adam. */
+ * same, relu, max-pool 2, conv 5x5x16 same, relu, max-pool 2, dense 10), Adam, on the
+ * fixture's images scaled to [0, 1], all of them training rows. */
 static void experiment_text(int cnn, size_t batch, char *text, size_t cap) {
     snprintf(text, cap,
              "{\"format\": \"lathe-experiment\", \"version\": 1, \"seed\": 7,"
-             " \"data\": {\"synthetic\": \"blobs\"}, \"prepare\": [{\"op\": \"split\"}],"
+             " \"data\": {\"files\": [\"bench-images\", \"bench-labels\"]},"
+             " \"prepare\": [{\"op\": \"split\", \"test\": 0, \"validation\": 0},"
+             " {\"op\": \"minmax\", \"per\": \"all\"}],"
              " \"model\": %s,"
              " \"train\": {\"optimizer\": \"adam\", \"learning_rate\": 0.001,"
              " \"batch_size\": %zu, \"epochs\": 100000}}",
@@ -422,57 +432,79 @@ static void experiment_text(int cnn, size_t batch, char *text, size_t cap) {
 }
 
 static void fixture_free(fixture *f) {
-    lathe_trainer_destroy(f->trainer);
-    lathe_experiment_destroy(f->exp);
-    free(f->prep.train.x);
-    free(f->prep.train.label);
+    lathe_session_destroy(f->session);
+    lathe_idx_set_destroy(f->set);
+    free(f->images);
+    free(f->labels);
     free(f->probs);
     memset(f, 0, sizeof *f);
 }
 
-/* Fills f with random data (MODELS_ROWS rows, seeded) and a trainer for the case's model at
+/* Opens and builds a session of the fixture's case on its images into *out. */
+static lathe_status fixture_session(const fixture *f, lathe_session **out, lathe_error *err) {
+    char text[768];
+    lathe_session_data data;
+    lathe_status st;
+    experiment_text(f->cnn, f->batch, text, sizeof text);
+    memset(&data, 0, sizeof data);
+    data.images = f->set;
+    st = lathe_session_open(text, strlen(text), &data, out, err);
+    if (st == LATHE_OK && (st = lathe_session_build(*out, NULL, err)) != LATHE_OK) {
+        lathe_session_destroy(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+/* Fills f with random images (MODELS_ROWS, seeded) and a session for the case's model at
  * batch size `batch`. Returns 1, or 0 with a message on stderr; fixture_free(f) either way. */
 static int fixture_make(fixture *f, int cnn, size_t batch) {
-    char text[768];
+    enum { PIXELS = 784 };
+    const size_t images_n = 16 + MODELS_ROWS * PIXELS, labels_n = 8 + MODELS_ROWS;
+    static const uint8_t images_head[16] = {
+        0, 0, 8, 3, 0, 0, MODELS_ROWS >> 8, MODELS_ROWS & 255, 0, 0, 0, 28, 0, 0, 0, 28};
+    static const uint8_t labels_head[8] = {0, 0, 8, 1, 0, 0, MODELS_ROWS >> 8, MODELS_ROWS & 255};
+    lathe_idx_file images, labels;
     lathe_error err;
     uint32_t seed = 3;
     memset(f, 0, sizeof *f);
-    experiment_text(cnn, batch, text, sizeof text);
-    if (lathe_experiment_parse(text, strlen(text), &f->exp, &err) != LATHE_OK) {
-        fprintf(stderr, "lathe bench: the built-in experiment: %s\n", err.message);
-        return 0;
-    }
-    f->prep.task = LATHE_TASK_CLASSIFICATION;
-    f->prep.n_features = 784;
-    f->prep.n_classes = 10;
-    if (cnn) f->prep.image[0] = 1, f->prep.image[1] = 28, f->prep.image[2] = 28;
-    f->prep.train.rows = MODELS_ROWS;
-    f->prep.train.x = malloc(MODELS_ROWS * 784 * sizeof(float));
-    f->prep.train.label = malloc(MODELS_ROWS * sizeof(uint32_t));
+    f->cnn = cnn, f->batch = batch;
+    f->images = malloc(images_n);
+    f->labels = malloc(labels_n);
     f->probs = malloc(256 * 10 * sizeof(float));
-    if (!f->prep.train.x || !f->prep.train.label || !f->probs) {
+    if (!f->images || !f->labels || !f->probs) {
         fprintf(stderr, "lathe bench: out of memory\n");
         return 0;
     }
-    for (size_t i = 0; i < MODELS_ROWS * 784; i++)
-        f->prep.train.x[i] = 0.5f * uniform(&seed) + 0.5f; /* pixels in [0, 1) */
+    memcpy(f->images, images_head, sizeof images_head);
+    memcpy(f->labels, labels_head, sizeof labels_head);
+    for (size_t i = 0; i < MODELS_ROWS * PIXELS; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        f->images[16 + i] = (uint8_t)(seed >> 24);
+    }
     for (size_t i = 0; i < MODELS_ROWS; i++) {
         seed = seed * 1664525u + 1013904223u;
-        f->prep.train.label[i] = (seed >> 16) % 10u;
+        f->labels[8 + i] = (uint8_t)((seed >> 16) % 10u);
     }
-    if (lathe_trainer_create(f->exp, &f->prep, &f->trainer, &err) != LATHE_OK) {
-        fprintf(stderr, "lathe bench: creating the trainer: %s\n", err.message);
+    images = (lathe_idx_file){"bench-images", f->images, images_n, f->images, images_n};
+    labels = (lathe_idx_file){"bench-labels", f->labels, labels_n, f->labels, labels_n};
+    if (lathe_idx_set_create(&f->set, &err) != LATHE_OK ||
+        lathe_idx_set_add(f->set, &images, &labels, 0, &err) != LATHE_OK ||
+        fixture_session(f, &f->session, &err) != LATHE_OK) {
+        fprintf(stderr, "lathe bench: the session of the case: %s\n", err.message);
         return 0;
     }
+    f->trainer = lathe_session_trainer(f->session);
+    f->x = lathe_session_split(f->session, LATHE_SPLIT_TRAIN)->x;
     return 1;
 }
 
 typedef struct {
-    int kind;        /* MK_* below */
-    size_t n;        /* GEMM size, batch size of a prediction */
+    int kind; /* MK_* below */
+    size_t n; /* GEMM size, batch size of a prediction */
     fixture *fx;
     const lathe_kernel_table *k;
-    operands op;     /* GEMM operands */
+    operands op; /* GEMM operands */
     int failed;
 } unit_ctx;
 
@@ -489,14 +521,17 @@ enum { CEILING_STEPS = 4096, CEILING_CHAINS = 8 };
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((noipa)) /* inlined into its caller, gcc reloads the constants every step */
 #endif
-static float ceiling_unit(void) {
+static float
+ceiling_unit(void) {
     static float buf[64];
     const simde_v128_t m[4] = {simde_wasm_f32x4_splat(0.999f), simde_wasm_f32x4_splat(0.998f),
                                simde_wasm_f32x4_splat(0.997f), simde_wasm_f32x4_splat(0.996f)};
     simde_v128_t acc[CEILING_CHAINS];
     if (buf[0] == 0.0f)
-        for (size_t i = 0; i < 64; i++) buf[i] = 1e-3f * (float)(i + 1);
-    for (size_t c = 0; c < CEILING_CHAINS; c++) acc[c] = simde_wasm_f32x4_splat(0.0f);
+        for (size_t i = 0; i < 64; i++)
+            buf[i] = 1e-3f * (float)(i + 1);
+    for (size_t c = 0; c < CEILING_CHAINS; c++)
+        acc[c] = simde_wasm_f32x4_splat(0.0f);
     for (size_t s = 0; s < CEILING_STEPS; s++) {
         const float *b = buf + 4 * (s & 7);
         const simde_v128_t b0 = simde_wasm_v128_load(b), b1 = simde_wasm_v128_load(b + 4);
@@ -510,7 +545,8 @@ static float ceiling_unit(void) {
         acc[6] = simde_wasm_f32x4_add(acc[6], simde_wasm_f32x4_mul(b0, m[3]));
         acc[7] = simde_wasm_f32x4_add(acc[7], simde_wasm_f32x4_mul(b1, m[3]));
     }
-    for (size_t c = 1; c < CEILING_CHAINS; c++) acc[0] = simde_wasm_f32x4_add(acc[0], acc[c]);
+    for (size_t c = 1; c < CEILING_CHAINS; c++)
+        acc[0] = simde_wasm_f32x4_add(acc[0], acc[c]);
     return simde_wasm_f32x4_extract_lane(acc[0], 0);
 }
 
@@ -530,31 +566,30 @@ static void run_units(unit_ctx *u, size_t calls) {
             break;
         }
         case MK_PREDICT:
-            lathe_trainer_predict(u->fx->trainer, u->n, u->fx->prep.train.x, u->fx->probs);
+            lathe_trainer_predict(u->fx->trainer, u->n, u->fx->x, u->fx->probs);
             break;
         case MK_CEILING:
             bench_sink = ceiling_unit();
             break;
-        default: { /* parse the experiment and create its trainer, then destroy both */
-            fixture *f = u->fx;
-            char text[768];
+        default: { /* a trainer for the session's experiment and prepared data (what
+                    * lathe_session_build creates; the peers create their models), destroyed */
             lathe_error err;
-            lathe_experiment *exp = NULL;
             lathe_trainer *t = NULL;
-            experiment_text(f->prep.image[0] != 0, f->exp->batch_size, text, sizeof text);
-            if (lathe_experiment_parse(text, strlen(text), &exp, &err) != LATHE_OK ||
-                lathe_trainer_create(exp, &f->prep, &t, &err) != LATHE_OK) {
+            if (lathe_trainer_create(lathe_session_experiment(u->fx->session),
+                                     lathe_session_prepared(u->fx->session), &t,
+                                     &err) != LATHE_OK) {
                 fprintf(stderr, "lathe bench: start-up: %s\n", err.message);
                 u->failed = 1;
             }
             lathe_trainer_destroy(t);
-            lathe_experiment_destroy(exp);
             break;
         }
         }
     }
-    if (u->kind == MK_GEMM) bench_sink = u->op.out[0];
-    else if (u->kind == MK_PREDICT) bench_sink = u->fx->probs[0];
+    if (u->kind == MK_GEMM)
+        bench_sink = u->op.out[0];
+    else if (u->kind == MK_PREDICT)
+        bench_sink = u->fx->probs[0];
 }
 
 /* Units per second, one value per repetition into rates (reps of them), after a warm-up
@@ -603,15 +638,18 @@ static const model_case model_cases[] = {
     {"gemm_256", "GEMM 256x256x256 (nn)", "GFLOPS", MK_GEMM, 0, 256},
     {"gemm_512", "GEMM 512x512x512 (nn)", "GFLOPS", MK_GEMM, 0, 512},
     {"gemm_1024", "GEMM 1024x1024x1024 (nn)", "GFLOPS", MK_GEMM, 0, 1024},
-    {"gemm_ceiling", "SIMD128 ceiling: f32x4 mul + add, 8 chains, no memory", "GFLOPS", MK_CEILING, 0, 0},
+    {"gemm_ceiling", "SIMD128 ceiling: f32x4 mul + add, 8 chains, no memory", "GFLOPS", MK_CEILING,
+     0, 0},
     {"mlp_train", "MLP 784-128-10 training, batch 64, Adam", "samples/s", MK_TRAIN, 0, 64},
     {"mlp_infer_1", "MLP 784-128-10 inference, batch 1", "ms", MK_PREDICT, 0, 1},
     {"mlp_infer_256", "MLP 784-128-10 inference, batch 256", "ms", MK_PREDICT, 0, 256},
     {"cnn_train", "small CNN training, batch 32, Adam", "samples/s", MK_TRAIN, 1, 32},
     {"cnn_infer_1", "small CNN inference, batch 1", "ms", MK_PREDICT, 1, 1},
     {"cnn_infer_256", "small CNN inference, batch 256", "ms", MK_PREDICT, 1, 256},
-    {"mlp_startup", "MLP start-up: parse the experiment, create the trainer", "ms", MK_CREATE, 0, 64},
-    {"cnn_startup", "CNN start-up: parse the experiment, create the trainer", "ms", MK_CREATE, 1, 32},
+    {"mlp_startup", "MLP start-up: create the trainer of the prepared data", "ms", MK_CREATE, 0,
+     64},
+    {"cnn_startup", "CNN start-up: create the trainer of the prepared data", "ms", MK_CREATE, 1,
+     32},
 };
 
 /* The case's figure from a rate of units per second: GFLOPS, samples/s or ms per unit. */
@@ -645,7 +683,8 @@ static int run_model_case(const model_case *c, double seconds, size_t reps, doub
     if (ok) {
         measure_units(&u, seconds, reps, rates);
         ok = !u.failed;
-        for (size_t r = 0; ok && r < reps; r++) values[r] = figure(c, rates[r]);
+        for (size_t r = 0; ok && r < reps; r++)
+            values[r] = figure(c, rates[r]);
     }
     free_operands(&u.op);
     fixture_free(&fx);
@@ -674,11 +713,14 @@ static int bench_models(const char *only, double seconds, size_t reps, int json)
     cJSON *root = NULL, *list = NULL;
     int status = CLI_OK;
     size_t selected = 0;
-    for (size_t i = 0; i < n_cases; i++) selected += (size_t)case_selected(only, model_cases[i].id);
+    for (size_t i = 0; i < n_cases; i++)
+        selected += (size_t)case_selected(only, model_cases[i].id);
     if (selected == 0) {
-        fprintf(stderr, "lathe bench models: --only '%s' selects no case (there are gemm_64 ... "
-                        "gemm_1024, gemm_ceiling, mlp_train, mlp_infer_1, mlp_infer_256, cnn_train, "
-                        "cnn_infer_1, cnn_infer_256, mlp_startup, cnn_startup)\n", only);
+        fprintf(stderr,
+                "lathe bench models: --only '%s' selects no case (there are gemm_64 ... "
+                "gemm_1024, gemm_ceiling, mlp_train, mlp_infer_1, mlp_infer_256, cnn_train, "
+                "cnn_infer_1, cnn_infer_256, mlp_startup, cnn_startup)\n",
+                only);
         return CLI_USAGE;
     }
     if (json) {
@@ -692,7 +734,8 @@ static int bench_models(const char *only, double seconds, size_t reps, int json)
     } else {
         printf("lathe bench models on %s, kernel table %s: median of %zu repetitions of >= "
                "%.2g s, after a warm-up\n%-15s %12s %-10s  %s\n",
-               BENCH_TARGET, lathe_kernels()->name, reps, seconds, "case", "median", "unit", "what");
+               BENCH_TARGET, lathe_kernels()->name, reps, seconds, "case", "median", "unit",
+               "what");
         fflush(stdout);
     }
     for (size_t i = 0; i < n_cases; i++) {
@@ -709,7 +752,8 @@ static int bench_models(const char *only, double seconds, size_t reps, int json)
             cJSON_AddStringToObject(o, "what", c->what);
             cJSON_AddStringToObject(o, "unit", c->unit);
             cJSON_AddNumberToObject(o, "median", median(values, reps));
-            for (size_t r = 0; r < reps; r++) cJSON_AddItemToArray(v, cJSON_CreateNumber(values[r]));
+            for (size_t r = 0; r < reps; r++)
+                cJSON_AddItemToArray(v, cJSON_CreateNumber(values[r]));
             cJSON_AddItemToObject(o, "values", v);
             cJSON_AddItemToArray(list, o);
         } else {
@@ -781,8 +825,9 @@ static int epoch_one(int cnn, int json, cJSON *list) {
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "id", cnn ? "cnn_epoch" : "mlp_epoch");
-        cJSON_AddStringToObject(o, "what", cnn ? "small CNN, one Fashion-MNIST epoch, batch 32"
-                                               : "MLP 784-128-10, one Fashion-MNIST epoch, batch 64");
+        cJSON_AddStringToObject(o, "what",
+                                cnn ? "small CNN, one Fashion-MNIST epoch, batch 32"
+                                    : "MLP 784-128-10, one Fashion-MNIST epoch, batch 64");
         cJSON_AddNumberToObject(o, "train_rows", (double)prep->train.rows);
         cJSON_AddNumberToObject(o, "batch", (double)batch);
         cJSON_AddNumberToObject(o, "load_seconds", t_load);
@@ -821,10 +866,13 @@ static int bench_epoch(const char *only, int json) {
         cJSON_AddStringToObject(root, "engine", "lathe");
         cJSON_AddStringToObject(root, "target", BENCH_TARGET);
         list = cJSON_AddArrayToObject(root, "cases");
-        if (!f) cJSON_AddStringToObject(root, "skipped", "data/builtin/fashion-mnist is missing "
-                                                         "(run ./scripts/fetch_data.sh)");
+        if (!f)
+            cJSON_AddStringToObject(root, "skipped",
+                                    "data/builtin/fashion-mnist is missing "
+                                    "(run ./scripts/fetch_data.sh)");
     } else if (!f) {
-        printf("lathe bench epoch: skipped: %s is missing (run ./scripts/fetch_data.sh)\n", manifest);
+        printf("lathe bench epoch: skipped: %s is missing (run ./scripts/fetch_data.sh)\n",
+               manifest);
     }
     for (int cnn = 0; f && cnn < 2 && status == CLI_OK; cnn++) {
         if (!case_selected(only, cnn ? "cnn_epoch" : "mlp_epoch")) continue;
@@ -832,8 +880,10 @@ static int bench_epoch(const char *only, int json) {
         if (!epoch_one(cnn, json, list)) status = CLI_FAILED;
     }
     if (f && status == CLI_OK && !ran) {
-        fprintf(stderr, "lathe bench epoch: --only '%s' selects no case (there are mlp_epoch, "
-                        "cnn_epoch)\n", only);
+        fprintf(stderr,
+                "lathe bench epoch: --only '%s' selects no case (there are mlp_epoch, "
+                "cnn_epoch)\n",
+                only);
         status = CLI_USAGE;
     }
     if (json) {
@@ -878,7 +928,8 @@ int cmd_bench(int argc, char **argv) {
                 ok = parse_size(argv[i], &max_square), expect = "a size from 0 to 1000000";
                 max_given = 1;
             } else if (arg[2] == 's') {
-                ok = parse_seconds(argv[i], &seconds), expect = "a number of seconds from 0.01 to 60";
+                ok = parse_seconds(argv[i], &seconds),
+                expect = "a number of seconds from 0.01 to 60";
             } else if (arg[2] == 'r') {
                 ok = parse_reps(argv[i], &reps), expect = "a whole number from 1 to 64";
                 reps_given = 1;
@@ -917,7 +968,8 @@ int cmd_bench(int argc, char **argv) {
     }
     if (strcmp(what, "kernels") == 0)
         return bench_kernels(max_square, seconds > 0.0 ? seconds : 0.2, json);
-    if (strcmp(what, "models") == 0) return bench_models(only, seconds > 0.0 ? seconds : 0.5, reps, json);
+    if (strcmp(what, "models") == 0)
+        return bench_models(only, seconds > 0.0 ? seconds : 0.5, reps, json);
     if (strcmp(what, "epoch") == 0) return bench_epoch(only, json);
     fprintf(stderr, "lathe bench: '%s' is not a benchmark (there are: kernels, models, epoch)\n",
             what);
