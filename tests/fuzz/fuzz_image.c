@@ -21,8 +21,8 @@
 
 #define MAX_PARTS 3
 
-static const char *const class_names[16] = {"c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7",
-                                             "c8", "c9", "c10", "c11", "c12", "c13", "c14", "c15"};
+static const char *const class_names[16] = {"c0", "c1", "c2",  "c3",  "c4",  "c5",  "c6",  "c7",
+                                            "c8", "c9", "c10", "c11", "c12", "c13", "c14", "c15"};
 
 /* One experiment for a single part (a seeded test split) and one for a source that brings
  * its own test split ("test" must then be absent). */
@@ -59,8 +59,7 @@ static lathe_experiment *fixed_experiment(int own_test) {
 }
 
 /* Takes the next length-prefixed blob from *p (the rest when the input is short). */
-static void next_blob(const uint8_t **p, const uint8_t *end, const uint8_t **blob,
-                      size_t *len) {
+static void next_blob(const uint8_t **p, const uint8_t *end, const uint8_t **blob, size_t *len) {
     size_t want;
     if (end - *p < 2) {
         *blob = *p, *len = (size_t)(end - *p), *p = end;
@@ -74,8 +73,8 @@ static void next_blob(const uint8_t **p, const uint8_t *end, const uint8_t **blo
 
 /* Checks the table against its parts: shape, pixels, labels and the part boundaries. */
 static void check_table(const lathe_table *t, const lathe_idx *const *images,
-                        const lathe_idx *const *labels, size_t n_parts, int named,
-                        size_t n_classes, const size_t image[3], const size_t *part_start) {
+                        const lathe_idx *const *labels, size_t n_parts, int named, size_t n_classes,
+                        const size_t image[3], const size_t *part_start) {
     size_t F = image[0] * image[1] * image[2], p, r, f, row0 = 0;
     FUZZ_ASSERT(t->cols == F + 1, "the table does not have one column per pixel plus label");
     for (p = 0; p < n_parts; p++) {
@@ -84,10 +83,12 @@ static void check_table(const lathe_table *t, const lathe_idx *const *images,
         FUZZ_ASSERT(images[p]->count == n * F, "a part's image size differs from the table's");
         for (r = 0; r < n; r++) {
             for (f = 0; f < F; f++) {
-                float want = images[p]->values[r * F + f], got = t->columns[f].values[row0 + r];
+                float want = lathe_idx_at(images[p], r * F + f),
+                      got = t->columns[f].values[row0 + r];
                 FUZZ_ASSERT(memcmp(&want, &got, sizeof want) == 0, "a pixel moved");
             }
-            FUZZ_ASSERT(t->columns[F].values[row0 + r] == labels[p]->values[r], "a label moved");
+            FUZZ_ASSERT(t->columns[F].values[row0 + r] == lathe_idx_at(labels[p], r),
+                        "a label moved");
         }
         row0 += n;
     }
@@ -103,8 +104,8 @@ static void check_table(const lathe_table *t, const lathe_idx *const *images,
 }
 
 /* Prepares the table as image data and trains one step: errors are fine, crashes are not. */
-static void prepare_and_step(const lathe_table *t, const size_t image[3],
-                             const size_t *part_start, size_t n_parts) {
+static void prepare_and_step(const lathe_table *t, const size_t image[3], const size_t *part_start,
+                             size_t n_parts) {
     lathe_data_layout layout;
     lathe_prepared *prep = NULL;
     lathe_trainer *trainer = NULL;
