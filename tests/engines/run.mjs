@@ -57,6 +57,11 @@ const tests = [
   ],
   ['upload', "an uploaded CSV trains to the CLI's weights on the same file", upload],
   [
+    'builtin-images',
+    "the built-in MNIST-10k, fetched as its gzipped IDX files and read as images, trains a subset to the CLI's weights",
+    builtinImages,
+  ],
+  [
     'lang-c',
     'navigator.language "C" (WebKitGTK\'s under the C.UTF-8 locale): the charts draw and the page answers',
     langC,
@@ -444,6 +449,26 @@ async function upload(t) {
   ]);
   const page = await t.hash();
   assert(page === native.weights_sha256, `page ${page} != native on the same file ${native.weights_sha256}`);
+}
+
+async function builtinImages(t) {
+  await t.open();
+  const x = JSON.parse(example('mnist10k_mlp'));
+  x.data.limit = { train: 1000, validation: 200, test: 200 };
+  x.train.epochs = 1;
+  const text = JSON.stringify(x, null, 2);
+  await t.setExperiment(text);
+  await t.step('data');
+  await t.waitFor(
+    () => /^10,000 rows × 785 columns/.test(document.querySelector('[data-testid=data-summary]').textContent),
+    null,
+    60000,
+    'the built-in MNIST-10k to be read',
+  );
+  await t.train(180000);
+  const native = await nativeRun(writeScratch(`mnist10k-${t.engine}.experiment.json`, text));
+  const page = await t.hash();
+  assert(page === native.weights_sha256, `page ${page} != native ${native.weights_sha256}`);
 }
 
 /** The Train step's charts in a variant: both drawn, and the page still answers. */
