@@ -23,14 +23,14 @@
    * message err holds) unless status is OK. */
   function check(m, status, err, prefix) {
     if (status === Status.OK) return;
-    const message = m.UTF8ToString(m._lathe_engine_error_message(err));
+    const message = m.UTF8ToString(m._lathe_engine_error_message(err) >>> 0);
     throw new LatheError(status, prefix ? `${prefix}: ${message}` : message);
   }
 
   /** Calls fn(err), an export that returns a status, with an error record made for the call
    * and destroyed after it; a failed status throws (check, with prefix). */
   function call(m, fn, prefix) {
-    const err = m._lathe_engine_error_create();
+    const err = m._lathe_engine_error_create() >>> 0;
     if (!err) throw new LatheError(Status.ERR_NOMEM, prefix ? `${prefix}: out of memory` : 'out of memory');
     try {
       check(m, fn(err), err, prefix);
@@ -43,7 +43,9 @@
    * an empty one is still a block), freed after; a block that cannot be had throws
    * LatheError(ERR_NOMEM, message). */
   function withHeap(m, sizes, message, fn) {
-    const ptrs = sizes.map((n) => m._malloc(Math.max(8, n)));
+    // >>> 0: the heap may pass 2 GiB, where a pointer's top bit is set (wasm hands it to
+    // JavaScript as a negative number)
+    const ptrs = sizes.map((n) => m._malloc(Math.max(8, n)) >>> 0);
     try {
       if (ptrs.includes(0)) throw new LatheError(Status.ERR_NOMEM, message);
       return fn(...ptrs);
@@ -55,7 +57,7 @@
   /** A copy of n floats at ptr (the view is taken now: memory may have grown in the call). */
   const f32 = (m, ptr, n) => new Float32Array(m.HEAPF32.buffer, ptr, n).slice();
   const f64 = (m, ptr, n) => new Float64Array(m.HEAPF64.buffer, ptr, n).slice();
-  const u32 = (m, ptr) => m.HEAPU32[ptr >> 2];
+  const u32 = (m, ptr) => m.HEAPU32[ptr >>> 2];
 
   const SPLITS = { train: 0, validation: 1, test: 2 };
   const encoder = new TextEncoder();
@@ -151,7 +153,7 @@
       if (n * features !== x.length)
         throw new LatheError(Status.ERR_INVALID, `predict: ${x.length} values are not rows of ${features} features`);
       return withHeap(m, [x.length * 4, n * outputs * 4], 'out of memory predicting', (xPtr, out) => {
-        m.HEAPF32.set(x, xPtr >> 2);
+        m.HEAPF32.set(x, xPtr >>> 2);
         m._lathe_engine_session_predict(this.ptr, n, xPtr, out);
         return f32(m, out, n * outputs);
       });
@@ -337,7 +339,7 @@
         'out of memory: the file is too large for this tab',
         (dataPtr, outPtr, info) => {
           m.HEAPU8.set(data, dataPtr);
-          m.HEAPU32[outPtr >> 2] = 0;
+          m.HEAPU32[outPtr >>> 2] = 0;
           try {
             call(m, (err) => m._lathe_engine_model_predict_csv(this.ptr, dataPtr, data.length, outPtr, info, err));
             const [rows, outputs, unseen] = f64(m, info, 3);
@@ -376,7 +378,7 @@
     outCall(fn, prefix) {
       const m = this.module;
       return withHeap(m, [4], prefix ? `${prefix}: out of memory` : 'out of memory', (outPtr) => {
-        m.HEAPU32[outPtr >> 2] = 0;
+        m.HEAPU32[outPtr >>> 2] = 0;
         call(m, (err) => fn(outPtr, err), prefix);
         return u32(m, outPtr);
       });
@@ -488,7 +490,7 @@
         [pixels.length * 4, copies * pixels.length * 4, size * 4],
         'out of memory augmenting the images',
         (src, dst, tmp) => {
-          m.HEAPF32.set(pixels, src >> 2);
+          m.HEAPF32.set(pixels, src >>> 2);
           m._lathe_engine_augment_images(
             src,
             dst,

@@ -193,7 +193,7 @@ test('an image set too big for the tab is refused before it is read, with the nu
   const message = await page.textContent('[data-testid=data-error]');
   const need = Math.floor((2 * n * (3 * 32 * 32 + 1) * 4) / 1048576);
   assert(
-    new RegExp(`^100000 images need ${need} MiB once read and prepared; this engine has \\d+ MiB left`).test(message),
+    new RegExp(`^${n} images need ${need} MiB once read and prepared; this engine has \\d+ MiB left`).test(message),
     `the refusal: "${message}"`,
   );
   // nothing of it was kept, and other data still reads
