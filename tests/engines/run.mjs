@@ -289,6 +289,14 @@ class Tab {
   async train(ms) {
     await this.forgetStatus();
     await this.step('train');
+    // Train is disabled until the engine is ready and the data is read; a WebDriver click on a
+    // disabled button is lost (Playwright's click waits for it to be enabled: so does this)
+    await this.waitFor(
+      () => !document.querySelector('[data-testid=train]').disabled,
+      null,
+      60000,
+      'the Train button to be enabled',
+    );
     await this.click('[data-testid=train]');
     await this.waitDone(ms);
   }
