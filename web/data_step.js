@@ -2,7 +2,7 @@
  * with a progress bar), CSV upload and drop, IDX upload (images and labels, gzipped or raw:
  * the page keeps the files as they came and the engine reads them, as `lathe run --data
  * IMAGES --data LABELS` does), PNG/JPEG images or a folder per class (image_upload.js, loaded
- * when needed, makes a CSV), and what the engine read: size and the bytes it takes in the
+ * when needed, makes an IDX set of them), and what the engine read: size and the bytes it takes in the
  * tab, the class balance, an image grid for image data, each column's profile with a
  * histogram, and a preview table that renders only the rows in view (fast on 100,000 rows). */
 import { $, h, fmt, download, CLASS_COLORS } from './dom.js';
@@ -386,7 +386,8 @@ export class DataStep {
     }
   }
 
-  /** Image files ([{file, path}]) as a CSV of pixels and a label, at the chosen shape. */
+  /** Image files ([{file, path}]) as an IDX set (float32 pixels and byte labels), at the chosen
+   * shape, kept as the upload. */
   async useImages(files) {
     this.images = files;
     const image = $('image-shape').value.split(',').map(Number);

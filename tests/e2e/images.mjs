@@ -5,7 +5,7 @@ import zlib from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { test, assert, close, pngFile, root, cli, scratch, logs } from './fixtures.mjs';
 
-test('a folder of PNG images (a sub-folder per class) uploads, trains, and replays in the CLI from the CSV the page keeps; a corrupt file is named and skipped', async (s) => {
+test('a folder of PNG images (a sub-folder per class) uploads, trains, and is kept as an IDX set, and replays in the CLI from the CSV the page writes; a corrupt file is named and skipped', async (s) => {
   const { page } = s;
   // Two classes drawn here: 20 discs as grey 28 × 28 PNGs (converted to 1 × 28 × 28 unchanged,
   // so the CSV must hold exactly these pixels) and 20 squares as RGBA 40 × 40 PNGs (resampled).
