@@ -408,7 +408,7 @@ typedef struct {
     lathe_idx_set *set;
     lathe_session *session;
     lathe_trainer *trainer; /* the session's */
-    const float *x;         /* the prepared training rows, (MODELS_ROWS, 784) */
+    float *x;               /* the prepared training rows, (MODELS_ROWS, 784) */
     int cnn;
     size_t batch;
     float *probs; /* (256, 10) predictions */
@@ -432,6 +432,7 @@ static void experiment_text(int cnn, size_t batch, char *text, size_t cap) {
 }
 
 static void fixture_free(fixture *f) {
+    free(f->x);
     lathe_session_destroy(f->session);
     lathe_idx_set_destroy(f->set);
     free(f->images);
@@ -495,7 +496,15 @@ static int fixture_make(fixture *f, int cnn, size_t batch) {
         return 0;
     }
     f->trainer = lathe_session_trainer(f->session);
-    f->x = lathe_session_split(f->session, LATHE_SPLIT_TRAIN)->x;
+    {
+        const lathe_prepared *prep = lathe_session_prepared(f->session);
+        f->x = malloc(prep->train.rows * prep->n_features * sizeof *f->x);
+        if (!f->x) {
+            fprintf(stderr, "lathe bench: out of memory for the case's rows\n");
+            return 0;
+        }
+        lathe_prepared_rows(prep, &prep->train, 0, prep->train.rows, f->x);
+    }
     return 1;
 }
 

@@ -44,7 +44,7 @@ static void fold_metrics(lathe_trainer *trainer, const lathe_prepared *prep, dou
         lathe_class_report *report = NULL;
         values[CV_ACCURACY] = (double)m.accuracy;
         if (probs) {
-            lathe_trainer_predict(trainer, prep->validation.rows, prep->validation.x, probs);
+            lathe_trainer_predict_split(trainer, LATHE_SPLIT_VALIDATION, probs);
             if (lathe_class_report_create(prep->validation.rows, prep->n_classes,
                                           prep->validation.label, probs, &report, NULL) == LATHE_OK)
                 values[CV_MACRO_F1] = report->macro_f1;

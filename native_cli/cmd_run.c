@@ -126,7 +126,7 @@ static lathe_class_report *split_report(const lathe_session *session, lathe_spli
     if (prep->task != LATHE_TASK_CLASSIFICATION || s->rows == 0) return NULL;
     probs = malloc(s->rows * prep->n_classes * sizeof *probs);
     if (!probs) return NULL;
-    lathe_trainer_predict(lathe_session_trainer(session), s->rows, s->x, probs);
+    lathe_trainer_predict_split(lathe_session_trainer(session), split, probs);
     (void)lathe_class_report_create(s->rows, prep->n_classes, s->label, probs, &report, NULL);
     free(probs);
     return report;

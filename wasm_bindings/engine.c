@@ -192,7 +192,13 @@ void lathe_engine_table_destroy(lathe_table *t) {
 
 /* Copies column j's values:(rows) (numbers, category or boolean indices, NaN when missing). */
 void lathe_engine_table_column(const lathe_table *t, size_t j, float *out) {
-    memcpy(out, t->columns[j].values, t->rows * sizeof *out);
+    size_t r;
+    if (t->columns[j].values) {
+        memcpy(out, t->columns[j].values, t->rows * sizeof *out);
+        return;
+    }
+    for (r = 0; r < t->rows; r++)
+        out[r] = lathe_column_at(&t->columns[j], r);
 }
 
 /* The table's columns and profiles as JSON (lathe_profile_table_json). */

@@ -2,13 +2,15 @@
  * them, a byte per pixel until then; the fingerprint is SHA-256 over the stored bytes in the
  * order added; swapped files, a mismatched count and a test part that is not last are named;
  * a session on a set too big for its memory limit is refused with the numbers, before any
- * table is made. */
+ * table is made; byte pixels are prepared as they are read, to the float preparation's bits. */
 #include <stdio.h>
 #include <string.h>
 
 #include "check.h"
 #include "lathe/alloc.h"
 #include "lathe/idx.h"
+#include "lathe/prepare.h"
+#include "lathe/trainer.h"
 #include "lathe/session.h"
 #include "lathe/sha256.h"
 
@@ -78,7 +80,7 @@ static void test_table_and_fingerprint(void) {
               strstr(err.message, "last"),
           "a part after the test part: %s", err.message);
     CHECK(lathe_idx_set_classes(set, classes, 3, &err) == LATHE_OK, "classes: %s", err.message);
-    CHECK(lathe_idx_set_rows(set) == 49 && lathe_idx_set_table_bytes(set) == 49 * 13 * 4,
+    CHECK(lathe_idx_set_rows(set) == 49 && lathe_idx_set_table_bytes(set) == 49 * (12 + 4),
           "rows %zu, table bytes %zu", lathe_idx_set_rows(set), lathe_idx_set_table_bytes(set));
     /* the fingerprint: the stored bytes in the order added */
     lathe_sha256_init(&ctx);
@@ -102,9 +104,10 @@ static void test_table_and_fingerprint(void) {
                 unsigned base = r < 40 ? 11 : 200;
                 size_t row = r < 40 ? r : r - 40;
                 float want_px = (float)((base + 7 * row + f) % 256);
-                if (table->columns[f].values[r] != want_px) {
-                    CHECK(0, "pixel %zu of row %zu is %g, not %g", f, r,
-                          (double)table->columns[f].values[r], (double)want_px);
+                if (!table->columns[f].bytes || lathe_column_at(&table->columns[f], r) != want_px) {
+                    CHECK(0, "pixel %zu of row %zu is %g (bytes: %d), not %g", f, r,
+                          (double)lathe_column_at(&table->columns[f], r),
+                          table->columns[f].bytes != NULL, (double)want_px);
                     r = 49;
                     break;
                 }
@@ -137,14 +140,14 @@ static void test_session_limit(void) {
     CHECK(lathe_idx_set_add(set, &ti, &tl, 0, &err) == LATHE_OK, "add: %s", err.message);
     memset(&data, 0, sizeof data);
     data.images = set;
-    data.memory_limit = 2 * 40 * 13 * 4 - 1; /* one byte short of the table and its copy */
+    data.memory_limit = 2 * 40 * (12 + 4) - 1; /* one byte short of the table and its copy */
     live = lathe_alloc_live();
     CHECK(lathe_session_open(experiment, sizeof experiment - 1, &data, &s, &err) ==
                   LATHE_ERR_LIMIT &&
               s == NULL && strstr(err.message, "40 images need"),
           "a set over the limit: %s", err.message);
     CHECK(lathe_alloc_live() == live, "the refusal left %ld blocks", lathe_alloc_live() - live);
-    data.memory_limit = 2 * 40 * 13 * 4;
+    data.memory_limit = 2 * 40 * (12 + 4);
     CHECK(lathe_session_open(experiment, sizeof experiment - 1, &data, &s, &err) == LATHE_OK,
           "a set within the limit: %s", err.message);
     if (s) {
@@ -157,10 +160,131 @@ static void test_session_limit(void) {
     lathe_idx_set_destroy(set);
 }
 
+/* The table of set with its pixel columns as floats, as a CSV of the same images reads. */
+static lathe_table *float_copy(const lathe_table *t) {
+    lathe_table *c = lathe_calloc(1, sizeof *c);
+    size_t j, r;
+    if (!c || !(c->columns = lathe_calloc(t->cols, sizeof *c->columns))) return lathe_free(c), NULL;
+    c->rows = t->rows, c->cols = t->cols;
+    for (j = 0; j < t->cols; j++) {
+        const lathe_column *from = &t->columns[j];
+        lathe_column *to = &c->columns[j];
+        *to = *from;
+        to->bytes = NULL, to->categories = NULL, to->n_categories = 0;
+        to->name = lathe_strdup(from->name);
+        to->values = lathe_malloc(t->rows * sizeof *to->values);
+        if (from->n_categories)
+            to->categories = lathe_calloc(from->n_categories, sizeof *to->categories);
+        if (!to->name || !to->values || (from->n_categories && !to->categories))
+            return lathe_table_destroy(c), NULL;
+        for (r = 0; r < from->n_categories; r++)
+            if (!(to->categories[r] = lathe_strdup(from->categories[r])))
+                return lathe_table_destroy(c), NULL;
+            else
+                to->n_categories = r + 1;
+        for (r = 0; r < t->rows; r++)
+            to->values[r] = lathe_column_at(from, r);
+    }
+    return c;
+}
+
+/* Byte rows are prepared as they are read to the bits the float preparation of the same
+ * values gives: every split's rows, the prepared hash, the fitted steps, and the weights of
+ * training on them (an oversampling step and a chain of two fitted steps included); augment
+ * needs float rows at preparation and gets them. */
+static void test_byte_rows(void) {
+    static const char *const preps[] = {
+        "[{\"op\":\"split\",\"validation\":0.2,\"stratify\":true},{\"op\":\"standardize\"},"
+        "{\"op\":\"minmax\",\"per\":\"all\"},{\"op\":\"balance_classes\"}]",
+        "[{\"op\":\"split\",\"validation\":0.25},{\"op\":\"minmax\",\"per\":\"all\"}]",
+        "[{\"op\":\"split\",\"validation\":0.25}]",
+        "[{\"op\":\"split\",\"validation\":0.25},{\"op\":\"augment\",\"copies\":1,"
+        "\"flip\":true},{\"op\":\"standardize\"}]"};
+    size_t n_ti = idx_images(train_images, 40, 3, 4, 11), n_tl = idx_labels(train_labels, 40);
+    size_t n_si = idx_images(test_images, 9, 3, 4, 200), n_sl = idx_labels(test_labels, 9);
+    lathe_idx_file ti = file("train-images", train_images, n_ti);
+    lathe_idx_file tl = file("train-labels", train_labels, n_tl);
+    lathe_idx_file si = file("test-images", test_images, n_si);
+    lathe_idx_file sl = file("test-labels", test_labels, n_sl);
+    lathe_idx_set *set = NULL;
+    lathe_table *bytes = NULL, *floats = NULL;
+    lathe_data_layout layout;
+    lathe_error err;
+    size_t k;
+    CHECK(lathe_idx_set_create(&set, &err) == LATHE_OK &&
+              lathe_idx_set_add(set, &ti, &tl, 0, &err) == LATHE_OK &&
+              lathe_idx_set_add(set, &si, &sl, 1, &err) == LATHE_OK &&
+              lathe_idx_set_table(set, &bytes, layout.image, &layout.test_from, &err) == LATHE_OK,
+          "the set's table: %s", err.message);
+    floats = bytes ? float_copy(bytes) : NULL;
+    CHECK(floats != NULL, "the float copy");
+    for (k = 0; floats && k < sizeof preps / sizeof *preps; k++) {
+        char json[1024], hb[65], hf[65], wb[65], wf[65];
+        lathe_experiment *exp = NULL;
+        lathe_prepared *pb = NULL, *pf = NULL;
+        lathe_trainer *tb = NULL, *tf = NULL;
+        snprintf(json, sizeof json,
+                 "{\"format\":\"lathe-experiment\",\"version\":1,\"seed\":3,"
+                 "\"data\":{\"builtin\":\"set\"},\"prepare\":%s,\"model\":{\"template\":"
+                 "\"mlp\",\"hidden\":[5]},\"train\":{\"epochs\":3,\"batch_size\":7}}",
+                 preps[k]);
+        CHECK(lathe_experiment_parse(json, strlen(json), &exp, &err) == LATHE_OK, "%zu: %s", k,
+              err.message);
+        if (!exp) continue;
+        CHECK(lathe_prepare_layout(exp, bytes, &layout, &pb, &err) == LATHE_OK &&
+                  lathe_prepare_layout(exp, floats, &layout, &pf, &err) == LATHE_OK,
+              "%zu: prepare: %s", k, err.message);
+        if (pb && pf) {
+            size_t s, F = pf->n_features;
+            const lathe_split_data *sb[3], *sf[3];
+            int compact = k < 3; /* augment makes float rows */
+            sb[0] = &pb->train, sb[1] = &pb->validation, sb[2] = &pb->test;
+            sf[0] = &pf->train, sf[1] = &pf->validation, sf[2] = &pf->test;
+            CHECK(pf->train.x && !pf->train.bytes, "%zu: float columns give float rows", k);
+            CHECK(compact ? !pb->train.x && pb->train.bytes && !pb->test.x
+                          : pb->train.x && !pb->train.bytes,
+                  "%zu: byte columns give %s rows", k, compact ? "byte" : "float");
+            for (s = 0; s < 3; s++) {
+                float *rows = lathe_malloc((sb[s]->rows ? sb[s]->rows : 1) * F * sizeof *rows);
+                CHECK(rows && sb[s]->rows == sf[s]->rows, "%zu: split %zu rows", k, s);
+                if (!rows) continue;
+                lathe_prepared_rows(pb, sb[s], 0, sb[s]->rows, rows);
+                CHECK(memcmp(rows, sf[s]->x, sf[s]->rows * F * sizeof *rows) == 0 &&
+                          memcmp(sb[s]->source_row, sf[s]->source_row,
+                                 sf[s]->rows * sizeof *sf[s]->source_row) == 0,
+                      "%zu: split %zu: the rows read differ from the float preparation", k, s);
+                lathe_free(rows);
+            }
+            lathe_prepared_sha256(pb, hb), lathe_prepared_sha256(pf, hf);
+            CHECK(strcmp(hb, hf) == 0, "%zu: prepared hash %s, floats give %s", k, hb, hf);
+            CHECK(lathe_trainer_create(exp, pb, &tb, &err) == LATHE_OK &&
+                      lathe_trainer_create(exp, pf, &tf, &err) == LATHE_OK &&
+                      lathe_trainer_step(tb, (size_t)-1, &err) == LATHE_OK &&
+                      lathe_trainer_step(tf, (size_t)-1, &err) == LATHE_OK,
+                  "%zu: train: %s", k, err.message);
+            if (tb && tf) {
+                lathe_metrics mb = lathe_trainer_evaluate(tb, LATHE_SPLIT_TEST);
+                lathe_metrics mf = lathe_trainer_evaluate(tf, LATHE_SPLIT_TEST);
+                lathe_trainer_weights_sha256(tb, wb), lathe_trainer_weights_sha256(tf, wf);
+                CHECK(strcmp(wb, wf) == 0, "%zu: weights %s, floats give %s", k, wb, wf);
+                CHECK(memcmp(&mb.loss, &mf.loss, sizeof mb.loss) == 0,
+                      "%zu: test loss %g, floats give %g", k, (double)mb.loss, (double)mf.loss);
+            }
+            lathe_trainer_destroy(tb), lathe_trainer_destroy(tf);
+        }
+        lathe_prepared_destroy(pb), lathe_prepared_destroy(pf);
+        lathe_experiment_destroy(exp);
+    }
+    lathe_table_destroy(floats);
+    lathe_table_destroy(bytes);
+    lathe_idx_set_destroy(set);
+}
+
 int main(void) {
     long live = lathe_alloc_live();
     test_table_and_fingerprint();
     test_session_limit();
+    test_byte_rows();
     CHECK(lathe_alloc_live() == live, "leaked %ld blocks", lathe_alloc_live() - live);
     return check_finish("test_idx_set");
 }

@@ -298,7 +298,7 @@ static void test_idx_preparation(void) {
     CHECK(table->columns[6].type == LATHE_COLUMN_CATEGORICAL &&
               strcmp(table->columns[6].categories[2], "two") == 0,
           "label column with class names");
-    CHECK(table->columns[4].values[31] == 101.0f, "pixel of test row 1");
+    CHECK(lathe_column_at(&table->columns[4], 31) == 101.0f, "pixel of test row 1");
     layout.test_from = starts[1];
 
     /* The predefined test split: "test" in the split step is refused. */

@@ -44,11 +44,11 @@ lathe_status lathe_idx_read(const uint8_t *bytes, size_t n, lathe_idx **out, lat
 void lathe_idx_destroy(lathe_idx *idx);
 
 /* A table from IDX parts: images[i] (n_i, H, W) or (n_i, C, H, W) and labels[i] (n_i), the
- * parts' rows one after another. Columns px0 … px{C·H·W − 1} (numeric, row-major pixels)
- * and "label": categorical with class_names (n_classes, in label order) when given, else
- * numeric. Writes the image shape (C, H, W) to image and each part's first row to
- * part_start (n_parts; may be NULL). Errors name the part and what does not match. The
- * caller owns *out (lathe_table_destroy). */
+ * parts' rows one after another. Columns px0 … px{C·H·W − 1} (numeric, row-major pixels;
+ * kept as bytes, lathe_column.bytes, when every part's pixels are u8) and "label": categorical with
+ * class_names (n_classes, in label order) when given, else numeric. Writes the image shape (C, H,
+ * W) to image and each part's first row to part_start (n_parts; may be NULL). Errors name the part
+ * and what does not match. The caller owns *out (lathe_table_destroy). */
 lathe_status lathe_image_table(const lathe_idx *const *images, const lathe_idx *const *labels,
                                size_t n_parts, const char *const *class_names, size_t n_classes,
                                lathe_table **out, size_t image[3], size_t *part_start,

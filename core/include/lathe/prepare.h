@@ -14,9 +14,13 @@
 #include "lathe/status.h"
 #include "lathe/table.h"
 
+/* One split's rows. Its features are either floats, prepared (x), or, for rows made only of
+ * byte columns (an image set's pixels) when no step needs floats at preparation, the raw
+ * bytes (x NULL): lathe_prepared_rows then prepares rows as they are read, to the same bits. */
 typedef struct lathe_split_data {
     size_t rows;
-    float *x;        /* (rows, n_features) row-major */
+    float *x;        /* (rows, n_features) row-major, prepared; or NULL (bytes) */
+    uint8_t *bytes;  /* (rows, n_features) row-major, raw; NULL when x holds the rows */
     uint32_t *label; /* (rows) classification, else NULL */
     float *value;    /* (rows) regression, else NULL */
     uint32_t *source_row; /* (rows) row index in the table */
@@ -61,6 +65,16 @@ typedef struct lathe_prepared {
 /* Applies the scaling steps of prep to rows (rows, n_features) in place, step by step in
  * order, each as (x − shift) · scale in float. */
 void lathe_prepared_apply_steps(const lathe_prepared *prep, float *x, size_t rows);
+
+/* Writes rows [first, first + count) of split s (one of prep's, or rows prepared with it) to
+ * out:(count, n_features), prepared: a copy of x, or the bytes through prep's fitted steps.
+ * No allocation. */
+void lathe_prepared_rows(const lathe_prepared *prep, const lathe_split_data *s, size_t first,
+                         size_t count, float *out);
+
+/* lathe_prepared_rows for the rows rows:(n) of s, in that order. No allocation. */
+void lathe_prepared_gather(const lathe_prepared *prep, const lathe_split_data *s,
+                           const uint32_t *rows, size_t n, float *out);
 
 /* The number of scaling steps of prep (its steps but an impute). */
 size_t lathe_prepared_scaling_steps(const lathe_prepared *prep);

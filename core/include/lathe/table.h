@@ -3,6 +3,7 @@
 #define LATHE_TABLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lathe/status.h"
 
@@ -15,7 +16,8 @@ typedef enum lathe_column_type {
 typedef struct lathe_column {
     char *name;
     lathe_column_type type;
-    float *values;      /* (rows) */
+    float *values;      /* (rows), or NULL when the column holds bytes */
+    uint8_t *bytes;     /* (rows) numeric 0..255 values kept as bytes (image pixels), or NULL */
     size_t missing;     /* count of missing cells */
     char **categories;  /* categorical: names sorted by byte order (as scikit-learn sorts) */
     size_t n_categories;
@@ -38,6 +40,11 @@ typedef struct lathe_csv_options {
  * delimiter, header on). Errors name the line and column. The caller owns *out. */
 lathe_status lathe_csv_read(const char *bytes, size_t n, const lathe_csv_options *opts,
                             lathe_table **out, lathe_error *err);
+
+/* Row r of col as a number: the value, or the byte as a float (exact). */
+static inline float lathe_column_at(const lathe_column *col, size_t r) {
+    return col->bytes ? (float)col->bytes[r] : col->values[r];
+}
 
 /* Frees the table; NULL is a no-op. */
 void lathe_table_destroy(lathe_table *table);

@@ -62,6 +62,9 @@ lathe_metrics lathe_trainer_evaluate(lathe_trainer *trainer, lathe_split split);
 /* Predicts on prepared rows x:(n, n_features): out:(n, n_outputs) gets the class
  * probabilities (classification) or the predicted values (regression). No allocation. */
 void lathe_trainer_predict(lathe_trainer *trainer, size_t n, const float *x, float *out);
+/* lathe_trainer_predict on every row of one of the trainer's splits, prepared batch by batch
+ * (lathe_prepared_rows): out:(rows, n_outputs). No allocation. */
+void lathe_trainer_predict_split(lathe_trainer *trainer, lathe_split split, float *out);
 /* Columns of lathe_trainer_predict's output: the classes (also 2 for a binary model with one
  * logit, whose output is (1 − p, p)), or 1 for regression. */
 size_t lathe_trainer_n_outputs(const lathe_trainer *trainer);

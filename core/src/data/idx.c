@@ -140,6 +140,7 @@ lathe_status lathe_image_table(const lathe_idx *const *images, const lathe_idx *
                                lathe_error *err) {
     lathe_table *table = NULL;
     size_t p, f, r, rows = 0, F = 0, row0;
+    int bytes = 1; /* every part's pixels are bytes: the pixel columns keep them as bytes */
     *out = NULL;
     for (p = 0; p < n_parts; p++) {
         const lathe_idx *im = images[p], *lb = labels[p];
@@ -175,6 +176,7 @@ lathe_status lathe_image_table(const lathe_idx *const *images, const lathe_idx *
                                        "part %zu, label %zu: %g is not a class index%s", p, r,
                                        (double)v, class_names ? " of the data set's classes" : "");
         }
+        bytes = bytes && im->bytes;
         if (part_start) part_start[p] = rows;
         rows += im->dims[0];
     }
@@ -194,8 +196,11 @@ lathe_status lathe_image_table(const lathe_idx *const *images, const lathe_idx *
         else
             snprintf(name, sizeof name, "label");
         col->name = lathe_strdup(name);
-        col->values = lathe_malloc(rows * sizeof *col->values);
-        if (!col->name || !col->values) goto nomem;
+        if (f < F && bytes)
+            col->bytes = lathe_malloc(rows ? rows : 1);
+        else
+            col->values = lathe_malloc((rows ? rows : 1) * sizeof *col->values);
+        if (!col->name || (!col->values && !col->bytes)) goto nomem;
         col->type = LATHE_COLUMN_NUMERIC;
     }
     /* Pixels: column f of row row0 + r is element r·F + f of the part's images (a transpose,
@@ -205,12 +210,13 @@ lathe_status lathe_image_table(const lathe_idx *const *images, const lathe_idx *
         for (r0 = 0; r0 < n; r0 += 64) {
             end = r0 + 64 < n ? r0 + 64 : n;
             for (f = 0; f < F; f++) {
-                float *dst = table->columns[f].values + row0;
-                if (images[p]->bytes) {
+                if (bytes) {
+                    uint8_t *dst = table->columns[f].bytes + row0;
                     const uint8_t *src = images[p]->bytes + f;
                     for (r = r0; r < end; r++)
-                        dst[r] = (float)src[r * F];
+                        dst[r] = src[r * F];
                 } else {
+                    float *dst = table->columns[f].values + row0;
                     const float *src = images[p]->values + f;
                     for (r = r0; r < end; r++)
                         dst[r] = src[r * F];

@@ -129,10 +129,13 @@ size_t lathe_idx_set_rows(const lathe_idx_set *set) {
 }
 
 size_t lathe_idx_set_table_bytes(const lathe_idx_set *set) {
-    size_t rows = lathe_idx_set_rows(set), per_row;
+    size_t rows = lathe_idx_set_rows(set), pixels, p;
+    int bytes = 1;
     if (set->n_parts == 0) return 0;
-    per_row = set->images[0]->count / set->images[0]->dims[0] + 1; /* pixels and the label */
-    return rows * per_row * sizeof(float);
+    pixels = set->images[0]->count / set->images[0]->dims[0];
+    for (p = 0; p < set->n_parts; p++)
+        bytes = bytes && set->images[p]->bytes;
+    return rows * (pixels * (bytes ? 1 : sizeof(float)) + sizeof(float)); /* pixels, label */
 }
 
 void lathe_idx_set_image(const lathe_idx_set *set, size_t image[3]) {

@@ -61,7 +61,7 @@ static lathe_status count_levels(const lathe_column *col, size_t rows, lathe_col
     size_t *counts = lathe_calloc(levels ? levels : 1, sizeof *counts);
     if (!counts) return LATHE_ERR_NOMEM;
     for (r = 0; r < rows; r++) {
-        float v = col->values[r];
+        float v = lathe_column_at(col, r);
         if (v == v) counts[(size_t)v]++;
     }
     for (k = 0; k < levels; k++)
@@ -100,8 +100,10 @@ lathe_status lathe_profile_table(const lathe_table *table, lathe_column_profile 
             return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory profiling the data");
         }
         if (col->type == LATHE_COLUMN_CATEGORICAL) continue;
-        for (r = 0; r < table->rows; r++)
-            if (col->values[r] == col->values[r]) sorted[n++] = col->values[r];
+        for (r = 0; r < table->rows; r++) {
+            float v = lathe_column_at(col, r);
+            if (v == v) sorted[n++] = v;
+        }
         if (n == 0) continue;
         if (sort_values(sorted, n) != LATHE_OK) {
             lathe_free(sorted);

@@ -12,6 +12,7 @@ void lathe_table_destroy(lathe_table *table) {
         lathe_column *col = &table->columns[c];
         lathe_free(col->name);
         lathe_free(col->values);
+        lathe_free(col->bytes);
         for (k = 0; k < col->n_categories; k++) lathe_free(col->categories[k]);
         lathe_free(col->categories);
     }

@@ -119,7 +119,7 @@ lathe_status lathe_session_report_json(const lathe_session *s, lathe_split split
     cJSON *o = cJSON_CreateObject(), *arr;
     lathe_status st;
     int ok = pred && o;
-    if (ok) lathe_trainer_predict(lathe_session_trainer(s), d->rows, d->x, pred);
+    if (ok) lathe_trainer_predict_split(lathe_session_trainer(s), split, pred);
     ok = ok && cJSON_AddNumberToObject(o, "rows", (double)d->rows);
     ok = ok && cJSON_AddStringToObject(o, "task", task_name(prep->task));
     if (ok && d->rows && m.loss == m.loss)
@@ -183,7 +183,7 @@ static cJSON *split_metrics(const lathe_session *s, lathe_split split, int with_
         lathe_class_report *report = NULL;
         float *probs = lathe_malloc(d->rows * prep->n_classes * sizeof *probs);
         ok = probs != NULL;
-        if (ok) lathe_trainer_predict(lathe_session_trainer(s), d->rows, d->x, probs);
+        if (ok) lathe_trainer_predict_split(lathe_session_trainer(s), split, probs);
         ok = ok && lathe_class_report_create(d->rows, prep->n_classes, d->label, probs, &report,
                                              err) == LATHE_OK;
         ok = ok && lathe_class_report_add_json(o, report, prep->class_names);

@@ -33,6 +33,7 @@ void lathe_prepared_destroy(lathe_prepared *prep) {
     splits[0] = &prep->train, splits[1] = &prep->validation, splits[2] = &prep->test;
     for (i = 0; i < 3; i++) {
         lathe_free(splits[i]->x);
+        lathe_free(splits[i]->bytes);
         lathe_free(splits[i]->label);
         lathe_free(splits[i]->value);
         lathe_free(splits[i]->source_row);
@@ -114,39 +115,103 @@ static const lathe_prep_op *find_op(const lathe_experiment *exp, lathe_prep_kind
     return NULL;
 }
 
-/* Fits one scaling step on the first n_fit rows of train (n_fit, F) as they are now: sums in
- * double, in row order; "per": "all" fits one statistic over every value, copied to each
- * feature. A constant feature keeps scale 1. */
-static void fit_scaler(const lathe_prep_op *op, const float *train, size_t n_fit, size_t F,
-                       float *shift, float *scale) {
-    size_t f, i, c, last = op->per_all ? 1 : F, width = op->per_all ? F : 1;
-    for (f = 0; f < last; f++) {
-        double lo = 0.0, hi = 0.0, sum = 0.0, sq = 0.0, mean, count = 0.0;
-        for (i = 0; i < n_fit; i++)
-            for (c = 0; c < width; c++) {
-                double v = (double)train[i * F + f + c];
-                if (count == 0.0 || v < lo) lo = v;
-                if (count == 0.0 || v > hi) hi = v;
-                sum += v;
-                count += 1.0;
-            }
-        mean = sum / count;
-        for (i = 0; i < n_fit; i++)
-            for (c = 0; c < width; c++) {
-                double d = (double)train[i * F + f + c] - mean;
-                sq += d * d;
-            }
-        if (op->kind == LATHE_PREP_STANDARDIZE) {
-            double sd = __builtin_sqrt(sq / count);
-            shift[f] = (float)mean;
-            scale[f] = sd > 0.0 ? (float)(1.0 / sd) : 1.0f;
-        } else {
-            shift[f] = (float)lo;
-            scale[f] = hi > lo ? (float)(1.0 / (hi - lo)) : 1.0f;
+/* Byte b of feature f as steps [0, n_steps) of prep leave it (impute steps skip), each as
+ * (x − shift) · scale: the same operations, in the same order, as the preparation's passes
+ * over the rows of a float split. */
+static float prepared_value(const lathe_prepared *prep, size_t n_steps, uint8_t b, size_t f) {
+    size_t k;
+    float x = (float)b;
+    for (k = 0; k < n_steps; k++)
+        if (prep->steps[k].kind != LATHE_PREP_IMPUTE)
+            x = (x - prep->steps[k].shift[f]) * prep->steps[k].scale[f];
+    return x;
+}
+
+/* Row r of split s into out:(n_features): a float split's row as it is, a byte split's row
+ * as the first n_steps steps leave it. */
+static void split_row(const lathe_prepared *prep, const lathe_split_data *s, size_t n_steps,
+                      size_t r, float *out) {
+    size_t f, F = prep->n_features;
+    if (s->x) {
+        memcpy(out, s->x + r * F, F * sizeof *out);
+        return;
+    }
+    for (f = 0; f < F; f++)
+        out[f] = prepared_value(prep, n_steps, s->bytes[r * F + f], f);
+}
+
+void lathe_prepared_rows(const lathe_prepared *prep, const lathe_split_data *s, size_t first,
+                         size_t count, float *out) {
+    size_t i;
+    for (i = 0; i < count; i++)
+        split_row(prep, s, prep->n_steps, first + i, out + i * prep->n_features);
+}
+
+void lathe_prepared_gather(const lathe_prepared *prep, const lathe_split_data *s,
+                           const uint32_t *rows, size_t n, float *out) {
+    size_t i;
+    for (i = 0; i < n; i++)
+        split_row(prep, s, prep->n_steps, rows[i], out + i * prep->n_features);
+}
+
+/* The rows one pass of fit_scaler reads at a time. */
+#define FIT_CHUNK 64
+
+/* Fits one scaling step on the first n_fit training rows of prep as the first n_done steps
+ * left them: sums in double, per statistic in row order (rows are read FIT_CHUNK at a time,
+ * which does not change any sum's order); "per": "all" fits one statistic over every value,
+ * copied to each feature. A constant feature keeps scale 1. */
+static lathe_status fit_scaler(const lathe_prep_op *op, const lathe_prepared *prep, size_t n_done,
+                               size_t n_fit, float *shift, float *scale) {
+    size_t F = prep->n_features, groups = op->per_all ? 1 : F, width = op->per_all ? F : 1;
+    size_t g, i, c, i0, n, pass;
+    double *lo = lathe_calloc(5 * groups, sizeof *lo), *hi = lo + groups, *sum = hi + groups;
+    double *sq = sum + groups, *count = sq + groups;
+    float *rows = lathe_malloc(FIT_CHUNK * F * sizeof *rows);
+    if (!lo || !rows) {
+        lathe_free(lo);
+        lathe_free(rows);
+        return LATHE_ERR_NOMEM;
+    }
+    /* Pass 0: range, sum and count; pass 1: squared deviations from the mean (then in sum). */
+    for (pass = 0; pass < 2; pass++) {
+        for (g = 0; pass == 1 && g < groups; g++)
+            sum[g] /= count[g];
+        for (i0 = 0; i0 < n_fit; i0 += n) {
+            n = n_fit - i0 < FIT_CHUNK ? n_fit - i0 : FIT_CHUNK;
+            for (i = 0; i < n; i++)
+                split_row(prep, &prep->train, n_done, i0 + i, rows + i * F);
+            for (i = 0; i < n; i++)
+                for (g = 0; g < groups; g++)
+                    for (c = 0; c < width; c++) {
+                        double v = (double)rows[i * F + g + c];
+                        if (pass == 1) {
+                            double d = v - sum[g];
+                            sq[g] += d * d;
+                            continue;
+                        }
+                        if (count[g] == 0.0 || v < lo[g]) lo[g] = v;
+                        if (count[g] == 0.0 || v > hi[g]) hi[g] = v;
+                        sum[g] += v;
+                        count[g] += 1.0;
+                    }
         }
     }
-    for (f = last; f < F; f++)
-        shift[f] = shift[0], scale[f] = scale[0];
+    for (g = 0; g < groups; g++) {
+        if (op->kind == LATHE_PREP_STANDARDIZE) {
+            double sd = __builtin_sqrt(sq[g] / count[g]);
+            shift[g] = (float)sum[g];
+            scale[g] = sd > 0.0 ? (float)(1.0 / sd) : 1.0f;
+        } else {
+            shift[g] = (float)lo[g];
+            scale[g] = hi[g] > lo[g] ? (float)(1.0 / (hi[g] - lo[g])) : 1.0f;
+        }
+    }
+    for (g = groups; g < F; g++)
+        shift[g] = shift[0], scale[g] = scale[0];
+    lathe_free(lo);
+    lathe_free(rows);
+    return LATHE_OK;
 }
 
 static int compare_floats(const void *a, const void *b) {
@@ -166,7 +231,8 @@ static lathe_status fit_fill(const lathe_column *col, const uint32_t *rows, size
     values = lathe_malloc((n ? n : 1) * sizeof *values);
     if (!values) return LATHE_ERR_NOMEM;
     for (i = 0; i < n; i++)
-        if (!is_nan(col->values[rows[i]])) values[present++] = col->values[rows[i]];
+        if (!is_nan(lathe_column_at(col, rows[i])))
+            values[present++] = lathe_column_at(col, rows[i]);
     *fill = __builtin_nanf("");
     if (present > 0) {
         qsort(values, present, sizeof *values, compare_floats);
@@ -282,8 +348,8 @@ static int same_row(const lathe_table *table, const feature_source *sources, siz
     size_t j;
     if (!same_cell(target->values[a], target->values[b])) return 0;
     for (j = 0; j < n_sources; j++) {
-        const float *v = table->columns[sources[j].column].values;
-        if (!same_cell(v[a], v[b])) return 0;
+        const lathe_column *col = &table->columns[sources[j].column];
+        if (!same_cell(lathe_column_at(col, a), lathe_column_at(col, b))) return 0;
     }
     return 1;
 }
@@ -321,7 +387,7 @@ static lathe_status drop_duplicate_rows(const lathe_table *table, const feature_
     for (i = 0; i < n; i++) {
         uint64_t h = 0xcbf29ce484222325ull;
         for (j = 0; j < n_sources; j++)
-            h = hash_cell(h, table->columns[sources[j].column].values[rows[i]]);
+            h = hash_cell(h, lathe_column_at(&table->columns[sources[j].column], rows[i]));
         keys[i].hash = hash_cell(h, target->values[rows[i]]);
         keys[i].pos = (uint32_t)i;
     }
@@ -418,6 +484,7 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
     const lathe_prep_op *split = find_op(exp, LATHE_PREP_SPLIT);
     const lathe_prep_op *impute = find_op(exp, LATHE_PREP_IMPUTE);
     const lathe_prep_op *augment = find_op(exp, LATHE_PREP_AUGMENT);
+    int compact;       /* the splits hold bytes (lathe_split_data.bytes), not floats */
     size_t n_fit = 0;  /* training rows before oversampling and augmentation: the fitted rows */
     size_t n_base = 0; /* training rows augment copies (after oversampling) */
     size_t n_steps = 0;
@@ -453,6 +520,11 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
                                "training rows)",
                                (size_t)(split - exp->ops), table->rows - test_from);
     target = &table->columns[target_index];
+    if (target->bytes)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "data.target: '%s' is a pixel column of the images; an image "
+                               "set's target is 'label'",
+                               target_name);
     if (exp->task == LATHE_TASK_REGRESSION && target->type != LATHE_COLUMN_NUMERIC) {
         size_t first = 0;
         /* The first cell that is not a number names the problem. */
@@ -505,7 +577,7 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
     for (i = 0; i < table->rows; i++) {
         int complete = !is_nan(target->values[i]);
         for (j = 0; j < n_sources && complete && drop_missing; j++)
-            complete = !is_nan(table->columns[sources[j].column].values[i]);
+            complete = !is_nan(lathe_column_at(&table->columns[sources[j].column], i));
         if (complete)
             rows[n_rows++] = (uint32_t)i;
         else if (!drop_missing) {
@@ -602,7 +674,7 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
                 for (c = 0; c < col->n_categories; c++)
                     slot[c] = -1;
                 for (i = 0; i < n_train; i++) {
-                    float v = col->values[train_rows[i]];
+                    float v = lathe_column_at(col, train_rows[i]);
                     if (!is_nan(v)) slot[(size_t)v] = 0;
                 }
                 sources[j].width = 0;
@@ -610,7 +682,7 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
                     if (slot[c] == 0) slot[c] = (int32_t)sources[j].width++;
             }
             for (i = 0; i < n_rows; i++)
-                missing += is_nan(col->values[rows[i]]);
+                missing += is_nan(lathe_column_at(col, rows[i]));
             if (missing == 0) continue;
             if (!impute) {
                 st = lathe_error_set(err, LATHE_ERR_INVALID,
@@ -687,6 +759,13 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
         oversample_rows(exp->seed, target, prep->n_classes, &rows, &assign, &n_rows) != LATHE_OK)
         goto nomem;
 
+    /* Rows made only of byte columns (an image set's pixels) stay bytes when no step needs
+     * them as floats at preparation (augment makes float copies): the splits keep the raw
+     * bytes and the fitted steps, and lathe_prepared_rows prepares rows as they are read. */
+    compact = !augment;
+    for (j = 0; j < n_sources; j++)
+        compact = compact && table->columns[sources[j].column].bytes;
+
     /* Build the matrices (one-hot expanding categories, imputing missing cells); the training
      * matrix has room for augment's copies after its rows. */
     splits[0] = &prep->train, splits[1] = &prep->validation, splits[2] = &prep->test;
@@ -706,22 +785,30 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
     for (c = 0; c < 3; c++) {
         lathe_split_data *s = splits[c];
         size_t count = s->rows ? s->rows : 1;
-        s->x = lathe_malloc(count * prep->n_features * sizeof *s->x);
+        if (compact)
+            s->bytes = lathe_malloc(count * prep->n_features);
+        else
+            s->x = lathe_malloc(count * prep->n_features * sizeof *s->x);
         s->source_row = lathe_malloc(count * sizeof *s->source_row);
         if (exp->task == LATHE_TASK_CLASSIFICATION)
             s->label = lathe_malloc(count * sizeof *s->label);
         else
             s->value = lathe_malloc(count * sizeof *s->value);
-        if (!s->x || !s->source_row || (!s->label && !s->value)) goto nomem;
+        if ((!s->x && !s->bytes) || !s->source_row || (!s->label && !s->value)) goto nomem;
         s->rows = 0;
     }
     for (i = 0; i < n_rows; i++) {
         lathe_split_data *s = splits[assign[i]];
         uint32_t r = rows[i];
-        float *x = s->x + s->rows * prep->n_features;
-        for (j = 0, f = 0; j < n_sources; j++) {
+        float *x = compact ? NULL : s->x + s->rows * prep->n_features;
+        if (compact) {
+            uint8_t *b = s->bytes + s->rows * prep->n_features;
+            for (j = 0; j < n_sources; j++)
+                b[j] = table->columns[sources[j].column].bytes[r];
+        }
+        for (j = 0, f = 0; x && j < n_sources; j++) {
             const lathe_column *col = &table->columns[sources[j].column];
-            float v = col->values[r];
+            float v = lathe_column_at(col, r);
             if (col->type == LATHE_COLUMN_CATEGORICAL) {
                 int32_t slot = is_nan(v) ? -1 : sources[j].slot[(size_t)v];
                 for (c = 0; c < sources[j].width; c++, f++)
@@ -789,8 +876,9 @@ lathe_status lathe_prepare_layout(const lathe_experiment *exp, const lathe_table
         step->shift = lathe_malloc(F * sizeof *step->shift);
         step->scale = lathe_malloc(F * sizeof *step->scale);
         if (!step->shift || !step->scale) goto nomem;
-        fit_scaler(op, prep->train.x, n_fit, F, step->shift, step->scale);
-        for (c = 0; c < 3; c++)
+        if (fit_scaler(op, prep, prep->n_steps - 1, n_fit, step->shift, step->scale) != LATHE_OK)
+            goto nomem;
+        for (c = 0; !compact && c < 3; c++)
             for (r = 0; r < splits[c]->rows; r++) {
                 float *x = splits[c]->x + r * F;
                 for (f = 0; f < F; f++)
@@ -835,8 +923,20 @@ static void hash_words(lathe_sha256 *ctx, const void *words, size_t n, int is_fl
     lathe_sha256_update(ctx, le, used);
 }
 
-static void hash_split(lathe_sha256 *ctx, const lathe_split_data *s, size_t n_features) {
-    hash_words(ctx, s->x, s->rows * n_features, 1);
+/* Hashes split s of prep: its prepared rows (a byte split's prepared as they are read),
+ * then its labels or values. */
+static void hash_split(lathe_sha256 *ctx, const lathe_prepared *prep, const lathe_split_data *s) {
+    size_t F = prep->n_features;
+    if (s->x) {
+        hash_words(ctx, s->x, s->rows * F, 1);
+    } else {
+        float block[1024];
+        size_t i, n = s->rows * F, used = 0;
+        for (i = 0; i < n; i++) {
+            block[used++] = prepared_value(prep, prep->n_steps, s->bytes[i], i % F);
+            if (used == 1024 || i + 1 == n) hash_words(ctx, block, used, 1), used = 0;
+        }
+    }
     if (s->label)
         hash_words(ctx, s->label, s->rows, 0);
     else
@@ -847,9 +947,9 @@ void lathe_prepared_sha256(const lathe_prepared *prep, char hex[65]) {
     lathe_sha256 ctx;
     uint8_t digest[32];
     lathe_sha256_init(&ctx);
-    hash_split(&ctx, &prep->train, prep->n_features);
-    hash_split(&ctx, &prep->validation, prep->n_features);
-    hash_split(&ctx, &prep->test, prep->n_features);
+    hash_split(&ctx, prep, &prep->train);
+    hash_split(&ctx, prep, &prep->validation);
+    hash_split(&ctx, prep, &prep->test);
     lathe_sha256_final(&ctx, digest);
     lathe_sha256_to_hex(digest, hex);
 }

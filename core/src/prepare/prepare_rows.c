@@ -13,6 +13,7 @@ static int is_nan(float v) { return v != v; }
 void lathe_split_data_free(lathe_split_data *s) {
     if (!s) return;
     lathe_free(s->x);
+    lathe_free(s->bytes);
     lathe_free(s->label);
     lathe_free(s->value);
     lathe_free(s->source_row);
@@ -27,7 +28,7 @@ const char *lathe_prepared_category(const lathe_prepared *p, size_t input, size_
 /* The text of cell r of a column: its category's name, or a number printed as the CSV
  * reader would have kept it when a column of categories arrives as numbers. */
 static const char *cell_text(const lathe_column *col, size_t r, char buf[32]) {
-    float v = col->values[r];
+    float v = lathe_column_at(col, r);
     if (col->type == LATHE_COLUMN_CATEGORICAL) return col->categories[(size_t)v];
     if (col->type == LATHE_COLUMN_BOOLEAN) return v != 0.0f ? "true" : "false";
     snprintf(buf, 32, "%.9g", (double)v);
@@ -70,6 +71,11 @@ lathe_status lathe_prepare_rows(const lathe_prepared *p, const lathe_table *tabl
                                    "trained to predict)",
                                    p->target);
         target = &table->columns[t];
+        if (target->bytes)
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "column '%s', the model's target, is a pixel column of the "
+                                   "images",
+                                   p->target);
         if (p->task == LATHE_TASK_REGRESSION && target->type != LATHE_COLUMN_NUMERIC)
             return lathe_error_set(err, LATHE_ERR_INVALID,
                                    "column '%s': the target of a regression model must be "
@@ -133,7 +139,7 @@ lathe_status lathe_prepare_rows(const lathe_prepared *p, const lathe_table *tabl
         for (j = 0; j < p->n_inputs; j++) {
             const lathe_prepared_input *in = &p->inputs[j];
             const lathe_column *col = cols[j];
-            float v = col->values[r];
+            float v = lathe_column_at(col, r);
             if (is_nan(v)) {
                 for (k = 0; k < in->width; k++) x[in->first + k] = p->fill[in->first + k];
                 if (in->type != LATHE_COLUMN_CATEGORICAL && is_nan(p->fill[in->first])) {
@@ -288,7 +294,10 @@ lathe_status lathe_prepared_adopt(lathe_prepared *prep, const lathe_prepared *fi
     }
     memcpy(fill, fitted->fill, F * sizeof *fill);
     /* Commit: swap the new encoding in, free the old one. */
-    for (s = 0; s < 3; s++) lathe_free(splits[s]->x), splits[s]->x = x[s];
+    for (s = 0; s < 3; s++) {
+        lathe_free(splits[s]->x), splits[s]->x = x[s];
+        lathe_free(splits[s]->bytes), splits[s]->bytes = NULL; /* now prepared floats */
+    }
     for (k = 0; k < prep->n_features; k++) lathe_free(prep->feature_names[k]);
     lathe_free(prep->feature_names);
     for (k = 0; k < prep->n_inputs; k++) lathe_free(prep->inputs[k].name);

@@ -257,8 +257,8 @@ const lathe_split_data *lathe_session_split(const lathe_session *s, lathe_split 
 void lathe_session_rows(const lathe_session *s, lathe_split split, size_t first, size_t count,
                         float *x, float *y, double *source) {
     const lathe_split_data *d = lathe_session_split(s, split);
-    size_t f = s->prep->n_features, i;
-    memcpy(x, d->x + first * f, count * f * sizeof *x);
+    size_t i;
+    lathe_prepared_rows(s->prep, d, first, count, x);
     for (i = 0; i < count; i++) {
         y[i] = d->label ? (float)d->label[first + i] : d->value[first + i];
         if (source) source[i] = (double)d->source_row[first + i];

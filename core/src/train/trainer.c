@@ -565,7 +565,6 @@ static void restore_best(lathe_trainer *t) {
 
 lathe_status lathe_trainer_step(lathe_trainer *t, size_t batches, lathe_error *err) {
     const lathe_split_data *train = &t->data->train;
-    size_t F = t->data->n_features;
     if (train->rows == 0)
         return lathe_error_set(err, LATHE_ERR_INVALID, "there are no training rows to train on");
     while (batches > 0 && !t->done) {
@@ -579,9 +578,9 @@ lathe_status lathe_trainer_step(lathe_trainer *t, size_t batches, lathe_error *e
         }
         start = t->batch * t->batch_size;
         n = train->rows - start < t->batch_size ? train->rows - start : t->batch_size;
+        lathe_prepared_gather(t->data, train, t->order + start, n, t->x);
         for (i = 0; i < n; i++) {
             uint32_t r = t->order[start + i];
-            memcpy(t->x + i * F, train->x + (size_t)r * F, F * sizeof(float));
             if (train->label) t->labels[i] = train->label[r];
             else t->target[i] = train->value[r];
         }
@@ -645,7 +644,7 @@ lathe_metrics lathe_trainer_evaluate(lathe_trainer *t, lathe_split split) {
                                 : split == LATHE_SPLIT_VALIDATION ? &t->data->validation
                                                                   : &t->data->test;
     lathe_metrics m;
-    size_t F = t->data->n_features, C = t->n_outputs, start, i, j, correct = 0;
+    size_t C = t->n_outputs, start, i, j, correct = 0;
     double loss_sum = 0.0, se = 0.0, ae = 0.0, mean = 0.0, var = 0.0;
     float nan = __builtin_nanf("");
     m.rows = s->rows;
@@ -662,7 +661,8 @@ lathe_metrics lathe_trainer_evaluate(lathe_trainer *t, lathe_split split) {
             if (s->label) t->labels[i] = s->label[start + i];
             else t->target[i] = s->value[start + i];
         }
-        out = forward(t, n, s->x + start * F, 0);
+        lathe_prepared_rows(t->data, s, start, n, t->x);
+        out = forward(t, n, t->x, 0);
         loss_sum += (double)batch_loss(t, n, out, NULL) * (double)n;
         for (i = 0; i < n; i++) {
             if (s->label && t->binary) {
@@ -692,20 +692,38 @@ lathe_metrics lathe_trainer_evaluate(lathe_trainer *t, lathe_split split) {
 
 size_t lathe_trainer_n_outputs(const lathe_trainer *t) { return t->binary ? 2 : t->n_outputs; }
 
+/* The outputs out:(rows, n_outputs) of one batch x:(rows ≤ batch_size, n_features). */
+static void predict_batch(lathe_trainer *t, size_t rows, const float *x, float *out) {
+    size_t C = t->n_outputs, i;
+    const float *y = forward(t, rows, x, 0);
+    if (t->binary) { /* (1 − p, p) with p = σ(z) */
+        for (i = 0; i < rows; i++) {
+            float p = lathe_sigmoidf(y[i]);
+            out[i * 2] = 1.0f - p, out[i * 2 + 1] = p;
+        }
+    } else if (t->data->task == LATHE_TASK_CLASSIFICATION)
+        lathe_softmax_forward(t->k, rows, C, y, out);
+    else
+        memcpy(out, y, rows * C * sizeof(float));
+}
+
 void lathe_trainer_predict(lathe_trainer *t, size_t n, const float *x, float *out) {
-    size_t start, C = t->n_outputs, F = t->data->n_features, i;
+    size_t start, F = t->data->n_features;
     for (start = 0; start < n; start += t->batch_size) {
         size_t rows = n - start < t->batch_size ? n - start : t->batch_size;
-        const float *y = forward(t, rows, x + start * F, 0);
-        if (t->binary) { /* (1 − p, p) with p = σ(z) */
-            for (i = 0; i < rows; i++) {
-                float p = lathe_sigmoidf(y[i]);
-                out[(start + i) * 2] = 1.0f - p, out[(start + i) * 2 + 1] = p;
-            }
-        } else if (t->data->task == LATHE_TASK_CLASSIFICATION)
-            lathe_softmax_forward(t->k, rows, C, y, out + start * C);
-        else
-            memcpy(out + start * C, y, rows * C * sizeof(float));
+        predict_batch(t, rows, x + start * F, out + start * lathe_trainer_n_outputs(t));
+    }
+}
+
+void lathe_trainer_predict_split(lathe_trainer *t, lathe_split split, float *out) {
+    const lathe_split_data *s = split == LATHE_SPLIT_TRAIN        ? &t->data->train
+                                : split == LATHE_SPLIT_VALIDATION ? &t->data->validation
+                                                                  : &t->data->test;
+    size_t start;
+    for (start = 0; start < s->rows; start += t->batch_size) {
+        size_t rows = s->rows - start < t->batch_size ? s->rows - start : t->batch_size;
+        lathe_prepared_rows(t->data, s, start, rows, t->x);
+        predict_batch(t, rows, t->x, out + start * lathe_trainer_n_outputs(t));
     }
 }
 
