@@ -162,8 +162,9 @@ async function walk(s, fetched, sampler) {
 
 test('an image set too big for the tab is refused before it is read, with the numbers, and the page keeps working', async (s) => {
   const { page } = s;
-  // 100,000 colour images of 32 × 32 (all black, so the gzipped file is small): 307 MB of
-  // pixels, 2.3 GiB as a table and its prepared copy, more than the engine's 2 GiB heap.
+  // 100,000 colour images of 52 × 52 (all black, so the gzipped file is small): 811 MB of
+  // pixels, 1.5 GiB as a table and its prepared copy (a byte per pixel each), more than the
+  // engine's 2 GiB heap has left once it holds the pixels.
   const n = 100000;
   const header = (type, dims) => {
     const b = Buffer.alloc(4 + 4 * dims.length);
@@ -178,8 +179,8 @@ test('an image set too big for the tab is refused before it is read, with the nu
   const out = fs.createWriteStream(images);
   const done = new Promise((resolve, reject) => out.on('finish', resolve).on('error', reject));
   gzip.pipe(out);
-  gzip.write(header(8, [n, 3, 32, 32]));
-  const block = Buffer.alloc(3 * 32 * 32 * 1000);
+  gzip.write(header(8, [n, 3, 52, 52]));
+  const block = Buffer.alloc(3 * 52 * 52 * 1000);
   for (let i = 0; i < n / 1000; i++) gzip.write(block);
   gzip.end();
   await done;
@@ -191,7 +192,7 @@ test('an image set too big for the tab is refused before it is read, with the nu
   await page.setInputFiles('[data-testid=upload]', [images, labels]);
   await page.waitForSelector('[data-testid=data-error]:not([hidden])', { timeout: 120000 });
   const message = await page.textContent('[data-testid=data-error]');
-  const need = Math.floor((2 * n * (3 * 32 * 32 + 1) * 4) / 1048576);
+  const need = Math.floor((2 * n * (3 * 52 * 52 + 4)) / 1048576);
   assert(
     new RegExp(`^${n} images need ${need} MiB once read and prepared; this engine has \\d+ MiB left`).test(message),
     `the refusal: "${message}"`,
