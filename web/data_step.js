@@ -677,6 +677,7 @@ export class DataStep {
 /** A 20-bin histogram of a numeric column, or bars of the most frequent categories. */
 function drawHistogram(canvas, col, values) {
   const ctx = canvas.getContext('2d');
+  if (!ctx) return; // a browser that gives no 2-D context: the column's numbers stay
   let counts;
   if (col.type === 'numeric') {
     counts = new Array(20).fill(0);

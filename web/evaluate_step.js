@@ -310,6 +310,7 @@ export class EvaluateStep {
 /** Draws an image row (C, H, W) of raw pixel values, scaled to its own range. */
 export function drawImage(canvas, [C, H, W], values) {
   const ctx = canvas.getContext('2d');
+  if (!ctx) return; // no 2-D context: the canvas keeps its label
   const img = ctx.createImageData(W, H);
   let lo = Infinity,
     hi = -Infinity;

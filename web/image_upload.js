@@ -250,6 +250,7 @@ export function imageCanvas(values, image, scale, label) {
   const [c, hgt, wid] = image;
   const canvas = h('canvas', { width: wid, height: hgt, role: 'img', 'aria-label': label });
   const ctx = canvas.getContext('2d');
+  if (!ctx) return canvas; // no 2-D context: an empty canvas with its label
   const img = ctx.createImageData(wid, hgt);
   const plane = hgt * wid;
   for (let p = 0; p < plane; p++) {

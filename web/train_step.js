@@ -233,6 +233,7 @@ export class TrainStep {
     if (!b) return;
     const canvas = $('boundary');
     const ctx = canvas.getContext('2d');
+    if (!ctx) return; // no 2-D context: the loss and accuracy charts say so
     const n = msg.size,
       C = b.classes,
       W = canvas.width,

@@ -287,6 +287,11 @@ export class TryModel {
   wirePad() {
     const pad = $('pad');
     const ctx = pad.getContext('2d');
+    if (!ctx) {
+      pad.hidden = true;
+      pad.after(h('p', { className: 'note' }, 'No drawing pad: this browser does not draw on a canvas here.'));
+      return;
+    }
     let last = null;
     const at = (e) => {
       const r = pad.getBoundingClientRect();
@@ -330,6 +335,7 @@ export class TryModel {
   clearPad() {
     const pad = $('pad');
     const ctx = pad.getContext('2d');
+    if (!ctx) return;
     ctx.fillStyle = '#000';
     ctx.fillRect(0, 0, pad.width, pad.height);
     $('pad-input').getContext('2d').clearRect(0, 0, 112, 112);
@@ -397,7 +403,9 @@ export class TryModel {
 /** The pad's ink cropped, scaled into the data set's box and centred, as RGBA pixels of a
  * square canvas 10 × the model's side; null when the pad is empty. */
 function frame(pad, side) {
-  const src = pad.getContext('2d').getImageData(0, 0, pad.width, pad.height);
+  const pctx = pad.getContext('2d');
+  if (!pctx) return null;
+  const src = pctx.getImageData(0, 0, pad.width, pad.height);
   let x0 = pad.width,
     y0 = pad.height,
     x1 = -1,
@@ -460,6 +468,7 @@ function drawInput(canvas, input, [hgt, wid], max) {
   }
   sctx.putImageData(img, 0, 0);
   const ctx = canvas.getContext('2d');
+  if (!ctx) return;
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
 }

@@ -11,7 +11,8 @@
 // Needs build/web and build/native/lathe (scripts/build.sh); LATHE_CLI=… names another CLI;
 // LATHE_ENGINES=chromium,firefox,webkit picks engines; they run one at a time (three browsers
 // training at once on a 2-core machine starve each other), LATHE_ENGINES_PARALLEL=1 runs them together;
-// LATHE_CHROMIUM, LATHE_FIREFOX and LATHE_WEBKIT_DRIVER name other binaries.
+// LATHE_CHROMIUM, LATHE_FIREFOX and LATHE_WEBKIT_DRIVER name other binaries; LATHE_ENGINES_ONLY=regex
+// runs the tests whose ids match (by hand: the count declared is then of those).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -38,7 +39,7 @@ const HASHED = [
   ['digits_augment', 'an augmented image set (digits_augment)'],
   ['diabetes', 'a regression (diabetes)'],
 ];
-const tests = [
+const allTests = [
   [
     'opens',
     'the page opens with iris, the engine starts (WebAssembly SIMD) and the page is cross-origin isolated',
@@ -68,7 +69,7 @@ const tests = [
   ],
   [
     'no-canvas',
-    'a canvas that gives no 2-D context: the Train step says it has no chart, answers, and trains',
+    'a canvas that gives no 2-D context: the Train step says it has no chart, answers, and trains; Data and Evaluate show',
     noCanvas,
   ],
   [
@@ -79,6 +80,9 @@ const tests = [
   ['no-entries', 'without webkitGetAsEntry a dropped folder is answered with the folder picker', noEntries],
   ['errors', 'no uncaught errors in the page', errorsTest],
 ];
+const only = process.env.LATHE_ENGINES_ONLY ? new RegExp(process.env.LATHE_ENGINES_ONLY) : null;
+if (only && process.env.CI) throw new Error('LATHE_ENGINES_ONLY is for runs by hand; CI runs every test');
+const tests = only ? allTests.filter(([id]) => only.test(id)) : allTests;
 const ENGINES = (process.env.LATHE_ENGINES || 'chromium,firefox,webkit').split(',').filter(Boolean);
 console.log(`TESTS ${ENGINES.length * tests.length}`);
 
@@ -90,6 +94,9 @@ console.log(`TESTS ${ENGINES.length * tests.length}`);
 const RECORDER =
   'self.latheErrors = [];\n' +
   "addEventListener('error', (e) => latheErrors.push(`${e.message} (${e.filename}:${e.lineno})`));\n" +
+  // the test's clicks: whether the last one reached the element it was aimed at
+  "self.latheClick = { wanted: null, hit: null, landed: '' };\n" +
+  "addEventListener('click', (e) => { const c = self.latheClick; if (!c.wanted) return; c.hit = !!e.target.closest(c.wanted); c.landed = `${e.target.id || e.target.tagName} at ${e.clientX},${e.clientY}`; }, true);\n" +
   "addEventListener('unhandledrejection', (e) => latheErrors.push(`unhandled rejection: ${(e.reason && e.reason.message) || e.reason}`));\n";
 const VARIANTS = {
   main: {},
@@ -230,8 +237,41 @@ class Tab {
     for (const e of found) this.errors.push({ variant: this.variant, message: e });
   }
 
-  click(selector) {
-    return this.driver.click(selector);
+  /** Clicks an element as Playwright does: once it is enabled, still (the same box in two
+   * looks 200 ms apart) and the topmost element at its centre; again when the page moved under
+   * the pointer between the driver's aim and its click (the click landed elsewhere). */
+  async click(selector) {
+    for (let attempt = 1; ; attempt++) {
+      await this.ev((sel) => {
+        self.latheClick = { ...self.latheClick, wanted: sel, hit: null, box: '' };
+        return true;
+      }, selector);
+      await this.waitFor(
+        (sel) => {
+          const el = document.querySelector(sel);
+          if (!el || el.disabled) return false;
+          const r = el.getBoundingClientRect();
+          if (r.width === 0 || r.top < 0 || r.bottom > innerHeight) {
+            el.scrollIntoView({ block: 'center' });
+            return false;
+          }
+          const box = [r.x, r.y, r.width, r.height].join();
+          const still = self.latheClick.box === box;
+          self.latheClick.box = box;
+          const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+          return still && !!top && el.contains(top);
+        },
+        selector,
+        30000,
+        `${selector} to be enabled, still and on top`,
+      );
+      await this.driver.click(selector);
+      const c = await this.ev(() => self.latheClick);
+      if (c.hit === true) return;
+      const where = c.hit === null ? 'no click reached the page' : `it landed on ${c.landed}`;
+      if (attempt === 3) throw new Failure(`three clicks on ${selector} missed it (last: ${where})`);
+      console.error(`[engines] ${this.engine}: a click on ${selector} missed it (${where}); again`);
+    }
   }
   step(name) {
     return this.click(`[data-testid=step-${name}]`);
@@ -298,6 +338,21 @@ class Tab {
       'the Train button to be enabled',
     );
     await this.click('[data-testid=train]');
+    // the click starts a run at once ("Starting…"): say so when it did not, with what was there
+    await this.waitFor(
+      () => document.querySelector('[data-testid=status]').textContent !== '(waiting for the next run)',
+      null,
+      20000,
+      'the click on Train to start a run',
+    ).catch(async (e) => {
+      const seen = await this.ev(() => {
+        const b = document.querySelector('[data-testid=train]');
+        const r = b.getBoundingClientRect();
+        const at = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+        return `train ${b.disabled ? 'disabled' : 'enabled'} "${b.textContent}" at ${Math.round(r.x)},${Math.round(r.y)}; the element there: ${at ? at.outerHTML.slice(0, 80) : 'none'}; scrollY ${scrollY}`;
+      }).catch((err) => err.message);
+      throw new Failure(`${e.message}; ${seen}`);
+    });
     await this.waitDone(ms);
   }
 
@@ -521,6 +576,21 @@ async function noCanvas(t) {
   assert(/does not draw on a canvas/.test(text), `the chart box says: "${text}"`);
   assert(await t.answers(), 'the page stopped answering');
   await t.train();
+  // the Data step's column histograms and the Evaluate step's pictures go without, too
+  await t.step('data');
+  const data = await t.waitFor(
+    () => {
+      const e = document.querySelector('[data-testid=data-error]');
+      const rows = document.querySelectorAll('[data-testid=profile] tbody tr').length;
+      return (!e.hidden && `error: ${e.textContent}`) || (rows > 0 && `${rows} columns`);
+    },
+    null,
+    15000,
+    "the Data step's column profile",
+  );
+  assert(!data.startsWith('error'), `the Data step says ${data}`);
+  await t.step('evaluate');
+  assert(await t.answers(), 'the page stopped answering in the Evaluate step');
 }
 
 /** An IDX pair of 200 digits: raw labels, images raw or gzipped. */
@@ -670,8 +740,12 @@ async function runEngine(engine, origin) {
     } catch (e) {
       report(`FAIL ${label}: ${e.message.split('\n').slice(0, 4).join(' | ')}`, `${engine}:${id}`);
       await t.shot(`failed-${id}`);
-      if (e instanceof Frozen || !(await t.answers())) {
-        // a frozen tab: the next tests get a new browser
+      // a tab that no longer answers, or a browser whose session is gone (its process ended)
+      const lost =
+        e instanceof Frozen ||
+        !(await t.answers().catch((err) => console.error(`[engines] ${engine}: ${err.message}`)));
+      if (lost) {
+        // the next tests get a new browser
         froze.push(id);
         await t.relaunch().catch((err) => console.error(`[engines] ${engine}: relaunch failed: ${err.message}`));
       }
