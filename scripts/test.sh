@@ -123,6 +123,9 @@ suite "parity" ./tests/parity/cli_parity.sh
 log "lifecycle: checkpoints, model files, predict, eval, fine-tune, refusals (native and node)"
 suite "lifecycle" ./tests/parity/lifecycle.sh
 
+log "high heap: the browser engine above 2 GiB trains to the native weights (node)"
+suite "high heap" node --no-experimental-fetch tests/parity/high_heap.mjs
+
 log "format: every JavaScript file is as Prettier (pinned in package.json, .prettierrc.json) prints it"
 suite "format" node tests/format/run.mjs
 

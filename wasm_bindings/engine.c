@@ -299,6 +299,27 @@ void lathe_engine_idx_set_size(const lathe_idx_set *set, double *out) {
     out[2] = (double)image[0], out[3] = (double)image[1], out[4] = (double)image[2];
 }
 
+/* LATHE_OK when an IDX set of these images would fit the heap once read and prepared, from
+ * the images file's first bytes head:(head_n) (a gzipped file's, inflated; the rest need not
+ * be there): rows from its first dimension, its pixels and their type. LATHE_ERR_LIMIT with the
+ * numbers (lathe_session_images_fit) before anything is inflated or copied; a header that does
+ * not parse is left to the reader, which names what is wrong. rows_before: the images of the
+ * set's parts checked before this one, which the set will hold too. */
+int lathe_engine_images_fit(const uint8_t *head, size_t head_n, double rows_before,
+                            lathe_error *err) {
+    lathe_idx_header h;
+    lathe_error ignored;
+    uint64_t rows, pixels;
+    int u8;
+    if (lathe_idx_header_read(head, head_n, &h, &ignored) != LATHE_OK || h.ndims < 2)
+        return LATHE_OK;
+    rows = (uint64_t)rows_before + h.dims[0];
+    pixels = h.count / h.dims[0];
+    u8 = h.type == LATHE_IDX_U8;
+    return lathe_session_images_fit(rows, lathe_image_table_bytes(rows, pixels, u8),
+                                    rows * pixels * (u8 ? 1 : sizeof(float)), heap_left(), err);
+}
+
 /* out[0..1] = the bytes the heap may grow to, the bytes allocated now. */
 void lathe_engine_heap(double *out) {
 #ifdef __EMSCRIPTEN__

@@ -136,7 +136,7 @@
     split(split) {
       const s = splitIndex(split);
       const m = this.alive();
-      const rows = m._lathe_engine_session_split_rows(this.ptr, s);
+      const rows = m._lathe_engine_session_split_rows(this.ptr, s) >>> 0;
       const features = this.shape().features;
       return withHeap(m, [rows * features * 4, rows * 4], 'out of memory copying the prepared data', (x, y) => {
         m._lathe_engine_session_split_copy(this.ptr, s, x, y);
@@ -183,14 +183,14 @@
 
     /** Bytes the trainer allocated (parameters, gradients, optimiser state, activations). */
     memoryBytes() {
-      return this.alive()._lathe_engine_session_memory(this.ptr);
+      return this.alive()._lathe_engine_session_memory(this.ptr) >>> 0; // a size_t: unsigned
     }
 
     /** The trainer's whole state as checkpoint bytes (Uint8Array), owned by this experiment
      * text and data: `lathe train EXPERIMENT --resume FILE` continues it. */
     checkpoint() {
       const m = this.alive();
-      const size = m._lathe_engine_session_checkpoint_size(this.ptr);
+      const size = m._lathe_engine_session_checkpoint_size(this.ptr) >>> 0;
       return withHeap(m, [size], 'out of memory saving the checkpoint', (ptr) => {
         m._lathe_engine_session_checkpoint_save(this.ptr, ptr);
         return new Uint8Array(m.HEAPU8.buffer, ptr, size).slice();
@@ -395,6 +395,17 @@
             this,
             this.outCall((out, err) => m._lathe_engine_model_load(ptr, n, out, err)),
           ),
+      );
+    }
+
+    /** Throws LatheError(ERR_LIMIT, the numbers) when an IDX set of these images would not
+     * fit the heap once read and prepared: head, the images file's first bytes (its header,
+     * gzip undone); rowsBefore, the images of the set's parts before it. A header that does
+     * not parse passes (the reader names what is wrong). */
+    imagesFit(head, rowsBefore = 0) {
+      const m = this.module;
+      this.withBytes(head, 'out of memory', (ptr, n) =>
+        call(m, (err) => m._lathe_engine_images_fit(ptr, n, rowsBefore, err)),
       );
     }
 

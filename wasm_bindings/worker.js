@@ -418,6 +418,48 @@
     }
   }
 
+  /** The first bytes of a file {name, bytes}, gzip undone (up to 36: an IDX header with
+   * eight dimensions), read without inflating the rest. */
+  async function idxHead(file) {
+    const head = new Uint8Array(file.bytes, 0, Math.min(36, file.bytes.byteLength));
+    if (head[0] !== 0x1f || head[1] !== 0x8b || typeof DecompressionStream !== 'function') return head.slice();
+    const reader = new Blob([file.bytes]).stream().pipeThrough(new DecompressionStream('gzip')).getReader();
+    const chunks = [];
+    let n = 0;
+    try {
+      while (n < 36) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        n += value.length;
+      }
+    } catch {
+      /* a damaged file: gunzip says so */
+    } finally {
+      reader.cancel().catch(() => {});
+    }
+    const out = new Uint8Array(Math.min(n, 36));
+    let at = 0;
+    for (const c of chunks) {
+      const take = Math.min(c.length, out.length - at);
+      out.set(c.subarray(0, take), at);
+      at += take;
+      if (at === out.length) break;
+    }
+    return out;
+  }
+
+  /** Refuses an image set that would not fit the engine, from its images files' headers,
+   * before any of it is inflated or copied (LatheError ERR_LIMIT with the numbers). */
+  async function checkImagesFit(parts) {
+    let rows = 0;
+    for (const p of parts) {
+      const head = await idxHead(p.images);
+      engine.imagesFit(head, rows);
+      if (head.length >= 8) rows += new DataView(head.buffer, head.byteOffset).getUint32(4);
+    }
+  }
+
   // The last image set read: {id, set (IdxSet) or error}. The page sends an image set's files
   // once and then names it by id (web/engine_client.js), so it is kept until another comes.
   let images = null;
@@ -444,6 +486,7 @@
     if (images && images.set) images.set.free();
     images = { id: data.id };
     try {
+      await checkImagesFit(data.parts);
       const parts = await Promise.all(
         data.parts.map(async (p) => ({
           images: await gunzip(p.images),

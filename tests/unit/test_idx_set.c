@@ -81,7 +81,8 @@ static void test_table_and_fingerprint(void) {
           "a part after the test part: %s", err.message);
     CHECK(lathe_idx_set_classes(set, classes, 3, &err) == LATHE_OK, "classes: %s", err.message);
     CHECK(lathe_idx_set_rows(set) == 49 && lathe_idx_set_table_bytes(set) == 49 * (12 + 4),
-          "rows %zu, table bytes %zu", lathe_idx_set_rows(set), lathe_idx_set_table_bytes(set));
+          "rows %zu, table bytes %llu", lathe_idx_set_rows(set),
+          (unsigned long long)lathe_idx_set_table_bytes(set));
     /* the fingerprint: the stored bytes in the order added */
     lathe_sha256_init(&ctx);
     lathe_sha256_update(&ctx, train_images, n_ti);
@@ -280,10 +281,48 @@ static void test_byte_rows(void) {
     lathe_idx_set_destroy(set);
 }
 
+/* The check a front end makes from an images file's header, before it inflates the file: the
+ * set's own pixels and the table with its prepared copy, in 64 bits (a wasm32 size_t would
+ * wrap), saturated for the sizes a damaged header gives. */
+static void test_fit_from_header(void) {
+    /* 150,000 colour images of 64 × 64 with only the first 20 bytes of the file */
+    static const uint8_t head[20] = {0, 0, 8, 4, 0, 0x02, 0x49, 0xF0, 0, 0, 0, 3,
+                                     0, 0, 0, 64, 0, 0, 0, 64};
+    lathe_idx_header h;
+    lathe_error err;
+    uint64_t rows, pixels, table;
+    CHECK(lathe_idx_header_read(head, sizeof head, &h, &err) == LATHE_OK, "header: %s",
+          err.message);
+    CHECK(h.type == LATHE_IDX_U8 && h.ndims == 4 && h.dims[0] == 150000 && h.length == 20 &&
+              h.count == 150000ull * 3 * 64 * 64,
+          "header: type %d, %zu dims, %u rows, length %zu", (int)h.type, h.ndims, h.dims[0],
+          h.length);
+    rows = h.dims[0], pixels = h.count / rows;
+    table = lathe_image_table_bytes(rows, pixels, 1);
+    CHECK(table == rows * (pixels + 4), "table bytes %llu", (unsigned long long)table);
+    CHECK(lathe_image_table_bytes(rows, pixels, 0) == rows * (4 * pixels + 4), "float table bytes");
+    CHECK(lathe_session_images_fit(100, lathe_image_table_bytes(100, pixels, 1), 100 * pixels,
+                                   (size_t)4 << 20, &err) == LATHE_OK,
+          "100 of them (3.5 MiB) do not fit 4 MiB: %s", err.message);
+    CHECK(lathe_session_images_fit(rows, table, h.count, (size_t)4 << 20, &err) == LATHE_ERR_LIMIT &&
+              strcmp(err.message, "150000 images need 5274 MiB once read and prepared; this "
+                                  "engine has 4 MiB left for data (use fewer or smaller images)") ==
+                  0,
+          "the refusal: %s", err.message);
+    CHECK(lathe_session_images_fit(rows, table, h.count, 0, &err) == LATHE_OK, "0: no limit");
+    CHECK(lathe_image_table_bytes(UINT64_MAX / 2, 1000, 0) == UINT64_MAX >> 2 &&
+              lathe_image_table_bytes(10, UINT64_MAX / 4, 1) == UINT64_MAX >> 2,
+          "an overflowing size saturates");
+    CHECK(lathe_session_images_fit(UINT64_MAX / 2, UINT64_MAX >> 2, UINT64_MAX - 1, 1u << 30,
+                                   &err) == LATHE_ERR_LIMIT,
+          "saturated sizes are refused");
+}
+
 int main(void) {
     long live = lathe_alloc_live();
     test_table_and_fingerprint();
     test_session_limit();
+    test_fit_from_header();
     test_byte_rows();
     CHECK(lathe_alloc_live() == live, "leaked %ld blocks", lathe_alloc_live() - live);
     return check_finish("test_idx_set");

@@ -37,6 +37,22 @@ static inline float lathe_idx_at(const lathe_idx *idx, size_t i) {
     return idx->bytes ? (float)idx->bytes[i] : idx->values[i];
 }
 
+/* An IDX file's header: its element type, dimensions, element count, and its length in
+ * bytes (4 + 4 · ndims). */
+typedef struct lathe_idx_header {
+    lathe_idx_type type;
+    size_t ndims;
+    uint32_t dims[LATHE_IDX_MAX_DIMS];
+    uint64_t count; /* product of dims */
+    size_t length;
+} lathe_idx_header;
+
+/* Parses the header at the start of bytes:(n); the elements need not follow (a front end
+ * checks the size of a gzipped file from its first bytes, before it inflates the rest). Errors
+ * as lathe_idx_read's. */
+lathe_status lathe_idx_header_read(const uint8_t *bytes, size_t n, lathe_idx_header *out,
+                                   lathe_error *err);
+
 /* Parses an IDX buffer. The caller owns *out (lathe_idx_destroy). Errors name the byte
  * offset and what was expected ("header says 60000×28×28 u8 = 47040000 bytes of data, the
  * file has 1000"). */
@@ -85,9 +101,13 @@ lathe_status lathe_idx_set_add(lathe_idx_set *set, const lathe_idx_file *images,
 lathe_status lathe_idx_set_classes(lathe_idx_set *set, const char *const *names, size_t n,
                                    lathe_error *err);
 
+/* The bytes a table of rows images of pixels values each takes (lathe_image_table): a byte
+ * per pixel when u8, else a float, and a float label; UINT64_MAX / 4 when that overflows. */
+uint64_t lathe_image_table_bytes(uint64_t rows, uint64_t pixels, int u8);
+
 /* The images the set holds, and the bytes a table of them takes (lathe_image_table). */
 size_t lathe_idx_set_rows(const lathe_idx_set *set);
-size_t lathe_idx_set_table_bytes(const lathe_idx_set *set);
+uint64_t lathe_idx_set_table_bytes(const lathe_idx_set *set);
 
 /* The image shape (C, H, W) of the first part (0s when the set is empty). */
 void lathe_idx_set_image(const lathe_idx_set *set, size_t image[3]);

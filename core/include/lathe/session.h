@@ -46,6 +46,14 @@ typedef struct lathe_session_data {
                                       * reader's errors with ("NAME: line 3, …"), or NULL */
 } lathe_session_data;
 
+/* LATHE_OK when rows images whose table takes table_bytes (lathe_image_table_bytes) fit limit
+ * bytes with its prepared copy and held bytes more (what reading them will take before the
+ * table: the set's own pixels, when they are not in the heap yet); else LATHE_ERR_LIMIT with
+ * the numbers ("70000 images need 2344 MiB once read and prepared; this engine has 1754 MiB
+ * left for data (use fewer or smaller images)"). limit 0: no limit. */
+lathe_status lathe_session_images_fit(uint64_t rows, uint64_t table_bytes, uint64_t held,
+                                      size_t limit, lathe_error *err);
+
 /* Parses experiment:(n) (the session keeps a copy), reads the data, checks data.sha256 (when
  * the experiment has one and data->skip_fingerprint is 0; LATHE_ERR_MISMATCH names both
  * hashes) and prepares it. data may be NULL for a synthetic set. The caller owns *out

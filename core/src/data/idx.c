@@ -33,11 +33,11 @@ void lathe_idx_destroy(lathe_idx *idx) {
     lathe_free(idx);
 }
 
-lathe_status lathe_idx_read(const uint8_t *bytes, size_t n, lathe_idx **out, lathe_error *err) {
-    lathe_idx *idx;
-    size_t d, ndims, size, count = 1, header, i;
+lathe_status lathe_idx_header_read(const uint8_t *bytes, size_t n, lathe_idx_header *out,
+                                   lathe_error *err) {
+    size_t d, ndims;
     int type;
-    *out = NULL;
+    memset(out, 0, sizeof *out);
     if (n >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b)
         return lathe_error_set(err, LATHE_ERR_INVALID,
                                "this is a gzip file: decompress it first (the IDX reader takes "
@@ -52,8 +52,7 @@ lathe_status lathe_idx_read(const uint8_t *bytes, size_t n, lathe_idx **out, lat
                                bytes[0], bytes[1]);
     type = bytes[2];
     ndims = bytes[3];
-    size = element_size(type);
-    if (size == 0)
+    if (element_size(type) == 0)
         return lathe_error_set(err, LATHE_ERR_INVALID,
                                "byte 2: unknown IDX element type 0x%02x (expected 08, 09, 0B, 0C, "
                                "0D or 0E)",
@@ -61,22 +60,46 @@ lathe_status lathe_idx_read(const uint8_t *bytes, size_t n, lathe_idx **out, lat
     if (ndims == 0 || ndims > LATHE_IDX_MAX_DIMS)
         return lathe_error_set(err, LATHE_ERR_INVALID, "byte 3: %zu dimensions (expected 1 to %d)",
                                ndims, LATHE_IDX_MAX_DIMS);
-    header = 4 + 4 * ndims;
-    if (n < header)
+    if (n < 4 + 4 * ndims)
         return lathe_error_set(err, LATHE_ERR_INVALID,
                                "the header needs %zu bytes for %zu dimensions, the file has %zu",
-                               header, ndims, n);
+                               4 + 4 * ndims, ndims, n);
+    out->count = 1;
     for (d = 0; d < ndims; d++) {
         uint32_t dim = be32(bytes + 4 + 4 * d);
         if (dim == 0)
             return lathe_error_set(err, LATHE_ERR_INVALID, "byte %zu: dimension %zu is 0",
                                    4 + 4 * d, d);
-        if (count > (size_t)-1 / dim / size)
+        if (out->count > UINT64_MAX / dim)
             return lathe_error_set(err, LATHE_ERR_INVALID,
                                    "byte %zu: the dimensions overflow the address space",
                                    4 + 4 * d);
-        count *= dim;
+        out->dims[d] = dim;
+        out->count *= dim;
     }
+    out->type = (lathe_idx_type)type;
+    out->ndims = ndims;
+    out->length = 4 + 4 * ndims;
+    return LATHE_OK;
+}
+
+lathe_status lathe_idx_read(const uint8_t *bytes, size_t n, lathe_idx **out, lathe_error *err) {
+    lathe_idx *idx;
+    lathe_idx_header head;
+    size_t d, ndims, size, count, header, i;
+    int type;
+    lathe_status st;
+    *out = NULL;
+    if ((st = lathe_idx_header_read(bytes, n, &head, err)) != LATHE_OK) return st;
+    type = head.type;
+    ndims = head.ndims;
+    size = element_size(type);
+    header = head.length;
+    if (head.count > (size_t)-1 / size)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "the dimensions overflow the address space (%llu elements)",
+                               (unsigned long long)head.count);
+    count = (size_t)head.count;
     if ((n - header) / size != count || (n - header) % size != 0)
         return lathe_error_set(err, LATHE_ERR_INVALID,
                                "the header says %zu elements of %zu byte%s (%zu bytes of data), "

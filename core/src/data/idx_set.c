@@ -128,14 +128,21 @@ size_t lathe_idx_set_rows(const lathe_idx_set *set) {
     return rows;
 }
 
-size_t lathe_idx_set_table_bytes(const lathe_idx_set *set) {
-    size_t rows = lathe_idx_set_rows(set), pixels, p;
+uint64_t lathe_image_table_bytes(uint64_t rows, uint64_t pixels, int u8) {
+    uint64_t row;
+    if (pixels > (UINT64_MAX >> 4)) return UINT64_MAX >> 2; /* sizes from a header: saturate */
+    row = pixels * (u8 ? 1 : sizeof(float)) + sizeof(float); /* pixels, label */
+    return rows > (UINT64_MAX >> 2) / row ? UINT64_MAX >> 2 : rows * row;
+}
+
+uint64_t lathe_idx_set_table_bytes(const lathe_idx_set *set) {
+    size_t p;
     int bytes = 1;
     if (set->n_parts == 0) return 0;
-    pixels = set->images[0]->count / set->images[0]->dims[0];
     for (p = 0; p < set->n_parts; p++)
         bytes = bytes && set->images[p]->bytes;
-    return rows * (pixels * (bytes ? 1 : sizeof(float)) + sizeof(float)); /* pixels, label */
+    return lathe_image_table_bytes(lathe_idx_set_rows(set),
+                                   set->images[0]->count / set->images[0]->dims[0], bytes);
 }
 
 void lathe_idx_set_image(const lathe_idx_set *set, size_t image[3]) {

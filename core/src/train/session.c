@@ -43,12 +43,23 @@ static size_t data_bytes(size_t rows, size_t cols) {
 }
 
 /* The refusal of data that would not fit: what (plural: "70000 images") needs need bytes. */
-static lathe_status refuse_size(size_t need, size_t limit, const char *what, const char *hint,
+static lathe_status refuse_size(uint64_t need, size_t limit, const char *what, const char *hint,
                                 lathe_error *err) {
     return lathe_error_set(err, LATHE_ERR_LIMIT,
-                           "%s need %zu MiB once read and prepared; this engine has %zu MiB left "
+                           "%s need %llu MiB once read and prepared; this engine has %zu MiB left "
                            "for data (%s)",
-                           what, need >> 20, limit >> 20, hint);
+                           what, (unsigned long long)(need >> 20), limit >> 20, hint);
+}
+
+lathe_status lathe_session_images_fit(uint64_t rows, uint64_t table_bytes, uint64_t held,
+                                      size_t limit, lathe_error *err) {
+    /* the table and its prepared copy (saturated: the sizes may come from a file's header) */
+    uint64_t copies = table_bytes > UINT64_MAX / 4 ? UINT64_MAX / 2 : 2 * table_bytes;
+    uint64_t need = held > UINT64_MAX / 2 ? UINT64_MAX : held + copies;
+    char what[96];
+    if (!limit || need <= limit) return LATHE_OK;
+    snprintf(what, sizeof what, "%llu images", (unsigned long long)rows);
+    return refuse_size(need, limit, what, "use fewer or smaller images", err);
 }
 
 /* Reads exp's rows from data, or from the synthetic generator when data gives none, into
@@ -59,12 +70,10 @@ static lathe_status read_rows(const lathe_experiment *exp, const lathe_session_d
                               int *layout_given, lathe_error *err) {
     sha256[0] = '\0';
     if (data && data->images) {
-        size_t need = 2 * lathe_idx_set_table_bytes(data->images);
-        if (data->memory_limit && need > data->memory_limit) {
-            char what[96];
-            snprintf(what, sizeof what, "%zu images", lathe_idx_set_rows(data->images));
-            return refuse_size(need, data->memory_limit, what, "use fewer or smaller images", err);
-        }
+        lathe_status st = lathe_session_images_fit(lathe_idx_set_rows(data->images),
+                                                   lathe_idx_set_table_bytes(data->images), 0,
+                                                   data->memory_limit, err);
+        if (st != LATHE_OK) return st;
         lathe_idx_set_sha256(data->images, sha256);
         *layout_given = 1;
         return lathe_idx_set_table(data->images, table, layout->image, &layout->test_from, err);
