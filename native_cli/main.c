@@ -19,6 +19,7 @@ static void usage(FILE *out) {
           "  cv EXPERIMENT       cross-validate: every fold, mean ± std of validation metrics\n"
           "  eval MODEL DATA     evaluate a model file on a labelled CSV\n"
           "  predict MODEL DATA  predict every row of a CSV (CSV or JSON out)\n"
+    "  export MODEL        the model as deployable C source (--format c --out DIR)\n"
           "  inspect MODEL       validate a model file and describe it\n"
           "  profile FILE        describe a CSV file column by column\n"
           "  datasets            list the built-in data sets\n"
@@ -57,6 +58,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "train") == 0) return cmd_train(argc - 1, argv + 1);
     if (strcmp(argv[1], "eval") == 0) return cmd_eval(argc - 1, argv + 1);
     if (strcmp(argv[1], "predict") == 0) return cmd_predict(argc - 1, argv + 1);
+    if (strcmp(argv[1], "export") == 0) return cmd_export(argc - 1, argv + 1);
     if (strcmp(argv[1], "inspect") == 0) return cmd_inspect(argc - 1, argv + 1);
     if (strcmp(argv[1], "profile") == 0) return cmd_profile(argc - 1, argv + 1);
     if (strcmp(argv[1], "datasets") == 0) return cmd_datasets(argc - 1, argv + 1);

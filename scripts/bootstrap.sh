@@ -23,7 +23,8 @@ if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
 
 required_packages=(gcc make cmake clang libclang-rt-14-dev emscripten libsimde-dev libcjson-dev
-  wabt chromium zlib1g-dev dpkg-dev ca-certificates xz-utils esbuild)
+  wabt chromium zlib1g-dev dpkg-dev ca-certificates xz-utils esbuild
+  gcc-arm-none-eabi libnewlib-arm-none-eabi)
 # Optional: without them the data sets or browsers they bring are missing, and the tests that
 # need them say so (and fail under CI=true). Firefox ESR and WebKitGTK (its WebDriver pulls in
 # MiniBrowser; xvfb gives it a display) run the cross-engine browser tests.

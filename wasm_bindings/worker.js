@@ -228,12 +228,13 @@
     const table = engine.createTable(msg.experiment, data);
     try {
       const info = table.info();
-      if (data && !(data instanceof ArrayBuffer)) info.image = data.size().image;
+      const set = data && !(data instanceof ArrayBuffer) ? data.size() : null; // an image set
+      if (set) info.image = set.image;
       // a column of bytes (pixels) travels as bytes: a quarter of the tab's memory for images
       const columns = info.columns.map((_, j) => asBytes(table.column(j)));
       const memory = {
         stored: dataBytes(msg.data),
-        table: info.rows * info.columns.length * 4,
+        table: set ? set.tableBytes : info.rows * info.columns.length * 4, // u8 pixels: a byte each
         heap: engine.heap(),
       };
       return { value: { info, columns, memory }, transfer: columns.map((c) => c.buffer) };

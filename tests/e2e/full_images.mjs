@@ -103,7 +103,8 @@ async function walk(s, fetched, sampler) {
     .reduce((a, b) => a + b, 0);
   const mb = (n) => Math.round(n / 1048576);
   assert(
-    memory.startsWith(`In this tab: ${mb(stored)} MiB of files, ${mb(70000 * 785 * 4)} MiB as a table`),
+    // the table: a byte per pixel and a float label per image
+    memory.startsWith(`In this tab: ${mb(stored)} MiB of files, ${mb(70000 * (784 + 4))} MiB as a table`),
     `the Data step's memory: "${memory}"`,
   );
   await page.waitForFunction(() => document.querySelectorAll('#image-grid .image-class').length === 10, null, {
