@@ -123,6 +123,9 @@ suite "parity" ./tests/parity/cli_parity.sh
 log "lifecycle: checkpoints, model files, predict, eval, fine-tune, refusals (native and node)"
 suite "lifecycle" ./tests/parity/lifecycle.sh
 
+log "C export: every example's generated C (gcc, clang) predicts lathe predict's bits; emcc and Cortex-M4 builds"
+suite "c export" node --no-experimental-fetch tests/deploy/c_export.mjs
+
 log "high heap: the browser engine above 2 GiB trains to the native weights (node)"
 suite "high heap" node --no-experimental-fetch tests/parity/high_heap.mjs
 

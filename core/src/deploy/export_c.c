@@ -475,7 +475,7 @@ lathe_status lathe_export_c(lathe_model *model, const char *name, char **header,
     put(&c, "static const struct {\n    unsigned long first, width;\n    unsigned char kind;\n} inputs[%zu] = {",
         prep->n_inputs);
     for (j = 0; j < prep->n_inputs; j++)
-        put(&c, "%s{%zuu, %zuu, %d}", j % 4 ? ", " : "\n    ", prep->inputs[j].first,
+        put(&c, "%s{%zuu, %zuu, %d}", j == 0 ? "\n    " : j % 4 ? ", " : ",\n    ", prep->inputs[j].first,
             prep->inputs[j].width, prep->inputs[j].type == LATHE_COLUMN_CATEGORICAL ? 2 : 0);
     put(&c, "};\n");
     put_floats(&c, "fill", prep->fill, F);
