@@ -12,6 +12,7 @@
 
 #include "lathe/alloc.h"
 #include "lathe/augment.h"
+#include "lathe/export_c.h"
 #include "lathe/idx.h"
 #include "lathe/image.h"
 #include "lathe/model.h"
@@ -251,6 +252,13 @@ int lathe_engine_model_info_json(lathe_model *m, char **out, lathe_error *err) {
 int lathe_engine_model_predict_csv(lathe_model *m, const char *csv, size_t n, float **out,
                                    double *info, lathe_error *err) {
     return lathe_model_predict_csv(m, csv, n, out, info, err);
+}
+
+/* The model as C source (lathe_export_c): NAME.h text in *header, NAME.c in *source (each
+ * freed with lathe_engine_string_free). */
+int lathe_engine_model_export_c(lathe_model *m, const char *name, char **header, char **source,
+                                lathe_error *err) {
+    return lathe_export_c(m, name, header, source, err);
 }
 
 /* Converts 8-bit pixels (h rows of w, `channels` each) to out:(c, oh, ow) floats in 0…255

@@ -329,6 +329,23 @@
       return this.json('_lathe_engine_model_info_json');
     }
 
+    /** The model as C source (lathe export --format c): {header, source}, the text of
+     * NAME.h and NAME.c; name is the C prefix (letters, digits, '_'). */
+    exportC(name) {
+      const m = this.alive();
+      const nameBytes = encoder.encode(`${name}\0`);
+      return withHeap(m, [nameBytes.length, 8], 'out of memory writing the C source', (namePtr, out) => {
+        m.HEAPU8.set(nameBytes, namePtr);
+        m.HEAPU32[out >>> 2] = m.HEAPU32[(out + 4) >>> 2] = 0;
+        try {
+          call(m, (err) => m._lathe_engine_model_export_c(this.ptr, namePtr, out, out + 4, err));
+          return { header: m.UTF8ToString(u32(m, out)), source: m.UTF8ToString(u32(m, out + 4)) };
+        } finally {
+          for (const at of [out, out + 4]) if (u32(m, at)) m._lathe_engine_string_free(u32(m, at));
+        }
+      });
+    }
+
     /** Predictions on CSV bytes: {rows, outputs, unseen, values: Float32Array(rows·outputs)}. */
     predictCsv(bytes) {
       const m = this.alive();

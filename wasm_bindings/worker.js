@@ -11,8 +11,8 @@
  *               'crash' | 'pause', at?} (tests: a real wasm trap in the next slice, an uncaught
  *               error, or a pause the run makes itself at [epoch, batch] = at),
  *               {type: 'table' | 'describe' | 'checkpoint' | 'model-info' | 'model-predict' |
- *               'model-predict-image' | 'data-csv' | 'image-convert' | 'augment-images' | 'alloc-live',
- *               id, ...}
+ *               'model-predict-image' | 'model-export-c' (model, name: {header, source}) |
+ *               'data-csv' | 'image-convert' | 'augment-images' | 'alloc-live', id, ...}
  * Messages out: {type: 'ready'}, {type: 'started', run, shape, progress, memory},
  *               {type: 'tick', run, progress}, {type: 'progress', run, progress, point},
  *               {type: 'checkpoint', run, bytes, progress, history}, {type: 'boundary', ...},
@@ -543,6 +543,7 @@
       return { value: { bytes: bytes.buffer, progress: session.progress() }, transfer: [bytes.buffer] };
     },
     'model-info': (msg) => withModel(msg, (model) => ({ value: model.info() })),
+    'model-export-c': (msg) => withModel(msg, (model) => ({ value: model.exportC(msg.name) })),
     'model-predict': predictCsv,
     'model-predict-image': predictImage,
     'alloc-live': () => ({ value: engine.allocLive() }),

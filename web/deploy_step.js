@@ -1,6 +1,7 @@
-/* Step 6, Deploy: the experiment file (editable, downloadable), the model file of the last
- * run, its weights hash and the CLI command that reproduces it; "Try the model" (try_model.js)
- * is loaded the first time the step opens. */
+/* Step 6, Deploy: the experiment file (editable), the artefacts of the last run with their
+ * sizes and how to use each (the experiment file, the model file, its C source zipped), its
+ * weights hash and the CLI command that reproduces it; "Try the model" (try_model.js) is
+ * loaded the first time the step opens. */
 import { $, download } from './dom.js';
 
 export class DeployStep {
@@ -31,8 +32,82 @@ export class DeployStep {
     $('experiment').addEventListener('input', (e) => state.setText(e.target.value, 'editor'));
     $('download-experiment').addEventListener('click', () => download(state.fileName(), state.text));
     $('download-model').addEventListener('click', () => {
-      if (this.modelFile) download(state.fileName().replace(/\.experiment\.json$/, '.lathe.json'), this.modelFile);
+      if (this.modelFile) download(this.baseName() + '.lathe.json', this.modelFile);
     });
+    $('download-c').addEventListener('click', () => this.downloadC());
+  }
+
+  /** The artefacts' base name: the experiment file's, before ".experiment.json". */
+  baseName() {
+    return this.app.state.fileName().replace(/\.experiment\.json$/, '');
+  }
+
+  /** The C prefix of the exported source: the base name as a C identifier. */
+  cName() {
+    const name = this.baseName()
+      .replace(/[^A-Za-z0-9_]/g, '_')
+      .slice(0, 63);
+    return /^[0-9]/.test(name) ? `m${name.slice(0, 62)}` : name || 'model';
+  }
+
+  /** The model's C source zipped (NAME.h, NAME.c), made by the engine from the model file:
+   * {name, bytes}, or null without a model. */
+  async cZip() {
+    const model = this.modelFile;
+    if (!model) return null;
+    if (this.cArchive && this.cArchive.model === model) return this.cArchive;
+    const name = this.cName();
+    const [{ header, source }, { zip }] = await Promise.all([
+      this.app.engine.ask('model-export-c', { model, name }),
+      import('./zip.js'),
+    ]);
+    const bytes = zip([
+      { name: `${name}/${name}.h`, data: header },
+      { name: `${name}/${name}.c`, data: source },
+    ]);
+    this.cArchive = { model, name, bytes };
+    return this.cArchive;
+  }
+
+  async downloadC() {
+    $('artefact-error').hidden = true;
+    try {
+      const c = await this.cZip();
+      if (c) download(`${c.name}_c.zip`, c.bytes, 'application/zip');
+    } catch (e) {
+      $('artefact-error').textContent = `The C source could not be made: ${e.message}`;
+      $('artefact-error').hidden = false;
+    }
+  }
+
+  /** The artefacts' sizes and commands, for the model shown (the C source's once made). */
+  async showArtefacts() {
+    const base = this.baseName();
+    const name = this.cName();
+    const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+    $('experiment-size').textContent = kb(new TextEncoder().encode(this.app.state.text).length);
+    $('use-experiment').textContent = `lathe run ${base}.experiment.json`;
+    $('use-model').textContent = `lathe predict ${base}.lathe.json rows.csv`;
+    $('use-c').textContent = `cc -std=c99 -O2 -ffp-contract=off -c ${name}/${name}.c`;
+    $('c-hash-name').textContent = `${name}_WEIGHTS_SHA256`;
+    $('use-export').textContent = `lathe export ${base}.lathe.json --format c --out ${name}`;
+    $('c-main').textContent = [
+      `#include "${name}.h"`,
+      `float raw[${name}_N_INPUTS] = {0}; /* one value per column of ${name}_input_names */`,
+      `float out[${name}_N_OUTPUTS];`,
+      'int main(void) {',
+      `    return ${name}_predict(raw, out); /* out: ${name}_output_names's probabilities, or the value */`,
+      '}',
+    ].join('\n');
+    $('download-c').disabled = !this.modelFile;
+    $('c-size').textContent = '';
+    if (!this.modelFile) return;
+    try {
+      const c = await this.cZip();
+      if (c && c.model === this.modelFile) $('c-size').textContent = kb(c.bytes.length);
+    } catch (e) {
+      $('c-size').textContent = '—';
+    }
   }
 
   sync(source) {
@@ -50,6 +125,7 @@ export class DeployStep {
     const file = state.experiment.data && state.experiment.data.file;
     $('cli-command').textContent =
       `lathe run ${state.fileName()}` + (file ? `   (with ${file} in the same folder)` : '');
+    this.showArtefacts();
   }
 
   render(result) {
@@ -58,6 +134,7 @@ export class DeployStep {
     $('data-hash').textContent = result.dataSha256 || '(synthetic: generated from the seed)';
     $('download-model').disabled = !this.modelFile;
     $('model-size').textContent = this.modelFile ? `${(this.modelFile.length / 1024).toFixed(1)} KB` : '';
+    this.showArtefacts();
     if (this.tryer)
       this.tryer.then(
         (t) => t.sync(),
@@ -70,6 +147,7 @@ export class DeployStep {
     $('weights-hash').textContent = '—';
     $('download-model').disabled = true;
     $('model-size').textContent = '';
+    this.showArtefacts();
     if (this.tryer)
       this.tryer.then(
         (t) => t.sync(),

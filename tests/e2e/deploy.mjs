@@ -17,6 +17,56 @@ test("deploy: the model file downloads with the page's weights hash, and the CLI
   assert((await page.textContent('[data-testid=cli-command]')) === 'lathe run iris.experiment.json', 'CLI command');
 });
 
+test("deploy: the artefacts list their sizes; the C source downloads as a zip whose code, built with gcc, predicts lathe predict's bits", async (s) => {
+  const { page } = s;
+  await s.setExperiment(exampleText('iris'));
+  await s.forgetStatus();
+  await s.trainAndWait();
+  await s.step('deploy');
+  await page.waitForFunction(() => /KB$/.test(document.querySelector('[data-testid=c-size]').textContent), null, {
+    timeout: 30000,
+  });
+  const model = await s.downloadText('[data-testid=download-model]');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-c]')]);
+  assert(download.suggestedFilename() === 'iris_c.zip', `downloaded ${download.suggestedFilename()}`);
+  const archive = path.join(scratch, 'iris_c.zip');
+  await download.saveAs(archive);
+  const shown = await page.textContent('[data-testid=c-size]');
+  const kb = `${(fs.statSync(archive).size / 1024).toFixed(1)} KB`;
+  assert(shown === kb, `the page says ${shown}, the zip is ${kb}`);
+  // Python's zipfile checks every entry's CRC-32 (testzip) and extracts the two files.
+  const dir = path.join(scratch, 'iris_c');
+  const listed = execFileSync('python3', [
+    '-c',
+    'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; z.extractall(sys.argv[2]); print(" ".join(z.namelist()))',
+    archive,
+    dir,
+  ])
+    .toString()
+    .trim();
+  assert(listed === 'iris/iris.h iris/iris.c', `the zip holds ${listed}`);
+  const header = fs.readFileSync(path.join(dir, 'iris/iris.h'), 'utf8');
+  const hash = await page.textContent('[data-testid=weights-hash]');
+  assert(header.includes(`#define iris_WEIGHTS_SHA256 "${hash}"`), 'the header does not carry the weights hash');
+  const bin = path.join(dir, 'harness');
+  execFileSync('gcc', [
+    ...['-std=c99', '-Wall', '-Wextra', '-Wpedantic', '-Werror', '-ffp-contract=off', '-O2'],
+    '-DMODEL=iris',
+    `-I${path.join(dir, 'iris')}`,
+    path.join(root, 'tests/deploy/c_harness.c'),
+    path.join(dir, 'iris/iris.c'),
+    '-o',
+    bin,
+  ]);
+  const iris = path.join(root, 'data/builtin/iris.csv');
+  const got = execFileSync(bin, [iris]).toString();
+  const want = execFileSync(cli, ['predict', model.file, iris], { cwd: root }).toString();
+  assert(got === want.slice(want.indexOf('\n') + 1), "the page's C source does not predict lathe predict's bits");
+  const main = await page.textContent('[data-testid=c-main]');
+  assert(main.split('\n').length === 6 && main.includes('iris_predict(raw, out)'), `the C main: ${main}`);
+  await s.shot('step-6-artefacts');
+});
+
 test('deploy: the trained model predicts the iris CSV byte for byte as `lathe predict`, and one row from a form; a damaged model file is refused naming the field', async (s) => {
   const { page } = s;
   const text = exampleText('iris');
