@@ -1,5 +1,6 @@
-/* lathe export MODEL --format c --out DIR [--name NAME]: the model as dependency-free C
- * source (lathe/export_c.h), DIR/NAME.h and DIR/NAME.c. */
+/* lathe export MODEL --format c|onnx --out DIR|FILE [--name NAME]: the model as dependency-free
+ * C source (lathe/export_c.h), DIR/NAME.h and DIR/NAME.c, or as an ONNX file
+ * (lathe/export_onnx.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,9 +9,11 @@
 #include "cli.h"
 #include "lathe/alloc.h"
 #include "lathe/export_c.h"
+#include "lathe/export_onnx.h"
 
 static const char export_usage[] =
     "usage: lathe export MODEL --format c --out DIR [--name NAME] [--quiet]\n"
+    "       lathe export MODEL --format onnx --out FILE.onnx [--quiet]\n"
     "\n"
     "Writes the trained model as a deployable artefact.\n"
     "\n"
@@ -19,10 +22,13 @@ static const char export_usage[] =
     "                      preparation as constants, no malloc, stdio or libm, one static\n"
     "                      arena; NAME_predict(raw, out) takes raw features and gives what\n"
     "                      `lathe predict` gives, bit for bit, built with -ffp-contract=off\n"
+    "  onnx                FILE.onnx (IR 8, opset 17): input (N, features) of raw features,\n"
+    "                      the fitted preparation as operators, output probabilities or\n"
+    "                      value; metadata lathe.classes, lathe.inputs, lathe.weights_sha256\n"
     "\n"
     "options:\n"
-    "  --format FORMAT     the artefact (c)\n"
-    "  --out DIR           the folder to write into (made when missing)\n"
+    "  --format FORMAT     the artefact (c or onnx)\n"
+    "  --out PATH          c: the folder to write into (made when missing); onnx: the file\n"
     "  --name NAME         the C prefix and file name (default: the model file's name up\n"
     "                      to its first '.', with other characters as '_')\n"
     "  --quiet             no summary on stderr\n"
@@ -30,6 +36,7 @@ static const char export_usage[] =
     "\n"
     "example:\n"
     "  lathe export iris.lathe.json --format c --out iris_c\n"
+    "  lathe export iris.lathe.json --format onnx --out iris.onnx\n"
     "  cc -std=c99 -O2 -ffp-contract=off -c iris_c/iris.c\n";
 
 /* The default name: the model file's base name up to its first '.', as a C identifier. */
@@ -45,6 +52,26 @@ static void default_name(const char *path, char *name, size_t cap) {
     }
     name[n] = '\0';
     if (n == 0) snprintf(name, cap, "model");
+}
+
+/* --format onnx: the model's ONNX bytes to the file out. */
+static int export_onnx(const char *model_path, const char *out, int quiet) {
+    lathe_model *m = NULL;
+    lathe_error err;
+    uint8_t *bytes = NULL;
+    size_t n = 0;
+    int status = cli_load_model(model_path, &m);
+    if (status != CLI_OK) return status;
+    if (lathe_export_onnx(m, &bytes, &n, &err) != LATHE_OK) {
+        cli_error(model_path, err.message);
+        lathe_model_destroy(m);
+        return CLI_FAILED;
+    }
+    lathe_model_destroy(m);
+    status = cli_write_file(out, bytes, n);
+    if (status == CLI_OK && !quiet) fprintf(stderr, "lathe: wrote %s (%zu bytes)\n", out, n);
+    lathe_free(bytes);
+    return status;
 }
 
 int cmd_export(int argc, char **argv) {
@@ -83,15 +110,16 @@ int cmd_export(int argc, char **argv) {
     if (!model_path || !format || !out) {
         fprintf(stderr, "lathe export: %s\n%s",
                 !model_path ? "which model? (MODEL is missing)"
-                : !format   ? "--format is missing (c)"
-                            : "--out is missing (the folder to write into)",
+                : !format   ? "--format is missing (c or onnx)"
+                            : "--out is missing (where to write)",
                 export_usage);
         return CLI_USAGE;
     }
-    if (strcmp(format, "c") != 0) {
-        fprintf(stderr, "lathe export: unknown format '%s' (known: c)\n", format);
+    if (strcmp(format, "c") != 0 && strcmp(format, "onnx") != 0) {
+        fprintf(stderr, "lathe export: unknown format '%s' (known: c, onnx)\n", format);
         return CLI_USAGE;
     }
+    if (strcmp(format, "onnx") == 0) return export_onnx(model_path, out, quiet);
     if (name_arg) {
         if (!lathe_export_c_name_ok(name_arg)) {
             fprintf(stderr,

@@ -19,7 +19,7 @@ static void usage(FILE *out) {
           "  cv EXPERIMENT       cross-validate: every fold, mean ± std of validation metrics\n"
           "  eval MODEL DATA     evaluate a model file on a labelled CSV\n"
           "  predict MODEL DATA  predict every row of a CSV (CSV or JSON out)\n"
-    "  export MODEL        the model as deployable C source (--format c --out DIR)\n"
+    "  export MODEL        the model as C source or ONNX (--format c|onnx --out PATH)\n"
           "  inspect MODEL       validate a model file and describe it\n"
           "  profile FILE        describe a CSV file column by column\n"
           "  datasets            list the built-in data sets\n"

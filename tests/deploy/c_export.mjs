@@ -7,27 +7,12 @@
 // RAM the M4 build takes are written to build/test-logs/c-export.json for docs/deploy.md.
 // Runner contract of scripts/test.sh: "TESTS N", then a PASS or FAIL line per test.
 // usage: node --no-experimental-fetch tests/deploy/c_export.mjs  (after scripts/build.sh)
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { Failure, assert, cli, examples, root, rowsCsv, run, trainExample } from './examples.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const cli = process.env.LATHE_CLI || path.join(root, 'build/native/lathe');
 const logs = path.join(root, 'build/test-logs');
-const exec = promisify(execFile);
-const run = (cmd, args, opts = {}) => exec(cmd, args, { cwd: root, maxBuffer: 1 << 30, ...opts });
-const require = createRequire(import.meta.url);
-
-const examples = fs
-  .readdirSync(path.join(root, 'examples'))
-  .filter((f) => f.endsWith('.experiment.json'))
-  .map((f) => f.replace(/\.experiment\.json$/, ''))
-  .sort();
 const WARN = ['-std=c99', '-Wall', '-Wextra', '-Wpedantic', '-Werror', '-ffp-contract=off'];
 const tests = [
   ...examples.map((name) => [`${name}: the exported C (gcc, clang) predicts lathe predict's bits on its rows`, name]),
@@ -36,86 +21,17 @@ const tests = [
 ];
 console.log(`TESTS ${tests.length}`);
 
-class Failure extends Error {}
-function assert(cond, message) {
-  if (!cond) throw new Failure(message);
-}
-
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lathe-c-export-'));
-const csvField = (t) => (/[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t);
-
-/** An IDX file's values and dims (gzip undone). */
-function idx(file) {
-  const b = zlib.gunzipSync(fs.readFileSync(file));
-  const nd = b[3];
-  const dims = Array.from({ length: nd }, (_, i) => b.readUInt32BE(4 + 4 * i));
-  return { dims, values: b.subarray(4 + 4 * nd) };
-}
-
-let engine = null;
-async function loadEngine() {
-  if (engine) return engine;
-  globalThis.createLatheEngine = require(path.join(root, 'build/wasm/lathe_engine.js'));
-  const { LatheEngine } = require(path.join(root, 'wasm_bindings/lathe.js'));
-  engine = await LatheEngine.load();
-  return engine;
-}
-
-/** A CSV of the example's rows: the builtin CSV; an IDX set's test images (or all of them)
- * with px0… and label; a synthetic set as the engine generates it from the experiment. */
-async function rowsCsv(name, x) {
-  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'data/builtin/manifest.json'), 'utf8'));
-  if (x.data.builtin) {
-    const set = manifest.datasets.find((d) => d.name === x.data.builtin);
-    if (set.format === 'csv') return path.join(root, 'data/builtin', set.files[0]);
-    const files = set.files.map((f) => path.join(root, 'data/builtin', f));
-    const [images, labels] = files.length === 4 ? files.slice(2) : files;
-    const im = idx(images),
-      lb = idx(labels);
-    const pixels = im.values.length / im.dims[0];
-    const out = path.join(scratch, `${name}.csv`);
-    const lines = [[...Array.from({ length: pixels }, (_, i) => `px${i}`), 'label'].join(',')];
-    for (let r = 0; r < im.dims[0]; r++) {
-      const row = Array.from(im.values.subarray(r * pixels, (r + 1) * pixels));
-      lines.push(`${row.join(',')},${csvField(set.classes ? set.classes[lb.values[r]] : String(lb.values[r]))}`);
-    }
-    fs.writeFileSync(out, `${lines.join('\n')}\n`);
-    return out;
-  }
-  const e = await loadEngine();
-  const table = e.createTable(x, null);
-  try {
-    const info = table.info();
-    const cols = info.columns.map((_, j) => table.column(j));
-    const lines = [info.columns.map((c) => csvField(c.name)).join(',')];
-    for (let r = 0; r < info.rows; r++)
-      lines.push(
-        info.columns
-          .map((c, j) => {
-            const v = cols[j][r];
-            return Number.isNaN(v) ? '' : c.type === 'categorical' ? csvField(c.categories[v]) : String(v);
-          })
-          .join(','),
-      );
-    const out = path.join(scratch, `${name}.csv`);
-    fs.writeFileSync(out, `${lines.join('\n')}\n`);
-    return out;
-  } finally {
-    table.free();
-  }
-}
 
 const exported = []; // [{name, dir}] for the cross builds
 
 async function example(name) {
-  const text = fs.readFileSync(path.join(root, `examples/${name}.experiment.json`), 'utf8');
-  const x = JSON.parse(text);
-  const model = path.join(scratch, `${name}.lathe.json`);
-  await run(cli, ['run', `examples/${name}.experiment.json`, '--out', model, '--quiet']);
+  const x = JSON.parse(fs.readFileSync(path.join(root, `examples/${name}.experiment.json`), 'utf8'));
+  const model = await trainExample(name, scratch);
   const dir = path.join(scratch, `${name}_c`);
   await run(cli, ['export', model, '--format', 'c', '--out', dir, '--name', name, '--quiet']);
   exported.push({ name, dir });
-  const csv = await rowsCsv(name, x);
+  const csv = await rowsCsv(name, x, scratch);
   const { stdout: predicted } = await run(cli, ['predict', model, csv, '--quiet']);
   const want = predicted.slice(predicted.indexOf('\n') + 1);
   for (const cc of ['gcc', 'clang']) {
@@ -206,7 +122,7 @@ async function refusals() {
   );
   const fmt = await attempt(['export', model, '--format', 'tflite', '--out', scratch]);
   assert(
-    fmt && fmt.code === 2 && /unknown format 'tflite' \(known: c\)/.test(fmt.stderr),
+    fmt && fmt.code === 2 && /unknown format 'tflite' \(known: c, onnx\)/.test(fmt.stderr),
     `a bad format: ${JSON.stringify(fmt)}`,
   );
   const missing = await attempt([
