@@ -10,12 +10,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Failure, assert, cli, examples, root, rowsCsv, run, trainExample } from './examples.mjs';
+import { Failure, assert, cases, cli, experimentOf, root, rowsCsv, run, trainExample } from './examples.mjs';
 
 const logs = path.join(root, 'build/test-logs');
 const WARN = ['-std=c99', '-Wall', '-Wextra', '-Wpedantic', '-Werror', '-ffp-contract=off'];
 const tests = [
-  ...examples.map((name) => [`${name}: the exported C (gcc, clang) predicts lathe predict's bits on its rows`, name]),
+  ...cases.map((name) => [`${name}: the exported C (gcc, clang) predicts lathe predict's bits on its rows`, name]),
   ['every export compiles with emcc and for a Cortex-M4 (arm-none-eabi-gcc), warning-free', 'cross'],
   ['a bad name and an unknown format are refused with what to do', 'refusals'],
 ];
@@ -26,7 +26,7 @@ const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lathe-c-export-'));
 const exported = []; // [{name, dir}] for the cross builds
 
 async function example(name) {
-  const x = JSON.parse(fs.readFileSync(path.join(root, `examples/${name}.experiment.json`), 'utf8'));
+  const x = JSON.parse(fs.readFileSync(experimentOf(name, scratch), 'utf8'));
   const model = await trainExample(name, scratch);
   const dir = path.join(scratch, `${name}_c`);
   await run(cli, ['export', model, '--format', 'c', '--out', dir, '--name', name, '--quiet']);
@@ -66,7 +66,7 @@ async function example(name) {
 }
 
 async function cross() {
-  assert(exported.length === examples.length, `only ${exported.length} of ${examples.length} examples exported`);
+  assert(exported.length === cases.length, `only ${exported.length} of ${cases.length} examples exported`);
   const report = [];
   for (const { name, dir } of exported) {
     const src = path.join(dir, `${name}.c`);

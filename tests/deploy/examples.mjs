@@ -30,10 +30,75 @@ export function assert(cond, message) {
 
 const csvField = (t) => (/[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t);
 
-/** Trains examples/NAME with the native CLI into scratch/NAME.lathe.json; its path. */
+/** The cases: every example, and "mixed", written by the test (mixedCase): missing cells
+ * imputed, a categorical and a boolean column, a category unseen in training among its rows. */
+export const cases = [...examples, 'mixed'];
+
+/** A seeded generator of numbers in [0, 1) (a 32-bit LCG; the cases must be the same each run). */
+function lcg(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** Writes the mixed case into scratch: mixed.csv (its data), mixed.rows.csv (the data and
+ * five rows of an unseen category) and mixed.experiment.json. */
+function mixedCase(scratch) {
+  const rnd = lcg(7);
+  const colors = ['red', 'green', 'blue'];
+  const rows = ['x1,x2,color,flag,label'];
+  for (let i = 0; i < 240; i++) {
+    const x1 = rnd() * 10,
+      x2 = rnd() * 4 - 2;
+    const color = colors[Math.floor(rnd() * 3)];
+    const flag = rnd() < 0.5;
+    const label = x1 > 5 !== (color === 'red') ? 'yes' : 'no';
+    const miss = rnd();
+    rows.push(
+      [
+        miss < 0.08 ? 'NA' : x1.toFixed(3),
+        x2.toFixed(3),
+        miss > 0.94 ? '' : color,
+        flag ? 'true' : 'false',
+        label,
+      ].join(','),
+    );
+  }
+  fs.writeFileSync(path.join(scratch, 'mixed.csv'), `${rows.join('\n')}\n`);
+  const extra = [
+    '2.5,0.5,purple,true,no',
+    '7.5,-1.0,purple,false,yes',
+    'NA,1.0,purple,true,no',
+    '4.0,0.0,,false,no',
+    '6.0,1.5,red,true,no',
+  ];
+  fs.writeFileSync(path.join(scratch, 'mixed.rows.csv'), `${[...rows, ...extra].join('\n')}\n`);
+  const x = {
+    format: 'lathe-experiment',
+    version: 1,
+    name: 'mixed columns: missing cells, a category, a boolean',
+    seed: 3,
+    data: { file: 'mixed.csv', target: 'label', task: 'classification' },
+    prepare: [{ op: 'split', test: 0.2, stratify: true }, { op: 'impute', strategy: 'median' }, { op: 'standardize' }],
+    model: { template: 'mlp', hidden: [8], activation: 'tanh' },
+    train: { optimizer: 'adam', learning_rate: 0.01, batch_size: 16, epochs: 30 },
+  };
+  const file = path.join(scratch, 'mixed.experiment.json');
+  fs.writeFileSync(file, JSON.stringify(x, null, 2));
+  return file;
+}
+
+/** The experiment file of a case (the mixed one written into scratch first). */
+export function experimentOf(name, scratch) {
+  return name === 'mixed' ? mixedCase(scratch) : path.join(root, `examples/${name}.experiment.json`);
+}
+
+/** Trains a case with the native CLI into scratch/NAME.lathe.json; its path. */
 export async function trainExample(name, scratch) {
   const model = path.join(scratch, `${name}.lathe.json`);
-  await run(cli, ['run', `examples/${name}.experiment.json`, '--out', model, '--quiet']);
+  await run(cli, ['run', experimentOf(name, scratch), '--out', model, '--quiet']);
   return model;
 }
 
@@ -57,6 +122,7 @@ async function loadEngine() {
 /** A CSV of the example's rows: the builtin CSV; an IDX set's test images (or all of them)
  * with px0… and label; a synthetic set as the engine generates it from the experiment. */
 export async function rowsCsv(name, x, scratch) {
+  if (name === 'mixed') return path.join(scratch, 'mixed.rows.csv');
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'data/builtin/manifest.json'), 'utf8'));
   if (x.data.builtin) {
     const set = manifest.datasets.find((d) => d.name === x.data.builtin);

@@ -9,12 +9,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { Failure, assert, cli, examples, root, rowsCsv, run, trainExample } from './examples.mjs';
+import { Failure, assert, cases, cli, experimentOf, root, rowsCsv, run, trainExample } from './examples.mjs';
 
 const require = createRequire(import.meta.url);
 const nodeCli = ['--no-experimental-fetch', path.join(root, 'build/wasm/lathe.js')];
 const tests = [
-  ...examples.map((name) => [
+  ...cases.map((name) => [
     `${name}: the ONNX file (the same bytes natively and in wasm) runs in onnxruntime as lathe predict predicts`,
     name,
   ]),
@@ -58,7 +58,7 @@ function features(csv, inputs, F) {
 }
 
 async function example(name) {
-  const x = JSON.parse(fs.readFileSync(path.join(root, `examples/${name}.experiment.json`), 'utf8'));
+  const x = JSON.parse(fs.readFileSync(experimentOf(name, scratch), 'utf8'));
   const model = await trainExample(name, scratch);
   const file = path.join(scratch, `${name}.onnx`);
   const twin = path.join(scratch, `${name}.node.onnx`);
@@ -114,7 +114,7 @@ async function example(name) {
 }
 
 async function checker() {
-  assert(exported.length === examples.length, `only ${exported.length} of ${examples.length} exported`);
+  assert(exported.length === cases.length, `only ${exported.length} of ${cases.length} exported`);
   const script = [
     'import json, sys, onnx',
     'for f in sys.argv[1:]:',
@@ -135,7 +135,7 @@ async function checker() {
         .join(' | '),
     );
   });
-  assert(Number(stdout) === examples.length, `the checker read ${stdout.trim()} files`);
+  assert(Number(stdout) === cases.length, `the checker read ${stdout.trim()} files`);
 }
 
 async function damaged() {

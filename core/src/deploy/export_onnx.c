@@ -423,9 +423,10 @@ lathe_status lathe_export_onnx(lathe_model *model, uint8_t **out, size_t *n, lat
     memset(&g, 0, sizeof g);
     g.p = &p;
 
-    /* imputation: a missing cell (NaN) takes the fitted fill */
-    for (s = 0; s < prep->n_steps; s++)
-        if (prep->steps[s].kind == LATHE_PREP_IMPUTE) {
+    /* a missing cell (NaN) takes the fitted fill (lathe_prepare_rows), when any feature has
+     * one (a one-hot feature's is 0 or 1; NaN, no fill, leaves the NaN as it is) */
+    for (s = 0; s < F; s++)
+        if (prep->fill[s] == prep->fill[s]) {
             in[0] = x;
             in[0] = out_of(node(&g, "IsNaN", in, 1, NULL));
             in[1] = floats1(&g, "fill", prep->fill, F);
