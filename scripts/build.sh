@@ -41,6 +41,9 @@ done
 run_step "minify lathe_engine.js" "$hint" esbuild build/wasm/lathe_engine.js --minify --log-level=warning \
   --outfile=build/web.tmp/lathe_engine.js
 cp build/wasm/lathe_engine.wasm build/web.tmp/
+run_step "minify lathe_deploy.js" "$hint" esbuild build/wasm/lathe_deploy.js --minify --log-level=warning \
+  --outfile=build/web.tmp/lathe_deploy.js
+cp build/wasm/lathe_deploy.wasm build/web.tmp/
 cp examples/*.experiment.json build/web.tmp/examples/
 if [ -f data/builtin/manifest.json ]; then
   cp data/builtin/manifest.json build/web.tmp/data/

@@ -13,6 +13,7 @@
 #include "lathe/alloc.h"
 #include "lathe/augment.h"
 #include "lathe/export_c.h"
+#include "lathe/export_onnx.h"
 #include "lathe/idx.h"
 #include "lathe/image.h"
 #include "lathe/model.h"
@@ -259,6 +260,12 @@ int lathe_engine_model_predict_csv(lathe_model *m, const char *csv, size_t n, fl
 int lathe_engine_model_export_c(lathe_model *m, const char *name, char **header, char **source,
                                 lathe_error *err) {
     return lathe_export_c(m, name, header, source, err);
+}
+
+/* The model as ONNX bytes (lathe_export_onnx): *out (freed with lathe_engine_string_free),
+ * *n bytes. */
+int lathe_engine_model_export_onnx(lathe_model *m, uint8_t **out, size_t *n, lathe_error *err) {
+    return lathe_export_onnx(m, out, n, err);
 }
 
 /* Converts 8-bit pixels (h rows of w, `channels` each) to out:(c, oh, ow) floats in 0…255

@@ -346,6 +346,20 @@
       });
     }
 
+    /** The model as an ONNX file (lathe export --format onnx): Uint8Array. */
+    exportOnnx() {
+      const m = this.alive();
+      return withHeap(m, [4, 4], 'out of memory writing the ONNX file', (out, size) => {
+        m.HEAPU32[out >>> 2] = 0;
+        try {
+          call(m, (err) => m._lathe_engine_model_export_onnx(this.ptr, out, size, err));
+          return new Uint8Array(m.HEAPU8.buffer, u32(m, out), u32(m, size)).slice();
+        } finally {
+          if (u32(m, out)) m._lathe_engine_string_free(u32(m, out));
+        }
+      });
+    }
+
     /** Predictions on CSV bytes: {rows, outputs, unseen, values: Float32Array(rows·outputs)}. */
     predictCsv(bytes) {
       const m = this.alive();
@@ -596,11 +610,14 @@
       return this.createFromExperiment('_lathe_engine_session_create', Session, experiment, data);
     }
 
-    /** Instantiates the wasm engine. options are passed to createLatheEngine. */
-    static async load(options = {}) {
-      const factory = root.createLatheEngine || (typeof require === 'function' ? require('./lathe_engine.js') : null);
-      if (!factory) throw new Error('lathe_engine.js is not loaded');
-      return new LatheEngine(await factory(options));
+    /** Instantiates the wasm engine. options are passed to createLatheEngine; factory is
+     * another module's (createLatheDeploy: the deploy tools, whose exports are the model
+     * loader's and the exporters'). */
+    static async load(options = {}, factory = null) {
+      const create =
+        factory || root.createLatheEngine || (typeof require === 'function' ? require('./lathe_engine.js') : null);
+      if (!create) throw new Error('lathe_engine.js is not loaded');
+      return new LatheEngine(await create(options));
     }
   }
 

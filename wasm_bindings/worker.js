@@ -12,6 +12,7 @@
  *               error, or a pause the run makes itself at [epoch, batch] = at),
  *               {type: 'table' | 'describe' | 'checkpoint' | 'model-info' | 'model-predict' |
  *               'model-predict-image' | 'model-export-c' (model, name: {header, source}) |
+ *               'model-export-onnx' (model: the ONNX bytes) |
  *               'data-csv' | 'image-convert' | 'augment-images' | 'alloc-live', id, ...}
  * Messages out: {type: 'ready'}, {type: 'started', run, shape, progress, memory},
  *               {type: 'tick', run, progress}, {type: 'progress', run, progress, point},
@@ -352,15 +353,32 @@
     }
   }
 
-  /** Answers {type: 'model-info' | 'model-predict' | 'model-predict-image'}: loads the model
-   * file for this request only (nothing stays allocated between requests). */
-  function withModel(msg, fn) {
-    const model = engine.loadModel(msg.model);
+  /** Answers {type: 'model-info' | 'model-predict' | 'model-predict-image' | 'model-export-…'}:
+   * loads the model file for this request only, in the engine or in tools (the deploy tools),
+   * so nothing stays allocated between requests. */
+  function withModel(msg, fn, tools = engine) {
+    const model = tools.loadModel(msg.model);
     try {
       return fn(model);
     } finally {
       model.free();
     }
+  }
+
+  /** The deploy tools (lathe_deploy.wasm: the model loader and the exporters), loaded the
+   * first time an artefact is made. */
+  let deploy = null;
+  function deployTools() {
+    if (!deploy) {
+      deploy = (async () => {
+        importScripts('lathe_deploy.js');
+        return self.Lathe.LatheEngine.load({}, self.createLatheDeploy);
+      })();
+      deploy.catch(() => {
+        deploy = null; // try again next time
+      });
+    }
+    return deploy;
   }
 
   function predictCsv(msg) {
@@ -543,7 +561,17 @@
       return { value: { bytes: bytes.buffer, progress: session.progress() }, transfer: [bytes.buffer] };
     },
     'model-info': (msg) => withModel(msg, (model) => ({ value: model.info() })),
-    'model-export-c': (msg) => withModel(msg, (model) => ({ value: model.exportC(msg.name) })),
+    'model-export-c': async (msg) =>
+      withModel(msg, (model) => ({ value: model.exportC(msg.name) }), await deployTools()),
+    'model-export-onnx': async (msg) =>
+      withModel(
+        msg,
+        (model) => {
+          const bytes = model.exportOnnx();
+          return { value: bytes.buffer, transfer: [bytes.buffer] };
+        },
+        await deployTools(),
+      ),
     'model-predict': predictCsv,
     'model-predict-image': predictImage,
     'alloc-live': () => ({ value: engine.allocLive() }),

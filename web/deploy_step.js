@@ -35,6 +35,7 @@ export class DeployStep {
       if (this.modelFile) download(this.baseName() + '.lathe.json', this.modelFile);
     });
     $('download-c').addEventListener('click', () => this.downloadC());
+    $('download-onnx').addEventListener('click', () => this.downloadOnnx());
   }
 
   /** The artefacts' base name: the experiment file's, before ".experiment.json". */
@@ -69,6 +70,27 @@ export class DeployStep {
     return this.cArchive;
   }
 
+  /** The model's ONNX file, made by the engine's deploy tools: {model, bytes}, or null. */
+  async onnx() {
+    const model = this.modelFile;
+    if (!model) return null;
+    if (this.onnxFile && this.onnxFile.model === model) return this.onnxFile;
+    const bytes = new Uint8Array(await this.app.engine.ask('model-export-onnx', { model }));
+    this.onnxFile = { model, bytes };
+    return this.onnxFile;
+  }
+
+  async downloadOnnx() {
+    $('artefact-error').hidden = true;
+    try {
+      const f = await this.onnx();
+      if (f) download(`${this.baseName()}.onnx`, f.bytes, 'application/octet-stream');
+    } catch (e) {
+      $('artefact-error').textContent = `The ONNX file could not be made: ${e.message}`;
+      $('artefact-error').hidden = false;
+    }
+  }
+
   async downloadC() {
     $('artefact-error').hidden = true;
     try {
@@ -99,15 +121,28 @@ export class DeployStep {
       `    return ${name}_predict(raw, out); /* out: ${name}_output_names's probabilities, or the value */`,
       '}',
     ].join('\n');
-    $('download-c').disabled = !this.modelFile;
-    $('c-size').textContent = '';
+    $('use-onnx').textContent = `onnxruntime: session.run({ input }) on ${base}.onnx`;
+    $('onnx-snippet').textContent = [
+      "import * as ort from 'onnxruntime-node'; // or onnxruntime-web",
+      `const session = await ort.InferenceSession.create('${base}.onnx');`,
+      '// one row per sample: the raw features, in the order of the metadata lathe.features',
+      `const input = new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, ${this.features ?? 'F'}]);`,
+      'const { [session.outputNames[0]]: out } = await session.run({ input });',
+      'console.log(out.data); // the class probabilities (metadata lathe.classes), or the values',
+    ].join('\n');
+    $('download-c').disabled = $('download-onnx').disabled = !this.modelFile;
+    $('c-size').textContent = $('onnx-size').textContent = '';
     if (!this.modelFile) return;
-    try {
-      const c = await this.cZip();
-      if (c && c.model === this.modelFile) $('c-size').textContent = kb(c.bytes.length);
-    } catch (e) {
-      $('c-size').textContent = '—';
-    }
+    const model = this.modelFile;
+    const size = async (id, make) => {
+      try {
+        const made = await make();
+        if (made && made.model === this.modelFile) $(id).textContent = kb(made.bytes.length);
+      } catch (e) {
+        if (model === this.modelFile) $(id).textContent = '—';
+      }
+    };
+    await Promise.all([size('c-size', () => this.cZip()), size('onnx-size', () => this.onnx())]);
   }
 
   sync(source) {
@@ -130,6 +165,7 @@ export class DeployStep {
 
   render(result) {
     this.modelFile = result.modelFile || null;
+    this.features = featureCount(this.modelFile);
     $('weights-hash').textContent = result.weightsSha256;
     $('data-hash').textContent = result.dataSha256 || '(synthetic: generated from the seed)';
     $('download-model').disabled = !this.modelFile;
@@ -153,5 +189,16 @@ export class DeployStep {
         (t) => t.sync(),
         () => {},
       );
+  }
+}
+
+/** The number of prepared features of a model file's text (its preparation's "features"),
+ * or null. */
+function featureCount(text) {
+  try {
+    const names = JSON.parse(text).preparation.features;
+    return Array.isArray(names) ? names.length : null;
+  } catch {
+    return null;
   }
 }

@@ -17,7 +17,7 @@ test("deploy: the model file downloads with the page's weights hash, and the CLI
   assert((await page.textContent('[data-testid=cli-command]')) === 'lathe run iris.experiment.json', 'CLI command');
 });
 
-test("deploy: the artefacts list their sizes; the C source downloads as a zip whose code, built with gcc, predicts lathe predict's bits", async (s) => {
+test("deploy: the artefacts list their sizes; the C source downloads as a zip whose code, built with gcc, predicts lathe predict's bits; the ONNX file is the CLI's bytes", async (s) => {
   const { page } = s;
   await s.setExperiment(exampleText('iris'));
   await s.forgetStatus();
@@ -62,6 +62,19 @@ test("deploy: the artefacts list their sizes; the C source downloads as a zip wh
   const got = execFileSync(bin, [iris]).toString();
   const want = execFileSync(cli, ['predict', model.file, iris], { cwd: root }).toString();
   assert(got === want.slice(want.indexOf('\n') + 1), "the page's C source does not predict lathe predict's bits");
+  // the ONNX file: the bytes the CLI writes from the same model file, and it runs in
+  // onnxruntime-node as lathe predict predicts
+  const [onnxDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-onnx]')]);
+  assert(onnxDownload.suggestedFilename() === 'iris.onnx', `downloaded ${onnxDownload.suggestedFilename()}`);
+  const onnxFile = path.join(scratch, 'iris.page.onnx');
+  await onnxDownload.saveAs(onnxFile);
+  const cliOnnx = path.join(scratch, 'iris.cli.onnx');
+  execFileSync(cli, ['export', model.file, '--format', 'onnx', '--out', cliOnnx, '--quiet']);
+  assert(fs.readFileSync(onnxFile).equals(fs.readFileSync(cliOnnx)), "the page's ONNX file is not the CLI's bytes");
+  assert(
+    (await page.textContent('[data-testid=onnx-size]')) === `${(fs.statSync(onnxFile).size / 1024).toFixed(1)} KB`,
+    'the ONNX size shown',
+  );
   const main = await page.textContent('[data-testid=c-main]');
   assert(main.split('\n').length === 6 && main.includes('iris_predict(raw, out)'), `the C main: ${main}`);
   await s.shot('step-6-artefacts');
