@@ -4,12 +4,14 @@
  * a session on a set too big for its memory limit is refused with the numbers, before any
  * table is made; byte pixels are prepared as they are read, to the float preparation's bits. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "lathe/alloc.h"
 #include "lathe/idx.h"
 #include "lathe/prepare.h"
+#include "lathe/profile.h"
 #include "lathe/trainer.h"
 #include "lathe/session.h"
 #include "lathe/sha256.h"
@@ -219,6 +221,16 @@ static void test_byte_rows(void) {
           "the set's table: %s", err.message);
     floats = bytes ? float_copy(bytes) : NULL;
     CHECK(floats != NULL, "the float copy");
+    if (floats) { /* the profile counts a byte column's values: the sort's numbers, bit for bit */
+        lathe_column_profile *pb = calloc(bytes->cols, sizeof *pb);
+        lathe_column_profile *pf = calloc(bytes->cols, sizeof *pf);
+        CHECK(pb && pf && lathe_profile_table(bytes, pb, &err) == LATHE_OK &&
+                  lathe_profile_table(floats, pf, &err) == LATHE_OK,
+              "profiles");
+        for (k = 0; pb && pf && k < bytes->cols; k++)
+            CHECK(memcmp(&pb[k], &pf[k], sizeof pb[k]) == 0, "column %zu: the byte profile differs", k);
+        free(pb), free(pf);
+    }
     for (k = 0; floats && k < sizeof preps / sizeof *preps; k++) {
         char json[1024], hb[65], hf[65], wb[65], wf[65];
         lathe_experiment *exp = NULL;

@@ -80,6 +80,57 @@ static lathe_status count_levels(const lathe_column *col, size_t rows, lathe_col
     return LATHE_OK;
 }
 
+/* The value at position i of the ascending order of a byte column's values, from their
+ * counts:(256). */
+static double byte_at(const size_t *counts, size_t i) {
+    size_t k, seen = 0;
+    for (k = 0; k < 256; k++) {
+        seen += counts[k];
+        if (i < seen) return (double)k;
+    }
+    return 255.0;
+}
+
+/* quantile() of a byte column from its counts: the same positions, the same arithmetic. */
+static double byte_quantile(const size_t *counts, size_t n, double q) {
+    double pos = q * (double)(n - 1), frac, lo_v;
+    size_t lo = (size_t)pos;
+    if (lo + 1 >= n) return byte_at(counts, n - 1);
+    frac = pos - (double)lo;
+    lo_v = byte_at(counts, lo);
+    return lo_v + frac * (byte_at(counts, lo + 1) - lo_v);
+}
+
+/* The profile of a numeric column of bytes (an image's pixels; none missing) from its 256
+ * counts: the same numbers as sorting its values, in the same float operations and order
+ * (the squares are added value by value in ascending order), without the sort. */
+static void profile_bytes(const lathe_column *col, size_t rows, lathe_column_profile *p) {
+    size_t counts[256] = {0}, r, k, c, lo = 256, hi = 0;
+    double sum = 0.0, sq = 0.0, mean;
+    if (rows == 0) return;
+    for (r = 0; r < rows; r++) counts[col->bytes[r]]++;
+    p->distinct = 0;
+    for (k = 0; k < 256; k++) {
+        if (!counts[k]) continue;
+        p->distinct++;
+        if (lo == 256) lo = k;
+        hi = k;
+        sum += (double)counts[k] * (double)k; /* whole numbers: exact, as the sorted sum is */
+    }
+    mean = sum / (double)rows;
+    for (k = lo; k <= hi; k++) {
+        double d = ((double)k - mean) * ((double)k - mean);
+        for (c = counts[k]; c > 0; c--) sq += d;
+    }
+    p->mean = mean;
+    p->std = __builtin_sqrt(sq / (double)rows);
+    p->min = (double)lo;
+    p->max = (double)hi;
+    p->q25 = byte_quantile(counts, rows, 0.25);
+    p->q50 = byte_quantile(counts, rows, 0.5);
+    p->q75 = byte_quantile(counts, rows, 0.75);
+}
+
 lathe_status lathe_profile_table(const lathe_table *table, lathe_column_profile *out,
                                  lathe_error *err) {
     float *sorted = lathe_malloc((table->rows ? table->rows : 1) * sizeof *sorted);
@@ -100,6 +151,10 @@ lathe_status lathe_profile_table(const lathe_table *table, lathe_column_profile 
             return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory profiling the data");
         }
         if (col->type == LATHE_COLUMN_CATEGORICAL) continue;
+        if (col->bytes && col->type == LATHE_COLUMN_NUMERIC) {
+            profile_bytes(col, table->rows, p);
+            continue;
+        }
         for (r = 0; r < table->rows; r++) {
             float v = lathe_column_at(col, r);
             if (v == v) sorted[n++] = v;

@@ -241,39 +241,9 @@ static Onnx__ValueInfoProto *value_info(pool *p, const char *name, int64_t width
     return v;
 }
 
-/* The metadata JSON of the inputs and features (cJSON text, copied into the pool). */
-static char *inputs_json(pool *p, const lathe_prepared *prep, int features) {
-    cJSON *arr = cJSON_CreateArray();
-    char *printed, *copy;
-    size_t j, k;
-    if (!arr) {
-        p->failed = 1;
-        return NULL;
-    }
-    if (features) {
-        for (j = 0; j < prep->n_features; j++)
-            cJSON_AddItemToArray(arr, cJSON_CreateString(prep->feature_names[j]));
-    } else {
-        for (j = 0; j < prep->n_inputs; j++) {
-            const lathe_prepared_input *in = &prep->inputs[j];
-            cJSON *o = cJSON_CreateObject(), *span = cJSON_CreateArray();
-            cJSON_AddItemToArray(arr, o);
-            cJSON_AddStringToObject(o, "column", in->name);
-            cJSON_AddStringToObject(o, "type",
-                                    in->type == LATHE_COLUMN_CATEGORICAL ? "categorical"
-                                    : in->type == LATHE_COLUMN_BOOLEAN   ? "boolean"
-                                                                         : "numeric");
-            cJSON_AddItemToArray(span, cJSON_CreateNumber((double)in->first));
-            cJSON_AddItemToArray(span, cJSON_CreateNumber((double)in->width));
-            cJSON_AddItemToObject(o, "features", span);
-            if (in->type == LATHE_COLUMN_CATEGORICAL) {
-                cJSON *cats = cJSON_AddArrayToObject(o, "categories");
-                for (k = 0; k < in->width; k++)
-                    cJSON_AddItemToArray(cats, cJSON_CreateString(lathe_prepared_category(prep, j, k)));
-            }
-        }
-    }
-    printed = cJSON_PrintUnformatted(arr);
+/* arr printed as compact JSON into the pool (arr deleted); NULL when memory ran out. */
+static char *json_text(pool *p, cJSON *arr) {
+    char *printed = arr ? cJSON_PrintUnformatted(arr) : NULL, *copy;
     cJSON_Delete(arr);
     if (!printed) {
         p->failed = 1;
@@ -284,21 +254,47 @@ static char *inputs_json(pool *p, const lathe_prepared *prep, int features) {
     return copy;
 }
 
+/* The metadata lathe.features: the prepared feature names. */
+static char *features_json(pool *p, const lathe_prepared *prep) {
+    cJSON *arr = cJSON_CreateArray();
+    size_t j;
+    for (j = 0; arr && j < prep->n_features; j++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(prep->feature_names[j]));
+    return json_text(p, arr);
+}
+
+/* The metadata lathe.inputs: each raw column's type, features [first, width] and categories. */
+static char *inputs_json(pool *p, const lathe_prepared *prep) {
+    cJSON *arr = cJSON_CreateArray();
+    size_t j, k;
+    for (j = 0; arr && j < prep->n_inputs; j++) {
+        const lathe_prepared_input *in = &prep->inputs[j];
+        cJSON *o = cJSON_CreateObject(), *span = cJSON_CreateArray();
+        cJSON_AddItemToArray(arr, o);
+        cJSON_AddStringToObject(o, "column", in->name);
+        cJSON_AddStringToObject(o, "type",
+                                in->type == LATHE_COLUMN_CATEGORICAL ? "categorical"
+                                : in->type == LATHE_COLUMN_BOOLEAN   ? "boolean"
+                                                                     : "numeric");
+        cJSON_AddItemToArray(span, cJSON_CreateNumber((double)in->first));
+        cJSON_AddItemToArray(span, cJSON_CreateNumber((double)in->width));
+        cJSON_AddItemToObject(o, "features", span);
+        if (in->type == LATHE_COLUMN_CATEGORICAL) {
+            cJSON *cats = cJSON_AddArrayToObject(o, "categories");
+            for (k = 0; k < in->width; k++)
+                cJSON_AddItemToArray(cats, cJSON_CreateString(lathe_prepared_category(prep, j, k)));
+        }
+    }
+    return json_text(p, arr);
+}
+
+/* The metadata lathe.classes: the class names in output order. */
 static char *classes_json(pool *p, const lathe_prepared *prep) {
     cJSON *arr = cJSON_CreateArray();
-    char *printed, *copy;
     size_t k;
     for (k = 0; arr && k < prep->n_classes; k++)
         cJSON_AddItemToArray(arr, cJSON_CreateString(prep->class_names[k]));
-    printed = arr ? cJSON_PrintUnformatted(arr) : NULL;
-    cJSON_Delete(arr);
-    if (!printed) {
-        p->failed = 1;
-        return NULL;
-    }
-    copy = text(p, printed);
-    cJSON_free(printed);
-    return copy;
+    return json_text(p, arr);
 }
 
 /* The network's nodes from value x; returns the last value (the logits). */
@@ -505,8 +501,8 @@ lathe_status lathe_export_onnx(lathe_model *model, uint8_t **out, size_t *n, lat
     push(&p, &meta, entry(&p, "lathe.task", classify ? "classification" : "regression"));
     push(&p, &meta, entry(&p, "lathe.target", prep->target));
     if (classify) push(&p, &meta, entry(&p, "lathe.classes", classes_json(&p, prep)));
-    push(&p, &meta, entry(&p, "lathe.inputs", inputs_json(&p, prep, 0)));
-    push(&p, &meta, entry(&p, "lathe.features", inputs_json(&p, prep, 1)));
+    push(&p, &meta, entry(&p, "lathe.inputs", inputs_json(&p, prep)));
+    push(&p, &meta, entry(&p, "lathe.features", features_json(&p, prep)));
     m->n_metadata_props = meta.n;
     m->metadata_props = (Onnx__StringStringEntryProto **)meta.items;
     if (p.failed) goto nomem;
