@@ -574,7 +574,7 @@
       ),
     'model-predict': predictCsv,
     'model-predict-image': predictImage,
-    'alloc-live': () => ({ value: engine.allocLive() }),
+    'alloc-live': async (msg) => ({ value: (msg.tools === 'deploy' ? await deployTools() : engine).allocLive() }),
   };
 
   self.onmessage = async (event) => {

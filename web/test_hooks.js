@@ -25,6 +25,7 @@ export function install(app) {
     },
     inject: (kind) => app.engine.post({ type: 'inject-fault', kind }),
     allocLive: () => app.engine.ask('alloc-live'),
+    deployAllocLive: () => app.engine.ask('alloc-live', { tools: 'deploy' }), // the deploy tools' module
     idle: () => app.store.idle(),
     stored: (key) => app.store.get(key),
     // Chromium 156 ignores CDP's Storage.overrideQuotaForOrigin, so a test makes the next

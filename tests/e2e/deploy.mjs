@@ -75,6 +75,9 @@ test("deploy: the artefacts list their sizes; the C source downloads as a zip wh
     (await page.textContent('[data-testid=onnx-size]')) === `${(fs.statSync(onnxFile).size / 1024).toFixed(1)} KB`,
     'the ONNX size shown',
   );
+  // the deploy tools freed all they allocated for the two artefacts
+  const toolsLive = await page.evaluate(() => window.latheTest.deployAllocLive());
+  assert(toolsLive === 0, `the deploy tools hold ${toolsLive} allocations after making the artefacts`);
   const main = await page.textContent('[data-testid=c-main]');
   assert(main.split('\n').length === 6 && main.includes('iris_predict(raw, out)'), `the C main: ${main}`);
   await s.shot('step-6-artefacts');
