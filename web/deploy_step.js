@@ -125,8 +125,8 @@ export class DeployStep {
     $('onnx-snippet').textContent = [
       "import * as ort from 'onnxruntime-node'; // or onnxruntime-web",
       `const session = await ort.InferenceSession.create('${base}.onnx');`,
-      '// one row per sample: the raw features, in the order of the metadata lathe.features',
-      `const input = new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, ${this.features ?? 'F'}]);`,
+      `// one row per sample: ${this.features ? featureList(this.features) : 'the raw features (metadata lathe.features)'}; NaN where missing`,
+      `const input = new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, ${this.features ? this.features.length : 'F'}]);`,
       'const { [session.outputNames[0]]: out } = await session.run({ input });',
       'console.log(out.data); // the class probabilities (metadata lathe.classes), or the values',
     ].join('\n');
@@ -165,7 +165,7 @@ export class DeployStep {
 
   render(result) {
     this.modelFile = result.modelFile || null;
-    this.features = featureCount(this.modelFile);
+    this.features = featureNames(this.modelFile);
     $('weights-hash').textContent = result.weightsSha256;
     $('data-hash').textContent = result.dataSha256 || '(synthetic: generated from the seed)';
     $('download-model').disabled = !this.modelFile;
@@ -180,6 +180,7 @@ export class DeployStep {
 
   clear() {
     this.modelFile = null;
+    this.features = null;
     $('weights-hash').textContent = '—';
     $('download-model').disabled = true;
     $('model-size').textContent = '';
@@ -192,13 +193,18 @@ export class DeployStep {
   }
 }
 
-/** The number of prepared features of a model file's text (its preparation's "features"),
- * or null. */
-function featureCount(text) {
+/** The prepared feature names of a model file's text (its preparation's "features"), or
+ * null. */
+function featureNames(text) {
   try {
     const names = JSON.parse(text).preparation.features;
-    return Array.isArray(names) ? names.length : null;
+    return Array.isArray(names) ? names : null;
   } catch {
     return null;
   }
+}
+
+/** Feature names for a comment: all of up to six, else the first three and the last. */
+function featureList(names) {
+  return names.length <= 6 ? names.join(', ') : `${names.slice(0, 3).join(', ')}, …, ${names[names.length - 1]}`;
 }

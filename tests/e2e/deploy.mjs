@@ -75,6 +75,27 @@ test("deploy: the artefacts list their sizes; the C source downloads as a zip wh
     (await page.textContent('[data-testid=onnx-size]')) === `${(fs.statSync(onnxFile).size / 1024).toFixed(1)} KB`,
     'the ONNX size shown',
   );
+  // the six-line onnxruntime snippet runs as it is shown, on row 51 of the file (rows given)
+  const snippet = await page.textContent('[data-testid=onnx-snippet]');
+  assert(
+    snippet.split('\n').length === 6 && snippet.includes('sepal_length, sepal_width, petal_length, petal_width'),
+    `the ONNX snippet: ${snippet}`,
+  );
+  const script = path.join(root, 'build', 'onnx-snippet.test.mjs'); // beside node_modules
+  fs.copyFileSync(onnxFile, path.join(root, 'build', 'iris.onnx'));
+  const row = fs.readFileSync(iris, 'utf8').split('\n')[51].split(',').slice(0, 4).map(Number);
+  fs.writeFileSync(
+    script,
+    `const rows = [${JSON.stringify(row)}];\n${snippet.replace("'iris.onnx'", JSON.stringify(path.join(root, 'build', 'iris.onnx')))}\nconsole.log(JSON.stringify(Array.from(out.data)));\n`,
+  );
+  const printed = execFileSync('node', [script], { cwd: root }).toString().trim().split('\n');
+  const fromSnippet = JSON.parse(printed[printed.length - 1]);
+  const cliRow = want.split('\n')[51].split(',').slice(2).map(Number);
+  assert(
+    fromSnippet.length === 3 &&
+      fromSnippet.every((v, k) => Math.abs(v - cliRow[k]) <= 1e-5 * Math.max(1, Math.abs(cliRow[k]))),
+    `the snippet printed ${fromSnippet}, lathe predict ${cliRow}`,
+  );
   // the deploy tools freed all they allocated for the two artefacts
   const toolsLive = await page.evaluate(() => window.latheTest.deployAllocLive());
   assert(toolsLive === 0, `the deploy tools hold ${toolsLive} allocations after making the artefacts`);
