@@ -88,7 +88,13 @@ test("deploy: the artefacts list their sizes; the C source downloads as a zip wh
     script,
     `const rows = [${JSON.stringify(row)}];\n${snippet.replace("'iris.onnx'", JSON.stringify(path.join(root, 'build', 'iris.onnx')))}\nconsole.log(JSON.stringify(Array.from(out.data)));\n`,
   );
-  const printed = execFileSync('node', [script], { cwd: root }).toString().trim().split('\n');
+  let printed;
+  try {
+    printed = execFileSync('node', [script], { cwd: root }).toString().trim().split('\n');
+  } finally {
+    fs.rmSync(script, { force: true });
+    fs.rmSync(path.join(root, 'build', 'iris.onnx'), { force: true });
+  }
   const fromSnippet = JSON.parse(printed[printed.length - 1]);
   const cliRow = want.split('\n')[51].split(',').slice(2).map(Number);
   assert(
