@@ -3,7 +3,8 @@
 // (JavaScriptCore, Safari's engine, through WebKitWebDriver and MiniBrowser under xvfb-run).
 // The Chromium suite (tests/e2e) is the main one; this one, the same tests on each engine, walks every step, trains the examples whose weights must be the native CLI's
 // bit for bit (an MLP, a CNN, an augmented image set, a regression, a resumed checkpoint and
-// an uploaded CSV), and checks what the page says when a browser lacks a feature it uses.
+// an uploaded CSV), makes the Deploy step's ONNX file with the deploy tools (the CLI's bytes),
+// and checks what the page says when a browser lacks a feature it uses.
 //
 // Output: the first line is "TESTS N"; then one line per test, "PASS name", "FAIL name: why"
 // or "SKIP name: why". Exits non-zero when a test failed or fewer than N reported. A browser
@@ -78,6 +79,11 @@ const allTests = [
     noDecompression,
   ],
   ['no-entries', 'without webkitGetAsEntry a dropped folder is answered with the folder picker', noEntries],
+  [
+    'deploy',
+    "the Deploy step makes the ONNX file (the CLI's bytes) and the C source with the deploy tools",
+    deployArtefacts,
+  ],
   ['errors', 'no uncaught errors in the page', errorsTest],
 ];
 const only = process.env.LATHE_ENGINES_ONLY ? new RegExp(process.env.LATHE_ENGINES_ONLY) : null;
@@ -94,6 +100,12 @@ console.log(`TESTS ${ENGINES.length * tests.length}`);
 const RECORDER =
   'self.latheErrors = [];\n' +
   "addEventListener('error', (e) => latheErrors.push(`${e.message} (${e.filename}:${e.lineno})`));\n" +
+  // the files the page makes for download (kept; a download link's click is not followed)
+  'self.latheBlobs = [];\n' +
+  'const latheObjectURL = URL.createObjectURL.bind(URL);\n' +
+  'URL.createObjectURL = (b) => { latheBlobs.push(b); return latheObjectURL(b); };\n' +
+  'const latheAnchorClick = HTMLAnchorElement.prototype.click;\n' +
+  'HTMLAnchorElement.prototype.click = function () { if (!this.download) latheAnchorClick.call(this); };\n' +
   // the test's clicks: whether the last one reached the element it was aimed at
   "self.latheClick = { wanted: null, hit: null, landed: '' };\n" +
   "addEventListener('click', (e) => { const c = self.latheClick; if (!c.wanted) return; c.hit = !!e.target.closest(c.wanted); c.landed = `${e.target.id || e.target.tagName} at ${e.clientX},${e.clientY}`; }, true);\n" +
@@ -486,6 +498,43 @@ async function resume(t) {
     page === native.weights_sha256,
     `resumed in the page ${page} != uninterrupted native ${native.weights_sha256}`,
   );
+}
+
+/** The model of examples/iris trained in the page; the Deploy step shows its artefacts' sizes
+ * once the deploy tools made them; the ONNX file it offers is what the CLI writes from the
+ * CLI's model of the same experiment (the same weights), byte for byte. */
+async function deployArtefacts(t) {
+  await t.open();
+  await t.setExperiment(example('iris'));
+  await t.train();
+  await t.step('deploy');
+  await t.waitFor(
+    () => ['c-size', 'onnx-size'].every((id) => /KB$/.test(document.getElementById(id).textContent)),
+    null,
+    60000,
+    "the C source's and the ONNX file's sizes",
+  );
+  await t.ev(() => {
+    self.latheBlobs.length = 0;
+    return true;
+  });
+  await t.click('[data-testid=download-onnx]');
+  const base64 = await t
+    .waitFor(() => self.latheBlobs.length > 0, null, 20000, 'the ONNX file')
+    .then(() =>
+      t.ev(async () => {
+        const bytes = new Uint8Array(await self.latheBlobs[self.latheBlobs.length - 1].arrayBuffer());
+        let s = '';
+        for (const b of bytes) s += String.fromCharCode(b);
+        return btoa(s);
+      }),
+    );
+  const model = path.join(scratch, `deploy-${t.engine}.lathe.json`);
+  const onnx = path.join(scratch, `deploy-${t.engine}.onnx`);
+  await run(cli, ['run', 'examples/iris.experiment.json', '--out', model, '--quiet'], { cwd: root });
+  await run(cli, ['export', model, '--format', 'onnx', '--out', onnx, '--quiet'], { cwd: root });
+  const page = Buffer.from(base64, 'base64');
+  assert(page.equals(fs.readFileSync(onnx)), `the page's ONNX file (${page.length} bytes) is not the CLI's`);
 }
 
 async function upload(t) {
