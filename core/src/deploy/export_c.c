@@ -323,8 +323,9 @@ static int put_layer_code(text *t, const lathe_layer_info *li, size_t l) {
             put(t, "    for (k = 0; k < %zu; k++) y[k] = x[k] > 0.0f ? x[k] : 0.0f;\n", li->out);
             break;
         case LATHE_ACT_LEAKY_RELU:
-            put(t, "    for (k = 0; k < %zu; k++) y[k] = x[k] > 0.0f ? x[k] : 0.01f * x[k];\n",
-                li->out);
+            /* the core's slope, printed so that it reads back as the same float */
+            put(t, "    for (k = 0; k < %zu; k++) y[k] = x[k] > 0.0f ? x[k] : %.9gf * x[k];\n",
+                li->out, (double)LATHE_LEAKY_RELU_SLOPE);
             break;
         case LATHE_ACT_SIGMOID:
             put(t, "    for (k = 0; k < %zu; k++) y[k] = lathe_sigmoidf(x[k]);\n", li->out);

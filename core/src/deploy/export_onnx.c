@@ -254,12 +254,13 @@ static char *json_text(pool *p, cJSON *arr) {
     return copy;
 }
 
-/* The metadata lathe.features: the prepared feature names. */
-static char *features_json(pool *p, const lathe_prepared *prep) {
+/* The names:(n) as a JSON array (lathe.features: the prepared feature names; lathe.classes:
+ * the class names in output order). */
+static char *strings_json(pool *p, char *const *names, size_t n) {
     cJSON *arr = cJSON_CreateArray();
     size_t j;
-    for (j = 0; arr && j < prep->n_features; j++)
-        cJSON_AddItemToArray(arr, cJSON_CreateString(prep->feature_names[j]));
+    for (j = 0; arr && j < n; j++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(names[j]));
     return json_text(p, arr);
 }
 
@@ -285,15 +286,6 @@ static char *inputs_json(pool *p, const lathe_prepared *prep) {
                 cJSON_AddItemToArray(cats, cJSON_CreateString(lathe_prepared_category(prep, j, k)));
         }
     }
-    return json_text(p, arr);
-}
-
-/* The metadata lathe.classes: the class names in output order. */
-static char *classes_json(pool *p, const lathe_prepared *prep) {
-    cJSON *arr = cJSON_CreateArray();
-    size_t k;
-    for (k = 0; arr && k < prep->n_classes; k++)
-        cJSON_AddItemToArray(arr, cJSON_CreateString(prep->class_names[k]));
     return json_text(p, arr);
 }
 
@@ -500,9 +492,9 @@ lathe_status lathe_export_onnx(lathe_model *model, uint8_t **out, size_t *n, lat
     push(&p, &meta, entry(&p, "lathe.weights_sha256", lathe_model_weights_sha256(model)));
     push(&p, &meta, entry(&p, "lathe.task", classify ? "classification" : "regression"));
     push(&p, &meta, entry(&p, "lathe.target", prep->target));
-    if (classify) push(&p, &meta, entry(&p, "lathe.classes", classes_json(&p, prep)));
+    if (classify) push(&p, &meta, entry(&p, "lathe.classes", strings_json(&p, prep->class_names, prep->n_classes)));
     push(&p, &meta, entry(&p, "lathe.inputs", inputs_json(&p, prep)));
-    push(&p, &meta, entry(&p, "lathe.features", features_json(&p, prep)));
+    push(&p, &meta, entry(&p, "lathe.features", strings_json(&p, prep->feature_names, prep->n_features)));
     m->n_metadata_props = meta.n;
     m->metadata_props = (Onnx__StringStringEntryProto **)meta.items;
     if (p.failed) goto nomem;
