@@ -238,11 +238,10 @@ lathe_status lathe_image_table(const lathe_idx *const *images, const lathe_idx *
                     const uint8_t *src = images[p]->bytes + f;
                     for (r = r0; r < end; r++)
                         dst[r] = src[r * F];
-                } else {
+                } else { /* float columns: a part may still be u8 when another is not */
                     float *dst = table->columns[f].values + row0;
-                    const float *src = images[p]->values + f;
                     for (r = r0; r < end; r++)
-                        dst[r] = src[r * F];
+                        dst[r] = lathe_idx_at(images[p], r * F + f);
                 }
             }
         }
