@@ -77,6 +77,8 @@ int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 /* lathe export MODEL --format c --out DIR: native_cli/cmd_export.c */
 int cmd_export(int argc, char **argv);
+/* lathe import FILE.onnx --out MODEL: native_cli/cmd_import.c */
+int cmd_import(int argc, char **argv);
 int cmd_datasets(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 /* lathe reference-check DIR: native_cli/cmd_reference_check.c */

@@ -143,6 +143,10 @@ typedef struct lathe_experiment {
     lathe_layer_spec layers[LATHE_MAX_LAYERS];
     char model_template[16]; /* "linear", "logistic", "mlp", "cnn", or "" for a list */
     lathe_init_kind init;
+    /* Never read from a file: set by code that runs a bare layer chain (the ONNX importer's
+     * runner). The network's outputs are then its last layer's values, of any shape, as they
+     * are (no softmax); such a trainer predicts but does not train. */
+    int raw_outputs;
     /* training */
     lathe_optimizer_config optimizer;
     lathe_loss_kind loss;

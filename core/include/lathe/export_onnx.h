@@ -9,7 +9,8 @@
  * runs the network: dense as Gemm, conv2d as Conv, the pools, BatchNormalization (Lathe's
  * epsilon), the activations, Flatten; dropout is left out. Its output is "probabilities"
  * (N, classes) after Softmax (axis 1) or, for one logit, (1 − σ(z), σ(z)); or "value" (N, 1).
- * Metadata: lathe.weights_sha256, lathe.task, lathe.classes, lathe.inputs, lathe.features. */
+ * Metadata: lathe.weights_sha256, lathe.task, lathe.target, lathe.classes, lathe.inputs,
+ * lathe.features, lathe.experiment (the experiment it was trained from, compact JSON). */
 #ifndef LATHE_EXPORT_ONNX_H
 #define LATHE_EXPORT_ONNX_H
 

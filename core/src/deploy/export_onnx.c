@@ -495,6 +495,7 @@ lathe_status lathe_export_onnx(lathe_model *model, uint8_t **out, size_t *n, lat
     if (classify) push(&p, &meta, entry(&p, "lathe.classes", strings_json(&p, prep->class_names, prep->n_classes)));
     push(&p, &meta, entry(&p, "lathe.inputs", inputs_json(&p, prep)));
     push(&p, &meta, entry(&p, "lathe.features", strings_json(&p, prep->feature_names, prep->n_features)));
+    push(&p, &meta, entry(&p, "lathe.experiment", lathe_model_experiment_json(model)));
     m->n_metadata_props = meta.n;
     m->metadata_props = (Onnx__StringStringEntryProto **)meta.items;
     if (p.failed) goto nomem;

@@ -261,6 +261,10 @@ static lathe_status plan_layers(lathe_trainer *t, size_t *work_floats, size_t *n
         if (ly->out > t->max_width) t->max_width = ly->out;
     }
     t->n_layers = exp->n_layers;
+    if (exp->raw_outputs) {
+        t->n_outputs = c * h * w;
+        return LATHE_OK;
+    }
     if (image || c != t->n_outputs)
         return lathe_error_set(err, LATHE_ERR_INVALID,
                                "model.layers[%zu].units: the last layer gives %zu outputs, but "
@@ -565,7 +569,7 @@ static void restore_best(lathe_trainer *t) {
 
 lathe_status lathe_trainer_step(lathe_trainer *t, size_t batches, lathe_error *err) {
     const lathe_split_data *train = &t->data->train;
-    if (train->rows == 0)
+    if (train->rows == 0 || t->exp->raw_outputs)
         return lathe_error_set(err, LATHE_ERR_INVALID, "there are no training rows to train on");
     while (batches > 0 && !t->done) {
         size_t start, n, i;
