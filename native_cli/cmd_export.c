@@ -1,10 +1,18 @@
-/* lathe export MODEL --format c|onnx --out DIR|FILE [--name NAME]: the model as dependency-free
- * C source (lathe/export_c.h), DIR/NAME.h and DIR/NAME.c, or as an ONNX file
- * (lathe/export_onnx.h). */
+/* lathe export MODEL --format c|onnx|web --out DIR|FILE [--name NAME]: the model as
+ * dependency-free C source (lathe/export_c.h), DIR/NAME.h and DIR/NAME.c, as an ONNX file
+ * (lathe/export_onnx.h), or as a web page's inference module (the web runtime that the wasm
+ * build writes into web_runtime/, with the model file). */
+#define _POSIX_C_SOURCE 200809L /* readlink */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+#endif
 
 #include "cli.h"
 #include "lathe/alloc.h"
@@ -14,6 +22,7 @@
 static const char export_usage[] =
     "usage: lathe export MODEL --format c --out DIR [--name NAME] [--quiet]\n"
     "       lathe export MODEL --format onnx --out FILE.onnx [--quiet]\n"
+    "       lathe export MODEL --format web --out DIR [--quiet]\n"
     "\n"
     "Writes the trained model as a deployable artefact.\n"
     "\n"
@@ -25,10 +34,15 @@ static const char export_usage[] =
     "  onnx                FILE.onnx (IR 8, opset 17): input (N, features) of raw features,\n"
     "                      the fitted preparation as operators, output probabilities or\n"
     "                      value; metadata lathe.classes, lathe.inputs, lathe.weights_sha256\n"
+    "  web                 DIR/lathe_web.js (an ES module: m = await load(url);\n"
+    "                      m.predict(rows) on raw rows), lathe_infer.js and .wasm (the core\n"
+    "                      without the trainer), model.lathe.json and an example index.html;\n"
+    "                      `lathe predict`'s bits in the browser. The runtime is the wasm\n"
+    "                      build's web_runtime/ folder ($LATHE_WEB_RUNTIME overrides)\n"
     "\n"
     "options:\n"
-    "  --format FORMAT     the artefact (c or onnx)\n"
-    "  --out PATH          c: the folder to write into (made when missing); onnx: the file\n"
+    "  --format FORMAT     the artefact (c, onnx or web)\n"
+    "  --out PATH          c, web: the folder to write into (made when missing); onnx: the file\n"
     "  --name NAME         the C prefix and file name (default: the model file's name up\n"
     "                      to its first '.', with other characters as '_')\n"
     "  --quiet             no summary on stderr\n"
@@ -37,6 +51,7 @@ static const char export_usage[] =
     "example:\n"
     "  lathe export iris.lathe.json --format c --out iris_c\n"
     "  lathe export iris.lathe.json --format onnx --out iris.onnx\n"
+    "  lathe export iris.lathe.json --format web --out iris_web\n"
     "  cc -std=c99 -O2 -ffp-contract=off -c iris_c/iris.c\n";
 
 /* The default name: the model file's base name up to its first '.', as a C identifier. */
@@ -71,6 +86,93 @@ static int export_onnx(const char *model_path, const char *out, int quiet) {
     status = cli_write_file(out, bytes, n);
     if (status == CLI_OK && !quiet) fprintf(stderr, "lathe: wrote %s (%zu bytes)\n", out, n);
     lathe_free(bytes);
+    return status;
+}
+
+/* The files of the web export that come from the runtime folder, written as they are. */
+static const char *const web_runtime_files[] = {"lathe_web.js", "lathe_infer.js",
+                                                "lathe_infer.wasm", "index.html"};
+
+/* The folder of the running program into dir (cap bytes): /proc/self/exe's natively, the
+ * script's (__dirname) for the node twin; "" when unknown. */
+#ifdef __EMSCRIPTEN__
+EM_JS(void, program_dir, (char *dir, int cap), {
+    stringToUTF8(typeof __dirname === "string" ? __dirname : "", dir, cap);
+});
+#else
+static void program_dir(char *dir, int cap) {
+    ssize_t n = readlink("/proc/self/exe", dir, (size_t)cap - 1);
+    char *slash;
+    dir[n > 0 ? n : 0] = '\0';
+    slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    else dir[0] = '\0';
+}
+#endif
+
+/* The web runtime's folder into dir: $LATHE_WEB_RUNTIME, else web_runtime/ beside the
+ * program (the node twin build/wasm/lathe.js, or an installed `lathe` with its runtime), else
+ * ../wasm/web_runtime from it (the native build/native/lathe beside the wasm build). 0 when
+ * found (lathe_infer.wasm is there), else the places tried are printed with what to build. */
+static int web_runtime_dir(char *dir, size_t cap) {
+    const char *env = getenv("LATHE_WEB_RUNTIME");
+    char here[4096], tried[2][4200], probe[8448]; /* here + "/../wasm/web_runtime" fits */
+    size_t n = 0, i;
+    struct stat st;
+    if (env && *env) snprintf(tried[n++], sizeof tried[0], "%s", env);
+    else {
+        program_dir(here, (int)sizeof here);
+        if (here[0]) {
+            snprintf(tried[n++], sizeof tried[0], "%s/web_runtime", here);
+            snprintf(tried[n++], sizeof tried[0], "%s/../wasm/web_runtime", here);
+        }
+    }
+    for (i = 0; i < n; i++) {
+        snprintf(probe, sizeof probe, "%s/lathe_infer.wasm", tried[i]);
+        if (stat(probe, &st) == 0) {
+            memcpy(dir, tried[i], strlen(tried[i]) + 1 < cap ? strlen(tried[i]) + 1 : cap);
+            dir[cap - 1] = '\0';
+            return 0;
+        }
+    }
+    fprintf(stderr,
+            "lathe export: the web runtime is not built (no lathe_infer.wasm in %s%s%s): build "
+            "it with `cmake --build --preset wasm --target lathe_infer` (./scripts/build.sh "
+            "builds it), or set LATHE_WEB_RUNTIME to the folder that holds it\n",
+            n ? tried[0] : "the program's folder", n > 1 ? " or " : "", n > 1 ? tried[1] : "");
+    return -1;
+}
+
+/* --format web: the runtime's files and the model file (checked by loading it) into out. */
+static int export_web(const char *model_path, const char *out, int quiet) {
+    lathe_model *m = NULL;
+    char runtime[4200], path[4400]; /* runtime + "/" + a runtime file's name fits */
+    char *bytes;
+    size_t n, i, total = 0;
+    int status = cli_load_model(model_path, &m);
+    if (status != CLI_OK) return status;
+    lathe_model_destroy(m);
+    if (web_runtime_dir(runtime, sizeof runtime) != 0) return CLI_FAILED;
+    if (mkdir(out, 0777) != 0 && errno != EEXIST) {
+        cli_error(out, strerror(errno));
+        return CLI_USAGE;
+    }
+    for (i = 0; status == CLI_OK && i <= sizeof web_runtime_files / sizeof *web_runtime_files;
+         i++) {
+        const int model_file = i == sizeof web_runtime_files / sizeof *web_runtime_files;
+        if (!model_file) snprintf(path, sizeof path, "%s/%s", runtime, web_runtime_files[i]);
+        if (!(bytes = cli_read_file(model_file ? model_path : path, &n))) return CLI_FAILED;
+        snprintf(path, sizeof path, "%s/%s", out,
+                 model_file ? "model.lathe.json" : web_runtime_files[i]);
+        status = cli_write_file(path, bytes, n);
+        total += n;
+        free(bytes);
+    }
+    if (status == CLI_OK && !quiet)
+        fprintf(stderr,
+                "lathe: wrote %s/ (lathe_web.js, lathe_infer.js, lathe_infer.wasm, "
+                "model.lathe.json, index.html; %zu bytes)\n",
+                out, total);
     return status;
 }
 
@@ -110,16 +212,17 @@ int cmd_export(int argc, char **argv) {
     if (!model_path || !format || !out) {
         fprintf(stderr, "lathe export: %s\n%s",
                 !model_path ? "which model? (MODEL is missing)"
-                : !format   ? "--format is missing (c or onnx)"
+                : !format   ? "--format is missing (c, onnx or web)"
                             : "--out is missing (where to write)",
                 export_usage);
         return CLI_USAGE;
     }
-    if (strcmp(format, "c") != 0 && strcmp(format, "onnx") != 0) {
-        fprintf(stderr, "lathe export: unknown format '%s' (known: c, onnx)\n", format);
+    if (strcmp(format, "c") != 0 && strcmp(format, "onnx") != 0 && strcmp(format, "web") != 0) {
+        fprintf(stderr, "lathe export: unknown format '%s' (known: c, onnx, web)\n", format);
         return CLI_USAGE;
     }
     if (strcmp(format, "onnx") == 0) return export_onnx(model_path, out, quiet);
+    if (strcmp(format, "web") == 0) return export_web(model_path, out, quiet);
     if (name_arg) {
         if (!lathe_export_c_name_ok(name_arg)) {
             fprintf(stderr,

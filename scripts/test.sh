@@ -129,6 +129,9 @@ suite "c export" node --no-experimental-fetch tests/deploy/c_export.mjs
 log "ONNX export: every example in onnxruntime-node as lathe predict predicts; python3-onnx's checker"
 suite "onnx export" node --no-experimental-fetch tests/deploy/onnx_export.mjs
 
+log "web export: every example's web export predicts lathe predict's bits in Chromium, Firefox ESR and WebKitGTK; its runtime's size"
+suite "web export" node tests/deploy/web_export.mjs
+
 log "high heap: the browser engine above 2 GiB trains to the native weights (node)"
 suite "high heap" node --no-experimental-fetch tests/parity/high_heap.mjs
 

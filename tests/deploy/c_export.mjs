@@ -122,7 +122,7 @@ async function refusals() {
   );
   const fmt = await attempt(['export', model, '--format', 'tflite', '--out', scratch]);
   assert(
-    fmt && fmt.code === 2 && /unknown format 'tflite' \(known: c, onnx\)/.test(fmt.stderr),
+    fmt && fmt.code === 2 && /unknown format 'tflite' \(known: c, onnx, web\)/.test(fmt.stderr),
     `a bad format: ${JSON.stringify(fmt)}`,
   );
   const missing = await attempt([
