@@ -44,6 +44,12 @@ cp build/wasm/lathe_engine.wasm build/web.tmp/
 run_step "minify lathe_deploy.js" "$hint" esbuild build/wasm/lathe_deploy.js --minify --log-level=warning \
   --outfile=build/web.tmp/lathe_deploy.js
 cp build/wasm/lathe_deploy.wasm build/web.tmp/
+# The web export's runtime as `lathe export --format web` writes it (not minified: the Deploy
+# step zips these bytes with the model file); the page fetches it only for that download.
+mkdir -p build/web.tmp/web_runtime
+for f in lathe_web.js lathe_infer.js lathe_infer.wasm index.html; do
+  cp "build/wasm/web_runtime/$f" build/web.tmp/web_runtime/
+done
 cp examples/*.experiment.json build/web.tmp/examples/
 if [ -f data/builtin/manifest.json ]; then
   cp data/builtin/manifest.json build/web.tmp/data/

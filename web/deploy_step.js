@@ -1,7 +1,7 @@
 /* Step 6, Deploy: the experiment file (editable), the artefacts of the last run with their
- * sizes and how to use each (the experiment file, the model file, its C source zipped), its
- * weights hash and the CLI command that reproduces it; "Try the model" (try_model.js) is
- * loaded the first time the step opens. */
+ * sizes and how to use each (the experiment file, the model file, its C source zipped, its web
+ * export zipped), its weights hash and the CLI command that reproduces it; "Try the model"
+ * (try_model.js) is loaded the first time the step opens. */
 import { $, download } from './dom.js';
 
 export class DeployStep {
@@ -36,6 +36,7 @@ export class DeployStep {
     });
     $('download-c').addEventListener('click', () => this.downloadC());
     $('download-onnx').addEventListener('click', () => this.downloadOnnx());
+    $('download-web').addEventListener('click', () => this.downloadWeb());
   }
 
   /** The artefacts' base name: the experiment file's, before ".experiment.json". */
@@ -78,6 +79,46 @@ export class DeployStep {
     const bytes = new Uint8Array(await this.app.engine.ask('model-export-onnx', { model }));
     this.onnxFile = { model, bytes };
     return this.onnxFile;
+  }
+
+  /** The model's web export zipped, the files `lathe export --format web` writes: the runtime
+   * (fetched from this site's web_runtime/ only now, never up front) and the model file:
+   * {model, name, bytes}, or null without a model. */
+  async webZip() {
+    const model = this.modelFile;
+    if (!model) return null;
+    if (this.webArchive && this.webArchive.model === model) return this.webArchive;
+    const files = ['lathe_web.js', 'lathe_infer.js', 'lathe_infer.wasm', 'index.html'];
+    const [runtime, { zip }] = await Promise.all([
+      Promise.all(
+        files.map(async (f) => {
+          const r = await fetch(`web_runtime/${f}`);
+          if (!r.ok) throw new Error(`web_runtime/${f}: HTTP ${r.status}`);
+          return new Uint8Array(await r.arrayBuffer());
+        }),
+      ),
+      import('./zip.js'),
+    ]);
+    const name = `${this.baseName()}_web`;
+    const bytes = zip([
+      ...files.map((f, i) => ({ name: `${name}/${f}`, data: runtime[i] })),
+      { name: `${name}/model.lathe.json`, data: model },
+    ]);
+    this.webArchive = { model, name, bytes };
+    return this.webArchive;
+  }
+
+  async downloadWeb() {
+    $('artefact-error').hidden = true;
+    try {
+      const w = await this.webZip();
+      if (!w) return;
+      if (w.model === this.modelFile) $('web-size').textContent = `${(w.bytes.length / 1024).toFixed(1)} KB`;
+      download(`${w.name}.zip`, w.bytes, 'application/zip');
+    } catch (e) {
+      $('artefact-error').textContent = `The web export could not be made: ${e.message}`;
+      $('artefact-error').hidden = false;
+    }
   }
 
   async downloadOnnx() {
@@ -130,8 +171,12 @@ export class DeployStep {
       'const { [session.outputNames[0]]: out } = await session.run({ input });',
       'console.log(out.data); // the class probabilities (metadata lathe.classes), or the values',
     ].join('\n');
-    $('download-c').disabled = $('download-onnx').disabled = !this.modelFile;
+    $('use-web').textContent = `const m = await load('./model.lathe.json'); m.predict(rows) — serve ${base}_web/`;
+    $('download-c').disabled = $('download-onnx').disabled = $('download-web').disabled = !this.modelFile;
     $('c-size').textContent = $('onnx-size').textContent = '';
+    // the web export's size once made: its runtime downloads only when asked for
+    const web = this.webArchive && this.webArchive.model === this.modelFile;
+    $('web-size').textContent = web ? kb(this.webArchive.bytes.length) : this.modelFile ? 'on download' : '';
     if (!this.modelFile) return;
     const model = this.modelFile;
     const size = async (id, make) => {

@@ -17,6 +17,49 @@ test("deploy: the model file downloads with the page's weights hash, and the CLI
   assert((await page.textContent('[data-testid=cli-command]')) === 'lathe run iris.experiment.json', 'CLI command');
 });
 
+test("deploy: the web export downloads as a zip of the files `lathe export --format web` writes from the page's model file, its runtime fetched only then", async (s) => {
+  const { page } = s;
+  const runtime = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/web_runtime/')) runtime.push(new URL(r.url()).pathname);
+  });
+  await s.setExperiment(exampleText('iris'));
+  await s.forgetStatus();
+  await s.trainAndWait();
+  await s.step('deploy');
+  const model = await s.downloadText('[data-testid=download-model]');
+  assert(runtime.length === 0, `the web runtime was fetched before it was asked for: ${runtime}`);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-web]')]);
+  assert(download.suggestedFilename() === 'iris_web.zip', `downloaded ${download.suggestedFilename()}`);
+  const archive = path.join(scratch, 'iris_web.zip');
+  await download.saveAs(archive);
+  const kb = `${(fs.statSync(archive).size / 1024).toFixed(1)} KB`;
+  await page.waitForFunction((want) => document.querySelector('[data-testid=web-size]').textContent === want, kb);
+  // Python's zipfile checks every entry's CRC-32 (testzip) and extracts the files.
+  const dir = path.join(scratch, 'iris_web_page');
+  const listed = execFileSync('python3', [
+    '-c',
+    'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; z.extractall(sys.argv[2]); print(" ".join(sorted(z.namelist())))',
+    archive,
+    dir,
+  ])
+    .toString()
+    .trim();
+  const files = ['index.html', 'lathe_infer.js', 'lathe_infer.wasm', 'lathe_web.js', 'model.lathe.json'];
+  assert(listed === files.map((f) => `iris_web/${f}`).join(' '), `the zip holds ${listed}`);
+  const cliDir = path.join(scratch, 'iris_web_cli');
+  execFileSync(cli, ['export', model.file, '--format', 'web', '--out', cliDir, '--quiet'], { cwd: root });
+  assert(fs.readdirSync(cliDir).sort().join(' ') === files.join(' '), `the CLI wrote ${fs.readdirSync(cliDir)}`);
+  for (const f of files)
+    assert(
+      fs.readFileSync(path.join(dir, 'iris_web', f)).equals(fs.readFileSync(path.join(cliDir, f))),
+      `${f} in the page's zip is not the CLI's`,
+    );
+  const hash = await page.textContent('[data-testid=weights-hash]');
+  const inZip = JSON.parse(fs.readFileSync(path.join(dir, 'iris_web/model.lathe.json'), 'utf8')).weights_sha256;
+  assert(inZip === hash, `the zip's model has weights ${inZip}, the page ${hash}`);
+});
+
 test("deploy: the artefacts list their sizes; the C source downloads as a zip whose code, built with gcc, predicts lathe predict's bits; the ONNX file is the CLI's bytes", async (s) => {
   const { page } = s;
   await s.setExperiment(exampleText('iris'));
