@@ -36,7 +36,7 @@ max_len() {
     csv) echo 16384 ;;
     idx | image) echo 8192 ;;
     experiment) echo 16384 ;;
-    model | onnx_export) echo 40000 ;;
+    model | onnx_export | onnx_import) echo 40000 ;;
     *) echo 8192 ;;
   esac
 }

@@ -129,6 +129,9 @@ suite "c export" node --no-experimental-fetch tests/deploy/c_export.mjs
 log "ONNX export: every example in onnxruntime-node as lathe predict predicts; python3-onnx's checker"
 suite "onnx export" node --no-experimental-fetch tests/deploy/onnx_export.mjs
 
+log "ONNX import: libonnx-testdata's cases of the imported operators, a PyTorch MLP (predict, fine-tune), export → import round trips"
+suite "onnx import" node --no-experimental-fetch tests/deploy/onnx_import.mjs
+
 log "web export: every example's web export predicts lathe predict's bits in Chromium, Firefox ESR and WebKitGTK; its runtime's size"
 suite "web export" node tests/deploy/web_export.mjs
 

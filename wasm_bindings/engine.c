@@ -14,6 +14,7 @@
 #include "lathe/augment.h"
 #include "lathe/export_c.h"
 #include "lathe/export_onnx.h"
+#include "lathe/import_onnx.h"
 #include "lathe/idx.h"
 #include "lathe/image.h"
 #include "lathe/model.h"
@@ -266,6 +267,16 @@ int lathe_engine_model_export_c(lathe_model *m, const char *name, char **header,
  * *n bytes. */
 int lathe_engine_model_export_onnx(lathe_model *m, uint8_t **out, size_t *n, lathe_error *err) {
     return lathe_export_onnx(m, out, n, err);
+}
+
+/* An ONNX file bytes:(n) as model file text (lathe_import_onnx), *out and *notes freed with
+ * lathe_engine_string_free; classes (comma-separated, or NULL) names the outputs. */
+int lathe_engine_onnx_import(const uint8_t *bytes, size_t n, const char *classes, char **out,
+                             char **notes, lathe_error *err) {
+    lathe_onnx_import_options o;
+    memset(&o, 0, sizeof o);
+    o.classes = classes && classes[0] ? classes : NULL;
+    return lathe_import_onnx(bytes, n, &o, out, notes, err);
 }
 
 /* Converts 8-bit pixels (h rows of w, `channels` each) to out:(c, oh, ow) floats in 0…255

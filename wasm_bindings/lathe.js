@@ -429,6 +429,28 @@
       );
     }
 
+    /** An ONNX file (bytes) as a model file: {model (its text), notes (the import's choices,
+     * one per line, or '')}; classes (comma-separated, or '') names the outputs. Throws
+     * LatheError naming the node and the reason when the graph is not one Lathe holds. */
+    importOnnx(bytes, classes = '') {
+      const m = this.module;
+      const names = encoder.encode(`${classes}\0`);
+      return this.withBytes(bytes, 'out of memory: the ONNX file is too large for this tab', (ptr, n) =>
+        withHeap(m, [names.length, 4, 4], 'out of memory importing the ONNX file', (namesPtr, out, notes) => {
+          m.HEAPU8.set(names, namesPtr);
+          m.HEAPU32[out >>> 2] = 0;
+          m.HEAPU32[notes >>> 2] = 0;
+          try {
+            call(m, (err) => m._lathe_engine_onnx_import(ptr, n, namesPtr, out, notes, err));
+            return { model: m.UTF8ToString(u32(m, out)), notes: m.UTF8ToString(u32(m, notes)) };
+          } finally {
+            if (u32(m, out)) m._lathe_engine_string_free(u32(m, out));
+            if (u32(m, notes)) m._lathe_engine_string_free(u32(m, notes));
+          }
+        }),
+      );
+    }
+
     /** Throws LatheError(ERR_LIMIT, the numbers) when an IDX set of these images would not
      * fit the heap once read and prepared: head, the images file's first bytes (its header,
      * gzip undone); rowsBefore, the images of the set's parts before it. A header that does

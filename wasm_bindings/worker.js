@@ -572,6 +572,7 @@
         },
         await deployTools(),
       ),
+    'onnx-import': async (msg) => ({ value: (await deployTools()).importOnnx(msg.bytes, msg.classes || '') }),
     'model-predict': predictCsv,
     'model-predict-image': predictImage,
     'alloc-live': async (msg) => ({ value: (msg.tools === 'deploy' ? await deployTools() : engine).allocLive() }),

@@ -1,5 +1,6 @@
 /* Deploy → Try the model (loaded when the Deploy step first opens): a model file — the one
- * just trained or an uploaded *.lathe.json, checked by the engine's loader — predicts on a
+ * just trained, an uploaded *.lathe.json, checked by the engine's loader, or an uploaded ONNX
+ * network imported by the deploy tools (lathe_import_onnx) — predicts on a
  * form built from its raw inputs (numbers; a select for categories), on every row of an
  * uploaded CSV (downloadable in the CLI's `lathe predict` format, byte for byte), and, for
  * grey 28 × 28 or 8 × 8 image models, on a drawing. The worker loads the model for each
@@ -52,6 +53,7 @@ export class TryModel {
   constructor(app) {
     this.app = app;
     this.model = null; // {text, info, name}
+    this.imported = null; // {name, text}: the model file of the last ONNX import
     this.batch = null; // CSV text of the last batch prediction
     this.padTimer = 0;
     this.padBusy = false;
@@ -66,6 +68,14 @@ export class TryModel {
       const file = e.target.files[0];
       e.target.value = '';
       if (file) this.use(await file.text(), file.name);
+    });
+    $('onnx-upload').addEventListener('change', async (e) => {
+      const file = e.target.files[0];
+      e.target.value = '';
+      if (file) this.importOnnx(file);
+    });
+    $('onnx-save').addEventListener('click', () => {
+      if (this.imported) download(this.imported.name, this.imported.text, 'application/json');
     });
     $('try-form').addEventListener('submit', (e) => {
       e.preventDefault();
@@ -86,6 +96,32 @@ export class TryModel {
     });
     this.wirePad();
     this.sync();
+  }
+
+  /** Imports an ONNX file with the deploy tools (lathe_import_onnx) and uses the model file
+   * it gives; the import's notes are shown, and the file can be downloaded. On an error (the
+   * node and the reason) the model in use stays. */
+  async importOnnx(file) {
+    $('try-error').hidden = true;
+    $('onnx-notes').hidden = true;
+    let result;
+    try {
+      const bytes = await file.arrayBuffer();
+      result = await this.app.engine.ask('onnx-import', { bytes }, [bytes]);
+    } catch (e) {
+      $('try-error').textContent = `${file.name}: ${e.message}`;
+      $('try-error').hidden = false;
+      return;
+    }
+    const name = `${file.name.replace(/\.onnx$/i, '')}.lathe.json`;
+    this.imported = { name, text: result.model };
+    $('onnx-save').hidden = false;
+    $('onnx-save').textContent = `Download ${name}`;
+    if (result.notes) {
+      $('onnx-notes').textContent = `Imported ${file.name}: ${result.notes.split('\n').join('; ')}.`;
+      $('onnx-notes').hidden = false;
+    }
+    await this.use(result.model, `${file.name} (imported)`);
   }
 
   /** The trained model changed (or went away). */

@@ -1087,7 +1087,7 @@ static lathe_status build_runner(lathe_onnx_network *net, lathe_error *err) {
             return lathe_error_set(err, LATHE_ERR_INVALID,
                                    "the weights read (%zu) do not fill the network (%zu)",
                                    net->params.n, n_params);
-        lathe_trainer_set_weights(net->trainer, net->params.v, net->stats.v);
+        if (n_params) lathe_trainer_set_weights(net->trainer, net->params.v, net->stats.v);
         net->n_net_out = lathe_trainer_n_outputs(net->trainer);
     }
     net->work = lathe_malloc(net->batch * net->n_in * sizeof *net->work);
@@ -1460,7 +1460,7 @@ static lathe_status write_model(lathe_onnx_network *net, const char *exp_text, c
                                  n_params, net->params.n);
     }
     if (st == LATHE_OK) {
-        lathe_trainer_set_weights(t, net->params.v, net->stats.v);
+        if (n_params) lathe_trainer_set_weights(t, net->params.v, net->stats.v);
         st = lathe_model_file_write(exp_text, strlen(exp_text), p, t, NULL, out, err);
     }
     if (st == LATHE_OK && (st = lathe_model_load(*out, strlen(*out), &check, err)) != LATHE_OK) {
