@@ -81,6 +81,20 @@ int lathe_engine_session_create(const char *json, size_t json_n, const char *dat
     }
     return st;
 }
+/* lathe_engine_session_create for fine-tuning: the trainer starts from init's weights and the
+ * data is encoded and scaled with init's fitted preparation (lathe_session_build), as
+ * `lathe train --init`; init (borrowed) may be freed afterwards. */
+int lathe_engine_session_create_init(const char *json, size_t json_n, const char *data,
+                                     size_t data_n, const lathe_idx_set *images,
+                                     lathe_model *init, lathe_session **out, lathe_error *err) {
+    lathe_session_data d = session_data(data, data_n, images);
+    lathe_status st = lathe_session_open(json, json_n, &d, out, err);
+    if (st == LATHE_OK && (st = lathe_session_build(*out, init, err)) != LATHE_OK) {
+        lathe_session_destroy(*out);
+        *out = NULL;
+    }
+    return st;
+}
 void lathe_engine_session_destroy(lathe_session *s) {
     lathe_session_destroy(s);
 }
@@ -270,12 +284,14 @@ int lathe_engine_model_export_onnx(lathe_model *m, uint8_t **out, size_t *n, lat
 }
 
 /* An ONNX file bytes:(n) as model file text (lathe_import_onnx), *out and *notes freed with
- * lathe_engine_string_free; classes (comma-separated, or NULL) names the outputs. */
-int lathe_engine_onnx_import(const uint8_t *bytes, size_t n, const char *classes, char **out,
-                             char **notes, lathe_error *err) {
+ * lathe_engine_string_free; classes and inputs (comma-separated, or "": from the file, else
+ * numbered) name the outputs and the input columns. */
+int lathe_engine_onnx_import(const uint8_t *bytes, size_t n, const char *classes,
+                             const char *inputs, char **out, char **notes, lathe_error *err) {
     lathe_onnx_import_options o;
     memset(&o, 0, sizeof o);
     o.classes = classes && classes[0] ? classes : NULL;
+    o.inputs = inputs && inputs[0] ? inputs : NULL;
     return lathe_import_onnx(bytes, n, &o, out, notes, err);
 }
 

@@ -430,18 +430,20 @@
     }
 
     /** An ONNX file (bytes) as a model file: {model (its text), notes (the import's choices,
-     * one per line, or '')}; classes (comma-separated, or '') names the outputs. Throws
-     * LatheError naming the node and the reason when the graph is not one Lathe holds. */
-    importOnnx(bytes, classes = '') {
+     * one per line, or '')}; classes and inputs (comma-separated, or '': from the file, else
+     * numbered) name the outputs and the input columns. Throws LatheError naming the node and
+     * the reason when the graph is not one Lathe holds. */
+    importOnnx(bytes, classes = '', inputs = '') {
       const m = this.module;
-      const names = encoder.encode(`${classes}\0`);
+      const names = encoder.encode(`${classes}\0${inputs}\0`);
+      const inputsAt = encoder.encode(`${classes}\0`).length;
       return this.withBytes(bytes, 'out of memory: the ONNX file is too large for this tab', (ptr, n) =>
         withHeap(m, [names.length, 4, 4], 'out of memory importing the ONNX file', (namesPtr, out, notes) => {
           m.HEAPU8.set(names, namesPtr);
           m.HEAPU32[out >>> 2] = 0;
           m.HEAPU32[notes >>> 2] = 0;
           try {
-            call(m, (err) => m._lathe_engine_onnx_import(ptr, n, namesPtr, out, notes, err));
+            call(m, (err) => m._lathe_engine_onnx_import(ptr, n, namesPtr, namesPtr + inputsAt, out, notes, err));
             return { model: m.UTF8ToString(u32(m, out)), notes: m.UTF8ToString(u32(m, notes)) };
           } finally {
             if (u32(m, out)) m._lathe_engine_string_free(u32(m, out));
@@ -594,7 +596,7 @@
     /** Calls the engine's create function fn (experiment JSON, data bytes, image set, out
      * pointer, error) and wraps the object it makes in Cls. data is CSV bytes, an IdxSet or
      * null (a synthetic set). */
-    createFromExperiment(fn, Cls, experiment, data) {
+    createFromExperiment(fn, Cls, experiment, data, ...extra) {
       const m = this.module;
       const json = encoder.encode(typeof experiment === 'string' ? experiment : JSON.stringify(experiment));
       const images = data instanceof IdxSet ? data : null;
@@ -609,7 +611,7 @@
           const set = images ? images.alive() && images.ptr : 0;
           return new Cls(
             this,
-            this.outCall((out, err) => m[fn](jsonPtr, json.length, dataPtr, bytes.length, set, out, err)),
+            this.outCall((out, err) => m[fn](jsonPtr, json.length, dataPtr, bytes.length, set, ...extra, out, err)),
           );
         },
       );
@@ -630,6 +632,18 @@
      * IdxSet or null). */
     createSession(experiment, data) {
       return this.createFromExperiment('_lathe_engine_session_create', Session, experiment, data);
+    }
+
+    /** createSession for fine-tuning: training starts from the weights of init (model file
+     * text) and the data is encoded and scaled with its fitted preparation, as `lathe train
+     * --init` does; the experiment's layers must be the model's. */
+    createFineTuning(experiment, data, init) {
+      const model = this.loadModel(init);
+      try {
+        return this.createFromExperiment('_lathe_engine_session_create_init', Session, experiment, data, model.ptr);
+      } finally {
+        model.free();
+      }
     }
 
     /** Instantiates the wasm engine. options are passed to createLatheEngine; factory is

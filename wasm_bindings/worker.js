@@ -572,7 +572,9 @@
         },
         await deployTools(),
       ),
-    'onnx-import': async (msg) => ({ value: (await deployTools()).importOnnx(msg.bytes, msg.classes || '') }),
+    'onnx-import': async (msg) => ({
+      value: (await deployTools()).importOnnx(msg.bytes, msg.classes || '', msg.inputs || ''),
+    }),
     'model-predict': predictCsv,
     'model-predict-image': predictImage,
     'alloc-live': async (msg) => ({ value: (msg.tools === 'deploy' ? await deployTools() : engine).allocLive() }),
@@ -600,7 +602,9 @@
       try {
         const data = await engineData(msg.data);
         if (msg.run === cancelledRun || msg.run !== run) return; // cancelled or replaced meanwhile
-        session = engine.createSession(msg.experiment, data);
+        session = msg.init
+          ? engine.createFineTuning(msg.experiment, data, msg.init)
+          : engine.createSession(msg.experiment, data);
         if (msg.checkpoint) session.restore(msg.checkpoint);
         setUpBoundary();
       } catch (e) {

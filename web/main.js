@@ -30,6 +30,8 @@ const app = {
       controller.saved(keys);
     },
   ),
+  /** Opens a step (the stepper's click). */
+  show: (name) => show(name),
   /** The bytes the experiment reads (a copy the worker may take), or null for synthetic. */
   dataBytes: (experiment) => steps.data.bytes(experiment),
   status(text) {

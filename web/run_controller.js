@@ -73,7 +73,13 @@ export class RunController {
       const { run } = state;
       const checkpoint = { bytes: msg.bytes, progress: msg.progress, history: msg.history };
       state.set({ run: { ...run, checkpoint } });
-      app.store.put('checkpoint', { text: run.text, data: run.data, ...checkpoint, savedAt: Date.now() });
+      app.store.put('checkpoint', {
+        text: run.text,
+        data: run.data,
+        init: run.init,
+        ...checkpoint,
+        savedAt: Date.now(),
+      });
     });
     onRun('progress', (msg) => {
       const p = msg.progress;
@@ -151,7 +157,8 @@ export class RunController {
     const checkpoint = resume
       ? { bytes: resume.bytes, progress: resume.progress || null, history: resume.history || [] }
       : null;
-    const run = { id: ++this.#runs, text, data: dataRef(experiment), faults: 0, checkpoint };
+    const init = state.init ? state.init.text : null; // fine-tuning: the model it starts from
+    const run = { id: ++this.#runs, text, data: dataRef(experiment), faults: 0, checkpoint, init };
     state.set({ run, training: 'running' });
     app.status(resume ? 'Preparing the data to continue from the checkpoint…' : 'Preparing the data…');
     this.#post(data);
@@ -191,6 +198,8 @@ export class RunController {
     $('resume-banner').hidden = false;
     $('resume-run').onclick = () => {
       if (state.text !== ck.text) state.setText(ck.text, 'resume');
+      if (ck.init && (!state.init || state.init.text !== ck.init))
+        state.set({ init: { name: 'the model the interrupted run fine-tuned', text: ck.init, sha: '' } });
       this.views.show('train');
       this.start({ bytes: ck.bytes, progress: p, history: ck.history });
     };
@@ -233,6 +242,7 @@ export class RunController {
         run: run.id,
         experiment: run.text,
         data: message,
+        init: run.init,
         checkpoint: bytes,
         history: ck ? ck.history : [],
       },

@@ -9,6 +9,16 @@ const TRAIN_COLOR = '#0b62d6',
   VALID_COLOR = '#c2410c';
 
 export class TrainStep {
+  /** The fine-tuning line: which model the next run starts from, or hidden. */
+  showInit() {
+    const { init } = this.app.state;
+    $('init-row').hidden = !init;
+    if (init)
+      $('init-note').textContent =
+        `Fine-tuning: training starts from ${init.name}${init.sha ? ` (weights ${init.sha.slice(0, 12)}…)` : ''}, ` +
+        "and the data is encoded and scaled with its fitted preparation. The data's columns and classes must be the model's.";
+  }
+
   constructor(app) {
     this.app = app;
     this.history = [];
@@ -35,6 +45,10 @@ export class TrainStep {
 
   wire() {
     const edit = (fn) => this.app.state.update(fn);
+    $('init-clear').addEventListener('click', () => this.app.state.set({ init: null }));
+    this.app.state.addEventListener('change', (e) => {
+      if (e.detail.keys.includes('init')) this.showInit();
+    });
     const num = (id, key, parse = Number) =>
       $(id).addEventListener('change', (e) => {
         const v = parse(e.target.value);

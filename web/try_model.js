@@ -77,6 +77,7 @@ export class TryModel {
     $('onnx-save').addEventListener('click', () => {
       if (this.imported) download(this.imported.name, this.imported.text, 'application/json');
     });
+    $('try-finetune').addEventListener('click', () => this.fineTune());
     $('try-form').addEventListener('submit', (e) => {
       e.preventDefault();
       this.predictForm();
@@ -107,7 +108,17 @@ export class TryModel {
     let result;
     try {
       const bytes = await file.arrayBuffer();
-      result = await this.app.engine.ask('onnx-import', { bytes }, [bytes]);
+      const names = (id) =>
+        $(id)
+          .value.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .join(',');
+      result = await this.app.engine.ask(
+        'onnx-import',
+        { bytes, classes: names('onnx-classes'), inputs: names('onnx-inputs') },
+        [bytes],
+      );
     } catch (e) {
       $('try-error').textContent = `${file.name}: ${e.message}`;
       $('try-error').hidden = false;
@@ -122,6 +133,22 @@ export class TryModel {
       $('onnx-notes').hidden = false;
     }
     await this.use(result.model, `${file.name} (imported)`);
+  }
+
+  /** Fine-tunes the model in use: the experiment takes its layers (and its image shape when
+   * the data declares none), and the next training run starts from its weights and fitted
+   * preparation (state.init), as `lathe train --init` does. */
+  fineTune() {
+    const { state } = this.app;
+    if (!this.model) return;
+    const embedded = JSON.parse(this.model.text).experiment || {};
+    state.update((x) => {
+      x.model = structuredClone(embedded.model);
+      const image = embedded.data && embedded.data.image;
+      if (image && !(x.data && x.data.image)) x.data.image = image;
+    });
+    state.set({ init: { name: this.model.name, text: this.model.text, sha: this.model.info.weights_sha256 } });
+    this.app.show('train');
   }
 
   /** The trained model changed (or went away). */
@@ -152,6 +179,7 @@ export class TryModel {
     $('try-source').textContent =
       `Using ${name}: it ${what} from ${info.inputs.length} input column${info.inputs.length === 1 ? '' : 's'}; weights ${info.weights_sha256.slice(0, 12)}….`;
     $('try-body').hidden = false;
+    $('try-finetune').hidden = false;
     const pad = this.padShape();
     $('pad-box').hidden = !pad;
     $('try-form').hidden = !!pad;

@@ -152,24 +152,12 @@ async function mlp() {
   const ref = JSON.parse(fs.readFileSync(path.join(vectors, 'mlp_train_steps.json'), 'utf8'));
   const inp = ref.inputs;
   const onnxFile = path.join(scratch, 'torch_mlp.onnx');
-  // torch.onnx.export's layout for nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 3)),
-  // opset 13, dynamic batch: Gemm(transB=1) on "0.weight"/"0.bias", Relu, Gemm on "2.*"
-  const script = `
-import json, sys, numpy as np, onnx
-from onnx import helper, numpy_helper, TensorProto
-p = json.load(open(sys.argv[1]))['inputs']
-t = lambda k: numpy_helper.from_array(np.array(p[k]['data'], dtype=np.float32).reshape(p[k]['shape']), name=k.replace('W1', '0.weight').replace('b1', '0.bias').replace('W2', '2.weight').replace('b2', '2.bias'))
-nodes = [helper.make_node('Gemm', ['input', '0.weight', '0.bias'], ['/0/Gemm_output_0'], name='/0/Gemm', alpha=1.0, beta=1.0, transB=1),
-         helper.make_node('Relu', ['/0/Gemm_output_0'], ['/1/Relu_output_0'], name='/1/Relu'),
-         helper.make_node('Gemm', ['/1/Relu_output_0', '2.weight', '2.bias'], ['output'], name='/2/Gemm', alpha=1.0, beta=1.0, transB=1)]
-g = helper.make_graph(nodes, 'torch_jit', [helper.make_tensor_value_info('input', TensorProto.FLOAT, ['batch', 4])],
-                      [helper.make_tensor_value_info('output', TensorProto.FLOAT, ['batch', 3])], [t(k) for k in ('W1', 'b1', 'W2', 'b2')])
-m = helper.make_model(g, producer_name='pytorch', producer_version='1.13.1', opset_imports=[helper.make_opsetid('', 13)])
-m.ir_version = 7
-onnx.checker.check_model(m)
-onnx.save(m, sys.argv[2])
-`;
-  await run('/usr/bin/python3', ['-c', script, path.join(vectors, 'mlp_train_steps.json'), onnxFile]);
+  // torch.onnx.export's layout for nn.Sequential(Linear(4, 6), ReLU(), Linear(6, 3)) (tests/deploy/torch_mlp.py)
+  await run('/usr/bin/python3', [
+    path.join(root, 'tests/deploy/torch_mlp.py'),
+    path.join(vectors, 'mlp_train_steps.json'),
+    onnxFile,
+  ]);
   const model = path.join(scratch, 'torch_mlp.lathe.json');
   const { stderr } = await run(cli, ['import', onnxFile, '--out', model]);
   assert(/read as logits/.test(stderr), `the import does not say the outputs are logits: ${stderr}`);

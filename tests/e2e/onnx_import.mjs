@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { test, assert, root, cli, scratch } from './fixtures.mjs';
+import { test, assert, exampleText, root, cli, scratch } from './fixtures.mjs';
 
 const TORCH = '/usr/share/libonnx-testdata/data/pytorch-converted';
 
@@ -46,4 +46,47 @@ test("deploy: a PyTorch ONNX export loads as a model (the CLI's import, byte for
   const refused = await page.textContent('[data-testid=try-error]');
   assert(/^model\.onnx: node #1 \(Reshape\): shape \[1, 1, 3, 3, 4, 4\]/.test(refused), `refused: ${refused}`);
   assert((await page.textContent('[data-testid=try-source]')) === source, 'the model in use changed after a refusal');
+});
+
+test("deploy → train: a PyTorch MLP's ONNX file, imported with iris's class and column names, fine-tunes in the page to the weights `lathe import` then `lathe train --init` give", async (s) => {
+  const { page } = s;
+  const onnx = path.join(scratch, 'torch_mlp.onnx');
+  execFileSync('/usr/bin/python3', [
+    path.join(root, 'tests/deploy/torch_mlp.py'),
+    path.join(root, '../shared/reference/vectors/mlp_train_steps.json'),
+    onnx,
+  ]);
+  await s.setExperiment(exampleText('iris'));
+  await s.forgetStatus();
+  await s.openTryer();
+  const classes = 'setosa,versicolor,virginica';
+  const inputs = 'sepal_length,sepal_width,petal_length,petal_width';
+  await page.fill('[data-testid=onnx-classes]', classes);
+  await page.fill('[data-testid=onnx-inputs]', inputs);
+  await page.setInputFiles('[data-testid=onnx-upload]', onnx);
+  await page.waitForSelector('[data-testid=try-finetune]:not([hidden])', { timeout: 30000 });
+  await page.click('[data-testid=try-finetune]');
+  await page.waitForSelector('[data-testid=init-row]:not([hidden])');
+  const note = await page.textContent('[data-testid=init-note]');
+  assert(/^Fine-tuning: training starts from torch_mlp\.onnx \(imported\)/.test(note), `the Train step says: ${note}`);
+  const text = await page.inputValue('[data-testid=experiment]');
+  const layers = JSON.parse(text)
+    .model.layers.map((l) => `${l.type}${l.units ? ` ${l.units}` : ''}`)
+    .join(', ');
+  assert(layers === 'dense 6, relu, dense 3', `the experiment's layers are now ${layers}`);
+  await s.trainAndWait();
+  const hash = await s.pageHash();
+  const exp = path.join(scratch, 'iris_finetune.experiment.json');
+  fs.writeFileSync(exp, text);
+  const model = path.join(scratch, 'torch_mlp_iris.lathe.json');
+  execFileSync(cli, ['import', onnx, '--out', model, '--classes', classes, '--inputs', inputs, '--quiet'], {
+    cwd: root,
+  });
+  const out = JSON.parse(
+    execFileSync(cli, ['train', exp, '--init', model, '--json', '--quiet'], { cwd: root }).toString(),
+  );
+  assert(out.weights_sha256 === hash, `the page fine-tuned to ${hash}, the CLI to ${out.weights_sha256}`);
+  await s.shot('step-4-fine-tuned');
+  await page.click('[data-testid=init-clear]');
+  await page.waitForSelector('[data-testid=init-row]', { state: 'hidden' });
 });

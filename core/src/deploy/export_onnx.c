@@ -8,6 +8,7 @@
 #include "cJSON.h"
 #include "lathe/alloc.h"
 #include "lathe/batchnorm.h"
+#include "lathe/json_hooks.h"
 #include "lathe/kernels.h"
 #include "lathe/trainer.h"
 #include "lathe/version.h"
@@ -408,6 +409,7 @@ lathe_status lathe_export_onnx(lathe_model *model, uint8_t **out, size_t *n, lat
     char doc[512];
     lathe_layer_info first;
     *out = NULL, *n = 0;
+    lathe_json_hooks_install(); /* the metadata's JSON text is freed with cJSON_free */
     memset(&g, 0, sizeof g);
     g.p = &p;
 

@@ -13,6 +13,7 @@
 #include "lathe/alloc.h"
 #include "lathe/batchnorm.h"
 #include "lathe/experiment.h"
+#include "lathe/json_hooks.h"
 #include "lathe/kernels.h"
 #include "lathe/layers.h"
 #include "lathe/limits.h"
@@ -913,6 +914,8 @@ static lathe_status read_node(walker *w, int *after_matmul) {
         return refuse(w, "it does not continue the chain from '%s'; Lathe imports a sequential "
                          "network (one input, each node taking the previous node's output)",
                       w->current);
+    if (strcmp(op, "Transpose") == 0)
+        return refuse(w, "a transpose of the rows; Lathe folds Transpose only of a constant (weights)");
     if (strcmp(op, "Gemm") == 0) return read_dense(w, 0);
     if (strcmp(op, "MatMul") == 0) {
         *after_matmul = 1;
@@ -1264,6 +1267,13 @@ static int metadata_inputs(const char *text, lathe_prepared *p) {
     return ok && total == p->n_features;
 }
 
+/* item appended to arr (deleted when arr is NULL, so that nothing leaks); item, or NULL. */
+static cJSON *append(cJSON *arr, cJSON *item) {
+    if (arr && item && cJSON_AddItemToArray(arr, item)) return item;
+    cJSON_Delete(item);
+    return NULL;
+}
+
 /* The experiment a model file needs, for a graph that does not carry Lathe's: the layers, and
  * a data section to edit before fine-tuning. *out is printed JSON (cJSON_free). */
 static char *synthesised_experiment(const lathe_onnx_network *net, const lathe_prepared *p,
@@ -1282,26 +1292,23 @@ static char *synthesised_experiment(const lathe_onnx_network *net, const lathe_p
     cJSON_AddStringToObject(data, "task", classify ? "classification" : "regression");
     if (p->image[0]) {
         cJSON *img = cJSON_AddArrayToObject(data, "image");
-        for (s = 0; s < 3; s++) cJSON_AddItemToArray(img, cJSON_CreateNumber((double)p->image[s]));
+        for (s = 0; s < 3; s++) append(img, cJSON_CreateNumber((double)p->image[s]));
     }
     prep = cJSON_AddArrayToObject(root, "prepare");
-    step = cJSON_CreateObject();
-    cJSON_AddItemToArray(prep, step);
+    step = append(prep, cJSON_CreateObject());
     cJSON_AddStringToObject(step, "op", "split");
     cJSON_AddNumberToObject(step, "test", 0.2);
     cJSON_AddNumberToObject(step, "validation", 0.1);
     if (classify) cJSON_AddBoolToObject(step, "stratify", 1);
     for (s = 0; s < p->n_steps; s++) {
-        step = cJSON_CreateObject();
-        cJSON_AddItemToArray(prep, step);
+        step = append(prep, cJSON_CreateObject());
         cJSON_AddStringToObject(step, "op", p->steps[s].kind == LATHE_PREP_IMPUTE ? "impute" : "standardize");
     }
     model = cJSON_AddObjectToObject(root, "model");
     layers = cJSON_AddArrayToObject(model, "layers");
     for (l = 0; l < net->exp->n_layers; l++) {
         const lathe_layer_spec *sp = &net->exp->layers[l];
-        cJSON *ly = cJSON_CreateObject();
-        cJSON_AddItemToArray(layers, ly);
+        cJSON *ly = append(layers, cJSON_CreateObject());
         cJSON_AddStringToObject(ly, "type", lathe_layer_type_name(sp->kind, sp->activation));
         switch (sp->kind) {
         case LATHE_LAYER_DENSE:
@@ -1484,9 +1491,11 @@ lathe_status lathe_import_onnx(const uint8_t *bytes, size_t n,
     size_t L, K, n_classes = 0;
     int binary = 0;
     char notes[1024] = "", line[256], *synth = NULL;
+    unsigned long failures = lathe_alloc_failures();
     lathe_status st;
     *model_json = NULL;
     if (notes_out) *notes_out = NULL;
+    lathe_json_hooks_install(); /* cJSON allocates through the core's hook */
     if ((st = lathe_onnx_network_read(bytes, n, &net, err)) != LATHE_OK) return st;
     exp = net->exp, L = exp->n_layers, K = net->n_net_out;
     task_name = o && o->task ? o->task : net->meta_task;
@@ -1573,6 +1582,14 @@ lathe_status lathe_import_onnx(const uint8_t *bytes, size_t n,
         st = write_model(net, synth, p, model_json, err);
     }
 done:
+    /* a refused allocation anywhere (cJSON's builders and the metadata's parser report none)
+     * means the result, or the reason it was refused, may lack a part: out of memory, never a
+     * different file or a wrong reason */
+    if (st != LATHE_ERR_NOMEM && lathe_alloc_failures() != failures) {
+        lathe_free(*model_json);
+        *model_json = NULL;
+        st = lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory importing the ONNX file");
+    }
     if (st == LATHE_OK && notes_out && !(*notes_out = lathe_strdup(notes))) {
         lathe_free(*model_json);
         *model_json = NULL;
