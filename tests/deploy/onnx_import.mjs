@@ -52,6 +52,10 @@ const tests = [
     'pytorch',
   ],
   [
+    "a small CNN in torch.onnx.export's layout imports, predicts the digits as onnxruntime runs the file, and fine-tunes on them from chance to over 90% test accuracy",
+    'cnn',
+  ],
+  [
     'every example: ONNX export then import gives the same model file (metrics aside), natively and in wasm',
     'roundtrip',
   ],
@@ -235,6 +239,56 @@ async function pytorch() {
   }
 }
 
+/** The rows of a plain CSV without its header, as numbers. */
+function csvRows(file) {
+  return fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(',').map(Number));
+}
+
+async function cnn() {
+  const ort = require('onnxruntime-node');
+  const onnxFile = path.join(scratch, 'torch_cnn.onnx');
+  await run('/usr/bin/python3', [path.join(root, 'tests/deploy/torch_cnn.py'), onnxFile]);
+  const model = path.join(scratch, 'torch_cnn.lathe.json');
+  await run(cli, ['import', onnxFile, '--out', model, '--target', 'digit', '--quiet']);
+  const digits = path.join(root, 'data/builtin/digits.csv');
+  const rows = csvRows(digits); // px0 … px63, digit
+  const got = await predict(model, digits);
+  const session = await ort.InferenceSession.create(onnxFile);
+  const x = Float32Array.from(rows.flatMap((r) => r.slice(0, 64)));
+  const logits = (await session.run({ input: new ort.Tensor('float32', x, [rows.length, 1, 8, 8]) })).output.data;
+  got.forEach((row, r) => {
+    const want = softmax(Array.from(logits.slice(10 * r, 10 * r + 10)));
+    row.forEach((v, c) =>
+      assert(
+        Math.abs(v - want[c]) <= 1e-5 * Math.max(1, Math.abs(want[c])),
+        `row ${r} class ${c}: ${v}, onnxruntime ${want[c]}`,
+      ),
+    );
+  });
+  const before = JSON.parse((await run(cli, ['eval', model, digits, '--json'])).stdout).accuracy;
+  const exp = {
+    format: 'lathe-experiment',
+    version: 1,
+    name: 'fine-tune an imported CNN on the digits',
+    seed: 5,
+    data: { builtin: 'digits', target: 'digit', task: 'classification', image: [1, 8, 8] },
+    prepare: [{ op: 'split', test: 0.2, validation: 0.1, stratify: true }],
+    model: JSON.parse(fs.readFileSync(model, 'utf8')).experiment.model,
+    train: { optimizer: 'adam', learning_rate: 0.01, batch_size: 32, epochs: 5 },
+  };
+  const expFile = path.join(scratch, 'cnn_tune.experiment.json');
+  fs.writeFileSync(expFile, JSON.stringify(exp));
+  const out = JSON.parse((await run(cli, ['train', expFile, '--init', model, '--json', '--quiet'])).stdout);
+  const after = out.metrics.test.accuracy;
+  assert(before < 0.2, `the imported (untrained) CNN already has accuracy ${before}`);
+  assert(after > 0.9, `fine-tuning reached test accuracy ${after} (from ${before})`);
+}
+
 const withoutMetrics = (file) => {
   const m = JSON.parse(fs.readFileSync(file, 'utf8'));
   delete m.metrics;
@@ -322,7 +376,7 @@ async function refusals() {
   assert(!fs.existsSync(out), 'a refused import wrote its output');
 }
 
-const runners = { case: oneCase, listed, mlp, pytorch, roundtrip, reexport, refusals };
+const runners = { case: oneCase, listed, mlp, pytorch, cnn, roundtrip, reexport, refusals };
 let failed = 0;
 for (const [name, kind, arg] of tests) {
   try {
