@@ -1,12 +1,12 @@
-/* The web export's exported C functions (lathe_infer.wasm): loading a model file and
- * predicting raw CSV rows with it, nothing else, so the linker leaves the trainer's training
- * code, the data readers but CSV, and the exporters out. One per call, pointers and sizes in,
- * a status out; deploy/web/lathe_web.js is the only code that calls these. The export list
- * is infer_exports.txt. */
+/* The web export's exported C functions (lathe_infer.wasm): building a model from the compact
+ * description that deploy/web/lathe_web.js makes of a model file (lathe/compact_model.h), and
+ * predicting encoded rows with it, nothing else, so the linker leaves out the model file's
+ * JSON, the data readers and the trainer's training code. One per call, pointers and sizes
+ * in, a status out; deploy/web/lathe_web.js is the only code that calls these. The export
+ * list is infer_exports.txt. */
 #include <stdlib.h>
 
-#include "lathe/alloc.h"
-#include "lathe/model.h"
+#include "lathe/compact_model.h"
 
 /* A zeroed error for the calls below (free with lathe_infer_error_destroy). */
 lathe_error *lathe_infer_error_create(void) {
@@ -20,30 +20,23 @@ const char *lathe_infer_error_message(const lathe_error *err) {
     return err->message;
 }
 
-/* Frees a string or buffer the calls below returned. */
-void lathe_infer_free(void *p) {
-    lathe_free(p);
+/* Builds the model that bytes:(n) describe (lathe_compact_model_load; errors name the field).
+ * The caller owns *out (lathe_infer_model_destroy). */
+int lathe_infer_model_load(const uint8_t *bytes, size_t n, lathe_compact_model **out,
+                           lathe_error *err) {
+    return lathe_compact_model_load(bytes, n, out, err);
+}
+void lathe_infer_model_destroy(lathe_compact_model *m) {
+    lathe_compact_model_destroy(m);
 }
 
-/* Loads a model file text:(n) (lathe_model_load; errors name the field). The caller owns
- * *out (lathe_infer_model_destroy). */
-int lathe_infer_model_load(const char *text, size_t n, lathe_model **out, lathe_error *err) {
-    *out = NULL;
-    return lathe_model_load(text, n, out, err);
-}
-void lathe_infer_model_destroy(lathe_model *m) {
-    lathe_model_destroy(m);
+/* Columns of the model's output (lathe_compact_model_outputs). */
+size_t lathe_infer_model_outputs(const lathe_compact_model *m) {
+    return lathe_compact_model_outputs(m);
 }
 
-/* What the model takes and gives as JSON text in *out (lathe_model_info_json). */
-int lathe_infer_model_info_json(lathe_model *m, char **out, lathe_error *err) {
-    return lathe_model_info_json(m, out, err);
-}
-
-/* Predicts every row of CSV bytes csv:(n) of raw columns, as `lathe predict` does
- * (lathe_model_predict_csv): *out gets (rows, outputs) floats, info[0..2] = rows, outputs,
- * cells of unseen categories. */
-int lathe_infer_model_predict_csv(lathe_model *m, const char *csv, size_t n, float **out,
-                                  double *info, lathe_error *err) {
-    return lathe_model_predict_csv(m, csv, n, out, info, err);
+/* Predicts encoded rows x:(rows, features), scaled in place, into out:(rows, outputs)
+ * (lathe_compact_model_predict). */
+void lathe_infer_model_predict(lathe_compact_model *m, float *x, size_t rows, float *out) {
+    lathe_compact_model_predict(m, x, rows, out);
 }

@@ -9,7 +9,9 @@
 // and the class of `lathe predict` on the same rows.
 // Runner contract of scripts/test.sh: "TESTS N", then a PASS or FAIL line per test.
 // usage: node tests/deploy/web_export.mjs  (after scripts/build.sh; not --no-experimental-fetch:
-// playwright-core and the WebKit driver need fetch, which is hidden only while the engine loads)
+// playwright-core and the WebKit driver need fetch, which is hidden only while the engine loads).
+// Another tree's CLIs: LATHE_CLI (native), LATHE_NODE_CLI (the node twin, whose runtime is the
+// web_runtime/ beside it) and LATHE_WEB_RUNTIME (the runtime the native CLI exports).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +24,7 @@ const BUDGET = 40 * 1024; // the runtime, gzipped (zlib level 9), the model asid
 const RUNTIME = ['lathe_web.js', 'lathe_infer.js', 'lathe_infer.wasm'];
 const FILES = [...RUNTIME, 'index.html', 'model.lathe.json'];
 const ENGINES = ['chromium', 'firefox', 'webkit'];
-const nodeCli = ['--no-experimental-fetch', path.join(root, 'build/wasm/lathe.js')];
+const nodeCli = ['--no-experimental-fetch', process.env.LATHE_NODE_CLI || path.join(root, 'build/wasm/lathe.js')];
 
 const tests = [
   ...cases.map((name) => [`${name}: the native CLI and its node twin write the same web export`, 'export', name]),
