@@ -110,6 +110,14 @@ if [ ! -f third_party/protobuf-c/protobuf-c/protobuf-c.c ]; then
   fetch_source protobuf-c third_party/protobuf-c/protobuf-c protobuf-c/protobuf-c.c \
     protobuf-c/protobuf-c.h LICENSE || exit 1
 fi
+# protobuf-c 1.4's tag parser shifts an int past its range on a hostile varint (undefined
+# behaviour, found by the onnx_import fuzz target; upstream pull request protobuf-c#794): the
+# bytes are cast to uint32_t before the shift, as that fix does. The same bits on valid input.
+pbc=third_party/protobuf-c/protobuf-c/protobuf-c.c
+if grep -q 'tag |= (data\[rv\] & 0x7f) << shift;' "$pbc"; then
+  sed -i -e 's/tag |= (data\[rv\] & 0x7f) << shift;/tag |= (uint32_t) (data[rv] \& 0x7f) << shift;/' \
+    -e 's/tag |= data\[rv\] << shift;/tag |= (uint32_t) data[rv] << shift;/' "$pbc"
+fi
 
 # SIMDe through a folder that holds only a `simde` link (Emscripten's sysroot hides /usr/include).
 mkdir -p third_party/include

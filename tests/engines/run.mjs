@@ -81,7 +81,7 @@ const allTests = [
   ['no-entries', 'without webkitGetAsEntry a dropped folder is answered with the folder picker', noEntries],
   [
     'deploy',
-    "the Deploy step makes the ONNX file (the CLI's bytes) and the C source with the deploy tools",
+    "the Deploy step makes the ONNX file (the CLI's bytes) and the C source with the deploy tools, and imports the ONNX file and fine-tunes it to the CLI's weights",
     deployArtefacts,
   ],
   ['errors', 'no uncaught errors in the page', errorsTest],
@@ -535,6 +535,33 @@ async function deployArtefacts(t) {
   await run(cli, ['export', model, '--format', 'onnx', '--out', onnx, '--quiet'], { cwd: root });
   const page = Buffer.from(base64, 'base64');
   assert(page.equals(fs.readFileSync(onnx)), `the page's ONNX file (${page.length} bytes) is not the CLI's`);
+  // the ONNX file back in: imported by the deploy tools, then fine-tuned in the page to the
+  // weights `lathe import` then `lathe train --init` give
+  await t.ev(async () => {
+    await import('./try_model.js'); // the Deploy step's tryer, wired once it has loaded
+    return true;
+  });
+  await t.driver.upload('[data-testid=onnx-upload]', [onnx]);
+  await t.waitFor(
+    () => !document.querySelector('[data-testid=try-finetune]').hidden,
+    null,
+    30000,
+    'the ONNX file to be imported',
+  );
+  await t.click('[data-testid=try-finetune]');
+  await t.train();
+  const imported = path.join(scratch, `deploy-${t.engine}.imported.lathe.json`);
+  await run(cli, ['import', onnx, '--out', imported, '--quiet'], { cwd: root });
+  const { stdout } = await run(
+    cli,
+    ['train', 'examples/iris.experiment.json', '--init', imported, '--json', '--quiet'],
+    {
+      cwd: root,
+    },
+  );
+  const want = JSON.parse(stdout).weights_sha256;
+  const got = await t.hash();
+  assert(got === want, `the page fine-tuned the imported model to ${got}, the CLI to ${want}`);
 }
 
 async function upload(t) {

@@ -372,7 +372,7 @@ static lathe_status advance(walker *w) {
                         return refuse(w, "its output %zu ('%s') is used; Lathe gives only the "
                                          "first", i, nd->output[i]);
             for (k = 0; k < w->g->n_output; k++)
-                if (strcmp(w->g->output[k]->name, nd->output[i]) == 0)
+                if (w->g->output[k]->name && strcmp(w->g->output[k]->name, nd->output[i]) == 0)
                     return refuse(w, "its output %zu ('%s') is a graph output; Lathe gives only "
                                      "the first", i, nd->output[i]);
         }
@@ -897,6 +897,7 @@ static lathe_status read_node(walker *w, int *after_matmul) {
     const char *op = nd->op_type ? nd->op_type : "";
     int was_matmul = *after_matmul;
     *after_matmul = 0;
+    if (nd->n_output < 1) return refuse(w, "it has no output");
     if (nd->domain && nd->domain[0] && strcmp(nd->domain, "ai.onnx") != 0)
         return refuse(w, "domain '%s'; Lathe reads ONNX's own operators", nd->domain);
     if (strcmp(op, "Constant") == 0) {
@@ -956,6 +957,10 @@ static lathe_status read_input(walker *w) {
     const Onnx__TypeProto__Tensor *tt;
     size_t i, n = 0;
     constant c;
+    for (i = 0; i < g->n_input; i++) {
+        if (!g->input[i]->name || !g->input[i]->name[0])
+            return lathe_error_set(w->err, LATHE_ERR_INVALID, "graph input %zu has no name", i);
+    }
     for (i = 0; i < g->n_input; i++)
         if (!find_constant(w, g->input[i]->name, &c)) {
             if (in)
@@ -1041,11 +1046,12 @@ static lathe_status walk(walker *w, const Onnx__ModelProto *m) {
                  w->nd->op_type ? w->nd->op_type : "?");
         if ((st = read_node(w, &after_matmul)) != LATHE_OK) return st;
     }
-    if (g->n_output != 1 || strcmp(g->output[0]->name, w->current) != 0)
+    if (g->n_output != 1 || !g->output[0]->name || strcmp(g->output[0]->name, w->current) != 0)
         return lathe_error_set(w->err, LATHE_ERR_INVALID,
                                "the graph's output must be the chain's last value ('%s'); it has "
                                "%zu outputs%s%s", w->current, g->n_output,
-                               g->n_output ? ", the first " : "", g->n_output ? g->output[0]->name : "");
+                               g->n_output ? ", the first " : "",
+                               g->n_output && g->output[0]->name ? g->output[0]->name : "");
     if (w->rank != 1 && w->net->exp->n_layers && w->net->head != HEAD_NONE)
         return lathe_error_set(w->err, LATHE_ERR_INVALID, "the graph's output must be (N, values)");
     w->net->n_out = values_per_row(w);
