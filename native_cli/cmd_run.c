@@ -15,6 +15,7 @@
 #include "lathe/model_file.h"
 #include "lathe/sha256.h"
 #include "lathe/prepare.h"
+#include "lathe/prune.h"
 #include "lathe/session.h"
 #include "lathe/trainer.h"
 
@@ -88,6 +89,47 @@ static void print_metrics(const char *name, const lathe_metrics *m, lathe_task t
     else
         printf("%-10s rows %-6zu mse %-10.6g mae %-10.6g r2 %.4f\n", name, m->rows, (double)m->mse,
                (double)m->mae, (double)m->r2);
+}
+
+/* train.prune's result: each dense and conv2d layer's zero weights, as "sparsity" in --json:
+ * [{"layer", "type", "weights", "zeros", "sparsity"}]. */
+static void add_sparsity(cJSON *o, const lathe_trainer *trainer) {
+    cJSON *arr = cJSON_AddArrayToObject(o, "sparsity");
+    size_t l;
+    for (l = 0; arr && l < lathe_trainer_layer_count(trainer); l++) {
+        lathe_layer_info info;
+        size_t zeros, weights;
+        cJSON *item;
+        lathe_trainer_layer_zeros(trainer, l, &zeros, &weights);
+        if (!weights) continue;
+        lathe_trainer_layer(trainer, l, &info);
+        item = cJSON_CreateObject();
+        cJSON_AddItemToArray(arr, item);
+        cJSON_AddNumberToObject(item, "layer", (double)l);
+        cJSON_AddStringToObject(item, "type", lathe_layer_type_name(info.kind, info.activation));
+        cJSON_AddNumberToObject(item, "weights", (double)weights);
+        cJSON_AddNumberToObject(item, "zeros", (double)zeros);
+        cJSON_AddNumberToObject(item, "sparsity", (double)zeros / (double)weights);
+    }
+}
+
+/* The same as a table after the metrics. */
+static void print_sparsity(const lathe_trainer *trainer, float target) {
+    size_t l, all = 0, all_zeros = 0;
+    printf("\npruned to %.1f%% (train.prune), per layer:\n", 100.0 * (double)target);
+    for (l = 0; l < lathe_trainer_layer_count(trainer); l++) {
+        lathe_layer_info info;
+        size_t zeros, weights;
+        lathe_trainer_layer_zeros(trainer, l, &zeros, &weights);
+        if (!weights) continue;
+        lathe_trainer_layer(trainer, l, &info);
+        printf("  layers[%zu] %-8s %9zu weights, %9zu zero (%.1f%%)\n", l,
+               lathe_layer_type_name(info.kind, info.activation), weights, zeros,
+               100.0 * (double)zeros / (double)weights);
+        all += weights, all_zeros += zeros;
+    }
+    printf("  all               %9zu weights, %9zu zero (%.1f%%)\n", all, all_zeros,
+           all ? 100.0 * (double)all_zeros / (double)all : 0.0);
 }
 
 typedef struct run_args {
@@ -344,6 +386,7 @@ static int train_experiment(const run_args *a) {
             cJSON_AddNumberToObject(o, "best_epoch", (double)progress.best_epoch);
         }
         cJSON_AddItemToObject(o, "metrics", cJSON_Parse(metrics_text));
+        if (exp->prune) add_sparsity(o, trainer);
         cJSON_AddStringToObject(o, "weights_sha256", weights);
         printed = cJSON_Print(o);
         if (printed) puts(printed);
@@ -360,6 +403,7 @@ static int train_experiment(const run_args *a) {
         print_metrics("validation", &val_m, prep->task);
         print_metrics("test", &test_m, prep->task);
         if (test_report) cli_print_class_report("test split", test_report, prep->class_names);
+        if (exp->prune) print_sparsity(trainer, exp->prune_sparsity);
         printf("\nweights sha256 %s\n", weights);
     }
 

@@ -162,6 +162,15 @@ typedef struct lathe_experiment {
     int early_stopping_accuracy; /* 1: validation_accuracy (higher is better); 0: loss */
     size_t early_stopping_patience;
     float early_stopping_min_delta;
+    /* train.prune: magnitude pruning of the dense and conv2d weights (not biases, not batch
+     * norm) to prune_sparsity, reached on TF Model Optimization's polynomial schedule (power
+     * 3, from 0) between optimiser steps prune_begin and prune_end, the masks updated every
+     * prune_frequency steps and at prune_end; prune_end 0: the last epoch's first step (the
+     * last epoch fine-tunes). Pruned weights stay exactly zero through every step after. */
+    int prune;
+    float prune_sparsity;
+    size_t prune_begin, prune_end, prune_frequency;
+    int prune_global; /* 1: one magnitude threshold over every pruned layer; 0: per layer */
 } lathe_experiment;
 
 /* Parses and validates an experiment file. The caller owns *out (lathe_experiment_destroy). */

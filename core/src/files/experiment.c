@@ -692,11 +692,40 @@ static lathe_status parse_early_stopping(const cJSON *o, lathe_experiment *exp, 
     return LATHE_OK;
 }
 
+/* train.prune: {"sparsity": 0.8, "begin_step": 0, "end_step": 0, "frequency": 100,
+ * "scope": "layer"}. */
+static lathe_status parse_prune(const cJSON *o, lathe_experiment *exp, lathe_error *err) {
+    static const char *const keys[] = {"sparsity", "begin_step", "end_step", "frequency", "scope",
+                                       NULL};
+    static const char *const scopes[] = {"layer", "global", NULL};
+    char scope[16] = "layer";
+    int index;
+    if (!o) return LATHE_OK;
+    if (!cJSON_IsObject(o))
+        return bad(err, "train.prune", "must be an object such as {\"sparsity\": 0.8}");
+    TRY(check_keys(o, "train.prune", keys, err));
+    if (!cJSON_HasObjectItem(o, "sparsity"))
+        return bad(err, "train.prune.sparsity", "missing (the fraction of weights to prune, in [0, 0.99])");
+    exp->prune = 1;
+    exp->prune_frequency = 100;
+    TRY(get_float(o, "sparsity", "train.prune", 0, 0.99, &exp->prune_sparsity, err));
+    TRY(get_size(o, "begin_step", "train.prune", 0, 1e12, &exp->prune_begin, err));
+    TRY(get_size(o, "end_step", "train.prune", 0, 1e12, &exp->prune_end, err));
+    TRY(get_size(o, "frequency", "train.prune", 1, 1e12, &exp->prune_frequency, err));
+    if (exp->prune_end && exp->prune_end <= exp->prune_begin)
+        return bad(err, "train.prune.end_step", "must come after begin_step");
+    TRY(get_string(o, "scope", "train.prune", scope, sizeof scope, 0, err));
+    TRY(choose(scope, scopes, "train.prune.scope", &index, err));
+    exp->prune_global = index == 1;
+    return LATHE_OK;
+}
+
 static lathe_status parse_train(const cJSON *train, lathe_experiment *exp, lathe_error *err) {
     static const char *const keys[] = {
         "optimizer",   "learning_rate", "momentum",     "nesterov",  "weight_decay",   "beta1",
         "beta2",       "eps",           "batch_size",   "shuffle",   "epochs",         "loss",
-        "huber_delta", "schedule",      "warmup_steps", "clip_norm", "early_stopping", NULL};
+        "huber_delta", "schedule",      "warmup_steps", "clip_norm", "early_stopping", "prune",
+        NULL};
     static const char *const optimizers[] = {"sgd", "adam", "adamw", NULL};
     static const char *const losses[] = {"auto",  "softmax_cross_entropy", "mse", "mae",
                                          "huber", "binary_cross_entropy",  NULL};
@@ -736,6 +765,7 @@ static lathe_status parse_train(const cJSON *train, lathe_experiment *exp, lathe
     TRY(get_size(train, "warmup_steps", "train", 0, 1e9, &exp->schedule.warmup, err));
     TRY(get_float(train, "clip_norm", "train", 0, 1e9, &exp->clip_norm, err));
     TRY(parse_early_stopping(cJSON_GetObjectItemCaseSensitive(train, "early_stopping"), exp, err));
+    TRY(parse_prune(cJSON_GetObjectItemCaseSensitive(train, "prune"), exp, err));
     return LATHE_OK;
 }
 

@@ -213,6 +213,13 @@ static cJSON *train_json(const lathe_experiment *e) {
                         e->early_stopping_accuracy ? "validation_accuracy" : "validation_loss") &&
              put_float(es, "min_delta", e->early_stopping_min_delta);
     }
+    if (e->prune) {
+        cJSON *pr = ok ? cJSON_CreateObject() : NULL;
+        ok = ok && put(t, "prune", pr) && put_float(pr, "sparsity", e->prune_sparsity) &&
+             put_size(pr, "begin_step", e->prune_begin) && put_size(pr, "end_step", e->prune_end) &&
+             put_size(pr, "frequency", e->prune_frequency) &&
+             put_string(pr, "scope", e->prune_global ? "global" : "layer");
+    }
     if (!ok) cJSON_Delete(t);
     return ok ? t : NULL;
 }

@@ -13,7 +13,8 @@
  * steps, done, stopped_early, best_epoch, epochs_since_best, has_best, the two generators'
  * state and increment; then f64 epoch_loss_sum; f32 last_epoch_loss, best_value; then the
  * f32 arrays params, opt_state, snapshot, stats, stats_snapshot, [best_params, best_stats];
- * then the u32 array order. */
+ * then the u32 array order; then, with train.prune, the pruning mask (a byte per parameter,
+ * 0 or 1). */
 #define CK_MAGIC "LATHECK1"
 #define CK_U64S 22
 
@@ -25,7 +26,8 @@ static size_t checkpoint_floats(const lathe_trainer *t) {
 }
 
 size_t lathe_trainer_checkpoint_size(const lathe_trainer *t) {
-    return 8 + 8 * CK_U64S + 8 + 4 * 2 + 4 * checkpoint_floats(t) + 4 * t->data->train.rows;
+    return 8 + 8 * CK_U64S + 8 + 4 * 2 + 4 * checkpoint_floats(t) + 4 * t->data->train.rows +
+           (t->prune_mask ? t->n_params : 0);
 }
 
 static uint8_t *put_u64(uint8_t *p, uint64_t v) {
@@ -96,6 +98,7 @@ void lathe_trainer_checkpoint_save(const lathe_trainer *t, const uint8_t owner[3
         p = put_f32s(p, t->best_stats, t->n_stats);
     }
     for (i = 0; i < t->data->train.rows; i++) p = put_u32(p, t->order[i]);
+    if (t->prune_mask) memcpy(p, t->prune_mask, t->n_params);
 }
 
 lathe_status lathe_trainer_checkpoint_restore(lathe_trainer *t, const uint8_t owner[32],
@@ -154,6 +157,11 @@ lathe_status lathe_trainer_checkpoint_restore(lathe_trainer *t, const uint8_t ow
                 return lathe_error_set(err, LATHE_ERR_INVALID,
                                        "checkpoint: the epoch's row order names row %zu of %zu",
                                        i, t->data->train.rows);
+        for (i = 0; t->prune_mask && i < t->n_params; i++)
+            if (q[i] > 1)
+                return lathe_error_set(err, LATHE_ERR_INVALID,
+                                       "checkpoint: the pruning mask's byte %zu is %u (0 or 1)", i,
+                                       (unsigned)q[i]);
     }
     /* Everything checked: now overwrite the trainer. */
     t->epoch = (size_t)epoch, t->batch = (size_t)batch, t->steps = (size_t)steps;
@@ -174,6 +182,7 @@ lathe_status lathe_trainer_checkpoint_restore(lathe_trainer *t, const uint8_t ow
         get_f32s(&p, t->best_stats, t->n_stats);
     }
     for (i = 0; i < t->data->train.rows; i++) t->order[i] = get_u32(&p);
+    if (t->prune_mask) memcpy(t->prune_mask, p, t->n_params);
     return LATHE_OK;
 }
 

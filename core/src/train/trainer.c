@@ -47,6 +47,8 @@ void lathe_trainer_destroy(lathe_trainer *t) {
     lathe_free(t->argmax);
     lathe_free(t->masks);
     lathe_free(t->order);
+    lathe_free(t->prune_mask);
+    lathe_free(t->prune_work);
     lathe_free(t);
 }
 
@@ -402,6 +404,10 @@ lathe_status lathe_trainer_create(const lathe_experiment *exp, const lathe_prepa
     t->batches_per_epoch = (data->train.rows + t->batch_size - 1) / t->batch_size;
     t->last_epoch_loss = t->last_batch_loss = t->last_lr = __builtin_nanf("");
     t->last_grad_norm = __builtin_nan("");
+    if ((st = lathe_prune_setup(t, err)) != LATHE_OK) {
+        lathe_trainer_destroy(t);
+        return st;
+    }
     *out = t;
     return LATHE_OK;
 nomem:
@@ -608,6 +614,7 @@ lathe_status lathe_trainer_step(lathe_trainer *t, size_t batches, lathe_error *e
         t->steps++;
         lathe_optimizer_step(t->k, &t->exp->optimizer, lr, t->steps, t->n_params, t->params, t->grads,
                              t->opt_state);
+        lathe_prune_after_step(t); /* train.prune: the masks, and the pruned weights at zero */
         t->epoch_loss_sum += (double)loss * (double)n;
         t->batch++;
         batches--;

@@ -63,6 +63,23 @@ struct lathe_trainer {
     float best_value;
     int stopped_early;
     size_t memory_bytes; /* what creation allocated for the buffers */
+    /* train.prune (prune.c): 1 keeps parameter i, 0 holds it at zero (NULL: no pruning); the
+     * ranking workspace; the effective end step */
+    uint8_t *prune_mask;
+    struct prune_rank {
+        float magnitude;
+        uint32_t index;
+    } *prune_work;
+    size_t prune_end;
 };
+
+/* Pruning (prune.c): the masks and workspace for train.prune, allocated at creation (counted
+ * in *bytes); an error names train.prune's field (an end step past the run's last). */
+lathe_status lathe_prune_setup(lathe_trainer *t, lathe_error *err);
+/* After optimiser step t->steps: updates the masks on a pruning step, then zeroes every
+ * pruned weight. No allocation. */
+void lathe_prune_after_step(lathe_trainer *t);
+/* Whether layer l's weights are pruned (dense and conv2d). */
+int lathe_prune_layer(const layer *ly);
 
 #endif
