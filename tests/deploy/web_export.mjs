@@ -6,7 +6,9 @@
 // Firefox ESR (puppeteer-core over WebDriver BiDi) and WebKitGTK (WebKitWebDriver), one browser
 // each, the export's own index.html must show a prediction, and then m.predict on every row
 // (half as objects of CSV text, half as arrays of typed values) must give the float32 bits
-// and the class of `lathe predict` on the same rows.
+// and the class of `lathe predict` on the same rows; so must the mixed case's rows in other
+// spellings of its cells (EDGE_ROWS), and a model file with one weight altered must be refused
+// by the runtime itself.
 // Runner contract of scripts/test.sh: "TESTS N", then a PASS or FAIL line per test.
 // usage: node tests/deploy/web_export.mjs  (after scripts/build.sh; not --no-experimental-fetch:
 // playwright-core and the WebKit driver need fetch, which is hidden only while the engine loads).
@@ -37,13 +39,55 @@ const tests = [
       name,
     ]),
   ),
+  ...ENGINES.flatMap((engine) => [
+    [
+      `${engine}: mixed: cells in the other spellings the CSV reader takes (spaces, signs, exponents, missing markers, the case of booleans, unseen categories) give lathe predict's bits, and a missing boolean its message`,
+      `edge:${engine}`,
+    ],
+    [`${engine}: a model file with one weight altered is refused by the runtime (weights_sha256)`, `damaged:${engine}`],
+  ]),
 ];
 console.log(`TESTS ${tests.length}`);
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lathe-web-export-'));
 const site = path.join(scratch, 'site'); // served: site/NAME/ is NAME's export and its rows.csv
 fs.mkdirSync(site);
-const expected = new Map(); // name -> {bits: Uint32Array, labels: string[] | null, rows}
+const expected = new Map(); // name (or 'mixed/edge') -> {bits: Uint32Array, labels: string[] | null, rows}
+
+/** The mixed case's rows in the other spellings of its cells that the CSV reader accepts: they
+ * exercise the module's own reading of raw cells (trimming, numbers, missing markers, booleans,
+ * categories) against lathe predict's. */
+const EDGE_ROWS = [
+  'x1,x2,color,flag,label',
+  ' 2.5,+0.5,red ,TRUE,no',
+  '+3,.5e1, blue,yes,yes',
+  '7.,-1E0,Green,No ,no',
+  'N/A,1.25e-1,purple, False,yes',
+  ' nan ,-0,null,True,no',
+  '0.0000001,1e-46,?, no,yes',
+  '-0,\t2\t,"red",true,no',
+  '"1e1",3.,RED,FALSE,yes',
+  '4, -.25 , ,yes,no',
+].join('\n');
+
+/** lathe predict's float32 bits and classes on a CSV. */
+async function expectPredict(model, csv) {
+  const { stdout } = await run(cli, ['predict', model, csv, '--quiet']);
+  const lines = stdout.trim().split('\n');
+  const classifier = lines[0] !== 'row,prediction';
+  const values = [];
+  const labels = [];
+  for (const line of lines.slice(1)) {
+    const cells = line.split(','); // class names of the cases hold no commas
+    if (classifier) labels.push(cells[1]);
+    for (const v of cells.slice(classifier ? 2 : 1)) values.push(Math.fround(parseFloat(v))); // %.9g: exact
+  }
+  return {
+    bits: new Uint32Array(Float32Array.from(values).buffer),
+    labels: classifier ? labels : null,
+    rows: lines.length - 1,
+  };
+}
 
 /** Runs fn with no global fetch: Emscripten's node loader (the engine that makes a synthetic
  * set's rows) fetches its wasm by path, and fails, when fetch exists (../shared/TOOLCHAIN.md). */
@@ -78,22 +122,30 @@ async function exportCase(name) {
   assert(fs.readFileSync(path.join(dir, 'model.lathe.json')).equals(fs.readFileSync(model)), 'the model file changed');
   const csv = await withoutFetch(() => rowsCsv(name, x, scratch));
   fs.copyFileSync(csv, path.join(dir, 'rows.csv'));
-  const { stdout } = await run(cli, ['predict', model, csv, '--quiet']);
-  const lines = stdout.trim().split('\n');
-  const classifier = lines[0] !== 'row,prediction';
-  const values = [];
-  const labels = [];
-  for (const line of lines.slice(1)) {
-    const cells = line.split(','); // class names of the cases hold no commas
-    if (classifier) labels.push(cells[1]);
-    for (const v of cells.slice(classifier ? 2 : 1)) values.push(Math.fround(parseFloat(v))); // %.9g: exact
+  expected.set(name, await expectPredict(model, csv));
+  if (name === 'mixed') {
+    fs.writeFileSync(path.join(dir, 'edge.csv'), `${EDGE_ROWS}\n`);
+    expected.set('mixed/edge', await expectPredict(model, path.join(dir, 'edge.csv')));
+    // a missing boolean, which the model does not impute: lathe predict's message
+    const refused = path.join(dir, 'refused.csv');
+    fs.writeFileSync(refused, 'x1,x2,color,flag,label\n1,2,red,true,no\n5.5,1,blue, ? ,no\n');
+    const e = await run(cli, ['predict', model, refused, '--quiet']).then(
+      () => null,
+      (x) => String(x.stderr),
+    );
+    assert(e && e.includes(`${refused}: `), `lathe predict on refused.csv: ${e}`);
+    expected.set('mixed/refused', e.slice(e.indexOf(`${refused}: `) + refused.length + 2).trim());
   }
-  expected.set(name, {
-    bits: new Uint32Array(Float32Array.from(values).buffer),
-    labels: classifier ? labels : null,
-    rows: lines.length - 1,
-  });
-  return `${lines.length - 1} rows`;
+  if (name === 'iris') {
+    // one weight's lowest mantissa bit flipped: still finite, but not the hashed weights
+    const file = JSON.parse(fs.readFileSync(model, 'utf8'));
+    const layer = file.layers.find((l) => l.weights);
+    const bytes = Buffer.from(layer.weights, 'base64');
+    bytes[0] ^= 1;
+    layer.weights = bytes.toString('base64');
+    fs.writeFileSync(path.join(dir, 'damaged.lathe.json'), JSON.stringify(file));
+  }
+  return `${expected.get(name).rows} rows`;
 }
 
 /** The runtime's gzipped size, file by file, against the budget. */
@@ -153,13 +205,13 @@ const PAGE_SETTLED = `() => new Promise((resolve) => {
     { attributes: true, subtree: true, childList: true });
 })`;
 
-/** In the page: loads the export's module and model, reads rows.csv, predicts every row (even
+/** In the page: loads the export's module and model, reads the rows (rows.csv), predicts every row (even
  * rows as objects of the CSV's text cells, odd rows as arrays of typed values in m.inputs
  * order) and returns the float32 values as base64 and the predicted classes. */
-const PREDICT_ROWS = `async (base) => {
+const PREDICT_ROWS = `async (base, file = 'rows.csv') => {
   const { load } = await import(base + 'lathe_web.js');
   const m = await load(base + 'model.lathe.json');
-  const text = await (await fetch(base + 'rows.csv')).text();
+  const text = await (await fetch(base + file)).text();
   const lines = text.replace(/\\n$/, '').split('\\n').map((l) => {
     const cells = [];
     for (let i = 0; i <= l.length; ) {
@@ -251,15 +303,65 @@ function browser(engine) {
 
 let origin = null;
 
-async function inBrowser(engine, name) {
-  const want = expected.get(name);
+/** In the page: what m.predict throws on base's refused.csv (its rows as objects of text). */
+const PREDICT_REFUSED = `async (base) => {
+  const { load } = await import(base + 'lathe_web.js');
+  const m = await load(base + 'model.lathe.json');
+  const [header, ...lines] = (await (await fetch(base + 'refused.csv')).text()).trim().split('\\n');
+  const names = header.split(',');
+  try {
+    m.predict(lines.map((l) => Object.fromEntries(l.split(',').map((t, j) => [names[j], t]))));
+    return { predicted: true };
+  } catch (e) {
+    return { name: e.name, message: e.message };
+  } finally {
+    m.free();
+  }
+}`;
+
+/** In the page: loading base's damaged.lathe.json; what it threw. */
+const LOAD_DAMAGED = `async (base) => {
+  const { load } = await import(base + 'lathe_web.js');
+  try {
+    (await load(base + 'damaged.lathe.json')).free();
+    return { loaded: true };
+  } catch (e) {
+    return { name: e.name, status: e.status, message: e.message };
+  }
+}`;
+
+/** The mixed case's row with a missing boolean: lathe predict's message, as a LatheError. */
+async function refusedRow(engine) {
+  const want = expected.get('mixed/refused');
+  assert(want, 'mixed was not exported');
+  const b = await browser(engine);
+  const got = await b.evaluate(PREDICT_REFUSED, [`${origin}/mixed/`], 60000);
+  assert(got.name === 'LatheError' && got.message === want, `${JSON.stringify(got)}, lathe predict: ${want}`);
+  return `refused: ${got.message}`;
+}
+
+async function damaged(engine) {
+  assert(expected.has('iris'), 'iris was not exported');
+  const b = await browser(engine);
+  const got = await b.evaluate(LOAD_DAMAGED, [`${origin}/iris/`], 60000);
+  assert(
+    got.name === 'LatheError' && got.status === 4 && /^weights_sha256: /.test(got.message),
+    `the damaged model file: ${JSON.stringify(got)}`,
+  );
+  return got.message;
+}
+
+async function inBrowser(engine, name, file = 'rows.csv') {
+  const want = expected.get(file === 'rows.csv' ? name : `${name}/edge`);
   assert(want, `${name} was not exported`);
   const b = await browser(engine);
   const base = `${origin}/${name}/`;
-  await b.goto(`${base}index.html`);
-  const page = await b.evaluate(PAGE_SETTLED, [], 60000);
-  assert(page.state === 'ready' && page.prediction, `the example page: ${JSON.stringify(page)}`);
-  const got = await b.evaluate(PREDICT_ROWS, [base], 300000);
+  if (file === 'rows.csv') {
+    await b.goto(`${base}index.html`);
+    const page = await b.evaluate(PAGE_SETTLED, [], 60000);
+    assert(page.state === 'ready' && page.prediction, `the example page: ${JSON.stringify(page)}`);
+  }
+  const got = await b.evaluate(PREDICT_ROWS, [base, file], 300000);
   assert(got.rows === want.rows, `${got.rows} rows predicted, lathe predict ${want.rows}`);
   const bits = new Uint32Array(new Uint8Array(Buffer.from(got.values, 'base64')).buffer);
   assert(bits.length === want.bits.length, `${bits.length} values, lathe predict ${want.bits.length}`);
@@ -284,6 +386,7 @@ try {
   origin = `http://127.0.0.1:${server.address().port}`;
   for (const [title, what, name] of tests) {
     try {
+      const [kind, engine] = what.split(':');
       const detail =
         what === 'export'
           ? await exportCase(name)
@@ -291,7 +394,11 @@ try {
             ? budget()
             : what === 'refusals'
               ? await refusals()
-              : await inBrowser(what, name);
+              : kind === 'edge'
+                ? `${await inBrowser(engine, 'mixed', 'edge.csv')}; ${await refusedRow(engine)}`
+                : kind === 'damaged'
+                  ? await damaged(engine)
+                  : await inBrowser(what, name);
       console.log(`PASS ${title}${detail ? ` (${detail})` : ''}`);
     } catch (e) {
       failed++;
