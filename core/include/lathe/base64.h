@@ -12,6 +12,9 @@ void lathe_base64_encode(const void *data, size_t n, char *out);
  * out. Errors name the first bad character or the length found; field prefixes the message. */
 lathe_status lathe_base64_decode_floats(const char *text, size_t n_floats, float *out,
                                         const char *field, lathe_error *err);
+/* Standard base64 (RFC 4648, padded) of exactly n bytes into out. Errors as above. */
+lathe_status lathe_base64_decode(const char *text, size_t n, void *out, const char *field,
+                                 lathe_error *err);
 /* Characters of the padded base64 of n bytes: 4·ceil(n/3). */
 size_t lathe_base64_length(size_t bytes);
 /* Checks text is the padded base64 of exactly n bytes (length, alphabet, padding); errors

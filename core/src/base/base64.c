@@ -57,10 +57,10 @@ lathe_status lathe_base64_check(const char *text, size_t bytes, const char *fiel
     return LATHE_OK;
 }
 
-lathe_status lathe_base64_decode_floats(const char *text, size_t n_floats, float *out,
-                                        const char *field, lathe_error *err) {
-    size_t bytes = n_floats * 4, i, o = 0;
-    uint8_t quad[4], *buf = (uint8_t *)out;
+lathe_status lathe_base64_decode(const char *text, size_t bytes, void *out, const char *field,
+                                 lathe_error *err) {
+    size_t i, o = 0;
+    uint8_t quad[4], *buf = out;
     lathe_status st = lathe_base64_check(text, bytes, field, err);
     if (st != LATHE_OK) return st;
     for (i = 0; o < bytes; i += 4) {
@@ -72,6 +72,15 @@ lathe_status lathe_base64_decode_floats(const char *text, size_t n_floats, float
         if (o < bytes) buf[o++] = (uint8_t)(v >> 8);
         if (o < bytes) buf[o++] = (uint8_t)v;
     }
+    return LATHE_OK;
+}
+
+lathe_status lathe_base64_decode_floats(const char *text, size_t n_floats, float *out,
+                                        const char *field, lathe_error *err) {
+    size_t i;
+    uint8_t *buf = (uint8_t *)out;
+    lathe_status st = lathe_base64_decode(text, n_floats * 4, out, field, err);
+    if (st != LATHE_OK) return st;
     /* Little-endian bytes to floats, whatever the host order, then finiteness. */
     for (i = 0; i < n_floats; i++) {
         uint32_t bits = (uint32_t)buf[4 * i] | (uint32_t)buf[4 * i + 1] << 8 |

@@ -436,9 +436,77 @@ static size_t layer_tensors(const lathe_layer_info *info, const char *names[4], 
     return 0;
 }
 
+/* Version 3's sparse weights of a dense or conv2d layer: {"nonzeros", "mask", "values"}
+ * (model_file.c); checks the count and both tensors' base64 (not decoded yet). */
+static lathe_status check_sparse(const cJSON *sparse, const char *path, size_t n, lathe_error *err) {
+    char field[128];
+    const char *mask, *values;
+    size_t k;
+    lathe_status st;
+    if (!cJSON_IsObject(sparse))
+        return lathe_error_set(err, LATHE_ERR_INVALID, "%sweights_sparse: must be an object", path);
+    snprintf(field, sizeof field, "%sweights_sparse.", path);
+    if ((st = need_count(sparse, "nonzeros", field, n, &k, err)) != LATHE_OK ||
+        (st = need_string(sparse, "mask", field, &mask, err)) != LATHE_OK ||
+        (st = need_string(sparse, "values", field, &values, err)) != LATHE_OK)
+        return st;
+    snprintf(field, sizeof field, "%sweights_sparse.mask", path);
+    if ((st = lathe_base64_check(mask, (n + 7) / 8, field, err)) != LATHE_OK) return st;
+    snprintf(field, sizeof field, "%sweights_sparse.values", path);
+    return lathe_base64_check(values, k * 4, field, err);
+}
+
+/* Decodes version 3's sparse weights (checked by check_sparse) into dst:(n). */
+static lathe_status decode_sparse(const cJSON *sparse, const char *path, size_t n, float *dst,
+                                  lathe_error *err) {
+    size_t k = (size_t)member(sparse, "nonzeros")->valuedouble, mask_n = (n + 7) / 8, i, j = 0;
+    uint8_t *mask = lathe_malloc(mask_n ? mask_n : 1);
+    float *values = lathe_malloc((k ? k : 1) * sizeof *values);
+    char field[128];
+    lathe_status st;
+    if (!mask || !values) {
+        st = lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory reading the model file");
+        goto done;
+    }
+    snprintf(field, sizeof field, "%sweights_sparse.mask", path);
+    if ((st = lathe_base64_decode(member(sparse, "mask")->valuestring, mask_n, mask, field, err)) != LATHE_OK)
+        goto done;
+    snprintf(field, sizeof field, "%sweights_sparse.values", path);
+    if ((st = lathe_base64_decode_floats(member(sparse, "values")->valuestring, k, values, field, err)) != LATHE_OK)
+        goto done;
+    for (i = 0; i < n; i++) {
+        if (!(mask[i / 8] >> (i % 8) & 1)) {
+            dst[i] = 0.0f;
+            continue;
+        }
+        if (j == k) break;
+        dst[i] = values[j++];
+        if (memcmp(&dst[i], &(uint32_t){0}, 4) == 0) {
+            st = lathe_error_set(err, LATHE_ERR_INVALID,
+                                 "%sweights_sparse.values[%zu]: +0.0, which the mask stores", path, j - 1);
+            goto done;
+        }
+    }
+    if (i < n || j != k || (n % 8 && mask[mask_n - 1] >> (n % 8))) {
+        size_t set = 0;
+        for (i = 0; i < mask_n; i++)
+            for (j = 0; j < 8; j++) set += mask[i] >> j & 1;
+        st = lathe_error_set(err, LATHE_ERR_INVALID,
+                             "%sweights_sparse: the mask marks %zu values (bits past weight %zu "
+                             "included), nonzeros says %zu",
+                             path, set, n, k);
+        goto done;
+    }
+    st = LATHE_OK;
+done:
+    lathe_free(mask);
+    lathe_free(values);
+    return st;
+}
+
 /* Checks one layer's fields and its tensors' base64 (not decoded yet). */
 static lathe_status check_layer(const cJSON *layer, size_t index, const lathe_layer_info *info,
-                                lathe_error *err) {
+                                int version, lathe_error *err) {
     char path[48], field[64];
     const char *type, *names[4];
     size_t counts[4], n, k;
@@ -492,6 +560,17 @@ static lathe_status check_layer(const cJSON *layer, size_t index, const lathe_la
     for (k = 0; k < n; k++) {
         const char *text;
         snprintf(field, sizeof field, "%s%s", path, names[k]);
+        if (k == 0 && n == 2 && member(layer, "weights_sparse")) { /* version 3: sparse weights */
+            if (version < 3)
+                return lathe_error_set(err, LATHE_ERR_INVALID,
+                                       "%sweights_sparse: needs a version 3 model file", path);
+            if (member(layer, "weights"))
+                return lathe_error_set(err, LATHE_ERR_INVALID,
+                                       "%sweights: and weights_sparse: give one of them", path);
+            if ((st = check_sparse(member(layer, "weights_sparse"), path, counts[k], err)) != LATHE_OK)
+                return st;
+            continue;
+        }
         if ((st = need_string(layer, names[k], path, &text, err)) != LATHE_OK) return st;
         if ((st = lathe_base64_check(text, counts[k] * 4, field, err)) != LATHE_OK) {
             /* Say it in floats when the length is wrong. */
@@ -522,8 +601,13 @@ static lathe_status decode_layer(const cJSON *layer, size_t index, const lathe_l
         int is_stat = k >= 2; /* batch norm running statistics */
         float *dst = is_stat ? stats + *s_at : params + *p_at;
         snprintf(field, sizeof field, "layers[%zu].%s", index, names[k]);
-        st = lathe_base64_decode_floats(member(layer, names[k])->valuestring, counts[k], dst,
-                                        field, err);
+        if (k == 0 && n == 2 && member(layer, "weights_sparse")) {
+            snprintf(field, sizeof field, "layers[%zu].", index);
+            st = decode_sparse(member(layer, "weights_sparse"), field, counts[k], dst, err);
+        } else {
+            st = lathe_base64_decode_floats(member(layer, names[k])->valuestring, counts[k], dst,
+                                            field, err);
+        }
         if (st != LATHE_OK) return st;
         if (is_stat) *s_at += counts[k];
         else *p_at += counts[k];
@@ -606,14 +690,14 @@ lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lat
         goto fail;
     }
     v = member(root, "version");
-    if (!cJSON_IsNumber(v) || (v->valuedouble != 1.0 && v->valuedouble != 2.0)) {
-        if (cJSON_IsNumber(v) && v->valuedouble > 2.0)
+    if (!cJSON_IsNumber(v) || (v->valuedouble != 1.0 && v->valuedouble != 2.0 && v->valuedouble != 3.0)) {
+        if (cJSON_IsNumber(v) && v->valuedouble > 3.0)
             st = lathe_error_set(err, LATHE_ERR_INVALID,
-                                 "version: %g is newer than this Lathe reads (1 and 2): update "
+                                 "version: %g is newer than this Lathe reads (1 to 3): update "
                                  "Lathe",
                                  v->valuedouble);
         else
-            st = lathe_error_set(err, LATHE_ERR_INVALID, "version: must be 1 or 2");
+            st = lathe_error_set(err, LATHE_ERR_INVALID, "version: must be 1, 2 or 3");
         goto fail;
     }
     version = (int)v->valuedouble;
@@ -667,7 +751,7 @@ lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lat
     }
     i = 0;
     cJSON_ArrayForEach(layer, layers) {
-        if ((st = check_layer(layer, i, &infos[i], err)) != LATHE_OK) goto fail;
+        if ((st = check_layer(layer, i, &infos[i], version, err)) != LATHE_OK) goto fail;
         i++;
     }
     if ((st = need_string(root, "weights_sha256", "", &hash, err)) != LATHE_OK) goto fail;

@@ -47,6 +47,60 @@ static int add(cJSON *obj, const char *key, cJSON *item) {
     return ok != 0;
 }
 
+/* The values of v:(n) whose bits are all zero (+0.0: what pruning leaves; -0.0 is a value). */
+static size_t zero_bits(const float *v, size_t n) {
+    size_t i, z = 0;
+    for (i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &v[i], 4);
+        z += bits == 0;
+    }
+    return z;
+}
+
+/* Whether a weight tensor is stored sparse (version 3): at least half its values are +0.0. */
+static int stored_sparse(const float *v, size_t n) { return n > 0 && 2 * zero_bits(v, n) >= n; }
+
+/* A sparse tensor: {"nonzeros": K, "mask": base64 of ceil(n/8) bytes (bit i % 8 of byte i / 8,
+ * least significant first: value i is not +0.0), "values": base64 of the K other values as
+ * little-endian float32, in order}; NULL when out of memory. */
+static cJSON *sparse_base64(const float *v, size_t n) {
+    size_t k = n - zero_bits(v, n), i, j = 0, mask_n = (n + 7) / 8;
+    uint8_t *mask = lathe_calloc(mask_n ? mask_n : 1, 1);
+    char *text = lathe_malloc(lathe_base64_length(mask_n) + 1);
+    float *values = lathe_malloc((k ? k : 1) * sizeof *values);
+    cJSON *o = NULL, *vals = NULL;
+    if (mask && text && values) {
+        for (i = 0; i < n; i++) {
+            uint32_t bits;
+            memcpy(&bits, &v[i], 4);
+            if (bits) mask[i / 8] |= (uint8_t)(1u << (i % 8)), values[j++] = v[i];
+        }
+        lathe_base64_encode(mask, mask_n, text);
+        vals = floats_base64(values, k);
+        o = vals ? cJSON_CreateObject() : NULL;
+        if (o && !(cJSON_AddNumberToObject(o, "nonzeros", (double)k) &&
+                   cJSON_AddStringToObject(o, "mask", text) && add(o, "values", vals))) {
+            cJSON_Delete(o);
+            o = NULL;
+        } else if (!o) {
+            cJSON_Delete(vals);
+        }
+    }
+    lathe_free(mask);
+    lathe_free(text);
+    lathe_free(values);
+    return o;
+}
+
+/* A layer's weights: "weights" (dense base64), or in version 3 "weights_sparse" when at
+ * least half of them are +0.0. */
+static int add_weights(cJSON *layer, const lathe_layer_info *info, int version) {
+    if (version >= 3 && stored_sparse(info->weights, info->n_weights))
+        return add(layer, "weights_sparse", sparse_base64(info->weights, info->n_weights));
+    return add(layer, "weights", floats_base64(info->weights, info->n_weights));
+}
+
 /* n floats, or n times dflt when v is NULL. */
 static cJSON *float_array(const float *v, size_t n, float dflt) {
     cJSON *a = cJSON_CreateArray();
@@ -80,7 +134,7 @@ static cJSON *size_array(const size_t *v, size_t n) {
 /* One layer: its type, the fields that rebuild it, and its tensors as base64 little-endian
  * float32 (dense W:(units, in); conv2d W:(filters, in_channels, kernel, kernel); batch norm
  * gamma, beta and the running statistics, which are state, not parameters). */
-static int add_layer_fields(cJSON *layer, const lathe_layer_info *info) {
+static int add_layer_fields(cJSON *layer, const lathe_layer_info *info, int version) {
     int ok = 1;
     size_t in_shape[3];
     in_shape[0] = info->in_c, in_shape[1] = info->in_h, in_shape[2] = info->in_w;
@@ -89,7 +143,7 @@ static int add_layer_fields(cJSON *layer, const lathe_layer_info *info) {
         ok = ok && cJSON_AddStringToObject(layer, "type", "dense");
         ok = ok && cJSON_AddNumberToObject(layer, "in", (double)info->in);
         ok = ok && cJSON_AddNumberToObject(layer, "units", (double)info->out);
-        ok = ok && add(layer, "weights", floats_base64(info->weights, info->n_weights));
+        ok = ok && add_weights(layer, info, version);
         ok = ok && add(layer, "bias", floats_base64(info->bias, info->n_bias));
         break;
     case LATHE_LAYER_CONV2D:
@@ -99,7 +153,7 @@ static int add_layer_fields(cJSON *layer, const lathe_layer_info *info) {
         ok = ok && cJSON_AddNumberToObject(layer, "kernel", (double)info->kernel);
         ok = ok && cJSON_AddNumberToObject(layer, "stride", (double)info->stride);
         ok = ok && cJSON_AddNumberToObject(layer, "padding", (double)info->pad);
-        ok = ok && add(layer, "weights", floats_base64(info->weights, info->n_weights));
+        ok = ok && add_weights(layer, info, version);
         ok = ok && add(layer, "bias", floats_base64(info->bias, info->n_bias));
         break;
     case LATHE_LAYER_MAX_POOL:
@@ -178,6 +232,14 @@ lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
     int ok;
     /* The oldest version that holds the preparation: 1 for at most one scaling step. */
     int version = lathe_prepared_scaling_steps(prep) <= 1 ? 1 : 2;
+    /* version 3 (the steps of version 2) when a dense or conv2d layer is stored sparse */
+    for (i = 0; i < lathe_trainer_layer_count(trainer); i++) {
+        lathe_layer_info li;
+        lathe_trainer_layer(trainer, i, &li);
+        if ((li.kind == LATHE_LAYER_DENSE || li.kind == LATHE_LAYER_CONV2D) &&
+            stored_sparse(li.weights, li.n_weights))
+            version = 3;
+    }
     *out = NULL;
     lathe_json_hooks_install(); /* cJSON allocates through the core's hook */
     root = cJSON_CreateObject();
@@ -231,7 +293,7 @@ lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
             cJSON_Delete(layer);
             break;
         }
-        ok = add_layer_fields(layer, &info);
+        ok = add_layer_fields(layer, &info, version);
     }
     if (ok && metrics_json) ok = add(root, "metrics", cJSON_Parse(metrics_json));
     ok = ok && cJSON_AddStringToObject(root, "weights_sha256", hash);

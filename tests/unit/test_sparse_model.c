@@ -1,0 +1,141 @@
+/* Version 3 model files: a network pruned with train.prune stores each layer that is at least
+ * half zeros as "weights_sparse" (a bitmask and the other values), in a file smaller than the
+ * dense one; it loads to the same weights and hash, saves to the same bytes, predicts what the
+ * trainer predicts, and a damaged sparse tensor (a mask bit, a stored zero, a count, both forms,
+ * a sparse layer in a version 2 file) is refused naming the field; an unpruned network is
+ * still written as version 1. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "lathe/alloc.h"
+#include "lathe/experiment.h"
+#include "lathe/model.h"
+#include "lathe/model_file.h"
+#include "lathe/prepare.h"
+#include "lathe/trainer.h"
+
+static const char *text_pruned =
+    "{\"format\":\"lathe-experiment\",\"version\":1,\"seed\":3,"
+    "\"data\":{\"synthetic\":\"spiral\",\"samples\":200,\"noise\":0.2,\"classes\":3},"
+    "\"prepare\":[{\"op\":\"split\",\"test\":0.2},{\"op\":\"standardize\"}],"
+    "\"model\":{\"template\":\"mlp\",\"hidden\":[40,20]},"
+    "\"train\":{\"optimizer\":\"adam\",\"learning_rate\":0.01,\"batch_size\":16,\"epochs\":8%s}}";
+
+/* Trains the experiment (with extra train fields) and writes its model file. */
+static char *model_text(const char *extra, lathe_trainer **keep_t, lathe_prepared **keep_p,
+                        lathe_experiment **keep_e, lathe_table *table) {
+    char json[2048];
+    lathe_experiment *exp = NULL;
+    lathe_prepared *prep = NULL;
+    lathe_trainer *t = NULL;
+    lathe_error err;
+    char *out = NULL;
+    snprintf(json, sizeof json, text_pruned, extra);
+    CHECK(lathe_experiment_parse(json, strlen(json), &exp, &err) == LATHE_OK, "%s", err.message);
+    CHECK(exp && lathe_prepare(exp, table, &prep, &err) == LATHE_OK, "%s", err.message);
+    CHECK(prep && lathe_trainer_create(exp, prep, &t, &err) == LATHE_OK, "%s", err.message);
+    CHECK(t && lathe_trainer_step(t, (size_t)-1, &err) == LATHE_OK, "%s", err.message);
+    CHECK(t && lathe_model_file_write(json, strlen(json), prep, t, NULL, &out, &err) == LATHE_OK, "%s", err.message);
+    *keep_t = t, *keep_p = prep, *keep_e = exp;
+    return out;
+}
+
+static char *replaced(const char *text, const char *from, const char *to) {
+    const char *at = strstr(text, from);
+    size_t n = strlen(text), a, f = strlen(from), t = strlen(to);
+    char *out;
+    if (!at) return NULL;
+    a = (size_t)(at - text);
+    out = malloc(n - f + t + 1);
+    memcpy(out, text, a);
+    memcpy(out + a, to, t);
+    memcpy(out + a + t, at + f, n - a - f + 1);
+    return out;
+}
+
+static void refused(const char *what, const char *text, const char *message) {
+    lathe_model *m = NULL;
+    lathe_error err;
+    lathe_status st;
+    if (!text) {
+        CHECK(0, "%s: the text to damage was not found", what);
+        return;
+    }
+    st = lathe_model_load(text, strlen(text), &m, &err);
+    CHECK(st != LATHE_OK && strstr(err.message, message), "%s: '%s'", what, st == LATHE_OK ? "loaded" : err.message);
+    lathe_model_destroy(m);
+}
+
+int main(void) {
+    lathe_table *table = NULL;
+    lathe_error err;
+    lathe_trainer *t = NULL, *t2 = NULL;
+    lathe_prepared *p = NULL, *p2 = NULL;
+    lathe_experiment *e = NULL, *e2 = NULL;
+    lathe_model *m = NULL;
+    char *sparse, *dense, *saved = NULL, *bad;
+    long live = lathe_alloc_live();
+    CHECK(lathe_synthetic_table("spiral", 200, 0.2f, 3, 3, &table, &err) == LATHE_OK, "%s", err.message);
+    if (!table) return check_finish("test_sparse_model");
+    sparse = model_text(",\"prune\":{\"sparsity\":0.85,\"frequency\":5}", &t, &p, &e, table);
+    dense = model_text("", &t2, &p2, &e2, table);
+    if (!sparse || !dense) return check_finish("test_sparse_model");
+    CHECK(strstr(sparse, "\"version\":\t3") && strstr(sparse, "\"weights_sparse\""), "the pruned model is not version 3 with sparse weights");
+    CHECK(strstr(dense, "\"version\":\t1") && !strstr(dense, "weights_sparse"), "an unpruned model is not version 1");
+    CHECK(strlen(sparse) * 2 < strlen(dense), "the pruned file (%zu bytes) is not under half the dense one (%zu)",
+          strlen(sparse), strlen(dense));
+    CHECK(lathe_model_load(sparse, strlen(sparse), &m, &err) == LATHE_OK, "%s", err.message);
+    if (m) {
+        char hex[65];
+        const float *a, *b;
+        size_t na, nb;
+        float x[2] = {0.3f, -1.2f}, ya[3], yb[3];
+        lathe_trainer_weights_sha256(t, hex);
+        CHECK(strcmp(hex, lathe_model_weights_sha256(m)) == 0, "the loaded hash differs");
+        a = lathe_trainer_params(t, &na), b = lathe_trainer_params(lathe_model_network(m), &nb);
+        CHECK(na == nb && memcmp(a, b, na * sizeof *a) == 0, "the loaded weights differ");
+        CHECK(lathe_model_save(m, NULL, &saved, &err) == LATHE_OK && saved && strcmp(saved, sparse) == 0,
+              "load -> save does not give the same bytes");
+        lathe_trainer_predict(t, 1, x, ya);
+        lathe_trainer_predict(lathe_model_network(m), 1, x, yb);
+        CHECK(memcmp(ya, yb, sizeof ya) == 0, "the loaded model predicts differently");
+    }
+    lathe_model_destroy(m);
+    bad = replaced(sparse, "\"version\":\t3", "\"version\":\t2");
+    refused("sparse in version 2", bad, "weights_sparse: needs a version 3 model file");
+    free(bad);
+    bad = replaced(sparse, "\"nonzeros\":\t", "\"nonzeros\":\t1");
+    refused("a wrong count", bad, "weights_sparse");
+    free(bad);
+    bad = replaced(sparse, "\"weights_sparse\":", "\"weights\":\t\"AAAA\",\n\t\t\"weights_sparse\":");
+    refused("both forms", bad, "give one of them");
+    free(bad);
+    { /* a mask byte changed: the count no longer matches, or the hash */
+        const char *at = strstr(sparse, "\"mask\":\t\"");
+        char *copy = malloc(strlen(sparse) + 1);
+        strcpy(copy, sparse);
+        if (at) {
+            char *c = copy + (at - sparse) + 9;
+            *c = *c == 'A' ? 'B' : 'A';
+        }
+        refused("a mask bit", copy, "layers[0].weights_sparse");
+        free(copy);
+    }
+    bad = replaced(sparse, "\"mask\":\t\"", "\"mask\":\t\"!");
+    refused("mask base64", bad, "weights_sparse.mask");
+    free(bad);
+    lathe_free(saved);
+    lathe_free(sparse);
+    lathe_free(dense);
+    lathe_trainer_destroy(t);
+    lathe_trainer_destroy(t2);
+    lathe_prepared_destroy(p);
+    lathe_prepared_destroy(p2);
+    lathe_experiment_destroy(e);
+    lathe_experiment_destroy(e2);
+    lathe_table_destroy(table);
+    CHECK(lathe_alloc_live() == live, "%ld blocks leaked", lathe_alloc_live() - live);
+    return check_finish("test_sparse_model");
+}
