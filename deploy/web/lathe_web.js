@@ -72,21 +72,15 @@ function floats(obj, name, path, n, nullable) {
   });
 }
 
-/** A layer's tensor: n little-endian float32 values in padded base64, each finite. */
-function tensor(layer, name, path, n) {
-  const text = str(layer, name, path);
-  const where = path + name;
-  const want = Math.ceil((4 * n) / 3) * 4;
-  const pad = (4 * n) % 3 ? 3 - ((4 * n) % 3) : 0;
+/** The n bytes that padded base64 text holds (where names it: the messages say where). */
+function base64(text, where, n) {
   const len = text.length;
-  if (len !== want) {
-    const have = (len / 4) * 3 - (text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0);
+  const want = Math.ceil(n / 3) * 4;
+  const pad = n % 3 ? 3 - (n % 3) : 0;
+  if (len !== want)
     fail(
-      len % 4
-        ? `${where}: ${len} base64 characters hold about ${Math.floor(((len >> 2) * 3) / 4)} floats, expected ${n} (${want} characters)`
-        : `${where}: ${Math.floor(have / 4)}${have % 4 ? ' and a fraction of' : ''} floats, expected ${n}`,
+      `${where}: ${len} base64 characters hold about ${Math.floor(((len >> 2) * 3) / 4)} floats, expected ${Math.floor(n / 4)} (${want} characters)`,
     );
-  }
   let i = text.slice(0, len - pad).search(/[^A-Za-z0-9+/]/); // the first wrong character
   if (i < 0 && /[^=]/.test(text.slice(len - pad))) i = len - pad + text.slice(len - pad).search(/[^=]/);
   if (i >= 0) {
@@ -95,9 +89,49 @@ function tensor(layer, name, path, n) {
       `${where}: character ${i + 1} ('${c}') is not ${i >= len - pad ? "the padding '=' expected there" : 'base64'}`,
     );
   }
-  const bytes = Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
-  const out = new Float32Array(bytes.buffer, 0, n);
+  return Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
+}
+
+/** obj.name: n little-endian float32 values in padded base64, each finite. */
+function tensor(obj, name, path, n) {
+  const text = str(obj, name, path);
+  const where = path + name;
+  const len = text.length;
+  if (len !== Math.ceil((4 * n) / 3) * 4 && len % 4 === 0) {
+    const have = (len / 4) * 3 - (text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0);
+    fail(`${where}: ${Math.floor(have / 4)}${have % 4 ? ' and a fraction of' : ''} floats, expected ${n}`);
+  }
+  const out = new Float32Array(base64(text, where, 4 * n).buffer, 0, n);
   out.forEach((v, i) => Number.isFinite(v) || fail(`${where}[${i}]: the value is ${v !== v ? 'NaN' : 'infinite'}`));
+  return out;
+}
+
+/** A dense or conv2d layer's n weights: "weights", or version 3's "weights_sparse" {nonzeros,
+ * mask: a bit per weight (least significant first), set where it is not +0.0, values: those
+ * weights in order}. */
+function weights(layer, path, n, version) {
+  const s = layer.weights_sparse;
+  if (s === undefined) return tensor(layer, 'weights', path, n);
+  if (version < 3) fail(`${path}weights_sparse: needs a version 3 model file`);
+  if (layer.weights !== undefined) fail(`${path}weights: and weights_sparse: give one of them`);
+  if (!isObject(s)) fail(`${path}weights_sparse: must be an object`);
+  const at = `${path}weights_sparse.`;
+  const k = count(s, 'nonzeros', at, n);
+  const mask = base64(str(s, 'mask', at), `${at}mask`, Math.ceil(n / 8));
+  const values = tensor(s, 'values', at, k);
+  const out = new Float32Array(n);
+  let j = 0;
+  let i = 0;
+  for (; i < n; i++) {
+    if (!((mask[i >> 3] >> (i & 7)) & 1)) continue;
+    if (j === k) break;
+    if (Object.is(values[j], 0)) fail(`${at}values[${j}]: +0.0, which the mask stores`);
+    out[i] = values[j++];
+  }
+  if (i < n || j !== k || (n % 8 && mask[mask.length - 1] >> (n % 8))) {
+    const set = mask.reduce((c, b) => c + [...b.toString(2)].filter((d) => d === '1').length, 0);
+    fail(`${path}weights_sparse: the mask marks ${set} values (bits past weight ${n} included), nonzeros says ${k}`);
+  }
   return out;
 }
 
@@ -176,7 +210,7 @@ function readPreparation(prep, version) {
         fail(`preparation.features[${k}]: '${name}' is not a feature of input '${column}'`);
       if (!cat) continue;
       categories.push(name.slice(column.length + 1));
-      if (version === 2 && !imputed) fill[k] = 0; // without an impute a missing category is all zeros
+      if (version > 1 && !imputed) fill[k] = 0; // without an impute a missing category is all zeros
       if (fill[k] !== 0 && fill[k] !== 1)
         fail(`preparation.${version === 1 ? 'fill' : 'steps[0].fill'}[${k}]: a one-hot fill must be 0 or 1`);
     }
@@ -200,7 +234,7 @@ function readPreparation(prep, version) {
 }
 
 /** The layers: each one's words of the compact description, its parameters and statistics. */
-function readLayers(layers) {
+function readLayers(layers, version) {
   const params = [];
   const stats = [];
   const words = layers.map((layer, l) => {
@@ -220,11 +254,11 @@ function readLayers(layers) {
     };
     if (kind === 0) {
       ((w[2] = c('units')), (w[9] = c('in')), (w[10] = w[11] = 1));
-      params.push(tensor(layer, 'weights', path, w[2] * w[9]), tensor(layer, 'bias', path, w[2]));
+      params.push(weights(layer, path, w[2] * w[9], version), tensor(layer, 'bias', path, w[2]));
     } else if (kind === 2) {
       shape();
       ((w[3] = c('filters')), (w[4] = c('kernel')), (w[5] = c('stride')), (w[6] = c('padding')));
-      params.push(tensor(layer, 'weights', path, w[3] * w[9] * w[4] * w[4]), tensor(layer, 'bias', path, w[3]));
+      params.push(weights(layer, path, w[3] * w[9] * w[4] * w[4], version), tensor(layer, 'bias', path, w[3]));
     } else if (kind === 3 || kind === 4) {
       shape();
       ((w[7] = c('size')), (w[5] = c('stride')));
@@ -401,11 +435,11 @@ export class Model {
         }`,
       );
     const { version } = root;
-    if (version !== 1 && version !== 2)
+    if (version !== 1 && version !== 2 && version !== 3)
       fail(
-        typeof version === 'number' && version > 2
-          ? `version: ${version} is newer than this Lathe reads (1 and 2): update Lathe`
-          : 'version: must be 1 or 2',
+        typeof version === 'number' && version > 3
+          ? `version: ${version} is newer than this Lathe reads (1 to 3): update Lathe`
+          : 'version: must be 1, 2 or 3',
       );
     const producer = root.producer ?? '';
     if (typeof producer !== 'string') fail('producer: must be a string');
@@ -416,7 +450,7 @@ export class Model {
     if (!whole(batch, 65536) || batch < 1) fail('experiment: train.batch_size: must be an integer in [1, 65536]');
     const binary = train.loss === 'binary_cross_entropy' ? 1 : 0;
     const prep = readPreparation(root.preparation, version);
-    const net = readLayers(arr(root, 'layers', ''));
+    const net = readLayers(arr(root, 'layers', ''), version);
     const hash = str(root, 'weights_sha256', '');
     if (!/^[0-9a-f]{64}$/.test(hash)) fail('weights_sha256: must be 64 lowercase hexadecimal digits');
     this.prep = prep;
