@@ -126,6 +126,40 @@ int main(void) {
     bad = replaced(sparse, "\"mask\":\t\"", "\"mask\":\t\"!");
     refused("mask base64", bad, "weights_sparse.mask");
     free(bad);
+    { /* a categorical input without an impute step: its one-hot fill is zeros in version 3 too */
+        static const char *exp_text =
+            "{\"format\":\"lathe-experiment\",\"version\":1,\"seed\":4,\"data\":{\"file\":\"x.csv\","
+            "\"target\":\"y\"},\"prepare\":[{\"op\":\"split\",\"test\":0.2}],"
+            "\"model\":{\"template\":\"mlp\",\"hidden\":[32]},\"train\":{\"epochs\":4,\"batch_size\":8,"
+            "\"prune\":{\"sparsity\":0.8,\"frequency\":2}}}";
+        char csv[8192];
+        size_t at = (size_t)sprintf(csv, "a,colour,y\n"), r;
+        lathe_table *tab = NULL;
+        lathe_experiment *ex = NULL;
+        lathe_prepared *pp = NULL;
+        lathe_trainer *tt = NULL;
+        lathe_model *mm = NULL;
+        char *file = NULL;
+        for (r = 0; r < 120; r++)
+            at += (size_t)sprintf(csv + at, "%zu,%s,%s\n", r % 17, r % 3 == 0 ? "red" : r % 3 == 1 ? "green" : "blue",
+                                  (r % 17) > 8 ? "hi" : "lo");
+        CHECK(lathe_csv_read(csv, at, NULL, &tab, &err) == LATHE_OK, "%s", err.message);
+        CHECK(lathe_experiment_parse(exp_text, strlen(exp_text), &ex, &err) == LATHE_OK, "%s", err.message);
+        CHECK(tab && ex && lathe_prepare(ex, tab, &pp, &err) == LATHE_OK, "%s", err.message);
+        CHECK(pp && lathe_trainer_create(ex, pp, &tt, &err) == LATHE_OK, "%s", err.message);
+        CHECK(tt && lathe_trainer_step(tt, (size_t)-1, &err) == LATHE_OK, "%s", err.message);
+        CHECK(tt && lathe_model_file_write(exp_text, strlen(exp_text), pp, tt, NULL, &file, &err) == LATHE_OK, "%s",
+              err.message);
+        CHECK(file && strstr(file, "\"version\":\t3"), "the categorical model is not version 3");
+        CHECK(file && lathe_model_load(file, strlen(file), &mm, &err) == LATHE_OK, "a version 3 categorical model: %s",
+              err.message);
+        lathe_model_destroy(mm);
+        lathe_free(file);
+        lathe_trainer_destroy(tt);
+        lathe_prepared_destroy(pp);
+        lathe_experiment_destroy(ex);
+        lathe_table_destroy(tab);
+    }
     lathe_free(saved);
     lathe_free(sparse);
     lathe_free(dense);

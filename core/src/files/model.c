@@ -333,7 +333,7 @@ static lathe_status read_preparation(const cJSON *prep, const lathe_experiment *
                                      k, name, column);
                 goto fail;
             }
-            if (in->type == LATHE_COLUMN_CATEGORICAL && version == 2 && !imputed) p->fill[k] = 0.0f;
+            if (in->type == LATHE_COLUMN_CATEGORICAL && version >= 2 && !imputed) p->fill[k] = 0.0f;
             if (in->type == LATHE_COLUMN_CATEGORICAL && !(p->fill[k] == 0.0f || p->fill[k] == 1.0f)) {
                 st = lathe_error_set(err, LATHE_ERR_INVALID, "preparation.%s[%zu]: a one-hot fill "
                                      "must be 0 or 1", version == 1 ? "fill" : "steps[0].fill", k);
