@@ -149,7 +149,8 @@ export class DeployStep {
     const name = this.cName();
     const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
     $('experiment-size').textContent = kb(new TextEncoder().encode(this.app.state.text).length);
-    $('use-experiment').textContent = `lathe run ${base}.experiment.json`;
+    const init = this.app.state.init ? ` --init ${this.app.state.init.file}` : '';
+    $('use-experiment').textContent = `lathe ${init ? 'train' : 'run'} ${base}.experiment.json${init}`;
     $('use-model').textContent = `lathe predict ${base}.lathe.json rows.csv`;
     $('use-c').textContent = `cc -std=c99 -O2 -ffp-contract=off -c ${name}/${name}.c`;
     $('c-hash-name').textContent = `${name}_WEIGHTS_SHA256`;
@@ -203,8 +204,10 @@ export class DeployStep {
     }
     if (!state.valid) return;
     const file = state.experiment.data && state.experiment.data.file;
+    const init = state.init ? ` --init ${state.init.file}` : ''; // fine-tuning starts from that model file
     $('cli-command').textContent =
-      `lathe run ${state.fileName()}` + (file ? `   (with ${file} in the same folder)` : '');
+      `lathe ${init ? 'train' : 'run'} ${state.fileName()}${init}` +
+      (file ? `   (with ${file} in the same folder)` : '');
     this.showArtefacts();
   }
 

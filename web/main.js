@@ -145,6 +145,7 @@ state.addEventListener('change', (e) => {
     steps.model.sync();
     steps.train.sync();
   }
+  if (keys.includes('init')) steps.deploy.sync('init'); // the CLI command names the model
   if (keys.includes('table')) {
     // new columns
     steps.prepare.sync();

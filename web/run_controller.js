@@ -199,7 +199,9 @@ export class RunController {
     $('resume-run').onclick = () => {
       if (state.text !== ck.text) state.setText(ck.text, 'resume');
       if (ck.init && (!state.init || state.init.text !== ck.init))
-        state.set({ init: { name: 'the model the interrupted run fine-tuned', text: ck.init, sha: '' } });
+        state.set({
+          init: { name: 'the model the interrupted run fine-tuned', file: 'model.lathe.json', text: ck.init, sha: '' },
+        });
       this.views.show('train');
       this.start({ bytes: ck.bytes, progress: p, history: ck.history });
     };

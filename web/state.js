@@ -19,8 +19,8 @@ const FIELDS = {
   /** The run in progress, or the last one the worker's failures stopped: {id, text, data,
    * faults, checkpoint: {bytes, progress, history} or null}. */
   run: null,
-  /** The model training starts from (fine-tuning, `lathe train --init`): {name, text, sha},
-   * or null (training starts from the seed's initial weights). */
+  /** The model training starts from (fine-tuning, `lathe train --init`): {name, file (its
+   * model file's name), text, sha}, or null (training starts from the seed's weights). */
   init: null,
   /** The last finished run: {experiment (its text), metrics, progress, report, history,
    * weightsSha256, dataSha256, modelFile, checkpoint}. */

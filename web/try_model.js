@@ -62,12 +62,17 @@ export class TryModel {
   wire() {
     $('try-trained').addEventListener('click', () => {
       const r = this.app.state.result;
-      if (r && r.modelFile) this.use(r.modelFile, 'the model trained in step 4');
+      if (r && r.modelFile)
+        this.use(
+          r.modelFile,
+          'the model trained in step 4',
+          this.app.state.fileName().replace(/\.experiment\.json$/, '.lathe.json'),
+        );
     });
     $('model-upload').addEventListener('change', async (e) => {
       const file = e.target.files[0];
       e.target.value = '';
-      if (file) this.use(await file.text(), file.name);
+      if (file) this.use(await file.text(), file.name, file.name);
     });
     $('onnx-upload').addEventListener('change', async (e) => {
       const file = e.target.files[0];
@@ -132,7 +137,7 @@ export class TryModel {
       $('onnx-notes').textContent = `Imported ${file.name}: ${result.notes.split('\n').join('; ')}.`;
       $('onnx-notes').hidden = false;
     }
-    await this.use(result.model, `${file.name} (imported)`);
+    await this.use(result.model, `${file.name} (imported)`, name);
   }
 
   /** Fine-tunes the model in use: the experiment takes its layers (and its image shape when
@@ -147,7 +152,14 @@ export class TryModel {
       const image = embedded.data && embedded.data.image;
       if (image && !(x.data && x.data.image)) x.data.image = image;
     });
-    state.set({ init: { name: this.model.name, text: this.model.text, sha: this.model.info.weights_sha256 } });
+    state.set({
+      init: {
+        name: this.model.name,
+        file: this.model.file,
+        text: this.model.text,
+        sha: this.model.info.weights_sha256,
+      },
+    });
     this.app.show('train');
   }
 
@@ -156,8 +168,9 @@ export class TryModel {
     $('try-trained').disabled = !(this.app.state.result && this.app.state.result.modelFile);
   }
 
-  /** Loads model text (the engine validates every field); on an error the model in use stays. */
-  async use(text, name) {
+  /** Loads model text (the engine validates every field); on an error the model in use stays.
+   * name says what it is; file is the model file's name (a command line refers to it). */
+  async use(text, name, file = 'model.lathe.json') {
     $('try-error').hidden = true;
     let info;
     try {
@@ -167,7 +180,7 @@ export class TryModel {
       $('try-error').hidden = false;
       return;
     }
-    this.model = { text, info, name };
+    this.model = { text, info, name, file };
     this.batch = null;
     $('batch-download').disabled = true;
     $('batch-summary').textContent = '';

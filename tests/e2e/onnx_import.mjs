@@ -76,6 +76,8 @@ test("deploy → train: a PyTorch MLP's ONNX file, imported with iris's class an
   assert(layers === 'dense 6, relu, dense 3', `the experiment's layers are now ${layers}`);
   await s.trainAndWait();
   const hash = await s.pageHash();
+  const command = await page.textContent('[data-testid=cli-command]');
+  assert(command === 'lathe train iris.experiment.json --init torch_mlp.lathe.json', `the CLI command: ${command}`);
   const exp = path.join(scratch, 'iris_finetune.experiment.json');
   fs.writeFileSync(exp, text);
   const model = path.join(scratch, 'torch_mlp_iris.lathe.json');
