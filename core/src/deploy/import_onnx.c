@@ -1454,6 +1454,27 @@ nomem:
     return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory importing the ONNX file");
 }
 
+/* The scaling steps' kinds from Lathe's own experiment (its prepare list, in order), which the
+ * ONNX graph's Sub and Mul do not say; kept as standardize when the counts differ. A refused
+ * allocation shows in lathe_alloc_failures (lathe_import_onnx reports it). */
+static void step_kinds(const char *experiment_json, lathe_prepared *p) {
+    lathe_experiment *exp = NULL;
+    lathe_error err;
+    size_t i, k = 0, scaling = 0;
+    if (!experiment_json ||
+        lathe_experiment_parse(experiment_json, strlen(experiment_json), &exp, &err) != LATHE_OK)
+        return;
+    for (i = 0; i < exp->n_ops; i++)
+        scaling += exp->ops[i].kind == LATHE_PREP_STANDARDIZE || exp->ops[i].kind == LATHE_PREP_MINMAX;
+    if (scaling == lathe_prepared_scaling_steps(p))
+        for (i = 0; i < exp->n_ops; i++) {
+            if (exp->ops[i].kind != LATHE_PREP_STANDARDIZE && exp->ops[i].kind != LATHE_PREP_MINMAX) continue;
+            while (p->steps[k].kind == LATHE_PREP_IMPUTE) k++;
+            p->steps[k++].kind = exp->ops[i].kind;
+        }
+    lathe_experiment_destroy(exp);
+}
+
 /* The model file from an experiment text, the preparation and the network's weights. */
 static lathe_status write_model(lathe_onnx_network *net, const char *exp_text, const lathe_prepared *p,
                                 char **out, lathe_error *err) {
@@ -1568,6 +1589,7 @@ lathe_status lathe_import_onnx(const uint8_t *bytes, size_t n,
         note(notes, sizeof notes, line);
     }
     if ((st = build_preparation(net, o, task, n_classes, &p, notes, sizeof notes, err)) != LATHE_OK) goto done;
+    step_kinds(net->meta_experiment, p);
     /* Lathe's own experiment when the file carries it and it builds this network */
     st = LATHE_ERR_INVALID;
     if (net->meta_experiment && !(o && (o->task || o->name))) {
