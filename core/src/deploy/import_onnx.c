@@ -230,7 +230,8 @@ static int64_t constant_dim(const constant *c, size_t i) {
     return c->f ? c->f->dims[i] : c->t->dims[i];
 }
 
-/* The element count of a constant from its dims, checked (0 on a bad or too large shape). */
+/* The element count of a constant from its dims, checked: 0, with the error set, for an empty,
+ * a bad or a too large shape (every constant Lathe reads holds values). */
 static size_t constant_count(walker *w, const constant *c, const char *what) {
     size_t i, n = 1;
     for (i = 0; i < constant_rank(c); i++) {
@@ -245,6 +246,7 @@ static size_t constant_count(walker *w, const constant *c, const char *what) {
         (void)refuse(w, "%s has %zu values; Lathe's limit is %u", what, n, LATHE_LIMIT_PARAMETERS);
         return 0;
     }
+    if (n == 0) (void)refuse(w, "%s is empty", what);
     return n;
 }
 
@@ -318,7 +320,7 @@ static lathe_status vector_of(walker *w, const char *name, size_t count, const c
     *out = NULL;
     if (!find_constant(w, name, &c))
         return refuse(w, "its %s ('%s') must be a constant (an initialiser)", what, name ? name : "");
-    if ((have = constant_count(w, &c, what)) == 0 && count != 0) return LATHE_ERR_INVALID;
+    if ((have = constant_count(w, &c, what)) == 0) return LATHE_ERR_INVALID;
     if (have != count) return refuse(w, "its %s has %zu values, expected %zu", what, have, count);
     return constant_floats(w, &c, count, what, out);
 }
@@ -412,7 +414,7 @@ static lathe_status read_dense(walker *w, int matmul) {
     if ((size_t)(trans_b ? constant_dim(&c, 1) : constant_dim(&c, 0)) != in)
         return refuse(w, "its weights are %lld x %lld for %zu input features",
                       (long long)constant_dim(&c, 0), (long long)constant_dim(&c, 1), in);
-    if (units == 0 || constant_count(w, &c, "its weights") == 0) return LATHE_ERR_INVALID;
+    if (constant_count(w, &c, "its weights") == 0) return LATHE_ERR_INVALID; /* units 0 too */
     if ((st = constant_floats(w, &c, in * units, "its weights", &b)) != LATHE_OK) return st;
     weights = lathe_malloc(in * units * sizeof *weights);
     bias = lathe_calloc(units, sizeof *bias);
@@ -556,7 +558,7 @@ static lathe_status read_conv(walker *w) {
     if ((st = read_window(w, k, (size_t)constant_dim(&c, 3), &stride, "conv2d")) != LATHE_OK ||
         (st = read_pads(w, k, stride, &pad)) != LATHE_OK)
         return st;
-    if (M == 0 || (nw = constant_count(w, &c, "its weights")) == 0) return LATHE_ERR_INVALID;
+    if ((nw = constant_count(w, &c, "its weights")) == 0) return LATHE_ERR_INVALID; /* M 0 too */
     ho = window_out(H, k, stride, pad), wo = window_out(W, k, stride, pad);
     if (!ho || !wo) return refuse(w, "its %zu x %zu kernel is larger than its input %zu x %zu", k, k, H, W);
     if ((st = constant_floats(w, &c, nw, "its weights", &weights)) != LATHE_OK) return st;
