@@ -62,6 +62,12 @@ int cli_read_csv(const char *path, lathe_table **table);
 /* Reads and validates a model file; on failure prints the error and returns the exit status. */
 int cli_load_model(const char *path, lathe_model **model);
 
+/* train.distill: loads the teacher model file the session's experiment names (a relative path
+ * from the experiment's folder) into *teacher and gives it to the session; *teacher stays
+ * NULL without train.distill. The caller destroys it after the session. On failure prints the
+ * error and returns the exit status. */
+int cli_load_teacher(const char *experiment_path, lathe_session *session, lathe_model **teacher);
+
 /* Prints a classification report (sklearn's layout, ROC AUC, log loss, confusion matrix). */
 void cli_print_class_report(const char *split, const lathe_class_report *report,
                             char *const *class_names);

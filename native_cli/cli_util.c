@@ -449,6 +449,22 @@ int cli_read_csv(const char *path, lathe_table **table) {
     return status;
 }
 
+int cli_load_teacher(const char *experiment_path, lathe_session *session, lathe_model **teacher) {
+    const lathe_experiment *exp = lathe_session_experiment(session);
+    char path[2048];
+    int status;
+    *teacher = NULL;
+    if (!exp->distill) return CLI_OK;
+    data_path(experiment_path, exp->distill_teacher, path, sizeof path);
+    if ((status = cli_load_model(path, teacher)) != CLI_OK) {
+        fprintf(stderr, "lathe: %s: train.distill.teacher: could not load the teacher (above)\n",
+                experiment_path);
+        return status;
+    }
+    lathe_session_set_teacher(session, *teacher);
+    return CLI_OK;
+}
+
 int cli_load_model(const char *path, lathe_model **model) {
     size_t n;
     char *text = cli_read_file(path, &n);

@@ -95,6 +95,7 @@ int cmd_cv(int argc, char **argv) {
     size_t n, k, f, folds = 0, split = 0;
     lathe_experiment *exp = NULL;
     lathe_session *session = NULL;
+    lathe_model *teacher = NULL;
     lathe_error err;
     double *values = NULL; /* (folds, CV_METRICS) */
     for (i = 1; i < argc; i++) {
@@ -137,6 +138,7 @@ int cmd_cv(int argc, char **argv) {
     }
     status = cli_open_session(path, text, n, &data, &session);
     if (status != CLI_OK) goto done;
+    if ((status = cli_load_teacher(path, session, &teacher)) != CLI_OK) goto done;
     values = malloc(folds * CV_METRICS * sizeof *values);
     if (!values) {
         cli_error(path, "out of memory");
@@ -206,6 +208,7 @@ int cmd_cv(int argc, char **argv) {
 done:
     free(values);
     lathe_session_destroy(session);
+    lathe_model_destroy(teacher);
     lathe_experiment_destroy(exp);
     free(text);
     return status;

@@ -269,7 +269,7 @@ static int train_experiment(const run_args *a) {
     const lathe_experiment *exp;
     const lathe_prepared *prep;
     lathe_trainer *trainer;
-    lathe_model *init = NULL;
+    lathe_model *init = NULL, *teacher = NULL;
     lathe_status st = LATHE_OK;
     lathe_metrics train_m, val_m, test_m;
     lathe_progress progress;
@@ -281,6 +281,7 @@ static int train_experiment(const run_args *a) {
     if (!text) return CLI_USAGE;
     if ((status = cli_open_session(path, text, n, &a->data, &session)) != CLI_OK) goto done;
     if (a->init && (status = cli_load_model(a->init, &init)) != CLI_OK) goto done;
+    if ((status = cli_load_teacher(path, session, &teacher)) != CLI_OK) goto done;
     if (lathe_session_build(session, init, &err) != LATHE_OK) {
         cli_error(init ? a->init : path, err.message);
         status = err.status == LATHE_ERR_NOMEM ? CLI_FAILED : CLI_USAGE;
@@ -412,6 +413,7 @@ done:
     lathe_class_report_destroy(test_report);
     lathe_model_destroy(init);
     lathe_session_destroy(session);
+    lathe_model_destroy(teacher);
     free(text);
     return status;
 }

@@ -171,6 +171,14 @@ typedef struct lathe_experiment {
     float prune_sparsity;
     size_t prune_begin, prune_end, prune_frequency;
     int prune_global; /* 1: one magnitude threshold over every pruned layer; 0: per layer */
+    /* train.distill: knowledge distillation (Hinton et al. 2015) from a teacher model file:
+     * the training loss is α·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + (1 − α)·CE,
+     * lathe_loss_distill. distill_teacher is the path as written (a front end resolves it
+     * from the experiment's folder, loads it and hands it over: lathe_session_set_teacher). */
+    int distill;
+    char distill_teacher[LATHE_PATH_MAX];
+    float distill_temperature; /* T in [0.01, 100] (default 4) */
+    float distill_alpha;       /* α in [0, 1] (default 0.5); 0 trains exactly as without */
 } lathe_experiment;
 
 /* Parses and validates an experiment file. The caller owns *out (lathe_experiment_destroy). */

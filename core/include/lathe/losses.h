@@ -12,6 +12,14 @@
  * Targets must be < c (callers validate). Finite for any finite logits (1000 gives 2000). */
 float lathe_loss_softmax_cross_entropy(size_t n, size_t c, const float *logits,
                                   const uint32_t *targets, float *grad);
+/* Knowledge distillation (Hinton et al. 2015; PyTorch's usual recipe) over n rows of c classes,
+ * student and teacher logits s, t:(n,c), labels:(n) < c, temperature T > 0, α in [0, 1]:
+ * loss = α·T²·KL(softmax(t/T) ‖ softmax(s/T)) + (1 − α)·CE(s, labels), KL summed over the
+ * classes and averaged over the rows (KLDivLoss's "batchmean"), CE as above. When grad is not
+ * NULL writes grad:(n,c) = α·T·(softmax(s/T) − softmax(t/T))/n + (1 − α)·(softmax(s) −
+ * onehot)/n. Finite for any finite logits. No allocation. */
+float lathe_loss_distill(size_t n, size_t c, float temperature, float alpha, const float *student,
+                         const float *teacher, const uint32_t *labels, float *grad);
 /* Mean squared error over all n·d elements: mean((p−t)²); grad = 2(p−t)/(n·d). */
 float lathe_loss_mse(size_t n, size_t d, const float *pred, const float *target, float *grad);
 

@@ -73,6 +73,13 @@ void lathe_session_destroy(lathe_session *s);
  * from its weights; the network must have the model's parameter counts. */
 lathe_status lathe_session_build(lathe_session *s, lathe_model *init, lathe_error *err);
 
+/* train.distill: the teacher model (borrowed: it must outlive the session; NULL: none) that
+ * lathe_session_build hands to the trainer (lathe_trainer_set_teacher, whose checks name
+ * train.distill.teacher). Call it before building: an experiment with train.distill builds
+ * only with a teacher, one without it only without. The front end reads the teacher's file
+ * (train.distill.teacher, from the experiment's folder). */
+void lathe_session_set_teacher(lathe_session *s, lathe_model *teacher);
+
 /* k-fold cross-validation: the number of folds of the experiment's split (0 when it has none),
  * and a new preparation with fold `fold` (< folds) as the validation rows. select_fold
  * destroys the trainer: build it again. */

@@ -119,4 +119,13 @@ size_t lathe_trainer_memory_bytes(const lathe_trainer *trainer);
 /* The batch-norm running statistics, layer by layer (mean, then var), and their count. */
 const float *lathe_trainer_stats(const lathe_trainer *trainer, size_t *count);
 
+/* train.distill: each training step runs teacher (a loaded model's network, borrowed: it must
+ * outlive the trainer) at evaluation on the batch and trains on lathe_loss_distill against
+ * its logits (train.distill.alpha 0: the plain loss, the teacher never runs). The teacher
+ * must classify the same classes, in order, from the same prepared features (its fitted
+ * preparation the trainer's data's, bit for bit); an error names train.distill.teacher.
+ * Allocates the teacher's logits (batch, classes) now; stepping allocates nothing. */
+lathe_status lathe_trainer_set_teacher(lathe_trainer *trainer, lathe_trainer *teacher,
+                                       lathe_error *err);
+
 #endif

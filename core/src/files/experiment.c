@@ -720,12 +720,46 @@ static lathe_status parse_prune(const cJSON *o, lathe_experiment *exp, lathe_err
     return LATHE_OK;
 }
 
+/* train.distill: {"teacher": "teacher.lathe.json", "temperature": 4, "alpha": 0.5}. Runs
+ * after train.loss is known: a distilled student is a softmax classifier. */
+static lathe_status parse_distill(const cJSON *o, lathe_experiment *exp, lathe_error *err) {
+    static const char *const keys[] = {"teacher", "temperature", "alpha", NULL};
+    const cJSON *teacher;
+    if (!o) return LATHE_OK;
+    if (!cJSON_IsObject(o))
+        return bad(err, "train.distill",
+                   "must be an object such as {\"teacher\": \"teacher.lathe.json\"}");
+    TRY(check_keys(o, "train.distill", keys, err));
+    teacher = cJSON_GetObjectItemCaseSensitive(o, "teacher");
+    if (!teacher)
+        return bad(err, "train.distill.teacher",
+                   "missing (the teacher's model file, e.g. \"teacher.lathe.json\")");
+    TRY(get_string(o, "teacher", "train.distill", exp->distill_teacher,
+                   sizeof exp->distill_teacher, 1, err));
+    if (!exp->distill_teacher[0])
+        return bad(err, "train.distill.teacher", "must name the teacher's model file");
+    exp->distill = 1;
+    exp->distill_temperature = 4.0f;
+    exp->distill_alpha = 0.5f;
+    TRY(get_float(o, "temperature", "train.distill", 0.01, 100, &exp->distill_temperature, err));
+    TRY(get_float(o, "alpha", "train.distill", 0, 1, &exp->distill_alpha, err));
+    if (exp->task != LATHE_TASK_CLASSIFICATION)
+        return bad(err, "train.distill",
+                   "needs a classification task (a regression model has no class "
+                   "probabilities to learn from a teacher)");
+    if (exp->loss == LATHE_LOSS_BINARY_CROSS_ENTROPY)
+        return bad(err, "train.distill",
+                   "needs softmax_cross_entropy (one logit per class); a binary_cross_entropy "
+                   "model has one logit");
+    return LATHE_OK;
+}
+
 static lathe_status parse_train(const cJSON *train, lathe_experiment *exp, lathe_error *err) {
     static const char *const keys[] = {
         "optimizer",   "learning_rate", "momentum",     "nesterov",  "weight_decay",   "beta1",
         "beta2",       "eps",           "batch_size",   "shuffle",   "epochs",         "loss",
         "huber_delta", "schedule",      "warmup_steps", "clip_norm", "early_stopping", "prune",
-        NULL};
+        "distill",     NULL};
     static const char *const optimizers[] = {"sgd", "adam", "adamw", NULL};
     static const char *const losses[] = {"auto",  "softmax_cross_entropy", "mse", "mae",
                                          "huber", "binary_cross_entropy",  NULL};
@@ -766,6 +800,7 @@ static lathe_status parse_train(const cJSON *train, lathe_experiment *exp, lathe
     TRY(get_float(train, "clip_norm", "train", 0, 1e9, &exp->clip_norm, err));
     TRY(parse_early_stopping(cJSON_GetObjectItemCaseSensitive(train, "early_stopping"), exp, err));
     TRY(parse_prune(cJSON_GetObjectItemCaseSensitive(train, "prune"), exp, err));
+    TRY(parse_distill(cJSON_GetObjectItemCaseSensitive(train, "distill"), exp, err));
     return LATHE_OK;
 }
 

@@ -220,6 +220,12 @@ static cJSON *train_json(const lathe_experiment *e) {
              put_size(pr, "frequency", e->prune_frequency) &&
              put_string(pr, "scope", e->prune_global ? "global" : "layer");
     }
+    if (e->distill) {
+        cJSON *di = ok ? cJSON_CreateObject() : NULL;
+        ok = ok && put(t, "distill", di) && put_string(di, "teacher", e->distill_teacher) &&
+             put_float(di, "temperature", e->distill_temperature) &&
+             put_float(di, "alpha", e->distill_alpha);
+    }
     if (!ok) cJSON_Delete(t);
     return ok ? t : NULL;
 }

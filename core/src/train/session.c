@@ -25,6 +25,7 @@ struct lathe_session {
     lathe_data_layout layout; /* the data's own layout, when layout_given */
     int layout_given;
     uint8_t owner[32]; /* lathe_checkpoint_owner, set by lathe_session_build */
+    lathe_model *teacher; /* train.distill's teacher (borrowed), or NULL */
 };
 
 void lathe_session_destroy(lathe_session *s) {
@@ -172,11 +173,22 @@ lathe_status lathe_session_open(const char *experiment, size_t n, const lathe_se
     return LATHE_OK;
 }
 
+void lathe_session_set_teacher(lathe_session *s, lathe_model *teacher) { s->teacher = teacher; }
+
 lathe_status lathe_session_build(lathe_session *s, lathe_model *init, lathe_error *err) {
-    char prepared_hex[65];
+    char prepared_hex[65], data_tag[160];
     lathe_status st;
     if (s->trainer)
         return lathe_error_set(err, LATHE_ERR_INVALID, "the session's trainer is already built");
+    if (s->exp->distill && !s->teacher)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "train.distill.teacher: no teacher model was loaded (distillation "
+                               "runs in the CLI, which reads the teacher's model file '%s')",
+                               s->exp->distill_teacher);
+    if (!s->exp->distill && s->teacher)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "train.distill: a teacher was given but the experiment has no "
+                               "train.distill section");
     if (init) {
         st = lathe_prepared_adopt(s->prep, lathe_model_preparation(init), s->table, err);
         if (st != LATHE_OK) return st;
@@ -200,9 +212,19 @@ lathe_status lathe_session_build(lathe_session *s, lathe_model *init, lathe_erro
         }
         lathe_trainer_set_weights(s->trainer, params, stats);
     }
-    /* The owner tag: a checkpoint never resumes another experiment or other data. */
+    if (s->teacher &&
+        (st = lathe_trainer_set_teacher(s->trainer, lathe_model_network(s->teacher), err)) !=
+            LATHE_OK) {
+        lathe_trainer_destroy(s->trainer);
+        s->trainer = NULL;
+        return st;
+    }
+    /* The owner tag: a checkpoint never resumes another experiment, other data or (with
+     * train.distill) another teacher. */
     lathe_prepared_sha256(s->prep, prepared_hex);
-    lathe_checkpoint_owner(s->text, s->n, s->data_sha256, prepared_hex, s->owner);
+    snprintf(data_tag, sizeof data_tag, "%s%s%s", s->data_sha256, s->teacher ? " teacher " : "",
+             s->teacher ? lathe_model_weights_sha256(s->teacher) : "");
+    lathe_checkpoint_owner(s->text, s->n, data_tag, prepared_hex, s->owner);
     return LATHE_OK;
 }
 

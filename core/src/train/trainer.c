@@ -49,6 +49,7 @@ void lathe_trainer_destroy(lathe_trainer *t) {
     lathe_free(t->order);
     lathe_free(t->prune_mask);
     lathe_free(t->prune_work);
+    lathe_free(t->teacher_logits);
     lathe_free(t);
 }
 
@@ -544,6 +545,29 @@ static float batch_loss(lathe_trainer *t, size_t n, const float *out, float *gra
     }
 }
 
+/* train.distill: the teacher's logits for the batch x:(n, F) in t->teacher_logits:(n, C), its
+ * network at evaluation (running batch-norm statistics, no dropout), in chunks of its own
+ * batch size. No allocation. */
+static const float *teacher_logits(lathe_trainer *t, size_t n, const float *x) {
+    lathe_trainer *teacher = t->teacher;
+    size_t start, F = t->data->n_features, C = t->n_outputs;
+    for (start = 0; start < n; start += teacher->batch_size) {
+        size_t rows = n - start < teacher->batch_size ? n - start : teacher->batch_size;
+        const float *y = forward(teacher, rows, x + start * F, 0);
+        memcpy(t->teacher_logits + start * C, y, rows * C * sizeof(float));
+    }
+    return t->teacher_logits;
+}
+
+/* The training loss of the batch in t->x (out: the network's outputs), ∂loss/∂out into
+ * t->delta_a: batch_loss, or with a teacher and train.distill.alpha > 0 the distillation loss
+ * (lathe_loss_distill). Evaluation keeps batch_loss, the task's own loss. */
+static float train_loss(lathe_trainer *t, size_t n, const float *out) {
+    if (!t->teacher || !(t->exp->distill_alpha > 0.0f)) return batch_loss(t, n, out, t->delta_a);
+    return lathe_loss_distill(n, t->n_outputs, t->exp->distill_temperature, t->exp->distill_alpha,
+                              out, teacher_logits(t, n, t->x), t->labels, t->delta_a);
+}
+
 static int finite(float v) { return v == v && v - v == 0.0f; }
 
 /* Keeps the best epoch's weights; after `patience` epochs without an improvement larger than
@@ -595,7 +619,7 @@ lathe_status lathe_trainer_step(lathe_trainer *t, size_t batches, lathe_error *e
             else t->target[i] = train->value[r];
         }
         out = forward(t, n, t->x, 1);
-        loss = batch_loss(t, n, out, t->delta_a);
+        loss = train_loss(t, n, out);
         if (!finite(loss)) {
             memcpy(t->params, t->snapshot, t->n_params * sizeof(float));
             if (t->n_stats) memcpy(t->stats, t->stats_snapshot, t->n_stats * sizeof(float));

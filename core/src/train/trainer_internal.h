@@ -71,6 +71,10 @@ struct lathe_trainer {
         uint32_t index;
     } *prune_work;
     size_t prune_end;
+    /* train.distill (distill.c): the teacher's network (borrowed; NULL: none) and its logits
+     * for the current batch:(B, n_outputs) */
+    lathe_trainer *teacher;
+    float *teacher_logits;
 };
 
 /* Pruning (prune.c): the masks and workspace for train.prune, allocated at creation (counted
