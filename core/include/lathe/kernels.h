@@ -55,6 +55,18 @@ void lathe_f32_gemm_tn__avx2(size_t M, size_t N, size_t K, const float *a, size_
                              const float *b, size_t ldb, const float *bias, float *out, size_t ldc,
                              int accumulate);
 
+/* ---- Integer GEMM ----------------------------------------------------------------------
+ * out:(M,N) int32 = a:(M,K) · bᵀ with b (N,K), int16 operands and exact int32 sums, which
+ * the caller keeps below 2^31 (int8 layers: quant.h). K is a multiple of 8 (pad both operands
+ * with zeros); lda and ldb are multiples of 8 too. Integer addition is associative, so the
+ * twins may sum in any order and still agree. */
+typedef void (*lathe_s16_gemm_fn)(size_t M, size_t N, size_t K, const int16_t *a, size_t lda,
+                                  const int16_t *b, size_t ldb, int32_t *out, size_t ldc);
+void lathe_s16_gemm_nt__ref(size_t M, size_t N, size_t K, const int16_t *a, size_t lda,
+                            const int16_t *b, size_t ldb, int32_t *out, size_t ldc);
+void lathe_s16_gemm_nt__simd128(size_t M, size_t N, size_t K, const int16_t *a, size_t lda,
+                                const int16_t *b, size_t ldb, int32_t *out, size_t ldc);
+
 /* ---- Element-wise ----------------------------------------------------------------------
  * Each output element depends on the same index of the inputs only; y may be x (and dx may
  * be dy) for an in-place call, but no other overlap is allowed. "x > 0" is false for -0 and
@@ -219,6 +231,7 @@ typedef struct lathe_kernel_table {
     lathe_max_pool_backward_fn max_pool2d_backward;
     lathe_avg_pool_fn avg_pool2d;
     lathe_avg_pool_backward_fn avg_pool2d_backward;
+    lathe_s16_gemm_fn s16_gemm_nt; /* int8 layers */
 } lathe_kernel_table;
 
 /* The table for isa (a static object; never NULL). LATHE_ISA_AVX2 gives the simd128 table

@@ -23,7 +23,8 @@ typedef enum lathe_rng_stream {
     LATHE_STREAM_LIMIT = 0x1117,        /* data.limit's subsets of each split */
     LATHE_STREAM_SYNTHETIC = 0x5157,    /* the synthetic data sets */
     LATHE_STREAM_SPLIT = 0x5711,        /* the train / validation / test split and the folds */
-    LATHE_STREAM_BALANCE = 0xBA1A       /* balance_classes' oversampling */
+    LATHE_STREAM_BALANCE = 0xBA1A,      /* balance_classes' oversampling */
+    LATHE_STREAM_CALIBRATE = 0xCA1       /* int8 calibration's choice of training rows */
 } lathe_rng_stream;
 
 /* Seeds rng from (seed, stream); equal arguments give equal sequences everywhere. */

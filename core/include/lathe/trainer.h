@@ -10,6 +10,7 @@
 
 #include "lathe/experiment.h"
 #include "lathe/prepare.h"
+#include "lathe/quant.h"
 #include "lathe/status.h"
 
 typedef struct lathe_trainer lathe_trainer;
@@ -86,6 +87,7 @@ typedef struct lathe_layer_info {
     size_t n_bias;
     const float *running_mean, *running_var; /* batch norm: (c) each, not parameters */
     size_t channels;          /* batch norm: c (channels after conv, features after dense) */
+    const lathe_int8_layer *int8; /* dense and conv2d: the int8 form, or NULL (float) */
 } lathe_layer_info;
 
 size_t lathe_trainer_layer_count(const lathe_trainer *trainer);
@@ -114,6 +116,26 @@ lathe_status lathe_trainer_plan(const lathe_experiment *exp, const lathe_prepare
  * statistics (n_stats of lathe_trainer_stats; may be NULL when there are none), e.g. with a
  * loaded model's, and makes them the divergence fallback. The optimiser state is untouched. */
 void lathe_trainer_set_weights(lathe_trainer *trainer, const float *params, const float *stats);
+/* int8 inference (quant.h). layers:(lathe_trainer_layer_count) gives each layer's int8 form
+ * (on 0: float; only dense and conv2d may have one). The trainer copies them, packs the
+ * weights, sizes the workspace and replaces those layers' float weights by the dequantised
+ * ones (q·s_c); evaluation and prediction then run them in int8, and the weights hash covers
+ * the int8 form. A training step makes the network float again. An error names the layer; on
+ * one the network is unchanged. */
+lathe_status lathe_trainer_set_int8(lathe_trainer *trainer, const lathe_int8_layer *layers,
+                                    lathe_error *err);
+/* Drops the int8 form: the network computes in float (on the dequantised weights). */
+void lathe_trainer_set_float(lathe_trainer *trainer);
+/* Layer index's int8 form (borrowed), or NULL when it computes in float. */
+const lathe_int8_layer *lathe_trainer_int8(const lathe_trainer *trainer, size_t index);
+/* The float inference pass (int8 layers too in float) on n ≤ lathe_trainer_batch_rows rows
+ * x:(n, n_features): outs[l] gets layer l's output (n, out), borrowed until the next call. No
+ * allocation. Calibration's view of the activations. */
+void lathe_trainer_forward_float(lathe_trainer *trainer, size_t n, const float *x,
+                                 const float **outs);
+/* The rows one forward pass takes at most (the batch size the buffers were made for). */
+size_t lathe_trainer_batch_rows(const lathe_trainer *trainer);
+
 /* The bytes the trainer's buffers take (what creation checked against the limits). */
 size_t lathe_trainer_memory_bytes(const lathe_trainer *trainer);
 /* The batch-norm running statistics, layer by layer (mean, then var), and their count. */

@@ -504,6 +504,130 @@ done:
     return st;
 }
 
+/* Version 4's int8 weights of a dense or conv2d layer (model_file.c's int8_object): checks
+ * the fields and the base64 lengths (not decoded yet). */
+static lathe_status check_int8(const cJSON *q, const char *path, const lathe_layer_info *info,
+                               lathe_error *err) {
+    char field[128];
+    const cJSON *v;
+    const char *text;
+    size_t channels = info->kind == LATHE_LAYER_DENSE ? info->out : info->out_c, k;
+    lathe_status st;
+    if (!cJSON_IsObject(q))
+        return lathe_error_set(err, LATHE_ERR_INVALID, "%sint8: must be an object", path);
+    snprintf(field, sizeof field, "%sint8.", path);
+    v = member(q, "input_scale");
+    if (!cJSON_IsNumber(v) || !((float)v->valuedouble > 0.0f) ||
+        (float)v->valuedouble - (float)v->valuedouble != 0.0f)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "%sinput_scale: %s", field,
+                               v ? "must be a finite float32 number > 0" : "missing");
+    v = member(q, "input_zero_point");
+    if (!cJSON_IsNumber(v) || v->valuedouble < -128.0 || v->valuedouble > 127.0 ||
+        v->valuedouble != (double)(int)v->valuedouble)
+        return lathe_error_set(err, LATHE_ERR_INVALID, "%sinput_zero_point: %s", field,
+                               v ? "must be a whole number in [-128, 127]" : "missing");
+    if ((st = need_string(q, "weight_scales", field, &text, err)) != LATHE_OK) return st;
+    snprintf(field, sizeof field, "%sint8.weight_scales", path);
+    if ((st = lathe_base64_check(text, channels * 4, field, err)) != LATHE_OK) return st;
+    snprintf(field, sizeof field, "%sint8.", path);
+    if (member(q, "weights_sparse")) {
+        const cJSON *sparse = member(q, "weights_sparse");
+        if (member(q, "weights"))
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "%sweights: and weights_sparse: give one of them", field);
+        if (!cJSON_IsObject(sparse))
+            return lathe_error_set(err, LATHE_ERR_INVALID, "%sweights_sparse: must be an object",
+                                   field);
+        snprintf(field, sizeof field, "%sint8.weights_sparse.", path);
+        if ((st = need_count(sparse, "nonzeros", field, info->n_weights, &k, err)) != LATHE_OK ||
+            (st = need_string(sparse, "mask", field, &text, err)) != LATHE_OK)
+            return st;
+        snprintf(field, sizeof field, "%sint8.weights_sparse.mask", path);
+        if ((st = lathe_base64_check(text, (info->n_weights + 7) / 8, field, err)) != LATHE_OK)
+            return st;
+        snprintf(field, sizeof field, "%sint8.weights_sparse.", path);
+        if ((st = need_string(sparse, "values", field, &text, err)) != LATHE_OK) return st;
+        snprintf(field, sizeof field, "%sint8.weights_sparse.values", path);
+        return lathe_base64_check(text, k, field, err);
+    }
+    if ((st = need_string(q, "weights", field, &text, err)) != LATHE_OK) return st;
+    snprintf(field, sizeof field, "%sint8.weights", path);
+    return lathe_base64_check(text, info->n_weights, field, err);
+}
+
+/* Decodes version 4's int8 weights (checked by check_int8) into q (its arrays allocated here,
+ * freed by the caller) and their dequantised floats into dst:(n_weights). */
+static lathe_status decode_int8(const cJSON *o, const char *path, const lathe_layer_info *info,
+                                lathe_int8_layer *q, float *dst, lathe_error *err) {
+    size_t n = info->n_weights, i;
+    const cJSON *sparse = member(o, "weights_sparse");
+    char field[128];
+    lathe_status st;
+    q->on = 1;
+    q->channels = info->kind == LATHE_LAYER_DENSE ? info->out : info->out_c;
+    q->fan_in = n / q->channels;
+    q->input_scale = (float)member(o, "input_scale")->valuedouble;
+    q->input_zero_point = (int32_t)member(o, "input_zero_point")->valuedouble;
+    q->weight_scales = lathe_malloc(q->channels * sizeof(float));
+    q->weights = lathe_malloc(n ? n : 1);
+    if (!q->weight_scales || !q->weights)
+        return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory reading the model file");
+    snprintf(field, sizeof field, "%sint8.weight_scales", path);
+    st = lathe_base64_decode_floats(member(o, "weight_scales")->valuestring, q->channels,
+                                    q->weight_scales, field, err);
+    if (st != LATHE_OK) return st;
+    for (i = 0; i < q->channels; i++)
+        if (!(q->weight_scales[i] > 0.0f) || q->weight_scales[i] - q->weight_scales[i] != 0.0f)
+            return lathe_error_set(err, LATHE_ERR_INVALID, "%s[%zu]: %g, must be finite and > 0",
+                                   field, i, (double)q->weight_scales[i]);
+    if (sparse) {
+        size_t k = (size_t)member(sparse, "nonzeros")->valuedouble, mask_n = (n + 7) / 8, j = 0,
+               set = 0;
+        uint8_t *mask = lathe_malloc(mask_n ? mask_n : 1), *values = lathe_malloc(k ? k : 1);
+        st = mask && values ? LATHE_OK
+                            : lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory reading the model file");
+        snprintf(field, sizeof field, "%sint8.weights_sparse.mask", path);
+        if (st == LATHE_OK)
+            st = lathe_base64_decode(member(sparse, "mask")->valuestring, mask_n, mask, field, err);
+        snprintf(field, sizeof field, "%sint8.weights_sparse.values", path);
+        if (st == LATHE_OK)
+            st = lathe_base64_decode(member(sparse, "values")->valuestring, k, values, field, err);
+        for (i = 0; st == LATHE_OK && i < mask_n * 8; i++) set += mask[i / 8] >> (i % 8) & 1;
+        if (st == LATHE_OK && set != k)
+            st = lathe_error_set(err, LATHE_ERR_INVALID,
+                                 "%sint8.weights_sparse: the mask marks %zu values (bits past "
+                                 "weight %zu included), nonzeros says %zu",
+                                 path, set, n, k);
+        for (i = 0; st == LATHE_OK && i < n; i++) {
+            q->weights[i] = mask[i / 8] >> (i % 8) & 1 ? (int8_t)values[j++] : 0;
+            if (mask[i / 8] >> (i % 8) & 1 && q->weights[i] == 0)
+                st = lathe_error_set(err, LATHE_ERR_INVALID,
+                                     "%s[%zu]: 0, which the mask stores", field, j - 1);
+        }
+        if (st == LATHE_OK && j != k)
+            st = lathe_error_set(err, LATHE_ERR_INVALID,
+                                 "%sint8.weights_sparse: the mask marks bits past weight %zu",
+                                 path, n);
+        lathe_free(mask);
+        lathe_free(values);
+        if (st != LATHE_OK) return st;
+    } else {
+        snprintf(field, sizeof field, "%sint8.weights", path);
+        st = lathe_base64_decode(member(o, "weights")->valuestring, n, q->weights, field, err);
+        if (st != LATHE_OK) return st;
+    }
+    snprintf(field, sizeof field, "%sint8.weights", path);
+    for (i = 0; i < n; i++) {
+        if (q->weights[i] == -128)
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "%s[%zu]: -128; symmetric int8 weights are in [-127, 127]",
+                                   field, i);
+        dst[i] = lathe_int8_dequantize(q->weights[i], q->weight_scales[i / q->fan_in]);
+    }
+    return LATHE_OK;
+}
+
 /* Checks one layer's fields and its tensors' base64 (not decoded yet). */
 static lathe_status check_layer(const cJSON *layer, size_t index, const lathe_layer_info *info,
                                 int version, lathe_error *err) {
@@ -560,6 +684,17 @@ static lathe_status check_layer(const cJSON *layer, size_t index, const lathe_la
     for (k = 0; k < n; k++) {
         const char *text;
         snprintf(field, sizeof field, "%s%s", path, names[k]);
+        if (k == 0 && n == 2 && member(layer, "int8")) { /* version 4: int8 weights */
+            if (version < 4)
+                return lathe_error_set(err, LATHE_ERR_INVALID,
+                                       "%sint8: needs a version 4 model file", path);
+            if (member(layer, "weights") || member(layer, "weights_sparse"))
+                return lathe_error_set(err, LATHE_ERR_INVALID,
+                                       "%s%s: and int8: give one of them", path,
+                                       member(layer, "weights") ? "weights" : "weights_sparse");
+            if ((st = check_int8(member(layer, "int8"), path, info, err)) != LATHE_OK) return st;
+            continue;
+        }
         if (k == 0 && n == 2 && member(layer, "weights_sparse")) { /* version 3: sparse weights */
             if (version < 3)
                 return lathe_error_set(err, LATHE_ERR_INVALID,
@@ -592,7 +727,7 @@ static lathe_status check_layer(const cJSON *layer, size_t index, const lathe_la
 /* Decodes one layer's tensors into the parameter and statistic blocks. */
 static lathe_status decode_layer(const cJSON *layer, size_t index, const lathe_layer_info *info,
                                  float *params, size_t *p_at, float *stats, size_t *s_at,
-                                 lathe_error *err) {
+                                 lathe_int8_layer *q, lathe_error *err) {
     const char *names[4];
     size_t counts[4], n = layer_tensors(info, names, counts), k;
     char field[64];
@@ -601,7 +736,10 @@ static lathe_status decode_layer(const cJSON *layer, size_t index, const lathe_l
         int is_stat = k >= 2; /* batch norm running statistics */
         float *dst = is_stat ? stats + *s_at : params + *p_at;
         snprintf(field, sizeof field, "layers[%zu].%s", index, names[k]);
-        if (k == 0 && n == 2 && member(layer, "weights_sparse")) {
+        if (k == 0 && n == 2 && member(layer, "int8")) {
+            snprintf(field, sizeof field, "layers[%zu].", index);
+            st = decode_int8(member(layer, "int8"), field, info, q, dst, err);
+        } else if (k == 0 && n == 2 && member(layer, "weights_sparse")) {
             snprintf(field, sizeof field, "layers[%zu].", index);
             st = decode_sparse(member(layer, "weights_sparse"), field, counts[k], dst, err);
         } else {
@@ -622,21 +760,14 @@ static lathe_status decode_layer(const cJSON *layer, size_t index, const lathe_l
     return LATHE_OK;
 }
 
-static void weights_hash(const float *params, size_t n, char hex[65]) {
-    lathe_sha256 ctx;
-    uint8_t digest[32];
-    size_t i;
-    lathe_sha256_init(&ctx);
-    for (i = 0; i < n; i++) {
-        uint32_t bits;
-        uint8_t le[4];
-        memcpy(&bits, &params[i], 4);
-        le[0] = (uint8_t)bits, le[1] = (uint8_t)(bits >> 8), le[2] = (uint8_t)(bits >> 16),
-        le[3] = (uint8_t)(bits >> 24);
-        lathe_sha256_update(&ctx, le, 4);
+/* Frees the arrays decode_int8 allocated, and q:(n) itself. */
+static void free_int8(lathe_int8_layer *q, size_t n) {
+    size_t l;
+    for (l = 0; q && l < n; l++) {
+        lathe_free(q[l].weight_scales);
+        lathe_free(q[l].weights);
     }
-    lathe_sha256_final(&ctx, digest);
-    lathe_sha256_to_hex(digest, hex);
+    lathe_free(q);
 }
 
 /* ---- loading -------------------------------------------------------------------------- */
@@ -648,9 +779,10 @@ lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lat
     lathe_model *m = NULL;
     lathe_layer_info *infos = NULL;
     float *params = NULL, *stats = NULL;
-    size_t n_layers, n_params, n_stats, count, i, p_at = 0, s_at = 0;
+    lathe_int8_layer *int8 = NULL;
+    size_t n_layers = 0, n_params, n_stats, count, i, p_at = 0, s_at = 0;
     unsigned long failures;
-    int version;
+    int version, any_int8 = 0;
     lathe_status st;
     *out = NULL;
     lathe_json_hooks_install(); /* cJSON allocates through the core's hook */
@@ -690,14 +822,15 @@ lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lat
         goto fail;
     }
     v = member(root, "version");
-    if (!cJSON_IsNumber(v) || (v->valuedouble != 1.0 && v->valuedouble != 2.0 && v->valuedouble != 3.0)) {
-        if (cJSON_IsNumber(v) && v->valuedouble > 3.0)
+    if (!cJSON_IsNumber(v) || (v->valuedouble != 1.0 && v->valuedouble != 2.0 &&
+                               v->valuedouble != 3.0 && v->valuedouble != 4.0)) {
+        if (cJSON_IsNumber(v) && v->valuedouble > 4.0)
             st = lathe_error_set(err, LATHE_ERR_INVALID,
-                                 "version: %g is newer than this Lathe reads (1 to 3): update "
+                                 "version: %g is newer than this Lathe reads (1 to 4): update "
                                  "Lathe",
                                  v->valuedouble);
         else
-            st = lathe_error_set(err, LATHE_ERR_INVALID, "version: must be 1, 2 or 3");
+            st = lathe_error_set(err, LATHE_ERR_INVALID, "version: must be 1, 2, 3 or 4");
         goto fail;
     }
     version = (int)v->valuedouble;
@@ -770,14 +903,20 @@ lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lat
     /* Every size is now known to be backed by the file: decode. */
     params = lathe_malloc((n_params ? n_params : 1) * sizeof *params);
     stats = lathe_malloc((n_stats ? n_stats : 1) * sizeof *stats);
-    if (!params || !stats) goto nomem;
+    int8 = lathe_calloc(n_layers ? n_layers : 1, sizeof *int8);
+    if (!params || !stats || !int8) goto nomem;
     i = 0;
     cJSON_ArrayForEach(layer, layers) {
-        st = decode_layer(layer, i, &infos[i], params, &p_at, stats, &s_at, err);
+        st = decode_layer(layer, i, &infos[i], params, &p_at, stats, &s_at, &int8[i], err);
         if (st != LATHE_OK) goto fail;
+        any_int8 |= int8[i].on;
         i++;
     }
-    weights_hash(params, n_params, m->weights_sha256);
+    st = lathe_trainer_create(m->exp, m->prep, &m->net, err);
+    if (st != LATHE_OK) goto fail;
+    lathe_trainer_set_weights(m->net, params, n_stats ? stats : NULL);
+    if (any_int8 && (st = lathe_trainer_set_int8(m->net, int8, err)) != LATHE_OK) goto fail;
+    lathe_trainer_weights_sha256(m->net, m->weights_sha256);
     if (strcmp(m->weights_sha256, hash) != 0) {
         st = lathe_error_set(err, LATHE_ERR_MISMATCH,
                              "weights_sha256: the weights hash to %.12s…, the file says %.12s… "
@@ -785,9 +924,7 @@ lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lat
                              m->weights_sha256, hash);
         goto fail;
     }
-    st = lathe_trainer_create(m->exp, m->prep, &m->net, err);
-    if (st != LATHE_OK) goto fail;
-    lathe_trainer_set_weights(m->net, params, n_stats ? stats : NULL);
+    free_int8(int8, n_layers);
     lathe_free(params);
     lathe_free(stats);
     lathe_free(infos);
@@ -797,6 +934,7 @@ lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lat
 nomem:
     st = lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory loading the model");
 fail:
+    free_int8(int8, n_layers);
     lathe_free(params);
     lathe_free(stats);
     lathe_free(infos);

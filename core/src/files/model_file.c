@@ -93,9 +93,51 @@ static cJSON *sparse_base64(const float *v, size_t n) {
     return o;
 }
 
+/* Version 4's int8 weights: "int8": {"input_scale", "input_zero_point", "weight_scales"
+ * (base64 float32, one per output channel), and "weights" (base64 of the int8 bytes) or, when
+ * at least half are 0, "weights_sparse" (the mask of version 3 and the other bytes)}. */
+static cJSON *int8_object(const lathe_int8_layer *q) {
+    size_t n = q->channels * q->fan_in, k = 0, i, j = 0, mask_n = (n + 7) / 8;
+    cJSON *o = cJSON_CreateObject();
+    uint8_t *mask = NULL, *values = NULL;
+    char *text = NULL;
+    int ok = o != NULL;
+    for (i = 0; i < n; i++) k += q->weights[i] != 0;
+    ok = ok && cJSON_AddNumberToObject(o, "input_scale", (double)q->input_scale);
+    ok = ok && cJSON_AddNumberToObject(o, "input_zero_point", (double)q->input_zero_point);
+    ok = ok && add(o, "weight_scales", floats_base64(q->weight_scales, q->channels));
+    if (ok && 2 * k > n) {
+        ok = (text = lathe_malloc(lathe_base64_length(n) + 1)) != NULL;
+        if (ok) lathe_base64_encode(q->weights, n, text);
+        ok = ok && cJSON_AddStringToObject(o, "weights", text);
+    } else if (ok) {
+        cJSON *sparse = cJSON_CreateObject();
+        mask = lathe_calloc(mask_n ? mask_n : 1, 1);
+        values = lathe_malloc(k ? k : 1);
+        text = lathe_malloc(lathe_base64_length(mask_n > k ? mask_n : k) + 1);
+        ok = add(o, "weights_sparse", sparse) && mask && values && text;
+        for (i = 0; ok && i < n; i++)
+            if (q->weights[i]) mask[i / 8] |= (uint8_t)(1u << (i % 8)), values[j++] = (uint8_t)q->weights[i];
+        ok = ok && cJSON_AddNumberToObject(sparse, "nonzeros", (double)k);
+        if (ok) lathe_base64_encode(mask, mask_n, text);
+        ok = ok && cJSON_AddStringToObject(sparse, "mask", text);
+        if (ok) lathe_base64_encode(values, k, text);
+        ok = ok && cJSON_AddStringToObject(sparse, "values", text);
+    }
+    lathe_free(mask);
+    lathe_free(values);
+    lathe_free(text);
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* A layer's weights: "weights" (dense base64), or in version 3 "weights_sparse" when at
- * least half of them are +0.0. */
+ * least half of them are +0.0, or in version 4 "int8" for an int8 layer. */
 static int add_weights(cJSON *layer, const lathe_layer_info *info, int version) {
+    if (info->int8) return add(layer, "int8", int8_object(info->int8));
     if (version >= 3 && stored_sparse(info->weights, info->n_weights))
         return add(layer, "weights_sparse", sparse_base64(info->weights, info->n_weights));
     return add(layer, "weights", floats_base64(info->weights, info->n_weights));
@@ -237,8 +279,9 @@ lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
         lathe_layer_info li;
         lathe_trainer_layer(trainer, i, &li);
         if ((li.kind == LATHE_LAYER_DENSE || li.kind == LATHE_LAYER_CONV2D) &&
-            stored_sparse(li.weights, li.n_weights))
+            stored_sparse(li.weights, li.n_weights) && version < 3)
             version = 3;
+        if (li.int8) version = 4; /* int8 layers */
     }
     *out = NULL;
     lathe_json_hooks_install(); /* cJSON allocates through the core's hook */

@@ -26,6 +26,7 @@ static const lathe_kernel_table table_ref = {
     .max_pool2d_backward = lathe_f32_max_pool2d_backward__ref,
     .avg_pool2d = lathe_f32_avg_pool2d__ref,
     .avg_pool2d_backward = lathe_f32_avg_pool2d_backward__ref,
+    .s16_gemm_nt = lathe_s16_gemm_nt__ref,
 };
 
 /* The simd128 twins of every kernel but GEMM and Adam, which the avx2 table replaces. */
@@ -40,7 +41,8 @@ static const lathe_kernel_table table_ref = {
     .log_softmax = lathe_f32_log_softmax__simd128, .max_pool2d = lathe_f32_max_pool2d__simd128, \
     .max_pool2d_backward = lathe_f32_max_pool2d_backward__simd128,                              \
     .avg_pool2d = lathe_f32_avg_pool2d__simd128,                                                \
-    .avg_pool2d_backward = lathe_f32_avg_pool2d_backward__simd128
+    .avg_pool2d_backward = lathe_f32_avg_pool2d_backward__simd128,                              \
+    .s16_gemm_nt = lathe_s16_gemm_nt__simd128
 
 static const lathe_kernel_table table_simd128 = {
     .isa = LATHE_ISA_SIMD128,

@@ -50,6 +50,7 @@ void lathe_trainer_destroy(lathe_trainer *t) {
     lathe_free(t->prune_mask);
     lathe_free(t->prune_work);
     lathe_free(t->teacher_logits);
+    lathe_int8_clear(t);
     lathe_free(t);
 }
 
@@ -429,10 +430,12 @@ static const float *forward(lathe_trainer *t, size_t n, const float *x, int trai
         const float *wt = t->params + ly->w_off, *b = t->params + ly->b_off;
         switch (ly->kind) {
         case LATHE_LAYER_DENSE:
+            if (!training && lathe_int8_forward(t, l, n, in)) break;
             lathe_dense_forward(t->k, n, ly->in, ly->out, in, wt, b, ly->y);
             break;
         case LATHE_LAYER_CONV2D: {
             lathe_conv2d_shape s = conv_shape(ly, n);
+            if (!training && lathe_int8_forward(t, l, n, in)) break;
             if (training && ly->cols)
                 lathe_conv2d_forward_keep(t->k, &s, in, wt, b, ly->y, ly->cols);
             else
@@ -601,6 +604,7 @@ lathe_status lathe_trainer_step(lathe_trainer *t, size_t batches, lathe_error *e
     const lathe_split_data *train = &t->data->train;
     if (train->rows == 0 || t->exp->raw_outputs)
         return lathe_error_set(err, LATHE_ERR_INVALID, "there are no training rows to train on");
+    if (t->int8) lathe_int8_clear(t); /* training changes the weights: the network is float again */
     while (batches > 0 && !t->done) {
         size_t start, n, i;
         float loss, lr;
@@ -750,6 +754,17 @@ void lathe_trainer_predict(lathe_trainer *t, size_t n, const float *x, float *ou
     }
 }
 
+void lathe_trainer_forward_float(lathe_trainer *t, size_t n, const float *x, const float **outs) {
+    struct int8_state *int8 = t->int8;
+    size_t l;
+    t->int8 = NULL; /* the float network, whatever its int8 form */
+    (void)forward(t, n, x, 0);
+    t->int8 = int8;
+    for (l = 0; l < t->n_layers; l++) outs[l] = t->layers[l].y;
+}
+
+size_t lathe_trainer_batch_rows(const lathe_trainer *t) { return t->batch_size; }
+
 void lathe_trainer_predict_split(lathe_trainer *t, lathe_split split, float *out) {
     const lathe_split_data *s = split == LATHE_SPLIT_TRAIN        ? &t->data->train
                                 : split == LATHE_SPLIT_VALIDATION ? &t->data->validation
@@ -770,16 +785,8 @@ const float *lathe_trainer_params(const lathe_trainer *t, size_t *count) {
 void lathe_trainer_weights_sha256(const lathe_trainer *t, char hex[65]) {
     lathe_sha256 ctx;
     uint8_t digest[32];
-    size_t i;
     lathe_sha256_init(&ctx);
-    for (i = 0; i < t->n_params; i++) {
-        uint32_t bits;
-        uint8_t le[4];
-        memcpy(&bits, &t->params[i], 4);
-        le[0] = (uint8_t)bits, le[1] = (uint8_t)(bits >> 8), le[2] = (uint8_t)(bits >> 16),
-        le[3] = (uint8_t)(bits >> 24);
-        lathe_sha256_update(&ctx, le, 4);
-    }
+    lathe_int8_hash(t, &ctx); /* the float parameters, or the int8 form where there is one */
     lathe_sha256_final(&ctx, digest);
     lathe_sha256_to_hex(digest, hex);
 }
@@ -820,6 +827,7 @@ void lathe_trainer_layer(const lathe_trainer *t, size_t index, lathe_layer_info 
     shape_info(ly, info);
     info->weights = ly->n_w ? t->params + ly->w_off : NULL;
     info->bias = ly->n_b ? t->params + ly->b_off : NULL;
+    info->int8 = lathe_trainer_int8(t, index);
     if (ly->kind == LATHE_LAYER_BATCH_NORM) {
         info->running_mean = t->stats + ly->stat_off;
         info->running_var = t->stats + ly->stat_off + ly->bn_c;

@@ -7,7 +7,9 @@
 
 #include "lathe/kernels.h"
 #include "lathe/limits.h"
+#include "lathe/quant.h"
 #include "lathe/rng.h"
+#include "lathe/sha256.h"
 #include "lathe/trainer.h"
 
 typedef struct layer {
@@ -63,6 +65,7 @@ struct lathe_trainer {
     float best_value;
     int stopped_early;
     size_t memory_bytes; /* what creation allocated for the buffers */
+    struct int8_state *int8; /* int8.c: the int8 layers for inference, or NULL (float) */
     /* train.prune (prune.c): 1 keeps parameter i, 0 holds it at zero (NULL: no pruning); the
      * ranking workspace; the effective end step */
     uint8_t *prune_mask;
@@ -85,5 +88,27 @@ lathe_status lathe_prune_setup(lathe_trainer *t, lathe_error *err);
 void lathe_prune_after_step(lathe_trainer *t);
 /* Whether layer l's weights are pruned (dense and conv2d). */
 int lathe_prune_layer(const layer *ly);
+
+/* The int8 form of a network (int8.c, set by lathe_trainer_set_int8): per layer its owned
+ * quantisation (q.on 0: float), the packed int16 weights and the dequantisation multipliers;
+ * and the workspace of the largest layer for one batch. */
+typedef struct int8_layer_state {
+    lathe_int8_layer q;
+    size_t kpad;
+    int16_t *w16;  /* (channels, kpad) */
+    float *mult;   /* (channels) */
+} int8_layer_state;
+struct int8_state {
+    int8_layer_state layers[LATHE_MAX_LAYERS];
+    int16_t *xq, *rows; /* dense: xq (B, kpad); conv2d: xq (C·H·W) and rows (P, kpad) */
+    int32_t *acc;       /* dense (B, out); conv2d (P, out_c) */
+};
+
+/* Runs layer l on n rows in int8 when it has an int8 form (returns 1), else returns 0. */
+int lathe_int8_forward(lathe_trainer *t, size_t l, size_t n, const float *in);
+/* Frees the int8 form (the network computes in float again). */
+void lathe_int8_clear(lathe_trainer *t);
+/* Adds the parameters to a weights hash, int8 layers as their int8 form (int8.c). */
+void lathe_int8_hash(const lathe_trainer *t, lathe_sha256 *ctx);
 
 #endif
