@@ -20,13 +20,13 @@ nodecli() { node --no-experimental-fetch "$node_js" "$@"; }
 hash_of() { grep -o '"weights_sha256":[^,}]*' "$1" | head -n 1 | sed 's/.*"\([0-9a-f]*\)"$/\1/'; }
 # shellcheck source=tests/lib/runner.sh
 . tests/lib/runner.sh
-# 3 resumes, 4 model files and 4 predictions, inspect and eval, 2 fine-tunes, 8 refusals,
-# 7 help texts; the order test, a chain's model file, 4 old model files and an old eval, and
-# a refused order.
-plan 38
+# 4 resumes (one distilled from a teacher), 4 model files and 4 predictions, inspect and eval,
+# 2 fine-tunes, 10 refusals, 7 help texts; the order test, a chain's model file, 4 old model
+# files and an old eval, and a refused order.
+plan 41
 
 # 1. Interrupt on one target, resume on the other.
-for name in iris digits_cnn moons; do
+for name in iris digits_cnn moons digits_distilled; do
   exp=examples/$name.experiment.json
   "$native" run "$exp" --json --quiet >"$out/$name.whole.json" 2>/dev/null
   want=$(hash_of "$out/$name.whole.json")
@@ -139,6 +139,11 @@ expect_refusal "another experiment's checkpoint" "checkpoint" "$native" train ex
 expect_refusal "train without --resume or --init" "exactly one of" "$native" train examples/iris.experiment.json
 sed 's/virginica/unknown/' data/builtin/iris.csv >"$out/iris_new_class.csv"
 expect_refusal "fine-tuning on a class the model lacks" "class 'unknown' of the data is not one of the model's 3 classes" "$native" train examples/iris.experiment.json --init "$model" --data "$out/iris_new_class.csv"
+mkdir -p "$out/teachers" && cp examples/teachers/digits.lathe.json "$out/teachers/"
+sed 's/"test": 0.2,/"test": 0.25,/' examples/digits_distilled.experiment.json >"$out/distill_split.experiment.json"
+expect_refusal "a teacher prepared on another split" "train.distill.teacher: the teacher's scaling step 1 differs" "$native" run "$out/distill_split.experiment.json" --quiet
+sed 's|teachers/digits.lathe.json|teachers/none.lathe.json|' examples/digits_distilled.experiment.json >"$out/distill_none.experiment.json"
+expect_refusal "a missing teacher file" "train.distill.teacher: could not load the teacher" "$native" run "$out/distill_none.experiment.json" --quiet
 
 # 7. The preparation is an ordered chain: [split, standardize], [split, minmax] and
 #    [split, standardize, minmax] train three different models, the same on both targets.

@@ -35,7 +35,7 @@ static double loss_double(size_t n, size_t c, double T, double alpha, const doub
     double kl = 0.0, ce = 0.0;
     size_t i, j;
     for (i = 0; i < n; i++) {
-        double ms = -INFINITY, ma, mb = -INFINITY, sum_s = 0.0, sum_a = 0.0, sum_b = 0.0;
+        double ms = -HUGE_VAL, ma, mb = -HUGE_VAL, sum_s = 0.0, sum_a = 0.0, sum_b = 0.0;
         for (j = 0; j < c; j++) {
             if (s[i * c + j] > ms) ms = s[i * c + j];
             if ((double)t[i * c + j] > mb) mb = (double)t[i * c + j];
