@@ -14,8 +14,15 @@ import { Failure, assert, cases, cli, experimentOf, root, rowsCsv, run, trainExa
 
 const logs = path.join(root, 'build/test-logs');
 const WARN = ['-std=c99', '-Wall', '-Wextra', '-Wpedantic', '-Werror', '-ffp-contract=off'];
+// int8 models (lathe quantize) of these cases: dense, conv2d, pruned (int8 in compressed rows),
+// a regression, a binary head and categorical inputs
+const int8Cases = ['digits', 'digits_cnn', 'digits_pruned', 'iris', 'diabetes', 'breast_cancer_binary', 'mixed'];
 const tests = [
   ...cases.map((name) => [`${name}: the exported C (gcc, clang) predicts lathe predict's bits on its rows`, name]),
+  ...int8Cases.map((name) => [
+    `${name} int8: the exported C (gcc, clang) predicts lathe predict's bits on the int8 model`,
+    `${name}.int8`,
+  ]),
   ['every export compiles with emcc and for a Cortex-M4 (arm-none-eabi-gcc), warning-free', 'cross'],
   ['a bad name and an unknown format are refused with what to do', 'refusals'],
 ];
@@ -25,12 +32,21 @@ const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lathe-c-export-'));
 
 const exported = []; // [{name, dir}] for the cross builds
 
-async function example(name) {
+async function example(id) {
+  const int8 = id.endsWith('.int8');
+  const name = int8 ? id.slice(0, -5) : id;
   const x = JSON.parse(fs.readFileSync(experimentOf(name, scratch), 'utf8'));
-  const model = await trainExample(name, scratch);
-  const dir = path.join(scratch, `${name}_c`);
+  let model = path.join(scratch, `${name}.lathe.json`);
+  if (!fs.existsSync(model)) model = await trainExample(name, scratch);
+  if (int8) {
+    const q = path.join(scratch, `${name}.int8.lathe.json`);
+    await run(cli, ['quantize', model, '--out', q, '--quiet']);
+    assert(JSON.parse(fs.readFileSync(q, 'utf8')).version === 4, `${q} is not a version 4 (int8) model`);
+    model = q;
+  }
+  const dir = path.join(scratch, `${name}${int8 ? '_int8' : ''}_c`);
   await run(cli, ['export', model, '--format', 'c', '--out', dir, '--name', name, '--quiet']);
-  exported.push({ name, dir });
+  exported.push({ name, dir, file: model, variant: int8 ? 'int8' : 'float' });
   const csv = await rowsCsv(name, x, scratch);
   const { stdout: predicted } = await run(cli, ['predict', model, csv, '--quiet']);
   const want = predicted.slice(predicted.indexOf('\n') + 1);
@@ -66,9 +82,10 @@ async function example(name) {
 }
 
 async function cross() {
-  assert(exported.length === cases.length, `only ${exported.length} of ${cases.length} examples exported`);
+  const all = cases.length + int8Cases.length;
+  assert(exported.length === all, `only ${exported.length} of ${all} models exported`);
   const report = [];
-  for (const { name, dir } of exported) {
+  for (const { name, dir, file, variant } of exported) {
     const src = path.join(dir, `${name}.c`);
     await run('emcc', [...WARN, '-O2', '-c', src, '-o', path.join(dir, `${name}.wasm.o`)]).catch((e) => {
       throw new Failure(
@@ -100,8 +117,8 @@ async function cross() {
     });
     const { stdout } = await run('arm-none-eabi-size', [obj]);
     const [text, data, bss] = stdout.trim().split('\n')[1].trim().split(/\s+/).map(Number);
-    const modelFile = fs.statSync(path.join(scratch, `${name}.lathe.json`)).size;
-    report.push({ name, flash: text + data, ram: data + bss, model_file: modelFile });
+    const modelFile = fs.statSync(file).size;
+    report.push({ name, variant, flash: text + data, ram: data + bss, model_file: modelFile });
   }
   fs.mkdirSync(logs, { recursive: true });
   fs.writeFileSync(path.join(logs, 'c-export.json'), `${JSON.stringify(report, null, 2)}\n`);

@@ -92,6 +92,86 @@ static void put_doubles(text *t, const char *name, const double *v, size_t n) {
     put(t, "}};\n");
 }
 
+/* int8 values:(n) as "static const int8_t NAME[n] = {...}". */
+static void put_int8s(text *t, const char *name, const int8_t *v, size_t n) {
+    size_t i;
+    put(t, "static const int8_t %s[%zu] = {", name, n ? n : 1);
+    for (i = 0; i < (n ? n : 1); i++)
+        put(t, "%s%d", i == 0 ? "\n    " : i % 16 ? ", " : ",\n    ", n ? v[i] : 0);
+    put(t, "};\n");
+}
+
+/* unsigned values:(n) as "static const TYPE NAME[n] = {...}" (TYPE uint16_t or uint32_t). */
+static void put_indices(text *t, const char *type, const char *name, const uint32_t *v, size_t n) {
+    size_t i;
+    put(t, "static const %s %s[%zu] = {", type, name, n ? n : 1);
+    for (i = 0; i < (n ? n : 1); i++)
+        put(t, "%s%lu", i == 0 ? "\n    " : i % 12 ? ", " : ",\n    ", n ? (unsigned long)v[i] : 0ul);
+    put(t, "};\n");
+}
+
+/* The weights of a dense or conv2d layer as rows (one per output channel) of fan_in values:
+ * the nonzero count, and whether the compressed rows (CSR: row starts, column indices and the
+ * nonzero values) take fewer bytes than the dense array. Skipping a zero weight leaves every
+ * sum's bits as they are: s + x·0 is s for a finite x. */
+static size_t weight_nonzeros(const lathe_layer_info *li) {
+    size_t i, k = 0;
+    for (i = 0; i < li->n_weights; i++)
+        k += li->int8 ? li->int8->weights[i] != 0 : li->weights[i] != 0.0f;
+    return k;
+}
+
+static size_t weight_rows(const lathe_layer_info *li) {
+    return li->kind == LATHE_LAYER_DENSE ? li->out : li->out_c;
+}
+
+static int stored_csr(const lathe_layer_info *li) {
+    size_t n = li->n_weights, k, rows = weight_rows(li), value = li->int8 ? 1 : 4;
+    size_t index = n / rows > 65535 ? 4 : 2;
+    if (li->kind != LATHE_LAYER_DENSE && li->kind != LATHE_LAYER_CONV2D) return 0;
+    k = weight_nonzeros(li);
+    return k * (value + index) + 4 * (rows + 1) < n * value;
+}
+
+/* The CSR arrays of a layer's weights: layerL_rows (rows + 1 starts), layerL_cols, and the
+ * values layerL_w (float bits) or layerL_q (int8). */
+static void put_csr(text *t, const lathe_layer_info *li, size_t l) {
+    size_t n = li->n_weights, rows = weight_rows(li), fan_in = n / rows, k = weight_nonzeros(li);
+    size_t r, i, j = 0;
+    uint32_t *starts = lathe_malloc((rows + 1) * sizeof *starts), *cols = lathe_malloc((k ? k : 1) * sizeof *cols);
+    float *fv = li->int8 ? NULL : lathe_malloc((k ? k : 1) * sizeof *fv);
+    int8_t *qv = li->int8 ? lathe_malloc(k ? k : 1) : NULL;
+    char name[48];
+    if (!starts || !cols || (!fv && !qv)) {
+        t->failed = 1;
+    } else {
+        for (r = 0; r < rows; r++) {
+            starts[r] = (uint32_t)j;
+            for (i = 0; i < fan_in; i++) {
+                size_t at = r * fan_in + i;
+                int nz = li->int8 ? li->int8->weights[at] != 0 : li->weights[at] != 0.0f;
+                if (!nz) continue;
+                cols[j] = (uint32_t)i;
+                if (qv) qv[j] = li->int8->weights[at];
+                else fv[j] = li->weights[at];
+                j++;
+            }
+        }
+        starts[rows] = (uint32_t)j;
+        snprintf(name, sizeof name, "layer%zu_rows", l);
+        put_indices(t, "uint32_t", name, starts, rows + 1);
+        snprintf(name, sizeof name, "layer%zu_cols", l);
+        put_indices(t, fan_in > 65535 ? "uint32_t" : "uint16_t", name, cols, k);
+        snprintf(name, sizeof name, li->int8 ? "layer%zu_q" : "layer%zu_w", l);
+        if (qv) put_int8s(t, name, qv, k);
+        else put_floats(t, name, fv, k);
+    }
+    lathe_free(starts);
+    lathe_free(cols);
+    lathe_free(fv);
+    lathe_free(qv);
+}
+
 /* The core's maths (the embedded text of mathf_internal.h and mathf.c, every function static
  * inline) cut to what the model calls: the text before the first definition (the constants),
  * then each top-level definition ("static …" to a closing "}" or ";" line, with the comment
@@ -217,7 +297,27 @@ static void put_layer_constants(text *t, const lathe_layer_info *li, size_t l) {
         put_doubles(t, name, invstd, li->channels);
         lathe_free(mean);
     }
-    if (li->n_weights) {
+    if (li->int8) { /* quant.h: the input's scale, the multipliers s_in·s_c, the weights */
+        float *mult = lathe_malloc(li->int8->channels * sizeof *mult);
+        size_t c;
+        if (!mult) {
+            t->failed = 1;
+            return;
+        }
+        for (c = 0; c < li->int8->channels; c++)
+            mult[c] = li->int8->input_scale * li->int8->weight_scales[c];
+        snprintf(name, sizeof name, "layer%zu_in_scale", l);
+        put_floats(t, name, &li->int8->input_scale, 1);
+        snprintf(name, sizeof name, "layer%zu_m", l);
+        put_floats(t, name, mult, li->int8->channels);
+        lathe_free(mult);
+    }
+    if (li->n_weights && stored_csr(li)) {
+        put_csr(t, li, l);
+    } else if (li->int8) {
+        snprintf(name, sizeof name, "layer%zu_q", l);
+        put_int8s(t, name, li->int8->weights, li->n_weights);
+    } else if (li->n_weights) {
         snprintf(name, sizeof name, "layer%zu_w", l);
         put_floats(t, name, li->weights, li->n_weights);
     }
@@ -225,6 +325,79 @@ static void put_layer_constants(text *t, const lathe_layer_info *li, size_t l) {
         snprintf(name, sizeof name, "layer%zu_b", l);
         put_floats(t, name, li->bias, li->n_bias);
     }
+}
+
+/* The forward code of an int8 layer (quant.h: the input quantised into qx, exact int32
+ * sums, then (float)s·m[o] + b[o]) or of a float layer in compressed rows (the float sums of
+ * the dense code without the zero terms), dense or conv2d. Returns 1. */
+static int put_packed_layer_code(text *t, const lathe_layer_info *li, size_t l, const char *bias) {
+    int q = li->int8 != NULL, csr = stored_csr(li);
+    size_t fan_in = li->n_weights / weight_rows(li);
+    const char *acc = q ? "int32_t s = 0" : "float s = 0.0f";
+    char term[320], value[128], tail[96];
+    if (q)
+        put(t, "    for (k = 0; k < %zu; k++) qx[k] = (int16_t)(lathe_q8(x[k], layer%zu_in_scale.f[0], %ld) - %ld);\n",
+            li->in, l, (long)li->int8->input_zero_point, (long)li->int8->input_zero_point);
+    if (q) snprintf(tail, sizeof tail, "(float)s * layer%zu_m.f[o]", l);
+    else snprintf(tail, sizeof tail, "s");
+    if (li->kind == LATHE_LAYER_DENSE) {
+        if (csr) {
+            snprintf(value, sizeof value, "%s[layer%zu_cols[k]]", q ? "qx" : "x", l);
+            snprintf(term, sizeof term, q ? "s += (int32_t)%s * layer%zu_q[k]" : "s = s + %s * layer%zu_w.f[k]",
+                     value, l);
+            put(t,
+                "    for (o = 0; o < %zu; o++) {\n"
+                "        %s;\n"
+                "        for (k = layer%zu_rows[o]; k < layer%zu_rows[o + 1]; k++) %s;\n",
+                li->out, acc, l, l, term);
+        } else {
+            put(t,
+                "    for (o = 0; o < %zu; o++) {\n"
+                "        %s;\n"
+                "        for (k = 0; k < %zu; k++) s += (int32_t)qx[k] * layer%zu_q[o * %zu + k];\n",
+                li->out, acc, li->in, l, li->in);
+        }
+        if (q) put(t, "        {\n            float v = %s;\n            y[o] = v%s;\n        }\n    }\n", tail, bias);
+        else put(t, "        y[o] = s%s;\n    }\n", bias);
+        return 1;
+    }
+    /* conv2d: the taps (c, ki, kj) in increasing order, padding taps 0 (the zero point) */
+    put(t,
+        "    for (o = 0; o < %zu; o++)\n"
+        "        for (i = 0; i < %zu; i++)\n"
+        "            for (j = 0; j < %zu; j++) {\n"
+        "                %s;\n",
+        li->out_c, li->out_h, li->out_w, acc);
+    if (csr)
+        put(t,
+            "                for (f = layer%zu_rows[o]; f < layer%zu_rows[o + 1]; f++) {\n"
+            "                    size_t tap = layer%zu_cols[f];\n"
+            "                    c = tap / %zu, ki = tap / %zu %% %zu, kj = tap %% %zu;\n",
+            l, l, l, li->kernel * li->kernel, li->kernel, li->kernel, li->kernel);
+    else
+        put(t,
+            "                for (c = 0; c < %zu; c++)\n"
+            "                    for (ki = 0; ki < %zu; ki++)\n"
+            "                        for (kj = 0; kj < %zu; kj++) {\n",
+            li->in_c, li->kernel, li->kernel);
+    put(t,
+        "                    long r = (long)(i * %zu + ki) - %zu, p = (long)(j * %zu + kj) - %zu;\n"
+        "                    if (r >= 0 && r < %zu && p >= 0 && p < %zu) {\n",
+        li->stride, li->pad, li->stride, li->pad, li->in_h, li->in_w);
+    snprintf(value, sizeof value, "%s[(c * %zu + (size_t)r) * %zu + (size_t)p]", q ? "qx" : "x", li->in_h, li->in_w);
+    if (csr && !q) snprintf(term, sizeof term, "s = s + layer%zu_w.f[f] * %s", l, value);
+    else if (csr) snprintf(term, sizeof term, "s += (int32_t)%s * layer%zu_q[f]", value, l);
+    else
+        snprintf(term, sizeof term, "s += (int32_t)%s * layer%zu_q[((o * %zu + c) * %zu + ki) * %zu + kj]", value, l,
+                 li->in_c, li->kernel, li->kernel);
+    put(t, "                        %s;\n                    }\n                }\n", term);
+    if (q)
+        put(t, "                {\n                    float v = %s;\n                    y[(o * %zu + i) * %zu + j] = v%s;\n                }\n            }\n",
+            tail, li->out_h, li->out_w, bias);
+    else
+        put(t, "                y[(o * %zu + i) * %zu + j] = s%s;\n            }\n", li->out_h, li->out_w, bias);
+    (void)fan_in;
+    return 1;
 }
 
 /* The forward code of layer l from x to y (both float arrays of the arena); returns 0 when the
@@ -237,7 +410,10 @@ static int put_layer_code(text *t, const lathe_layer_info *li, size_t l) {
         if (li->n_weights) snprintf(gamma, sizeof gamma, "(double)layer%zu_w.f[c]", l);
         if (li->n_bias) snprintf(beta, sizeof beta, "(double)layer%zu_b.f[c]", l);
     }
-    put(t, "    /* layer %zu: %s */\n", l, lathe_layer_type_name(li->kind, li->activation));
+    put(t, "    /* layer %zu: %s%s%s */\n", l, lathe_layer_type_name(li->kind, li->activation),
+        li->int8 ? ", int8" : "", stored_csr(li) ? ", compressed rows (zero weights skipped)" : "");
+    if ((li->kind == LATHE_LAYER_DENSE || li->kind == LATHE_LAYER_CONV2D) && (li->int8 || stored_csr(li)))
+        return put_packed_layer_code(t, li, l, bias);
     switch (li->kind) {
     case LATHE_LAYER_DENSE:
         /* lathe_dense_forward: s = 0; s += x[k]·W[o][k] in increasing k; then s + b[o] */
@@ -494,6 +670,30 @@ lathe_status lathe_export_c(lathe_model *model, const char *name, char **header,
         lathe_layer_info li;
         lathe_trainer_layer(net, l, &li);
         put_layer_constants(&c, &li, l);
+    }
+
+    /* int8 layers: the quantised input's buffer and QuantizeLinear (quant.h) */
+    {
+        size_t widest_int8 = 0;
+        for (l = 0; l < L; l++) {
+            lathe_layer_info li;
+            lathe_trainer_layer(net, l, &li);
+            if (li.int8 && li.in > widest_int8) widest_int8 = li.in;
+        }
+        if (widest_int8)
+            put(&c,
+                "\n/* An int8 layer's input, quantised and less its zero point (quant.h). */\n"
+                "static int16_t qx[%zu];\n\n"
+                "/* clamp(round_half_even(x / scale) + zero_point, -128, 127); NaN gives the zero\n"
+                " * point. Adding and subtracting 1.5 * 2^23 rounds to an integer, ties to even. */\n"
+                "static int32_t lathe_q8(float x, float scale, int32_t zero_point) {\n"
+                "    float r = x / scale;\n    int32_t q;\n"
+                "    if (r != r) return zero_point;\n"
+                "    if (r > 512.0f) r = 512.0f;\n    if (r < -512.0f) r = -512.0f;\n"
+                "    r = r + 12582912.0f;\n    r = r - 12582912.0f;\n"
+                "    q = (int32_t)r + zero_point;\n"
+                "    return q < -128 ? -128 : q > 127 ? 127 : q;\n}\n",
+                widest_int8);
     }
 
     /* the arena and the forward pass */

@@ -234,6 +234,18 @@ static int add_layer_fields(cJSON *layer, const lathe_layer_info *info, int vers
 /* The fitted preparation's values. Version 1: "fill", then one "shift" and "scale" pair (the
  * one scaling step's, or the identity). Version 2: "steps", every fitted step in order, each
  * {"op", its arrays}: impute {"fill"}, standardize and minmax {"shift", "scale"}. */
+/* Whether the fill holds what only an impute step says: a value for a numeric or boolean
+ * feature, or a one-hot 1 (without an impute step, a version 2 file means NaN and 0). */
+static int fill_needs_impute(const lathe_prepared *prep) {
+    size_t i, k;
+    for (i = 0; i < prep->n_inputs; i++)
+        for (k = prep->inputs[i].first; k < prep->inputs[i].first + prep->inputs[i].width; k++) {
+            float f = prep->fill[k];
+            if (f == f && (prep->inputs[i].type != LATHE_COLUMN_CATEGORICAL || f != 0.0f)) return 1;
+        }
+    return 0;
+}
+
 static int add_fitted_steps(cJSON *prepared, const lathe_prepared *prep, int version) {
     size_t F = prep->n_features, k;
     cJSON *steps;
@@ -248,6 +260,13 @@ static int add_fitted_steps(cJSON *prepared, const lathe_prepared *prep, int ver
     }
     steps = cJSON_AddArrayToObject(prepared, "steps");
     ok = steps != NULL;
+    if (ok && (prep->n_steps == 0 || prep->steps[0].kind != LATHE_PREP_IMPUTE) && fill_needs_impute(prep)) {
+        /* a version 1 file's fill (its preparation read back, then saved as version 2 or
+         * later, e.g. quantised): the fill becomes the impute step it stands for */
+        cJSON *item = cJSON_CreateObject();
+        ok = add(steps, NULL, item) && cJSON_AddStringToObject(item, "op", "impute") &&
+             add(item, "fill", float_array(prep->fill, F, 0.0f));
+    }
     for (k = 0; ok && k < prep->n_steps; k++) {
         const lathe_prepared_step *step = &prep->steps[k];
         cJSON *item = cJSON_CreateObject();
