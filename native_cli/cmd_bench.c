@@ -25,6 +25,7 @@
 
 #include "cJSON.h"
 #include "cli.h"
+#include "lathe/quantize.h"
 #include "lathe/conv.h"
 #include "lathe/experiment.h"
 #include "lathe/kernels.h"
@@ -70,7 +71,8 @@ static void bench_usage(FILE *out) {
           "         mlp_infer_256 (ms per prediction of 1 or 256 rows, softmax included),\n"
           "         cnn_train (the `cnn` template: conv 5x5x8 same, relu, max-pool 2,\n"
           "         conv 5x5x16 same, relu, max-pool 2, dense 10; batch 32), cnn_infer_1,\n"
-          "         cnn_infer_256, mlp_startup and cnn_startup (ms to parse the experiment\n"
+          "         cnn_infer_256, mlp_infer_256_int8 and cnn_infer_256_int8 (the same in\n"
+          "         int8), mlp_startup and cnn_startup (ms to parse the experiment\n"
           "         and create its trainer). Random data: 1,024 rows of 784 pixels.\n"
           "epoch    one epoch of the full Fashion-MNIST training split (60,000 images,\n"
           "         data/builtin/fashion-mnist under the current directory) for the MLP\n"
@@ -639,26 +641,29 @@ typedef struct {
     const char *id, *what, *unit;
     int kind, cnn;
     size_t n; /* GEMM size; prediction batch; training and start-up: the training batch */
+    int int8; /* prediction: the network quantised to int8 first (lathe_quantize_network) */
 } model_case;
 
 static const model_case model_cases[] = {
-    {"gemm_64", "GEMM 64x64x64 (nn)", "GFLOPS", MK_GEMM, 0, 64},
-    {"gemm_128", "GEMM 128x128x128 (nn)", "GFLOPS", MK_GEMM, 0, 128},
-    {"gemm_256", "GEMM 256x256x256 (nn)", "GFLOPS", MK_GEMM, 0, 256},
-    {"gemm_512", "GEMM 512x512x512 (nn)", "GFLOPS", MK_GEMM, 0, 512},
-    {"gemm_1024", "GEMM 1024x1024x1024 (nn)", "GFLOPS", MK_GEMM, 0, 1024},
+    {"gemm_64", "GEMM 64x64x64 (nn)", "GFLOPS", MK_GEMM, 0, 64, 0},
+    {"gemm_128", "GEMM 128x128x128 (nn)", "GFLOPS", MK_GEMM, 0, 128, 0},
+    {"gemm_256", "GEMM 256x256x256 (nn)", "GFLOPS", MK_GEMM, 0, 256, 0},
+    {"gemm_512", "GEMM 512x512x512 (nn)", "GFLOPS", MK_GEMM, 0, 512, 0},
+    {"gemm_1024", "GEMM 1024x1024x1024 (nn)", "GFLOPS", MK_GEMM, 0, 1024, 0},
     {"gemm_ceiling", "SIMD128 ceiling: f32x4 mul + add, 8 chains, no memory", "GFLOPS", MK_CEILING,
-     0, 0},
-    {"mlp_train", "MLP 784-128-10 training, batch 64, Adam", "samples/s", MK_TRAIN, 0, 64},
-    {"mlp_infer_1", "MLP 784-128-10 inference, batch 1", "ms", MK_PREDICT, 0, 1},
-    {"mlp_infer_256", "MLP 784-128-10 inference, batch 256", "ms", MK_PREDICT, 0, 256},
-    {"cnn_train", "small CNN training, batch 32, Adam", "samples/s", MK_TRAIN, 1, 32},
-    {"cnn_infer_1", "small CNN inference, batch 1", "ms", MK_PREDICT, 1, 1},
-    {"cnn_infer_256", "small CNN inference, batch 256", "ms", MK_PREDICT, 1, 256},
+     0, 0, 0},
+    {"mlp_train", "MLP 784-128-10 training, batch 64, Adam", "samples/s", MK_TRAIN, 0, 64, 0},
+    {"mlp_infer_1", "MLP 784-128-10 inference, batch 1", "ms", MK_PREDICT, 0, 1, 0},
+    {"mlp_infer_256", "MLP 784-128-10 inference, batch 256", "ms", MK_PREDICT, 0, 256, 0},
+    {"cnn_train", "small CNN training, batch 32, Adam", "samples/s", MK_TRAIN, 1, 32, 0},
+    {"cnn_infer_1", "small CNN inference, batch 1", "ms", MK_PREDICT, 1, 1, 0},
+    {"cnn_infer_256", "small CNN inference, batch 256", "ms", MK_PREDICT, 1, 256, 0},
+    {"mlp_infer_256_int8", "MLP 784-128-10 inference in int8, batch 256", "ms", MK_PREDICT, 0, 256, 1},
+    {"cnn_infer_256_int8", "small CNN inference in int8, batch 256", "ms", MK_PREDICT, 1, 256, 1},
     {"mlp_startup", "MLP start-up: create the trainer of the prepared data", "ms", MK_CREATE, 0,
-     64},
+     64, 0},
     {"cnn_startup", "CNN start-up: create the trainer of the prepared data", "ms", MK_CREATE, 1,
-     32},
+     32, 0},
 };
 
 /* The case's figure from a rate of units per second: GFLOPS, samples/s or ms per unit. */
@@ -688,6 +693,13 @@ static int run_model_case(const model_case *c, double seconds, size_t reps, doub
         /* predictions run in chunks of the trainer's batch: make it the prediction's batch */
         ok = fixture_make(&fx, c->cnn, c->kind == MK_PREDICT ? (c->n > 64 ? c->n : 64) : c->n);
         u.fx = &fx;
+        if (ok && c->int8) { /* calibrated on the 256 rows it predicts */
+            lathe_error err;
+            if (lathe_quantize_network(fx.trainer, 256, fx.x, 100.0, &err) != LATHE_OK) {
+                fprintf(stderr, "lathe bench: %s: %s\n", c->id, err.message);
+                ok = 0;
+            }
+        }
     }
     if (ok) {
         measure_units(&u, seconds, reps, rates);
@@ -728,7 +740,8 @@ static int bench_models(const char *only, double seconds, size_t reps, int json)
         fprintf(stderr,
                 "lathe bench models: --only '%s' selects no case (there are gemm_64 ... "
                 "gemm_1024, gemm_ceiling, mlp_train, mlp_infer_1, mlp_infer_256, cnn_train, "
-                "cnn_infer_1, cnn_infer_256, mlp_startup, cnn_startup)\n",
+                "cnn_infer_1, cnn_infer_256, mlp_infer_256_int8, cnn_infer_256_int8, mlp_startup, "
+                "cnn_startup)\n",
                 only);
         return CLI_USAGE;
     }
