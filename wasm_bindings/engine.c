@@ -21,6 +21,7 @@
 #include "lathe/model_file.h"
 #include "lathe/prepare.h"
 #include "lathe/profile.h"
+#include "lathe/quantize.h"
 #include "lathe/session.h"
 #include "lathe/table.h"
 #include "lathe/trainer.h"
@@ -192,6 +193,16 @@ int lathe_engine_session_model_file(const lathe_session *s, const char *metrics_
                                     lathe_error *err) {
     *out = NULL;
     return lathe_session_model_file(s, metrics_json, out, err);
+}
+
+/* Makes the session's trainer int8 (lathe_session_quantize: rows calibration rows of the
+ * training split, the percentile of each input's range): the report in *report and the
+ * metrics the int8 model file embeds in *metrics (each freed with lathe_engine_string_free);
+ * lathe_engine_session_model_file then writes the int8 model. */
+int lathe_engine_session_quantize(lathe_session *s, size_t rows, double percentile, char **report,
+                                  char **metrics, lathe_error *err) {
+    *report = *metrics = NULL;
+    return lathe_session_quantize(s, rows, percentile, report, metrics, err);
 }
 
 /* Reads the data of an experiment (JSON text; only its seed and data are used, but the whole

@@ -165,13 +165,35 @@
     }
 
     /** The model file (*.lathe.json) text of the current weights, with the experiment text the
-     * session was made with and metrics (an object) embedded. */
+     * session was made with and metrics (an object, or JSON text as quantize gives it)
+     * embedded. */
     modelFile(metrics) {
       const m = this.alive();
-      const metricsText = encoder.encode(`${JSON.stringify(metrics || {})}\0`);
+      const json = typeof metrics === 'string' ? metrics : JSON.stringify(metrics || {});
+      const metricsText = encoder.encode(`${json}\0`);
       return withHeap(m, [metricsText.length], 'out of memory writing the model file', (metricsPtr) => {
         m.HEAPU8.set(metricsText, metricsPtr);
         return this.engine.textCall((out, err) => m._lathe_engine_session_model_file(this.ptr, metricsPtr, out, err));
+      });
+    }
+
+    /** Makes the trainer int8 (lathe_session_quantize): rows calibration rows of the training
+     * split (1 to 4096), each input's range from the percentile at both ends (50 to 100; 100:
+     * the minimum and maximum). {report (lathe/quantize.h's object: float and int8 metrics,
+     * drop_points, weight_bytes, model_bytes, layers…), metrics (JSON text for modelFile, which
+     * then writes the int8 model file)}; throws LatheError (too many rows, memory…). */
+    quantize(rows, percentile = 100) {
+      const m = this.alive();
+      return withHeap(m, [4, 4], 'out of memory quantising the model', (report, metrics) => {
+        m.HEAPU32[report >>> 2] = 0;
+        m.HEAPU32[metrics >>> 2] = 0;
+        try {
+          call(m, (err) => m._lathe_engine_session_quantize(this.ptr, rows, percentile, report, metrics, err));
+          return { report: JSON.parse(m.UTF8ToString(u32(m, report))), metrics: m.UTF8ToString(u32(m, metrics)) };
+        } finally {
+          if (u32(m, report)) m._lathe_engine_string_free(u32(m, report));
+          if (u32(m, metrics)) m._lathe_engine_string_free(u32(m, metrics));
+        }
       });
     }
 

@@ -12,7 +12,8 @@
  *               error, or a pause the run makes itself at [epoch, batch] = at),
  *               {type: 'table' | 'describe' | 'checkpoint' | 'model-info' | 'model-predict' |
  *               'model-predict-image' | 'model-export-c' (model, name: {header, source}) |
- *               'model-export-onnx' (model: the ONNX bytes) |
+ *               'model-export-onnx' (model: the ONNX bytes) | 'model-quantize' (model, data,
+ *               rows, percentile: {report, file}) |
  *               'data-csv' | 'image-convert' | 'augment-images' | 'alloc-live', id, ...}
  * Messages out: {type: 'ready'}, {type: 'started', run, shape, progress, memory},
  *               {type: 'tick', run, progress}, {type: 'progress', run, progress, point},
@@ -381,6 +382,23 @@
     return deploy;
   }
 
+  /** Answers {type: 'model-quantize', model, data, rows, percentile}: `lathe quantize`'s path
+   * (native_cli/cmd_quantize.c). A session of its own, opened on the model file's embedded
+   * experiment and the run's data and built from the model (its weights and fitted
+   * preparation, as fine-tuning starts), is quantised and freed: the run's result and any
+   * training are untouched. {report, file (the int8 model file's text)}. */
+  async function quantize(msg) {
+    const data = await engineData(msg.data);
+    const experiment = JSON.stringify(JSON.parse(msg.model).experiment);
+    const s = engine.createFineTuning(experiment, data, msg.model);
+    try {
+      const { report, metrics } = s.quantize(msg.rows, msg.percentile === undefined ? 100 : msg.percentile);
+      return { value: { report, file: s.modelFile(metrics) } };
+    } finally {
+      s.free();
+    }
+  }
+
   function predictCsv(msg) {
     return withModel(msg, (model) => {
       const p = model.predictCsv(msg.data);
@@ -575,6 +593,7 @@
     'onnx-import': async (msg) => ({
       value: (await deployTools()).importOnnx(msg.bytes, msg.classes || '', msg.inputs || ''),
     }),
+    'model-quantize': quantize,
     'model-predict': predictCsv,
     'model-predict-image': predictImage,
     'alloc-live': async (msg) => ({ value: (msg.tools === 'deploy' ? await deployTools() : engine).allocLive() }),

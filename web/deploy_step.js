@@ -1,7 +1,8 @@
 /* Step 6, Deploy: the experiment file (editable), the artefacts of the last run with their
  * sizes and how to use each (the experiment file, the model file, its C source zipped, its web
- * export zipped), its weights hash and the CLI command that reproduces it; "Try the model"
- * (try_model.js) is loaded the first time the step opens. */
+ * export zipped), its weights hash and the CLI command that reproduces it; "Make it smaller"
+ * (make_smaller.js, int8 quantisation) loads on its first use, and "Try the model"
+ * (try_model.js) the first time the step opens. */
 import { $, download } from './dom.js';
 
 export class DeployStep {
@@ -9,6 +10,8 @@ export class DeployStep {
     this.app = app;
     this.modelFile = null;
     this.tryer = null; // Promise of the TryModel, once the step has opened
+    this.smallerPanel = null; // Promise of the MakeSmaller, once used
+    this.smallModel = null; // the model file the panel was last reset for
   }
 
   /** The step is shown: load the model tryer once. */
@@ -37,6 +40,66 @@ export class DeployStep {
     $('download-c').addEventListener('click', () => this.downloadC());
     $('download-onnx').addEventListener('click', () => this.downloadOnnx());
     $('download-web').addEventListener('click', () => this.downloadWeb());
+    // Make it smaller (make_smaller.js, loaded on the first use)
+    const smaller = (fn) => () =>
+      this.smaller().then(fn, (e) => {
+        $('quant-error').textContent = `The quantiser did not load: ${e.message}`;
+        $('quant-error').hidden = false;
+      });
+    $('quantize').addEventListener(
+      'click',
+      smaller((p) => p.run()),
+    );
+    $('quant-download').addEventListener(
+      'click',
+      smaller((p) => p.save()),
+    );
+    $('quant-try').addEventListener(
+      'click',
+      smaller((p) => p.tryIt()),
+    );
+    $('quant-calib').addEventListener('input', (e) => {
+      e.target.dataset.edited = 'true'; // the person's choice outlives the next run's default
+      this.quantCommand();
+    });
+    $('quant-max-drop').addEventListener('input', () => this.quantCommand());
+  }
+
+  /** `lathe quantize`'s command line for the panel's fields. */
+  quantCommand() {
+    const base = this.baseName();
+    const calib = $('quant-calib').value.trim();
+    const drop = $('quant-max-drop').value.trim();
+    $('quant-command').textContent =
+      `lathe quantize ${base}.lathe.json --out ${base}.int8.lathe.json --calib ${calib || 'N'}` +
+      (drop ? ` --max-drop ${drop}` : '');
+  }
+
+  /** The Make it smaller panel (a Promise of its MakeSmaller). */
+  smaller() {
+    if (!this.smallerPanel) {
+      this.smallerPanel = import('./make_smaller.js').then((m) => new m.MakeSmaller(this.app, this));
+      this.smallerPanel.catch(() => {
+        this.smallerPanel = null; // try again next time
+      });
+    }
+    return this.smallerPanel;
+  }
+
+  /** The model shown changed: the panel's last result is not its; calibration rows default to
+   * `lathe quantize`'s (256, or the training rows when fewer) unless the person set them. */
+  resetSmaller(trainRows) {
+    $('quant-result').hidden = true;
+    $('quant-error').hidden = true;
+    $('quantize').disabled = !this.modelFile;
+    if (this.smallerPanel)
+      this.smallerPanel.then(
+        (p) => p.reset(),
+        () => {},
+      );
+    const calib = $('quant-calib');
+    if (trainRows > 0 && !calib.dataset.edited) calib.value = String(Math.min(256, trainRows));
+    this.quantCommand();
   }
 
   /** The artefacts' base name: the experiment file's, before ".experiment.json". */
@@ -152,6 +215,7 @@ export class DeployStep {
     const init = this.app.state.init ? ` --init ${this.app.state.init.file}` : '';
     $('use-experiment').textContent = `lathe ${init ? 'train' : 'run'} ${base}.experiment.json${init}`;
     $('use-model').textContent = `lathe predict ${base}.lathe.json rows.csv`;
+    this.quantCommand();
     $('use-c').textContent = `cc -std=c99 -O2 -ffp-contract=off -c ${name}/${name}.c`;
     $('c-hash-name').textContent = `${name}_WEIGHTS_SHA256`;
     $('use-export').textContent = `lathe export ${base}.lathe.json --format c --out ${name}`;
@@ -218,6 +282,8 @@ export class DeployStep {
     $('data-hash').textContent = result.dataSha256 || '(synthetic: generated from the seed)';
     $('download-model').disabled = !this.modelFile;
     $('model-size').textContent = this.modelFile ? `${(this.modelFile.length / 1024).toFixed(1)} KB` : '';
+    if (this.smallModel !== this.modelFile) this.resetSmaller(result.progress ? result.progress.trainRows : 0);
+    this.smallModel = this.modelFile;
     this.showArtefacts();
     if (this.tryer)
       this.tryer.then(
@@ -232,6 +298,8 @@ export class DeployStep {
     $('weights-hash').textContent = '—';
     $('download-model').disabled = true;
     $('model-size').textContent = '';
+    this.smallModel = null;
+    this.resetSmaller(0);
     this.showArtefacts();
     if (this.tryer)
       this.tryer.then(

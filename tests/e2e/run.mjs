@@ -24,6 +24,7 @@ import './checkpoint.mjs';
 import './evaluate.mjs';
 import './deploy.mjs';
 import './onnx_import.mjs';
+import './compress.mjs';
 import './images.mjs';
 import './full_images.mjs';
 import './budget.mjs'; // last: it reads what every test before it made the page fetch
