@@ -83,7 +83,7 @@ export class MakeSmaller {
     const r = m.report;
     const accuracy = r.metric === 'accuracy';
     const value = (v) => (v === null || v === undefined ? '—' : accuracy ? `${(100 * v).toFixed(2)}%` : v.toFixed(4));
-    const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+    const kb = (n) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KB`);
     const points = (v) => (v === 0 ? '0.00' : `${v > 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`);
     const delta = r.float.test === null ? null : -r.drop_points;
     const row = (variant, test, change, weights, file, ratio) =>
@@ -113,9 +113,12 @@ export class MakeSmaller {
       );
     $('quant-warning').hidden = !m.fails;
     if (m.fails)
-      $('quant-warning').textContent =
-        `The int8 model loses ${r.drop_points.toFixed(2)} points on the test split, more than the max drop of ${m.maxDrop}: ` +
-        `it fails the limit (lathe quantize --max-drop ${m.maxDrop} writes no file). The download below is still offered.`;
+      $('quant-warning').replaceChildren(
+        `The int8 model loses ${Number(r.drop_points.toPrecision(3))} points on the test split, more than the max drop of ${m.maxDrop}: ` +
+          'it fails the limit (',
+        h('code', {}, `lathe quantize --max-drop ${m.maxDrop}`),
+        ' writes no file). The download below is still offered.',
+      );
     $('quant-download').textContent = m.fails
       ? 'Download the int8 model file (fails the max drop)'
       : 'Download the int8 model file';

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { test, assert, exampleText, root, cli, scratch } from './fixtures.mjs';
+import { test, assert, exampleText, root, cli, scratch, logs } from './fixtures.mjs';
 
 /** The panel's table: {variant: {value, points, weights, file}} from its cells' data. */
 function readTable(page) {
@@ -40,6 +40,17 @@ async function quantise(page) {
     null,
     { timeout: 60000 },
   );
+}
+
+/** A full-page screenshot, and one of the panel alone (NAME-panel.png), in build/test-logs. */
+async function panelShot(s, name) {
+  await s.shot(name);
+  const clip = await s.page.evaluate(() => {
+    const top = document.getElementById('smaller-title').getBoundingClientRect().top + window.scrollY;
+    const end = document.getElementById('quant-command').closest('p').getBoundingClientRect().bottom + window.scrollY;
+    return { x: 0, y: top - 8, width: document.documentElement.clientWidth, height: end - top + 16 };
+  });
+  await s.page.screenshot({ path: path.join(logs, `${name}-panel.png`), clip, fullPage: true });
 }
 
 const strip = (t) => t.replace(/"producer":\s*"[^"]*"/, '');
@@ -109,17 +120,7 @@ test("deploy: Make it smaller quantises digits' MLP to int8 as `lathe quantize` 
       table.int8.file === Buffer.byteLength(int8.text),
     `the table's bytes ${JSON.stringify(table)}, the CLI's weights ${JSON.stringify(report.weight_bytes)}`,
   );
-  await page.locator('#smaller-title').scrollIntoViewIfNeeded();
-  await s.shot('step-6-make-it-smaller');
-  await page.screenshot({
-    path: path.join(root, 'build/test-logs/step-6-make-it-smaller-panel.png'),
-    clip: await page.evaluate(() => {
-      const a = document.getElementById('smaller-title').getBoundingClientRect();
-      const b = document.getElementById('quant-command').closest('p').getBoundingClientRect();
-      return { x: 0, y: a.top + window.scrollY - 8, width: 1280, height: b.bottom - a.top + 16 };
-    }),
-    fullPage: true,
-  });
+  await panelShot(s, 'step-6-make-it-smaller');
   // Try it: the int8 model in Try the model predicts a CSV as lathe predict does on the file
   await page.click('[data-testid=quant-try]');
   await page.waitForFunction(
@@ -195,6 +196,7 @@ test('deploy: Make it smaller warns (role=alert) when the drop exceeds the max d
     /fails the max drop/.test(await page.textContent('[data-testid=quant-download]')),
     'the download is not labelled as failing',
   );
+  await panelShot(s, 'step-6-make-it-smaller-over-the-limit');
   const command = await page.textContent('[data-testid=quant-command]');
   assert(/--calib 256 --max-drop 0\.001$/.test(command), `the CLI command: ${command}`);
   // the CLI refuses the same: exit 1, nothing written
