@@ -33,12 +33,15 @@ static const char export_usage[] =
     "                      `lathe predict` gives, bit for bit, built with -ffp-contract=off\n"
     "  onnx                FILE.onnx (IR 8, opset 17): input (N, features) of raw features,\n"
     "                      the fitted preparation as operators, output probabilities or\n"
-    "                      value; metadata lathe.classes, lathe.inputs, lathe.weights_sha256\n"
+    "                      value; metadata lathe.classes, lathe.inputs, lathe.weights_sha256;\n"
+    "                      an int8 model (lathe quantize) as QuantizeLinear/DequantizeLinear\n"
+    "                      pairs (QDQ) with int8 weights, metadata lathe.int8\n"
     "  web                 DIR/lathe_web.js (an ES module: m = await load(url);\n"
     "                      m.predict(rows) on raw rows), lathe_infer.js and .wasm (the core\n"
     "                      without the trainer), model.lathe.json and an example index.html;\n"
     "                      `lathe predict`'s bits in the browser. The runtime is the wasm\n"
-    "                      build's web_runtime/ folder ($LATHE_WEB_RUNTIME overrides)\n"
+    "                      build's web_runtime/ folder ($LATHE_WEB_RUNTIME overrides); float\n"
+    "                      models only (not an int8 one)\n"
     "\n"
     "options:\n"
     "  --format FORMAT     the artefact (c, onnx or web)\n"
@@ -149,9 +152,16 @@ static int export_web(const char *model_path, const char *out, int quiet) {
     char runtime[4200], path[4400]; /* runtime + "/" + a runtime file's name fits */
     char *bytes;
     size_t n, i, total = 0;
-    int status = cli_load_model(model_path, &m);
+    int status = cli_load_model(model_path, &m), int8 = 0;
     if (status != CLI_OK) return status;
+    for (i = 0; i < lathe_trainer_layer_count(lathe_model_network(m)); i++)
+        if (lathe_trainer_int8(lathe_model_network(m), i)) int8 = 1;
     lathe_model_destroy(m);
+    if (int8) {
+        cli_error(model_path, "an int8 model (lathe quantize); the web export holds float models: "
+                              "export the float model, or use --format c or onnx");
+        return CLI_FAILED;
+    }
     if (web_runtime_dir(runtime, sizeof runtime) != 0) return CLI_FAILED;
     if (mkdir(out, 0777) != 0 && errno != EEXIST) {
         cli_error(out, strerror(errno));

@@ -212,6 +212,47 @@ static const char *int64s(graph *g, const char *stem, const int64_t *values, siz
     return name;
 }
 
+/* An int8 initialiser named after stem: values:(count) with dims:(nd) (nd 0: a scalar);
+ * returns its name. */
+static const char *int8s(graph *g, const char *stem, const int8_t *values, size_t count,
+                         const int64_t *dims, size_t nd) {
+    char *name = value(g, stem);
+    Onnx__TensorProto *t =
+        name ? tensor(g, name, ONNX__TENSOR_PROTO__DATA_TYPE__INT8, dims, nd, count) : NULL;
+    if (!t) return "";
+    if (count) memcpy(t->raw_data.data, values, count);
+    return name;
+}
+
+/* x through QuantizeLinear and DequantizeLinear with the int8 layer's per-tensor input
+ * scale and zero point (round half to even and saturation, as lathe_int8_quantize); returns
+ * the float value the layer computes on. */
+static const char *qdq_input(graph *g, const lathe_int8_layer *q, const char *x) {
+    const int8_t zero_point = (int8_t)q->input_zero_point;
+    const char *in[3];
+    in[0] = x;
+    in[1] = floats(g, "x_scale", &q->input_scale, 1, NULL, 0);
+    in[2] = int8s(g, "x_zero_point", &zero_point, 1, NULL, 0);
+    in[0] = out_of(node(g, "QuantizeLinear", in, 3, NULL));
+    return out_of(node(g, "DequantizeLinear", in, 3, NULL));
+}
+
+/* The int8 weights q:(channels, fan_in) as an INT8 initialiser of dims:(nd) through
+ * DequantizeLinear per output channel (axis 0, zero points 0); returns the float weights. */
+static const char *dq_weights(graph *g, const lathe_int8_layer *q, const int64_t *dims,
+                              size_t nd) {
+    int8_t *zeros = take(g->p, q->channels);
+    const char *in[3];
+    Onnx__NodeProto *nd_dq;
+    if (!zeros) return "";
+    in[0] = int8s(g, "weight_q", q->weights, q->channels * q->fan_in, dims, nd);
+    in[1] = floats1(g, "weight_scale", q->weight_scales, q->channels);
+    in[2] = int8s(g, "weight_zero_point", zeros, q->channels, dims, 1);
+    nd_dq = node(g, "DequantizeLinear", in, 3, NULL);
+    attr_int(g, nd_dq, "axis", 0);
+    return out_of(nd_dq);
+}
+
 /* A float tensor value (N, d1) named name: the graph's input or output. */
 static Onnx__ValueInfoProto *value_info(pool *p, const char *name, int64_t width) {
     Onnx__ValueInfoProto *v = take(p, sizeof *v);
@@ -309,8 +350,9 @@ static const char *network(graph *g, lathe_trainer *net, const char *x) {
         switch (li.kind) {
         case LATHE_LAYER_DENSE:
             dims[0] = (int64_t)li.out, dims[1] = (int64_t)li.in;
-            in[0] = x;
-            in[1] = floats(g, "weight", li.weights, li.n_weights, dims, 2);
+            in[0] = li.int8 ? qdq_input(g, li.int8, x) : x;
+            in[1] = li.int8 ? dq_weights(g, li.int8, dims, 2)
+                            : floats(g, "weight", li.weights, li.n_weights, dims, 2);
             in[2] = floats1(g, "bias", li.bias, li.n_bias);
             nd = node(g, "Gemm", in, li.n_bias ? 3 : 2, NULL);
             attr_int(g, nd, "transB", 1);
@@ -319,8 +361,9 @@ static const char *network(graph *g, lathe_trainer *net, const char *x) {
         case LATHE_LAYER_CONV2D:
             dims[0] = (int64_t)li.out_c, dims[1] = (int64_t)li.in_c;
             dims[2] = dims[3] = (int64_t)li.kernel;
-            in[0] = x;
-            in[1] = floats(g, "weight", li.weights, li.n_weights, dims, 4);
+            in[0] = li.int8 ? qdq_input(g, li.int8, x) : x;
+            in[1] = li.int8 ? dq_weights(g, li.int8, dims, 4)
+                            : floats(g, "weight", li.weights, li.n_weights, dims, 4);
             in[2] = floats1(g, "bias", li.bias, li.n_bias);
             nd = node(g, "Conv", in, li.n_bias ? 3 : 2, NULL);
             attr_ints(g, nd, "kernel_shape", (int64_t)li.kernel, 2);
@@ -379,6 +422,22 @@ static const char *network(graph *g, lathe_trainer *net, const char *x) {
         if (g->p->failed) return "";
     }
     return x;
+}
+
+/* The metadata lathe.int8 into doc (cap bytes): how int8 layers are written and which
+ * (the network's layer indices); 0 for a float network (no int8 layer). */
+static int int8_layers(lathe_trainer *net, char *doc, size_t cap) {
+    size_t l, L = lathe_trainer_layer_count(net), at, count = 0;
+    at = (size_t)snprintf(doc, cap, "QDQ: per-tensor int8 input (QuantizeLinear, "
+                                    "DequantizeLinear), per-channel int8 weights "
+                                    "(DequantizeLinear, axis 0) in layers");
+    for (l = 0; l < L; l++)
+        if (lathe_trainer_int8(net, l)) {
+            count++;
+            if (at < cap)
+                at += (size_t)snprintf(doc + at, cap - at, "%s%zu", count > 1 ? ", " : " ", l);
+        }
+    return count > 0;
 }
 
 /* A key-value metadata entry. */
@@ -498,6 +557,7 @@ lathe_status lathe_export_onnx(lathe_model *model, uint8_t **out, size_t *n, lat
     push(&p, &meta, entry(&p, "lathe.inputs", inputs_json(&p, prep)));
     push(&p, &meta, entry(&p, "lathe.features", strings_json(&p, prep->feature_names, prep->n_features)));
     push(&p, &meta, entry(&p, "lathe.experiment", lathe_model_experiment_json(model)));
+    if (int8_layers(net, doc, sizeof doc)) push(&p, &meta, entry(&p, "lathe.int8", doc));
     m->n_metadata_props = meta.n;
     m->metadata_props = (Onnx__StringStringEntryProto **)meta.items;
     if (p.failed) goto nomem;

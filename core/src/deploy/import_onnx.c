@@ -902,6 +902,11 @@ static lathe_status read_node(walker *w, int *after_matmul) {
     if (nd->n_output < 1) return refuse(w, "it has no output");
     if (nd->domain && nd->domain[0] && strcmp(nd->domain, "ai.onnx") != 0)
         return refuse(w, "domain '%s'; Lathe reads ONNX's own operators", nd->domain);
+    if (strcmp(op, "QuantizeLinear") == 0 || strcmp(op, "DequantizeLinear") == 0 ||
+        strcmp(op, "DynamicQuantizeLinear") == 0 || strncmp(op, "QLinear", 7) == 0 ||
+        strcmp(op, "MatMulInteger") == 0 || strcmp(op, "ConvInteger") == 0)
+        return refuse(w, "int8 ONNX graphs (QuantizeLinear/DequantizeLinear or integer "
+                         "operators) are not imported; import the float model's ONNX file");
     if (strcmp(op, "Constant") == 0) {
         if (w->n_constants == sizeof w->constants / sizeof w->constants[0])
             return refuse(w, "more than %zu Constant nodes", sizeof w->constants / sizeof w->constants[0]);
