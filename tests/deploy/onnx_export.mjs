@@ -122,29 +122,22 @@ async function int8Example(name) {
     extra: { session: { x64quantprecision: '1' } },
   });
   const plain = await compare(name, int8, file, null);
+  const quantized = await quantizeLinearExact(name, file);
   const e = (v) => v.toExponential(1);
   return (
+    `${quantized} QuantizeLinear values as quant.h's; ` +
     `${spec.rows} rows, largest difference ${e(spec.worst)}·max(1, |y|) as written, ` +
     `${e(fused.worst)} in onnxruntime's int8 kernels (x64quantprecision); ` +
     `without that option ${e(plain.worst)}, ${plain.flips} rows of another class; ${size} bytes, float ${floatSize}`
   );
 }
 
-/** Runs the ONNX file in onnxruntime (with its session options) on the case's rows and
- * compares each output with `lathe predict MODEL`'s within tol(expected), and each row's
- * argmax; with tol null it only measures. {rows, worst: the largest |Δ|/max(1, |y|), flips:
- * the rows whose argmax differs}. */
-async function compare(name, model, file, tol, options = {}) {
+/** The case's rows as the ONNX file's input, from its metadata lathe.inputs: {csvFile, csv,
+ * F, input:(rows, F)}. */
+async function inputOf(name, file) {
   const x = JSON.parse(fs.readFileSync(experimentOf(name, scratch), 'utf8'));
   const csvFile = await rowsCsv(name, x, scratch);
-  const { stdout } = await run(cli, ['predict', model, csvFile, '--quiet']);
-  const want = stdout
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((l) => l.split(','));
   ort = ort || require('onnxruntime-node');
-  const session = await ort.InferenceSession.create(file, options);
   const inputs = JSON.parse(
     (
       await run('/usr/bin/python3', [
@@ -156,7 +149,72 @@ async function compare(name, model, file, tol, options = {}) {
   );
   const F = inputs.reduce((n, inp) => Math.max(n, inp.features[0] + inp.features[1]), 0);
   const csv = readCsv(csvFile);
-  const input = features(csv, inputs, F);
+  return { csvFile, csv, F, input: features(csv, inputs, F) };
+}
+
+/** quant.h's x_q = clamp(round_half_even(x / s) + z, −128, 127) in float32 (a double quotient
+ * of two floats rounded to float is the float quotient); a NaN gives z. */
+function quantize(x, s, z) {
+  let r = Math.fround(x / s);
+  if (Number.isNaN(r)) return z;
+  r = Math.max(-512, Math.min(512, r));
+  const f = Math.floor(r),
+    d = r - f;
+  const q = (d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f) + z;
+  return Math.max(-128, Math.min(127, q));
+}
+
+/** Every QuantizeLinear of the int8 file, made a graph output with its input, run by
+ * onnxruntime as written on the case's rows: each int8 value must be quant.h's of the float
+ * onnxruntime gave it. The number of values compared. */
+async function quantizeLinearExact(name, file) {
+  const probe = file.replace(/\.onnx$/, '.probe.onnx');
+  const script = [
+    'import json, sys, onnx',
+    'from onnx import helper, numpy_helper, TensorProto',
+    'm = onnx.load(sys.argv[1])',
+    'inits = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}',
+    'qs = []',
+    'for n in m.graph.node:',
+    '    if n.op_type == "QuantizeLinear":',
+    '        qs.append([n.input[0], n.output[0], float(inits[n.input[1]]), int(inits[n.input[2]])])',
+    '        m.graph.output.append(helper.make_tensor_value_info(n.input[0], TensorProto.FLOAT, None))',
+    '        m.graph.output.append(helper.make_tensor_value_info(n.output[0], TensorProto.INT8, None))',
+    'onnx.save(m, sys.argv[2])',
+    'print(json.dumps(qs))',
+  ].join('\n');
+  const qs = JSON.parse((await run('/usr/bin/python3', ['-c', script, file, probe])).stdout);
+  assert(qs.length > 0, 'the int8 file has no QuantizeLinear');
+  const { csv, F, input } = await inputOf(name, file);
+  const session = await ort.InferenceSession.create(probe, { extra: { session: { disable_quant_qdq: '1' } } });
+  const out = await session.run({ input: new ort.Tensor('float32', input, [csv.rows.length, F]) });
+  let count = 0;
+  for (const [xName, qName, s, z] of qs) {
+    const xs = out[xName].data,
+      q = out[qName].data;
+    assert(xs.length === q.length && q.length > 0, `${qName}: ${q.length} values for ${xs.length}`);
+    for (let i = 0; i < q.length; i++, count++)
+      assert(
+        q[i] === quantize(xs[i], s, z),
+        `${qName}[${i}]: onnxruntime quantises ${xs[i]} to ${q[i]}, quant.h to ${quantize(xs[i], s, z)}`,
+      );
+  }
+  return count;
+}
+
+/** Runs the ONNX file in onnxruntime (with its session options) on the case's rows and
+ * compares each output with `lathe predict MODEL`'s within tol(expected), and each row's
+ * argmax; with tol null it only measures. {rows, worst: the largest |Δ|/max(1, |y|), flips:
+ * the rows whose argmax differs}. */
+async function compare(name, model, file, tol, options = {}) {
+  const { csvFile, csv, F, input } = await inputOf(name, file);
+  const { stdout } = await run(cli, ['predict', model, csvFile, '--quiet']);
+  const want = stdout
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
+  const session = await ort.InferenceSession.create(file, options);
   const out = await session.run({ input: new ort.Tensor('float32', input, [csv.rows.length, F]) });
   const name0 = session.outputNames[0];
   const got = out[name0].data;
