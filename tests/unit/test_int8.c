@@ -31,22 +31,42 @@ static void gemm_twins(void) {
     for (s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], i, j, k, bad = 0;
         int16_t *a = malloc(M * K * sizeof *a), *b = malloc(N * K * sizeof *b);
-        int32_t *r = malloc(M * N * sizeof *r), *v = malloc(M * N * sizeof *v);
+        int32_t *r = malloc(M * N * sizeof *r), *v = malloc(M * N * sizeof *v), *w = malloc(M * N * sizeof *w);
         for (i = 0; i < M * K; i++) a[i] = (int16_t)((int)lathe_rng_below(&rng, 511) - 255);
         for (i = 0; i < N * K; i++) b[i] = (int16_t)((int)lathe_rng_below(&rng, 255) - 127);
         if (s == 1) /* the extremes: every product at its largest */
             for (i = 0; i < K; i++) a[i] = -255, b[i] = -127;
         lathe_s16_gemm_nt__ref(M, N, K, a, K, b, K, r, N);
         lathe_s16_gemm_nt__simd128(M, N, K, a, K, b, K, v, N);
+        lathe_kernels_for(LATHE_ISA_AVX2)->s16_gemm_nt(M, N, K, a, K, b, K, w, N); /* simd128 without AVX2 */
         for (i = 0; i < M; i++)
             for (j = 0; j < N; j++) {
                 int64_t e = 0;
                 for (k = 0; k < K; k++) e += (int64_t)a[i * K + k] * b[j * K + k];
-                bad += r[i * N + j] != e || v[i * N + j] != e;
+                bad += r[i * N + j] != e || v[i * N + j] != e || w[i * N + j] != e;
             }
         CHECK(bad == 0, "s16 GEMM %zux%zux%zu: %zu outputs differ from the exact sums", M, N, K, bad);
-        free(a), free(b), free(r), free(v);
+        free(a), free(b), free(r), free(v), free(w);
     }
+}
+
+/* The quantising loop's twins on ties, extremes, NaN and random values, every length's tail. */
+static void quantize_twins(void) {
+    enum { N = 203 };
+    float x[N];
+    int16_t r[N], v[N];
+    lathe_rng rng;
+    size_t i, n, bad = 0;
+    lathe_rng_seed(&rng, 5, 3);
+    for (i = 0; i < N; i++) x[i] = lathe_rng_uniform_range(&rng, -40.0f, 40.0f);
+    for (i = 0; i < 40; i++) x[i] = (float)i * 0.25f - 5.0f; /* ties at scale 0.5 */
+    x[41] = NAN, x[42] = INFINITY, x[43] = -INFINITY, x[44] = 1e30f, x[45] = -0.0f;
+    for (n = 0; n <= N; n += n < 20 ? 1 : 61) {
+        lathe_f32_quantize_s16__ref(n, x, 0.5f, -3, r);
+        lathe_f32_quantize_s16__simd128(n, x, 0.5f, -3, v);
+        for (i = 0; i < n; i++) bad += r[i] != v[i];
+    }
+    CHECK(bad == 0, "the quantising twins differ at %zu values", bad);
 }
 
 static void rounding(void) {
@@ -113,6 +133,57 @@ static void dense_formula(void) {
             bad += bits32(v) != bits32(y[i * OUT + o]);
         }
     CHECK(bad == 0, "the int8 dense layer: %zu outputs differ from the formula", bad);
+}
+
+/* An int8 conv2d layer against quant.h's formula, with padding and with stride 2. */
+static void conv_formula(void) {
+    static const size_t cases[][2] = {{1, 1}, {2, 0}, {1, 2}}; /* stride, padding */
+    enum { NS = 2, C = 3, H = 7, W = 6, O = 5, KS = 3, FAN = C * KS * KS, KPAD = 32 };
+    float x[NS * C * H * W], w[O * FAN], b[O], scales[O], mult[O], y[NS * O * 9 * 8];
+    int8_t q[O * FAN];
+    int16_t w16[O * KPAD], xq[C * H * W], rows[9 * 8 * KPAD]; /* the largest output: 9 × 8 */
+    int32_t acc[O * 9 * 8];
+    lathe_int8_layer L = {1, 0.05f, 7, O, FAN, scales, q};
+    lathe_rng rng;
+    size_t t, i;
+    lathe_rng_seed(&rng, 11, 4);
+    for (i = 0; i < NS * C * H * W; i++) x[i] = lathe_rng_uniform_range(&rng, -5.0f, 8.0f);
+    for (i = 0; i < O * FAN; i++) w[i] = lathe_rng_normal(&rng);
+    for (i = 0; i < O; i++) b[i] = lathe_rng_normal(&rng);
+    lathe_int8_quantize_weights(O, FAN, w, q, scales);
+    lathe_int8_pack(&L, KPAD, w16, mult);
+    for (t = 0; t < 3; t++) {
+        lathe_conv2d_shape sh = {NS, C, H, W, O, KS, KS, cases[t][0], cases[t][1]};
+        size_t ho, wo, n, o, r, c2, ki, kj, bad = 0;
+        if (lathe_conv2d_output_size(&sh, &ho, &wo, NULL) != LATHE_OK) continue;
+        lathe_int8_conv2d_forward(lathe_kernels(), &sh, KPAD, x, L.input_scale, L.input_zero_point, w16,
+                                  mult, b, xq, rows, acc, y);
+        for (n = 0; n < NS; n++)
+            for (o = 0; o < O; o++)
+                for (r = 0; r < ho * wo; r++) {
+                    int32_t sum = 0;
+                    float v;
+                    for (c2 = 0; c2 < C; c2++)
+                        for (ki = 0; ki < KS; ki++)
+                            for (kj = 0; kj < KS; kj++) {
+                                long row = (long)((r / wo) * sh.stride + ki) - (long)sh.pad;
+                                long col = (long)((r % wo) * sh.stride + kj) - (long)sh.pad;
+                                int32_t xv = 0;
+                                if (row >= 0 && row < H && col >= 0 && col < W) {
+                                    float xf = x[((n * C + c2) * H + (size_t)row) * W + (size_t)col];
+                                    int32_t x8 = (int32_t)nearbyintf(xf / L.input_scale) + L.input_zero_point;
+                                    x8 = x8 < -128 ? -128 : x8 > 127 ? 127 : x8;
+                                    xv = x8 - L.input_zero_point;
+                                }
+                                sum += xv * q[o * FAN + (c2 * KS + ki) * KS + kj];
+                            }
+                    v = (float)sum * (L.input_scale * scales[o]);
+                    v = v + b[o];
+                    bad += bits32(v) != bits32(y[(n * O + o) * ho * wo + r]);
+                }
+        CHECK(bad == 0, "the int8 conv2d (stride %zu, padding %zu): %zu outputs differ from the formula",
+              sh.stride, sh.pad, bad);
+    }
 }
 
 static const char *text_mlp =
@@ -239,8 +310,10 @@ int main(void) {
     char *file, *pruned;
     long live = lathe_alloc_live();
     gemm_twins();
+    quantize_twins();
     rounding();
     dense_formula();
+    conv_formula();
     calibration_rows();
     CHECK(lathe_synthetic_table("spiral", 300, 0.2f, 3, 3, &table, &err) == LATHE_OK, "%s", err.message);
     if (!table) return check_finish("test_int8");

@@ -66,6 +66,18 @@ void lathe_s16_gemm_nt__ref(size_t M, size_t N, size_t K, const int16_t *a, size
                             const int16_t *b, size_t ldb, int32_t *out, size_t ldc);
 void lathe_s16_gemm_nt__simd128(size_t M, size_t N, size_t K, const int16_t *a, size_t lda,
                                 const int16_t *b, size_t ldb, int32_t *out, size_t ldc);
+/* LATHE_KERNELS_AVX2 builds only; needs AVX2. */
+void lathe_s16_gemm_nt__avx2(size_t M, size_t N, size_t K, const int16_t *a, size_t lda,
+                             const int16_t *b, size_t ldb, int32_t *out, size_t ldc);
+
+/* out:(n) = lathe_int8_quantize(x, scale, zero_point) − zero_point (quant.h), an int8 layer's
+ * input less its zero point, in [−255, 255]. */
+typedef void (*lathe_quantize_fn)(size_t n, const float *x, float scale, int32_t zero_point,
+                                  int16_t *out);
+void lathe_f32_quantize_s16__ref(size_t n, const float *x, float scale, int32_t zero_point,
+                                 int16_t *out);
+void lathe_f32_quantize_s16__simd128(size_t n, const float *x, float scale, int32_t zero_point,
+                                     int16_t *out);
 
 /* ---- Element-wise ----------------------------------------------------------------------
  * Each output element depends on the same index of the inputs only; y may be x (and dx may
@@ -205,7 +217,7 @@ void lathe_f32_adam__simd128(size_t n, float *p, const float *g, float *m, float
 void lathe_f32_adam__avx2(size_t n, float *p, const float *g, float *m, float *v,
                           const lathe_adam_step *s);
 
-/* LATHE_ISA_AVX2: the simd128 table with the __avx2 GEMM and Adam twins. */
+/* LATHE_ISA_AVX2: the simd128 table with the __avx2 GEMM, integer GEMM and Adam twins. */
 typedef enum lathe_isa { LATHE_ISA_REF = 0, LATHE_ISA_SIMD128 = 1, LATHE_ISA_AVX2 = 2 } lathe_isa;
 
 typedef struct lathe_kernel_table {
@@ -232,6 +244,7 @@ typedef struct lathe_kernel_table {
     lathe_avg_pool_fn avg_pool2d;
     lathe_avg_pool_backward_fn avg_pool2d_backward;
     lathe_s16_gemm_fn s16_gemm_nt; /* int8 layers */
+    lathe_quantize_fn quantize_s16;
 } lathe_kernel_table;
 
 /* The table for isa (a static object; never NULL). LATHE_ISA_AVX2 gives the simd128 table

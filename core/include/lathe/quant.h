@@ -61,7 +61,7 @@ void lathe_int8_dense_forward(const lathe_kernel_table *k, size_t n, size_t in, 
                               int16_t *xq, int32_t *acc, float *y);
 /* Conv2d forward in int8 (shape s, weights packed as (out_ch, kpad), kpad ≥ in_ch·kh·kw) from
  * x:(n, C, H, W) to y:(n, out_ch, Ho, Wo). Workspace, per sample: xq:(C·H·W) int16,
- * rows:(Ho·Wo, kpad) int16, acc:(Ho·Wo, out_ch). */
+ * rows:(Ho·Wo, kpad) int16, acc:(out_ch, Ho·Wo). */
 void lathe_int8_conv2d_forward(const lathe_kernel_table *k, const lathe_conv2d_shape *s,
                                size_t kpad, const float *x, float in_scale, int32_t zero_point,
                                const int16_t *w16, const float *mult, const float *b,

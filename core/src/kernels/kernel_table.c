@@ -27,9 +27,11 @@ static const lathe_kernel_table table_ref = {
     .avg_pool2d = lathe_f32_avg_pool2d__ref,
     .avg_pool2d_backward = lathe_f32_avg_pool2d_backward__ref,
     .s16_gemm_nt = lathe_s16_gemm_nt__ref,
+    .quantize_s16 = lathe_f32_quantize_s16__ref,
 };
 
-/* The simd128 twins of every kernel but GEMM and Adam, which the avx2 table replaces. */
+/* The simd128 twins of every kernel but GEMM, the integer GEMM and Adam, which the avx2 table
+ * replaces. */
 #define SIMD128_SHARED_ENTRIES                                                                  \
     .relu = lathe_f32_relu__simd128, .relu_backward = lathe_f32_relu_backward__simd128,         \
     .leaky_relu = lathe_f32_leaky_relu__simd128,                                                \
@@ -42,7 +44,7 @@ static const lathe_kernel_table table_ref = {
     .max_pool2d_backward = lathe_f32_max_pool2d_backward__simd128,                              \
     .avg_pool2d = lathe_f32_avg_pool2d__simd128,                                                \
     .avg_pool2d_backward = lathe_f32_avg_pool2d_backward__simd128,                              \
-    .s16_gemm_nt = lathe_s16_gemm_nt__simd128
+    .quantize_s16 = lathe_f32_quantize_s16__simd128
 
 static const lathe_kernel_table table_simd128 = {
     .isa = LATHE_ISA_SIMD128,
@@ -51,11 +53,12 @@ static const lathe_kernel_table table_simd128 = {
     .gemm_nt = lathe_f32_gemm_nt__simd128,
     .gemm_tn = lathe_f32_gemm_tn__simd128,
     .adam = lathe_f32_adam__simd128,
+    .s16_gemm_nt = lathe_s16_gemm_nt__simd128,
     SIMD128_SHARED_ENTRIES,
 };
 
 #ifdef LATHE_KERNELS_AVX2
-/* simd128 with the 256-bit twins where they pay: GEMM and the Adam step. */
+/* simd128 with the 256-bit twins where they pay: GEMM, the integer GEMM and the Adam step. */
 static const lathe_kernel_table table_avx2 = {
     .isa = LATHE_ISA_AVX2,
     .name = "avx2",
@@ -63,6 +66,7 @@ static const lathe_kernel_table table_avx2 = {
     .gemm_nt = lathe_f32_gemm_nt__avx2,
     .gemm_tn = lathe_f32_gemm_tn__avx2,
     .adam = lathe_f32_adam__avx2,
+    .s16_gemm_nt = lathe_s16_gemm_nt__avx2,
     SIMD128_SHARED_ENTRIES,
 };
 #endif

@@ -77,3 +77,29 @@ void lathe_s16_gemm_nt__simd128(size_t M, size_t N, size_t K, const int16_t *a, 
         }
     }
 }
+
+/* lathe_int8_quantize less the zero point, four lanes at a time, in quant.h's steps: the
+ * division, a NaN to 0, the clamp to ±512, the rounding by adding and subtracting 1.5·2^23,
+ * then in integers the zero point, the clamp to [−128, 127] and the zero point back off. */
+void lathe_f32_quantize_s16__simd128(size_t n, const float *x, float scale, int32_t zero_point,
+                                     int16_t *out) {
+    const simde_v128_t s = simde_wasm_f32x4_splat(scale), lo = simde_wasm_f32x4_splat(-512.0f),
+                       hi = simde_wasm_f32x4_splat(512.0f), magic = simde_wasm_f32x4_splat(12582912.0f),
+                       z = simde_wasm_i32x4_splat(zero_point), qlo = simde_wasm_i32x4_splat(-128),
+                       qhi = simde_wasm_i32x4_splat(127);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        simde_v128_t r[2], q[2];
+        for (int h = 0; h < 2; h++) {
+            simde_v128_t v = simde_wasm_f32x4_div(LOAD(x + i + 4 * h), s);
+            v = simde_wasm_v128_and(v, simde_wasm_f32x4_eq(v, v));
+            v = simde_wasm_f32x4_pmin(hi, simde_wasm_f32x4_pmax(lo, v));
+            r[h] = simde_wasm_f32x4_sub(simde_wasm_f32x4_add(v, magic), magic);
+            q[h] = simde_wasm_i32x4_add(simde_wasm_i32x4_trunc_sat_f32x4(r[h]), z);
+            q[h] = simde_wasm_i32x4_min(simde_wasm_i32x4_max(q[h], qlo), qhi);
+            q[h] = simde_wasm_i32x4_sub(q[h], z);
+        }
+        simde_wasm_v128_store(out + i, simde_wasm_i16x8_narrow_i32x4(q[0], q[1]));
+    }
+    lathe_f32_quantize_s16__ref(n - i, x + i, scale, zero_point, out + i);
+}

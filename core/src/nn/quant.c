@@ -69,11 +69,6 @@ void lathe_int8_pack(const lathe_int8_layer *q, size_t kpad, int16_t *w16, float
     }
 }
 
-/* xq:(count) = x quantised and shifted by the zero point: x_q − z_in, in [−255, 255]. */
-static void quantize_shifted(size_t count, const float *x, float scale, int32_t zp, int16_t *xq) {
-    size_t i;
-    for (i = 0; i < count; i++) xq[i] = (int16_t)(lathe_int8_quantize(x[i], scale, zp) - zp);
-}
 
 void lathe_int8_dense_forward(const lathe_kernel_table *k, size_t n, size_t in, size_t out,
                               size_t kpad, const float *x, float in_scale, int32_t zero_point,
@@ -81,7 +76,7 @@ void lathe_int8_dense_forward(const lathe_kernel_table *k, size_t n, size_t in, 
                               int16_t *xq, int32_t *acc, float *y) {
     size_t i, o;
     for (i = 0; i < n; i++) {
-        quantize_shifted(in, x + i * in, in_scale, zero_point, xq + i * kpad);
+        k->quantize_s16(in, x + i * in, in_scale, zero_point, xq + i * kpad);
         memset(xq + i * kpad + in, 0, (kpad - in) * sizeof *xq);
     }
     k->s16_gemm_nt(n, out, kpad, xq, kpad, w16, kpad, acc, out);
@@ -102,28 +97,39 @@ void lathe_int8_conv2d_forward(const lathe_kernel_table *k, const lathe_conv2d_s
     for (n = 0; n < s->n; n++) {
         size_t i, j, c, ki, kj, o;
         float *yn = y + n * s->out_ch * plane;
-        quantize_shifted(s->in_ch * hw, x + n * s->in_ch * hw, in_scale, zero_point, xq);
+        k->quantize_s16(s->in_ch * hw, x + n * s->in_ch * hw, in_scale, zero_point, xq);
         /* rows:(P, kpad): row i·wo + j holds the taps (c, ki, kj) of output (i, j), padding 0
          * (the zero point: x_q − z_in = 0) */
         for (i = 0; i < ho; i++)
             for (j = 0; j < wo; j++) {
-                int16_t *r = rows + (i * wo + j) * kpad, *t = r;
+                int16_t *t = rows + (i * wo + j) * kpad;
+                long c0 = (long)(j * s->stride) - (long)s->pad; /* the window's first column */
+                int whole = c0 >= 0 && c0 + (long)s->kw <= (long)s->w;
                 for (c = 0; c < s->in_ch; c++)
-                    for (ki = 0; ki < s->kh; ki++) {
+                    for (ki = 0; ki < s->kh; ki++, t += s->kw) {
                         long row = (long)(i * s->stride + ki) - (long)s->pad;
-                        for (kj = 0; kj < s->kw; kj++) {
-                            long col = (long)(j * s->stride + kj) - (long)s->pad;
-                            *t++ = row >= 0 && row < (long)s->h && col >= 0 && col < (long)s->w
-                                       ? xq[c * hw + (size_t)row * s->w + (size_t)col]
-                                       : 0;
+                        const int16_t *src;
+                        if (row < 0 || row >= (long)s->h) {
+                            for (kj = 0; kj < s->kw; kj++) t[kj] = 0;
+                            continue;
+                        }
+                        src = xq + c * hw + (size_t)row * s->w;
+                        if (whole) {
+                            for (kj = 0; kj < s->kw; kj++) t[kj] = src[(size_t)c0 + kj];
+                        } else {
+                            for (kj = 0; kj < s->kw; kj++) {
+                                long col = c0 + (long)kj;
+                                t[kj] = col >= 0 && col < (long)s->w ? src[col] : 0;
+                            }
                         }
                     }
                 memset(t, 0, (kpad - fan_in) * sizeof *t);
             }
-        k->s16_gemm_nt(plane, s->out_ch, kpad, rows, kpad, w16, kpad, acc, s->out_ch);
+        /* acc:(out_ch, P), so that each channel's outputs are contiguous */
+        k->s16_gemm_nt(s->out_ch, plane, kpad, w16, kpad, rows, kpad, acc, plane);
         for (o = 0; o < s->out_ch; o++)
             for (i = 0; i < plane; i++) {
-                float v = (float)acc[i * s->out_ch + o] * mult[o];
+                float v = (float)acc[o * plane + i] * mult[o];
                 yn[o * plane + i] = b ? v + b[o] : v;
             }
     }
