@@ -226,9 +226,17 @@ lathe_status lathe_session_quantize(lathe_session *s, size_t rows, double percen
     lathe_free(session_metrics);
     session_metrics = NULL;
     if ((st = lathe_quantize_network(t, rows, x, percentile, err)) != LATHE_OK) goto done;
-    if ((st = lathe_session_metrics_json(s, &session_metrics, err)) != LATHE_OK ||
-        (st = lathe_session_model_file(s, session_metrics, &int8_file, err)) != LATHE_OK)
-        goto done;
+    if ((st = lathe_session_metrics_json(s, &session_metrics, err)) != LATHE_OK) goto done;
+    /* the int8 file's metrics: the session's, with where the int8 form came from */
+    mj = ok ? cJSON_Parse(session_metrics) : NULL;
+    o = mj ? cJSON_AddObjectToObject(mj, "int8") : NULL;
+    ok = ok && o && cJSON_AddNumberToObject(o, "calibration_rows", (double)rows) &&
+         cJSON_AddNumberToObject(o, "percentile", percentile) &&
+         cJSON_AddStringToObject(o, "float_weights_sha256", float_hash) &&
+         cJSON_AddItemToObject(o, "float_test", number_or_null(float_test));
+    if (ok && !(*metrics = cJSON_PrintUnformatted(mj))) ok = 0;
+    if (!ok) goto nomem;
+    if ((st = lathe_session_model_file(s, *metrics, &int8_file, err)) != LATHE_OK) goto done;
     lathe_trainer_weights_sha256(t, hash);
     m = lathe_trainer_evaluate(t, LATHE_SPLIT_TEST);
     ok = ok && cJSON_AddNumberToObject(r, "calibration_rows", (double)rows);
@@ -264,25 +272,18 @@ lathe_status lathe_session_quantize(lathe_session *s, size_t rows, double percen
              cJSON_AddNumberToObject(e, "input_zero_point", (double)li.int8->input_zero_point) &&
              cJSON_AddNumberToObject(e, "weights", (double)li.n_weights);
     }
-    mj = ok ? cJSON_Parse(session_metrics) : NULL;
-    o = mj ? cJSON_AddObjectToObject(mj, "int8") : NULL;
-    ok = ok && o && cJSON_AddNumberToObject(o, "calibration_rows", (double)rows) &&
-         cJSON_AddNumberToObject(o, "percentile", percentile) &&
-         cJSON_AddStringToObject(o, "float_weights_sha256", float_hash) &&
-         cJSON_AddItemToObject(o, "float_test", number_or_null(float_test));
     if (ok) *report = cJSON_PrintUnformatted(r);
-    if (ok && *report) *metrics = cJSON_PrintUnformatted(mj);
-    if (!*report || !*metrics) {
-        lathe_free(*report);
-        *report = NULL;
-        goto nomem;
-    }
+    if (!*report) goto nomem;
     st = LATHE_OK;
     goto done;
 nomem:
     st = lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory quantising the model");
 done:
-    if (st != LATHE_OK) lathe_trainer_set_float(t); /* a failure leaves the network float */
+    if (st != LATHE_OK) { /* a failure leaves the network float and returns nothing */
+        lathe_trainer_set_float(t);
+        lathe_free(*metrics);
+        *metrics = NULL;
+    }
     cJSON_Delete(r);
     cJSON_Delete(mj);
     lathe_free(idx);
