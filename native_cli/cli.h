@@ -83,6 +83,8 @@ int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 /* lathe export MODEL --format c --out DIR: native_cli/cmd_export.c */
 int cmd_export(int argc, char **argv);
+/* lathe compress-report MODEL [VARIANT...]: native_cli/cmd_compress_report.c */
+int cmd_compress_report(int argc, char **argv);
 /* lathe quantize MODEL --out FILE: native_cli/cmd_quantize.c */
 int cmd_quantize(int argc, char **argv);
 /* lathe import FILE.onnx --out MODEL: native_cli/cmd_import.c */

@@ -22,6 +22,7 @@ static void usage(FILE *out) {
           "  export MODEL        the model as C source or ONNX (--format c|onnx --out PATH)\n"
           "  import FILE.onnx    an ONNX network as a model file (--out MODEL)\n"
           "  quantize MODEL      an int8 model, measured against the float one (--out FILE)\n"
+          "  compress-report MODEL [VARIANT...]  a model and its smaller variants, one table\n"
           "  inspect MODEL       validate a model file and describe it\n"
           "  profile FILE        describe a CSV file column by column\n"
           "  datasets            list the built-in data sets\n"
@@ -63,6 +64,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "export") == 0) return cmd_export(argc - 1, argv + 1);
     if (strcmp(argv[1], "import") == 0) return cmd_import(argc - 1, argv + 1);
     if (strcmp(argv[1], "quantize") == 0) return cmd_quantize(argc - 1, argv + 1);
+    if (strcmp(argv[1], "compress-report") == 0) return cmd_compress_report(argc - 1, argv + 1);
     if (strcmp(argv[1], "inspect") == 0) return cmd_inspect(argc - 1, argv + 1);
     if (strcmp(argv[1], "profile") == 0) return cmd_profile(argc - 1, argv + 1);
     if (strcmp(argv[1], "datasets") == 0) return cmd_datasets(argc - 1, argv + 1);

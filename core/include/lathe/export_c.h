@@ -29,4 +29,10 @@ int lathe_export_c_name_ok(const char *name);
 lathe_status lathe_export_c(lathe_model *model, const char *name, char **header, char **source,
                             lathe_error *err);
 
+/* What the C export of model takes: *flash_data the bytes of its constant arrays (the weights,
+ * the fitted preparation, the statistics; flash, not counting the code and the name tables)
+ * and *ram those of its static buffers (the arena and an int8 layer's input). */
+lathe_status lathe_export_c_footprint(lathe_model *model, size_t *flash_data, size_t *ram,
+                                      lathe_error *err);
+
 #endif

@@ -20,6 +20,7 @@ typedef struct text {
     char *s;
     size_t n, cap;
     int failed;
+    size_t data_bytes; /* the bytes of the constant arrays written (lathe_export_c_footprint) */
 } text;
 
 static void put(text *t, const char *fmt, ...) {
@@ -69,6 +70,7 @@ static void put_string(text *t, const char *s) {
 /* float values:(n) as "static const union { uint32_t u[n]; float f[n]; } NAME = {{bits}}". */
 static void put_floats(text *t, const char *name, const float *v, size_t n) {
     size_t i;
+    t->data_bytes += 4 * (n ? n : 1);
     put(t, "static const union {\n    uint32_t u[%zu];\n    float f[%zu];\n} %s = {{", n ? n : 1,
         n ? n : 1, name);
     for (i = 0; i < (n ? n : 1); i++) {
@@ -82,6 +84,7 @@ static void put_floats(text *t, const char *name, const float *v, size_t n) {
 /* double values:(n), the same way with uint64_t words. */
 static void put_doubles(text *t, const char *name, const double *v, size_t n) {
     size_t i;
+    t->data_bytes += 8 * n;
     put(t, "static const union {\n    uint64_t u[%zu];\n    double d[%zu];\n} %s = {{", n, n, name);
     for (i = 0; i < n; i++) {
         uint64_t bits;
@@ -95,6 +98,7 @@ static void put_doubles(text *t, const char *name, const double *v, size_t n) {
 /* int8 values:(n) as "static const int8_t NAME[n] = {...}". */
 static void put_int8s(text *t, const char *name, const int8_t *v, size_t n) {
     size_t i;
+    t->data_bytes += n ? n : 1;
     put(t, "static const int8_t %s[%zu] = {", name, n ? n : 1);
     for (i = 0; i < (n ? n : 1); i++)
         put(t, "%s%d", i == 0 ? "\n    " : i % 16 ? ", " : ",\n    ", n ? v[i] : 0);
@@ -104,6 +108,7 @@ static void put_int8s(text *t, const char *name, const int8_t *v, size_t n) {
 /* unsigned values:(n) as "static const TYPE NAME[n] = {...}" (TYPE uint16_t or uint32_t). */
 static void put_indices(text *t, const char *type, const char *name, const uint32_t *v, size_t n) {
     size_t i;
+    t->data_bytes += (strcmp(type, "uint16_t") == 0 ? 2 : 4) * (n ? n : 1);
     put(t, "static const %s %s[%zu] = {", type, name, n ? n : 1);
     for (i = 0; i < (n ? n : 1); i++)
         put(t, "%s%lu", i == 0 ? "\n    " : i % 12 ? ", " : ",\n    ", n ? (unsigned long)v[i] : 0ul);
@@ -550,8 +555,27 @@ static void put_header(text *t, const char *name, const lathe_model *model, size
         name, name, name, name, name, name, name, name, name, name, name);
 }
 
+/* lathe_export_c, also giving the bytes of the constant arrays and of the static buffers. */
+static lathe_status write_c(lathe_model *model, const char *name, char **header, char **source,
+                            size_t *data_bytes, size_t *ram_bytes, lathe_error *err);
+
 lathe_status lathe_export_c(lathe_model *model, const char *name, char **header, char **source,
                             lathe_error *err) {
+    size_t data, ram;
+    return write_c(model, name, header, source, &data, &ram, err);
+}
+
+lathe_status lathe_export_c_footprint(lathe_model *model, size_t *flash_data, size_t *ram,
+                                      lathe_error *err) {
+    char *h = NULL, *c = NULL;
+    lathe_status st = write_c(model, "model", &h, &c, flash_data, ram, err);
+    lathe_free(h);
+    lathe_free(c);
+    return st;
+}
+
+static lathe_status write_c(lathe_model *model, const char *name, char **header, char **source,
+                            size_t *data_bytes, size_t *ram_bytes, lathe_error *err) {
     const lathe_prepared *prep = lathe_model_preparation(model);
     lathe_trainer *net = lathe_model_network(model);
     const lathe_experiment *exp = lathe_model_experiment(model);
@@ -561,6 +585,7 @@ lathe_status lathe_export_c(lathe_model *model, const char *name, char **header,
     text h = {0}, c = {0};
     char tag[32];
     *header = *source = NULL;
+    *data_bytes = *ram_bytes = 0;
     if (!lathe_export_c_name_ok(name))
         return lathe_error_set(err, LATHE_ERR_INVALID,
                                "'%s' is not a C name (letters, digits and '_', not starting with "
@@ -680,6 +705,7 @@ lathe_status lathe_export_c(lathe_model *model, const char *name, char **header,
             lathe_trainer_layer(net, l, &li);
             if (li.int8 && li.in > widest_int8) widest_int8 = li.in;
         }
+        *ram_bytes = 2 * W * sizeof(float) + widest_int8 * sizeof(int16_t);
         if (widest_int8)
             put(&c,
                 "\n/* An int8 layer's input, quantised and less its zero point (quant.h). */\n"
@@ -753,5 +779,6 @@ lathe_status lathe_export_c(lathe_model *model, const char *name, char **header,
         return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory writing the C source");
     }
     *header = h.s, *source = c.s;
+    *data_bytes = c.data_bytes;
     return LATHE_OK;
 }

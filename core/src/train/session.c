@@ -175,6 +175,24 @@ lathe_status lathe_session_open(const char *experiment, size_t n, const lathe_se
 
 void lathe_session_set_teacher(lathe_session *s, lathe_model *teacher) { s->teacher = teacher; }
 
+/* An int8 model's int8 form onto the trainer built from it (its first training step makes it
+ * float again), so that evaluating the session evaluates the model as it is. */
+static lathe_status copy_int8(lathe_trainer *t, const lathe_trainer *source, lathe_error *err) {
+    lathe_int8_layer *q;
+    size_t L = lathe_trainer_layer_count(source), l, any = 0;
+    lathe_status st;
+    if (L != lathe_trainer_layer_count(t)) return LATHE_OK;
+    for (l = 0; l < L; l++) any += lathe_trainer_int8(source, l) != NULL;
+    if (!any) return LATHE_OK;
+    q = lathe_calloc(L, sizeof *q);
+    if (!q) return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory building the session");
+    for (l = 0; l < L; l++)
+        if (lathe_trainer_int8(source, l)) q[l] = *lathe_trainer_int8(source, l);
+    st = lathe_trainer_set_int8(t, q, err);
+    lathe_free(q);
+    return st;
+}
+
 lathe_status lathe_session_build(lathe_session *s, lathe_model *init, lathe_error *err) {
     char prepared_hex[65], data_tag[160];
     lathe_status st;
@@ -211,6 +229,11 @@ lathe_status lathe_session_build(lathe_session *s, lathe_model *init, lathe_erro
                                    theirs, mine);
         }
         lathe_trainer_set_weights(s->trainer, params, stats);
+        if ((st = copy_int8(s->trainer, source, err)) != LATHE_OK) {
+            lathe_trainer_destroy(s->trainer);
+            s->trainer = NULL;
+            return st;
+        }
     }
     if (s->teacher &&
         (st = lathe_trainer_set_teacher(s->trainer, lathe_model_network(s->teacher), err)) !=
