@@ -126,6 +126,9 @@ suite "lifecycle" ./tests/parity/lifecycle.sh
 log "C export: every example's generated C (gcc, clang) predicts lathe predict's bits; emcc and Cortex-M4 builds"
 suite "c export" node --no-experimental-fetch tests/deploy/c_export.mjs
 
+log "Compress: lathe quantize and compress-report (native = node int8 files, the seeded calibration, the --max-drop gate, refusals)"
+suite "compress" node --no-experimental-fetch tests/deploy/compress.mjs
+
 log "ONNX export: every example in onnxruntime-node as lathe predict predicts; python3-onnx's checker"
 suite "onnx export" node --no-experimental-fetch tests/deploy/onnx_export.mjs
 

@@ -70,7 +70,10 @@ void lathe_session_destroy(lathe_session *s);
 
 /* Creates the trainer (once). With init (a model file, borrowed), fine-tunes it: the data is
  * prepared with the model's fitted preparation (lathe_prepared_adopt) and training starts
- * from its weights; the network must have the model's parameter counts. */
+ * from its weights (and its int8 form, until a training step); the network must have the
+ * model's parameter counts. Without init, train.distill needs a teacher
+ * (lathe_session_set_teacher); with init it does not (a model is evaluated, quantised or
+ * deployed without its teacher; trained without one, it learns from the labels alone). */
 lathe_status lathe_session_build(lathe_session *s, lathe_model *init, lathe_error *err);
 
 /* train.distill: the teacher model (borrowed: it must outlive the session; NULL: none) that

@@ -198,7 +198,9 @@ lathe_status lathe_session_build(lathe_session *s, lathe_model *init, lathe_erro
     lathe_status st;
     if (s->trainer)
         return lathe_error_set(err, LATHE_ERR_INVALID, "the session's trainer is already built");
-    if (s->exp->distill && !s->teacher)
+    /* From a model (evaluating, quantising, deploying it) no teacher is needed; training it
+     * without one would use the labels alone. */
+    if (s->exp->distill && !s->teacher && !init)
         return lathe_error_set(err, LATHE_ERR_INVALID,
                                "train.distill.teacher: no teacher model was loaded (distillation "
                                "runs in the CLI, which reads the teacher's model file '%s')",
