@@ -102,6 +102,7 @@ int cmd_inspect(int argc, char **argv) {
     lathe_trainer *net;
     size_t i, n_layers, n_params;
     double total_flops = 0.0;
+    size_t n_int8 = 0;
     char source[2 * LATHE_PATH_MAX + 96];
     int status = parse_args(argc, argv, 0, 0, inspect_usage, &a);
     cJSON *metrics = NULL;
@@ -202,10 +203,23 @@ int cmd_inspect(int argc, char **argv) {
             else
                 snprintf(shape, sizeof shape, "%zu", info.out);
             total_flops += lathe_layer_flops(&info);
-            printf("%3zu  %-11s %-14s %11zu %13.0f\n", i, layer_name(&info), shape,
-                   info.n_weights + info.n_bias, lathe_layer_flops(&info));
+            printf("%3zu  %-11s %-14s %11zu %13.0f%s\n", i, layer_name(&info), shape,
+                   info.n_weights + info.n_bias, lathe_layer_flops(&info),
+                   info.int8 ? "  int8" : "");
+            n_int8 += info.int8 != NULL;
         }
         printf("     %-11s %-14s %11zu %13.0f\n\n", "total", "", n_params, total_flops);
+        if (n_int8) {
+            const cJSON *q = cJSON_GetObjectItem(metrics, "int8");
+            const cJSON *rows = cJSON_GetObjectItem(q, "calibration_rows"),
+                        *from = cJSON_GetObjectItem(q, "float_weights_sha256");
+            printf("int8       %zu layer%s (weights per output channel; inputs per tensor", n_int8,
+                   n_int8 == 1 ? "" : "s");
+            if (cJSON_IsNumber(rows)) printf(", calibrated on %g training rows", rows->valuedouble);
+            printf(")\n");
+            if (cJSON_IsString(from)) printf("           from the float model %.12s…\n", from->valuestring);
+            printf("\n");
+        }
         if (test || val) {
             const cJSON *sets[2];
             const char *names[2] = {"validation", "test"};
