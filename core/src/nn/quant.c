@@ -87,6 +87,21 @@ void lathe_int8_dense_forward(const lathe_kernel_table *k, size_t n, size_t in, 
         }
 }
 
+/* t[0..kw) = src[0..kw): straight moves for the common 3- and 5-wide kernels. */
+static void copy_taps(int16_t *t, const int16_t *src, size_t kw) {
+    size_t k;
+    switch (kw) {
+    case 5:
+        t[0] = src[0], t[1] = src[1], t[2] = src[2], t[3] = src[3], t[4] = src[4];
+        return;
+    case 3:
+        t[0] = src[0], t[1] = src[1], t[2] = src[2];
+        return;
+    default:
+        for (k = 0; k < kw; k++) t[k] = src[k];
+    }
+}
+
 void lathe_int8_conv2d_forward(const lathe_kernel_table *k, const lathe_conv2d_shape *s,
                                size_t kpad, const float *x, float in_scale, int32_t zero_point,
                                const int16_t *w16, const float *mult, const float *b,
@@ -115,7 +130,7 @@ void lathe_int8_conv2d_forward(const lathe_kernel_table *k, const lathe_conv2d_s
                         }
                         src = xq + c * hw + (size_t)row * s->w;
                         if (whole) {
-                            for (kj = 0; kj < s->kw; kj++) t[kj] = src[(size_t)c0 + kj];
+                            copy_taps(t, src + c0, s->kw);
                         } else {
                             for (kj = 0; kj < s->kw; kj++) {
                                 long col = c0 + (long)kj;
@@ -123,7 +138,7 @@ void lathe_int8_conv2d_forward(const lathe_kernel_table *k, const lathe_conv2d_s
                             }
                         }
                     }
-                memset(t, 0, (kpad - fan_in) * sizeof *t);
+                for (kj = fan_in; kj < kpad; kj++) *t++ = 0;
             }
         /* acc:(out_ch, P), so that each channel's outputs are contiguous */
         k->s16_gemm_nt(s->out_ch, plane, kpad, w16, kpad, rows, kpad, acc, plane);
