@@ -85,6 +85,8 @@ const CASE_NAMES = {
   cnn_train: 'CNN training, batch 32',
   cnn_infer_1: 'CNN inference, batch 1',
   cnn_infer_256: 'CNN inference, batch 256',
+  mlp_infer_256_int8: 'MLP inference in int8, batch 256',
+  cnn_infer_256_int8: 'CNN inference in int8, batch 256',
   mlp_startup: 'MLP start-up (create the trainer)',
   cnn_startup: 'CNN start-up (create the trainer)',
 };
@@ -95,6 +97,8 @@ const UNIT_OF = {
   mlp_infer_256: 'ms',
   cnn_infer_1: 'ms',
   cnn_infer_256: 'ms',
+  mlp_infer_256_int8: 'ms',
+  cnn_infer_256_int8: 'ms',
   mlp_startup: 'ms',
   cnn_startup: 'ms',
 };
@@ -174,6 +178,20 @@ for (const [id, lathe, peer, target, absTarget] of ROWS) {
   const pv = fig(peer, id);
   if (lv === null && pv === null) continue;
   addRow(CASE_NAMES[id], unitOf(id), lathe, lv, peer, pv, target, absTarget);
+}
+
+/* int8 against float: the same engine in the same run, the int8 case against the float one
+ * (docs/compress.md's target: at least 1.5x in wasm at batch 256) */
+for (const [q, f] of [
+  ['mlp_infer_256_int8', 'mlp_infer_256'],
+  ['cnn_infer_256_int8', 'cnn_infer_256'],
+]) {
+  for (const engine of ['lathe-wasm', 'lathe-native']) {
+    const qv = fig(engine, q);
+    const fv = fig(engine, f);
+    if (qv === null && fv === null) continue;
+    addRow(CASE_NAMES[q], 'ms', engine, qv, `${engine} float`, fv, engine === 'lathe-wasm' ? 1.5 : null);
+  }
 }
 
 /* engine initialisation, medians over fresh processes */
