@@ -59,8 +59,20 @@ const arr = (obj, name, path) => field(obj, name, path, Array.isArray, 'an array
 const count = (obj, name, path, max = U32) =>
   field(obj, name, path, (v) => whole(v, max), `a whole number in [0, ${max}]`);
 
-/** obj.name as n float32 values, each finite (null for NaN when nullable). */
-function floats(obj, name, path, n, nullable) {
+/** obj.name as n float32 values, each finite (null for NaN when nullable); from version 5 also
+ * the base64 of n little-endian float32 (NaN bits where nullable). */
+function floats(obj, name, path, n, nullable, version = 1) {
+  if (typeof obj[name] === 'string') {
+    if (version < 5) fail(`${path}${name}: base64 values need a version 5 model file (else an array)`);
+    const out = new Float32Array(base64(obj[name], path + name, 4 * n).buffer, 0, n);
+    out.forEach(
+      (v, i) =>
+        Number.isFinite(v) ||
+        (nullable && v !== v) ||
+        fail(`${path}${name}[${i}]: must be a finite float32${nullable ? ' or NaN' : ''}`),
+    );
+    return out;
+  }
   const a = arr(obj, name, path);
   if (a.length !== n) fail(`${path}${name}: ${a.length} values, expected ${n} (one per feature)`);
   return Float32Array.from(a, (v, i) => {
@@ -110,6 +122,8 @@ function tensor(obj, name, path, n) {
  * mask: a bit per weight (least significant first), set where it is not +0.0, values: those
  * weights in order}. */
 function weights(layer, path, n, version) {
+  if (layer.int8 !== undefined)
+    fail(`${path}int8: an int8 layer (lathe quantize); the web runtime holds float models: export the float model`);
   const s = layer.weights_sparse;
   if (s === undefined) return tensor(layer, 'weights', path, n);
   if (version < 3) fail(`${path}weights_sparse: needs a version 3 model file`);
@@ -152,7 +166,13 @@ function readPreparation(prep, version) {
   const features = arr(prep, 'features', p);
   const F = features.length;
   if (F === 0 || F > 16777216) fail(`preparation.features: ${F} features (1 to 16777216 allowed)`);
-  const inputs = arr(prep, 'inputs', p);
+  // version 5: "features" means each feature is a numeric column of its own name
+  const inputs =
+    version >= 5 && prep.inputs === 'features'
+      ? features.map((column) => ({ column, type: 'numeric', features: 1 }))
+      : typeof prep.inputs === 'string'
+        ? fail(`preparation.inputs: must be an array${version >= 5 ? ', or "features"' : ''}`)
+        : arr(prep, 'inputs', p);
   if (!inputs.length || inputs.length > F) fail(`preparation.inputs: ${inputs.length} inputs for ${F} features`);
   const classes = arr(prep, 'classes', p);
   if (task === 'classification' && (classes.length < 2 || classes.length > 65536))
@@ -188,8 +208,12 @@ function readPreparation(prep, version) {
       for (const key of Object.keys(s))
         if (key !== 'op' && !(impute ? key === 'fill' : key === 'shift' || key === 'scale'))
           fail(`${path}${key}: not a field of ${op}`);
-      if (impute) ((fill = floats(s, 'fill', path, F, true)), (imputed = true));
-      else steps.push({ shift: floats(s, 'shift', path, F), scale: floats(s, 'scale', path, F) });
+      if (impute) ((fill = floats(s, 'fill', path, F, true, version)), (imputed = true));
+      else
+        steps.push({
+          shift: floats(s, 'shift', path, F, false, version),
+          scale: floats(s, 'scale', path, F, false, version),
+        });
     });
   }
   let total = 0;
@@ -435,11 +459,11 @@ export class Model {
         }`,
       );
     const { version } = root;
-    if (version !== 1 && version !== 2 && version !== 3)
+    if (![1, 2, 3, 4, 5].includes(version))
       fail(
-        typeof version === 'number' && version > 3
-          ? `version: ${version} is newer than this Lathe reads (1 to 3): update Lathe`
-          : 'version: must be 1, 2 or 3',
+        typeof version === 'number' && version > 5
+          ? `version: ${version} is newer than this Lathe reads (1 to 5): update Lathe`
+          : 'version: must be 1, 2, 3, 4 or 5',
       );
     const producer = root.producer ?? '';
     if (typeof producer !== 'string') fail('producer: must be a string');

@@ -260,8 +260,8 @@ int main(void) {
         bad = replaced(text, "\"lathe-model\"", "\"lathe-experiment\"");
         refused("wrong format", bad, LATHE_ERR_INVALID, "format: 'lathe-experiment' is not a Lathe model");
         free(bad);
-        bad = replaced(text, "\"version\":\t1,\n\t\"producer\"", "\"version\":\t5,\n\t\"producer\"");
-        refused("newer version", bad, LATHE_ERR_INVALID, "version: 5 is newer");
+        bad = replaced(text, "\"version\":\t1,\n\t\"producer\"", "\"version\":\t6,\n\t\"producer\"");
+        refused("newer version", bad, LATHE_ERR_INVALID, "version: 6 is newer");
         free(bad);
         bad = replaced(text, "\"fill\":", "\"steps\":\t[],\n\t\t\"fill\":");
         refused("steps in version 1", bad, LATHE_ERR_INVALID, "preparation.steps: a version 1 file");

@@ -13,6 +13,10 @@
 #ifndef LATHE_MODEL_FILE_H
 #define LATHE_MODEL_FILE_H
 
+/* A preparation of at least this many features is written as version 5: "inputs": "features"
+ * when every feature is a numeric column of its own name, and the fitted values in base64. */
+#define LATHE_MODEL_COMPACT_FEATURES 256u
+
 #include <stddef.h>
 
 #include "lathe/prepare.h"

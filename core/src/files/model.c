@@ -123,10 +123,38 @@ static lathe_status read_floats(const cJSON *obj, const char *path, const char *
     return LATHE_OK;
 }
 
+/* A step's fill, shift or scale: version 5 may hold it as base64 of n little-endian float32
+ * (NaN allowed where nullable); otherwise read_floats' array. */
+static lathe_status read_step_floats(const cJSON *obj, const char *path, const char *name,
+                                     size_t n, int nullable, int version, float *out,
+                                     lathe_error *err) {
+    const cJSON *v = member(obj, name);
+    char field[96];
+    size_t i;
+    lathe_status st;
+    if (!cJSON_IsString(v)) return read_floats(obj, path, name, n, nullable, out, err);
+    snprintf(field, sizeof field, "%s%s", path, name);
+    if (version < 5)
+        return lathe_error_set(err, LATHE_ERR_INVALID,
+                               "%s: base64 values need a version 5 model file (else an array)", field);
+    /* the bytes, then each little-endian word as a float in place (NaN bits allowed here) */
+    if ((st = lathe_base64_decode(v->valuestring, n * 4, out, field, err)) != LATHE_OK) return st;
+    for (i = 0; i < n; i++) {
+        const uint8_t *b = (const uint8_t *)&out[i];
+        uint32_t bits = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+        memcpy(&out[i], &bits, 4);
+    }
+    for (i = 0; i < n; i++)
+        if (!(out[i] - out[i] == 0.0f) && !(nullable && out[i] != out[i]))
+            return lathe_error_set(err, LATHE_ERR_INVALID, "%s[%zu]: must be a finite float32%s",
+                                   field, i, nullable ? " or NaN" : "");
+    return LATHE_OK;
+}
+
 /* Version 2's preparation.steps: every fitted step in order, into p->steps (and p->fill for
  * an impute, which must come first). p->fill is NaN everywhere on entry. Each step's arrays
  * are checked against the feature count before they are allocated. */
-static lathe_status read_steps(const cJSON *prep, lathe_prepared *p, lathe_error *err) {
+static lathe_status read_steps(const cJSON *prep, lathe_prepared *p, int version, lathe_error *err) {
     static const char *const fields[] = {"fill", "shift", "scale"};
     const cJSON *steps, *v;
     size_t n, k = 0, F = p->n_features, j;
@@ -175,17 +203,29 @@ static lathe_status read_steps(const cJSON *prep, lathe_prepared *p, lathe_error
         }
         p->n_steps = ++k;
         if (step->kind == LATHE_PREP_IMPUTE) {
-            if ((st = read_floats(v, path, "fill", F, 1, p->fill, err)) != LATHE_OK) return st;
+            if ((st = read_step_floats(v, path, "fill", F, 1, version, p->fill, err)) != LATHE_OK) return st;
             continue;
         }
-        if ((st = need_array(v, "shift", path, &field, &j, err)) != LATHE_OK) return st;
-        if ((st = need_array(v, "scale", path, &field, &j, err)) != LATHE_OK) return st;
+        for (j = 0; j < 2; j++) { /* both present, as arrays or (version 5) base64, before allocating */
+            const char *name = j ? "scale" : "shift";
+            field = member(v, name);
+            size_t values;
+            if (!cJSON_IsString(field) &&
+                (st = need_array(v, name, path, &field, &values, err)) != LATHE_OK)
+                return st;
+            if (cJSON_IsString(field) && strlen(field->valuestring) != lathe_base64_length(F * 4) &&
+                version >= 5)
+                return lathe_error_set(err, LATHE_ERR_INVALID,
+                                       "%s%s: %zu base64 characters, expected %zu (%zu floats)",
+                                       path, name, strlen(field->valuestring),
+                                       lathe_base64_length(F * 4), F);
+        }
         step->shift = lathe_malloc(F * sizeof *step->shift);
         step->scale = lathe_malloc(F * sizeof *step->scale);
         if (!step->shift || !step->scale)
             return lathe_error_set(err, LATHE_ERR_NOMEM, "out of memory loading the model");
-        if ((st = read_floats(v, path, "shift", F, 0, step->shift, err)) != LATHE_OK ||
-            (st = read_floats(v, path, "scale", F, 0, step->scale, err)) != LATHE_OK)
+        if ((st = read_step_floats(v, path, "shift", F, 0, version, step->shift, err)) != LATHE_OK ||
+            (st = read_step_floats(v, path, "scale", F, 0, version, step->scale, err)) != LATHE_OK)
             return st;
     }
     return LATHE_OK;
@@ -255,7 +295,16 @@ static lathe_status read_preparation(const cJSON *prep, const lathe_experiment *
         return lathe_error_set(err, LATHE_ERR_INVALID,
                                "preparation.features: %zu features (1 to %u allowed)", F,
                                LATHE_MODEL_MAX_FEATURES);
-    if ((st = need_array(prep, "inputs", "preparation.", &inputs, &n_inputs, err)) != LATHE_OK) return st;
+    inputs = member(prep, "inputs");
+    if (cJSON_IsString(inputs)) { /* version 5: each feature a numeric column of its name */
+        if (version < 5 || strcmp(inputs->valuestring, "features") != 0)
+            return lathe_error_set(err, LATHE_ERR_INVALID,
+                                   "preparation.inputs: must be an array%s", version < 5 ? "" :
+                                   ", or \"features\" (each feature a numeric column of its name)");
+        n_inputs = F;
+    } else if ((st = need_array(prep, "inputs", "preparation.", &inputs, &n_inputs, err)) != LATHE_OK) {
+        return st;
+    }
     if (n_inputs == 0 || n_inputs > F)
         return lathe_error_set(err, LATHE_ERR_INVALID,
                                "preparation.inputs: %zu inputs for %zu features", n_inputs, F);
@@ -282,10 +331,21 @@ static lathe_status read_preparation(const cJSON *prep, const lathe_experiment *
     for (i = 0; i < F; i++) p->fill[i] = __builtin_nanf("");
     if ((st = read_strings(features, "preparation.features", p->feature_names, err)) != LATHE_OK ||
         (st = read_strings(classes, "preparation.classes", p->class_names, err)) != LATHE_OK ||
-        (st = version == 1 ? read_v1_steps(prep, p, err) : read_steps(prep, p, err)) != LATHE_OK)
+        (st = version == 1 ? read_v1_steps(prep, p, err) : read_steps(prep, p, version, err)) != LATHE_OK)
         goto fail;
     /* Without an impute step a missing category encodes as all zeros (lathe_prepare's fill). */
     imputed = p->n_steps > 0 && p->steps[0].kind == LATHE_PREP_IMPUTE;
+    if (cJSON_IsString(inputs)) {
+        for (i = 0; i < F; i++) {
+            lathe_prepared_input *in = &p->inputs[i];
+            in->type = LATHE_COLUMN_NUMERIC;
+            in->first = i, in->width = 1;
+            if (!(in->name = lathe_strdup(p->feature_names[i]))) goto nomem;
+            p->n_inputs = i + 1;
+        }
+        total = F;
+        inputs = NULL; /* nothing to walk below */
+    }
     i = 0;
     cJSON_ArrayForEach(v, inputs) {
         char path[64];
@@ -822,15 +882,15 @@ lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lat
         goto fail;
     }
     v = member(root, "version");
-    if (!cJSON_IsNumber(v) || (v->valuedouble != 1.0 && v->valuedouble != 2.0 &&
-                               v->valuedouble != 3.0 && v->valuedouble != 4.0)) {
-        if (cJSON_IsNumber(v) && v->valuedouble > 4.0)
+    if (!cJSON_IsNumber(v) || v->valuedouble < 1.0 || v->valuedouble > 5.0 ||
+        v->valuedouble != (double)(int)v->valuedouble) {
+        if (cJSON_IsNumber(v) && v->valuedouble > 5.0)
             st = lathe_error_set(err, LATHE_ERR_INVALID,
-                                 "version: %g is newer than this Lathe reads (1 to 4): update "
+                                 "version: %g is newer than this Lathe reads (1 to 5): update "
                                  "Lathe",
                                  v->valuedouble);
         else
-            st = lathe_error_set(err, LATHE_ERR_INVALID, "version: must be 1, 2, 3 or 4");
+            st = lathe_error_set(err, LATHE_ERR_INVALID, "version: must be 1, 2, 3, 4 or 5");
         goto fail;
     }
     version = (int)v->valuedouble;

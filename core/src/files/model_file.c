@@ -234,6 +234,26 @@ static int add_layer_fields(cJSON *layer, const lathe_layer_info *info, int vers
 /* The fitted preparation's values. Version 1: "fill", then one "shift" and "scale" pair (the
  * one scaling step's, or the identity). Version 2: "steps", every fitted step in order, each
  * {"op", its arrays}: impute {"fill"}, standardize and minmax {"shift", "scale"}. */
+/* A fitted step's values:(n): version 5's base64 of little-endian float32 (NaN as its bits),
+ * else float_array's numbers (NaN as null; v NULL: n times dflt). */
+static cJSON *step_values(const float *v, size_t n, float dflt, int version) {
+    return version >= 5 && v ? floats_base64(v, n) : float_array(v, n, dflt);
+}
+
+/* Whether every input is a numeric column of one feature, named as that feature, in order:
+ * version 5 then writes "inputs": "features". */
+static int inputs_are_features(const lathe_prepared *prep) {
+    size_t i;
+    if (prep->n_inputs != prep->n_features) return 0;
+    for (i = 0; i < prep->n_inputs; i++) {
+        const lathe_prepared_input *in = &prep->inputs[i];
+        if (in->type != LATHE_COLUMN_NUMERIC || in->width != 1 || in->first != i ||
+            strcmp(in->name, prep->feature_names[i]) != 0)
+            return 0;
+    }
+    return 1;
+}
+
 /* Whether the fill holds what only an impute step says: a value for a numeric or boolean
  * feature, or a one-hot 1 (without an impute step, a version 2 file means NaN and 0). */
 static int fill_needs_impute(const lathe_prepared *prep) {
@@ -265,7 +285,7 @@ static int add_fitted_steps(cJSON *prepared, const lathe_prepared *prep, int ver
          * later, e.g. quantised): the fill becomes the impute step it stands for */
         cJSON *item = cJSON_CreateObject();
         ok = add(steps, NULL, item) && cJSON_AddStringToObject(item, "op", "impute") &&
-             add(item, "fill", float_array(prep->fill, F, 0.0f));
+             add(item, "fill", step_values(prep->fill, F, 0.0f, version));
     }
     for (k = 0; ok && k < prep->n_steps; k++) {
         const lathe_prepared_step *step = &prep->steps[k];
@@ -275,11 +295,11 @@ static int add_fitted_steps(cJSON *prepared, const lathe_prepared *prep, int ver
                                                        : step->kind == LATHE_PREP_MINMAX ? "minmax"
                                                                                          : "standardize");
         if (ok && step->kind == LATHE_PREP_IMPUTE) {
-            ok = add(item, "fill", float_array(prep->fill, F, 0.0f));
+            ok = add(item, "fill", step_values(prep->fill, F, 0.0f, version));
             continue;
         }
-        ok = ok && add(item, "shift", float_array(step->shift, F, 0.0f));
-        ok = ok && add(item, "scale", float_array(step->scale, F, 0.0f));
+        ok = ok && add(item, "shift", step_values(step->shift, F, 0.0f, version));
+        ok = ok && add(item, "scale", step_values(step->scale, F, 0.0f, version));
     }
     return ok;
 }
@@ -300,8 +320,10 @@ lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
         if ((li.kind == LATHE_LAYER_DENSE || li.kind == LATHE_LAYER_CONV2D) &&
             stored_sparse(li.weights, li.n_weights) && version < 3)
             version = 3;
-        if (li.int8) version = 4; /* int8 layers */
+        if (li.int8 && version < 4) version = 4; /* int8 layers */
     }
+    /* version 5 for a wide preparation: compact inputs and base64 fitted values */
+    if (prep->n_features >= LATHE_MODEL_COMPACT_FEATURES) version = 5;
     *out = NULL;
     lathe_json_hooks_install(); /* cJSON allocates through the core's hook */
     root = cJSON_CreateObject();
@@ -317,9 +339,14 @@ lathe_status lathe_model_file_write(const char *experiment_json, size_t n,
                                        prep->task == LATHE_TASK_CLASSIFICATION ? "classification"
                                                                                : "regression");
     ok = ok && cJSON_AddStringToObject(prepared, "target", prep->target ? prep->target : "");
-    inputs = ok ? cJSON_AddArrayToObject(prepared, "inputs") : NULL;
-    ok = ok && inputs;
-    for (i = 0; ok && i < prep->n_inputs; i++) {
+    if (version >= 5 && inputs_are_features(prep)) { /* an image's pixels, say */
+        ok = ok && cJSON_AddStringToObject(prepared, "inputs", "features");
+        inputs = NULL;
+    } else {
+        inputs = ok ? cJSON_AddArrayToObject(prepared, "inputs") : NULL;
+        ok = ok && inputs;
+    }
+    for (i = 0; ok && inputs && i < prep->n_inputs; i++) {
         const lathe_prepared_input *in = &prep->inputs[i];
         cJSON *item = cJSON_CreateObject();
         ok = item && cJSON_AddItemToArray(inputs, item);
