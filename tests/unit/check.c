@@ -1,4 +1,5 @@
 #include "check.h"
+#include "lathe/model.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -125,4 +126,33 @@ uint32_t bits32(float f) {
 uint32_t check_lcg_next(check_lcg *g) {
     g->s = g->s * 6364136223846793005ULL + 1442695040888963407ULL;
     return (uint32_t)(g->s >> 32);
+}
+
+char *check_replaced(const char *text, const char *from, const char *to) {
+    const char *at = strstr(text, from);
+    size_t n = strlen(text), a, f = strlen(from), t = strlen(to);
+    char *out;
+    if (!at) return NULL;
+    a = (size_t)(at - text);
+    out = malloc(n - f + t + 1);
+    if (!out) return NULL;
+    memcpy(out, text, a);
+    memcpy(out + a, to, t);
+    memcpy(out + a + t, at + f, n - a - f + 1);
+    return out;
+}
+
+void check_model_refused(const char *what, const char *text, const char *message) {
+    lathe_model *m = NULL;
+    lathe_error err;
+    lathe_status st;
+    if (!text) {
+        check_count++;
+        check_fail(__FILE__, __LINE__, "%s: the text to damage was not found", what);
+        return;
+    }
+    st = lathe_model_load(text, strlen(text), &m, &err);
+    CHECK(st != LATHE_OK && strstr(err.message, message), "%s: '%s'", what,
+          st == LATHE_OK ? "loaded" : err.message);
+    lathe_model_destroy(m);
 }

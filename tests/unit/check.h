@@ -62,4 +62,11 @@ int check_cpu_has_avx2(void);
  * else 0. */
 int check_finish(const char *name);
 
+/* A copy of text (free it) with the first from replaced by to, or NULL when from is not there:
+ * how the model-file tests damage a file. */
+char *check_replaced(const char *text, const char *from, const char *to);
+/* Checks that the model file text (NULL: the damage was not made, a failure) is refused with
+ * an error containing message; what names the case. */
+void check_model_refused(const char *what, const char *text, const char *message);
+
 #endif

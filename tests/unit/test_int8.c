@@ -193,31 +193,9 @@ static const char *text_mlp =
     "\"model\":{\"template\":\"mlp\",\"hidden\":[40,20]},"
     "\"train\":{\"optimizer\":\"adam\",\"learning_rate\":0.01,\"batch_size\":16,\"epochs\":30%s}}";
 
-static char *replaced(const char *text, const char *from, const char *to) {
-    const char *at = strstr(text, from);
-    size_t n = strlen(text), a, f = strlen(from), t = strlen(to);
-    char *out;
-    if (!at) return NULL;
-    a = (size_t)(at - text);
-    out = malloc(n - f + t + 1);
-    memcpy(out, text, a);
-    memcpy(out + a, to, t);
-    memcpy(out + a + t, at + f, n - a - f + 1);
-    return out;
-}
-
+/* check_model_refused on a damaged copy, which it frees. */
 static void refused(const char *what, char *text, const char *message) {
-    lathe_model *m = NULL;
-    lathe_error err;
-    lathe_status st;
-    if (!text) {
-        CHECK(0, "%s: the text to damage was not found", what);
-        return;
-    }
-    st = lathe_model_load(text, strlen(text), &m, &err);
-    CHECK(st != LATHE_OK && strstr(err.message, message), "%s: '%s'", what,
-          st == LATHE_OK ? "loaded" : err.message);
-    lathe_model_destroy(m);
+    check_model_refused(what, text, message);
     free(text);
 }
 
@@ -322,17 +300,17 @@ int main(void) {
     CHECK(pruned && strstr(pruned, "\"weights_sparse\"") && strlen(pruned) < strlen(file),
           "the pruned int8 file does not store its weights sparse");
     if (file) {
-        refused("int8 in version 3", replaced(file, "\"version\":\t4", "\"version\":\t3"),
+        refused("int8 in version 3", check_replaced(file, "\"version\":\t4", "\"version\":\t3"),
                 "int8: needs a version 4 model file");
-        refused("a zero point", replaced(file, "\"input_zero_point\":\t", "\"input_zero_point\":\t300,\"was\":\t"),
+        refused("a zero point", check_replaced(file, "\"input_zero_point\":\t", "\"input_zero_point\":\t300,\"was\":\t"),
                 "layers[0].int8.input_zero_point");
-        refused("a scale", replaced(file, "\"input_scale\":\t", "\"input_scale\":\t-"),
+        refused("a scale", check_replaced(file, "\"input_scale\":\t", "\"input_scale\":\t-"),
                 "layers[0].int8.input_scale");
-        refused("both forms", replaced(file, "\"int8\":", "\"weights\":\t\"AAAA\",\n\t\t\"int8\":"),
+        refused("both forms", check_replaced(file, "\"int8\":", "\"weights\":\t\"AAAA\",\n\t\t\"int8\":"),
                 "give one of them");
-        refused("weight scales", replaced(file, "\"weight_scales\":\t\"", "\"weight_scales\":\t\"!"),
+        refused("weight scales", check_replaced(file, "\"weight_scales\":\t\"", "\"weight_scales\":\t\"!"),
                 "layers[0].int8.weight_scales");
-        refused("a zero weight scale", replaced(file, "\"weight_scales\":\t\"", "\"weight_scales\":\t\"AAAAAA"),
+        refused("a zero weight scale", check_replaced(file, "\"weight_scales\":\t\"", "\"weight_scales\":\t\"AAAAAA"),
                 "layers[0].int8.weight_scales");
         {   /* a weight byte changed: the hash catches it */
             char *copy = malloc(strlen(file) + 1), *at;

@@ -85,20 +85,6 @@ static void refused(const char *what, const char *text, lathe_status st, const c
 }
 
 /* A copy of text with the first occurrence of from replaced by to. */
-static char *replaced(const char *text, const char *from, const char *to) {
-    const char *at = strstr(text, from);
-    size_t n = strlen(text), nf = strlen(from), nt = strlen(to);
-    char *out = malloc(n - nf + nt + 1);
-    if (!at) {
-        memcpy(out, text, n + 1);
-        return out;
-    }
-    memcpy(out, text, (size_t)(at - text));
-    memcpy(out + (at - text), to, nt);
-    memcpy(out + (at - text) + nt, at + nf, n - (size_t)(at - text) - nf + 1);
-    return out;
-}
-
 /* A chain (impute, standardize, minmax) is written as version 2 with every fitted step in
  * order; it loads back, prepares raw rows bit for bit as the training rows were, saves to the
  * same bytes, refuses damage to its steps by name, and survives failing allocations. */
@@ -112,10 +98,10 @@ static const char *chain_experiment =
 
 static void check_chain_file(const lathe_table *table);
 
-/* replaced(), in the file's preparation only (the embedded experiment comes before it). */
+/* check_replaced(), in the file's preparation only (the embedded experiment comes before it). */
 static char *in_preparation(const char *text, const char *from, const char *to) {
     const char *at = strstr(text, "\"preparation\":");
-    char *tail = replaced(at, from, to), *out = malloc((size_t)(at - text) + strlen(tail) + 1);
+    char *tail = check_replaced(at, from, to), *out = malloc((size_t)(at - text) + strlen(tail) + 1);
     memcpy(out, text, (size_t)(at - text));
     strcpy(out + (at - text), tail);
     free(tail);
@@ -254,25 +240,25 @@ int main(void) {
             free(w);
             free(b64);
         }
-        bad = replaced(text, "\"units\":\t8", "\"units\":\t9");
+        bad = check_replaced(text, "\"units\":\t8", "\"units\":\t9");
         refused("wrong shape", bad, LATHE_ERR_INVALID, "layers[0].units: 9, but the experiment's network has 8");
         free(bad);
-        bad = replaced(text, "\"lathe-model\"", "\"lathe-experiment\"");
+        bad = check_replaced(text, "\"lathe-model\"", "\"lathe-experiment\"");
         refused("wrong format", bad, LATHE_ERR_INVALID, "format: 'lathe-experiment' is not a Lathe model");
         free(bad);
-        bad = replaced(text, "\"version\":\t1,\n\t\"producer\"", "\"version\":\t6,\n\t\"producer\"");
+        bad = check_replaced(text, "\"version\":\t1,\n\t\"producer\"", "\"version\":\t6,\n\t\"producer\"");
         refused("newer version", bad, LATHE_ERR_INVALID, "version: 6 is newer");
         free(bad);
-        bad = replaced(text, "\"fill\":", "\"steps\":\t[],\n\t\t\"fill\":");
+        bad = check_replaced(text, "\"fill\":", "\"steps\":\t[],\n\t\t\"fill\":");
         refused("steps in version 1", bad, LATHE_ERR_INVALID, "preparation.steps: a version 1 file");
         free(bad);
-        bad = replaced(text, "\"hidden\":\t[8]", "\"hidden\":\t[8, 4]");
+        bad = check_replaced(text, "\"hidden\":\t[8]", "\"hidden\":\t[8, 4]");
         refused("layers missing", bad, LATHE_ERR_INVALID, "layers: 3 layers, but the experiment's network has 5");
         free(bad);
-        bad = replaced(text, "\"scale\":\t[", "\"scale\":\t[1, ");
+        bad = check_replaced(text, "\"scale\":\t[", "\"scale\":\t[1, ");
         refused("one scale too many", bad, LATHE_ERR_INVALID, "preparation.scale:");
         free(bad);
-        bad = replaced(text, "\"learning_rate\"", "\"learning_rat\"");
+        bad = check_replaced(text, "\"learning_rate\"", "\"learning_rat\"");
         refused("bad experiment", bad, LATHE_ERR_INVALID, "experiment: ");
         free(bad);
         refused("empty", "", LATHE_ERR_INVALID, "empty");

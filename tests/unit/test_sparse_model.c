@@ -42,32 +42,6 @@ static char *model_text(const char *extra, lathe_trainer **keep_t, lathe_prepare
     return out;
 }
 
-static char *replaced(const char *text, const char *from, const char *to) {
-    const char *at = strstr(text, from);
-    size_t n = strlen(text), a, f = strlen(from), t = strlen(to);
-    char *out;
-    if (!at) return NULL;
-    a = (size_t)(at - text);
-    out = malloc(n - f + t + 1);
-    memcpy(out, text, a);
-    memcpy(out + a, to, t);
-    memcpy(out + a + t, at + f, n - a - f + 1);
-    return out;
-}
-
-static void refused(const char *what, const char *text, const char *message) {
-    lathe_model *m = NULL;
-    lathe_error err;
-    lathe_status st;
-    if (!text) {
-        CHECK(0, "%s: the text to damage was not found", what);
-        return;
-    }
-    st = lathe_model_load(text, strlen(text), &m, &err);
-    CHECK(st != LATHE_OK && strstr(err.message, message), "%s: '%s'", what, st == LATHE_OK ? "loaded" : err.message);
-    lathe_model_destroy(m);
-}
-
 int main(void) {
     lathe_table *table = NULL;
     lathe_error err;
@@ -103,14 +77,14 @@ int main(void) {
         CHECK(memcmp(ya, yb, sizeof ya) == 0, "the loaded model predicts differently");
     }
     lathe_model_destroy(m);
-    bad = replaced(sparse, "\"version\":\t3", "\"version\":\t2");
-    refused("sparse in version 2", bad, "weights_sparse: needs a version 3 model file");
+    bad = check_replaced(sparse, "\"version\":\t3", "\"version\":\t2");
+    check_model_refused("sparse in version 2", bad, "weights_sparse: needs a version 3 model file");
     free(bad);
-    bad = replaced(sparse, "\"nonzeros\":\t", "\"nonzeros\":\t1");
-    refused("a wrong count", bad, "weights_sparse");
+    bad = check_replaced(sparse, "\"nonzeros\":\t", "\"nonzeros\":\t1");
+    check_model_refused("a wrong count", bad, "weights_sparse");
     free(bad);
-    bad = replaced(sparse, "\"weights_sparse\":", "\"weights\":\t\"AAAA\",\n\t\t\"weights_sparse\":");
-    refused("both forms", bad, "give one of them");
+    bad = check_replaced(sparse, "\"weights_sparse\":", "\"weights\":\t\"AAAA\",\n\t\t\"weights_sparse\":");
+    check_model_refused("both forms", bad, "give one of them");
     free(bad);
     { /* a mask byte changed: the count no longer matches, or the hash */
         const char *at = strstr(sparse, "\"mask\":\t\"");
@@ -120,11 +94,11 @@ int main(void) {
             char *c = copy + (at - sparse) + 9;
             *c = *c == 'A' ? 'B' : 'A';
         }
-        refused("a mask bit", copy, "layers[0].weights_sparse");
+        check_model_refused("a mask bit", copy, "layers[0].weights_sparse");
         free(copy);
     }
-    bad = replaced(sparse, "\"mask\":\t\"", "\"mask\":\t\"!");
-    refused("mask base64", bad, "weights_sparse.mask");
+    bad = check_replaced(sparse, "\"mask\":\t\"", "\"mask\":\t\"!");
+    check_model_refused("mask base64", bad, "weights_sparse.mask");
     free(bad);
     { /* a categorical input without an impute step: its one-hot fill is zeros in version 3 too */
         static const char *exp_text =

@@ -104,30 +104,9 @@ static char *wide_model(int categorical) {
     return file;
 }
 
-static char *replaced(const char *text, const char *from, const char *to) {
-    const char *at = strstr(text, from);
-    size_t n = strlen(text), a, f = strlen(from), t = strlen(to);
-    char *out;
-    if (!at) return NULL;
-    a = (size_t)(at - text);
-    out = malloc(n - f + t + 1);
-    memcpy(out, text, a);
-    memcpy(out + a, to, t);
-    memcpy(out + a + t, at + f, n - a - f + 1);
-    return out;
-}
-
+/* check_model_refused on a damaged copy, which it frees. */
 static void refused(const char *what, char *text, const char *message) {
-    lathe_model *m = NULL;
-    lathe_error err;
-    lathe_status st;
-    if (!text) {
-        CHECK(0, "%s: the text to damage was not found", what);
-        return;
-    }
-    st = lathe_model_load(text, strlen(text), &m, &err);
-    CHECK(st != LATHE_OK && strstr(err.message, message), "%s: '%s'", what, st == LATHE_OK ? "loaded" : err.message);
-    lathe_model_destroy(m);
+    check_model_refused(what, text, message);
     free(text);
 }
 
@@ -141,15 +120,15 @@ int main(void) {
           "the fitted values are not base64");
     CHECK(strstr(mixed, "\"version\":\t5") && strstr(mixed, "\"inputs\":\t[") && strstr(mixed, "\"categorical\""),
           "a wide model with a categorical column does not keep the inputs array");
-    refused("inputs in version 4", replaced(wide, "\"version\":\t5", "\"version\":\t4"),
+    refused("inputs in version 4", check_replaced(wide, "\"version\":\t5", "\"version\":\t4"),
             "preparation.inputs: must be an array");
-    refused("another inputs string", replaced(wide, "\"inputs\":\t\"features\"", "\"inputs\":\t\"pixels\""),
+    refused("another inputs string", check_replaced(wide, "\"inputs\":\t\"features\"", "\"inputs\":\t\"pixels\""),
             "preparation.inputs: must be an array, or \"features\"");
-    refused("base64 in version 4", replaced(mixed, "\"version\":\t5", "\"version\":\t4"),
+    refused("base64 in version 4", check_replaced(mixed, "\"version\":\t5", "\"version\":\t4"),
             "base64 values need a version 5 model file");
-    refused("a short shift", replaced(wide, "\"shift\":\t\"", "\"shift\":\t\"AAAA"), "preparation.steps[1].shift:");
-    refused("an infinite scale", replaced(wide, "\"scale\":\t\"", "\"scale\":\t\"AACAfw"), "preparation.steps");
-    refused("a shift of bad base64", replaced(wide, "\"shift\":\t\"", "\"shift\":\t\"!"), "preparation.steps[1].shift");
+    refused("a short shift", check_replaced(wide, "\"shift\":\t\"", "\"shift\":\t\"AAAA"), "preparation.steps[1].shift:");
+    refused("an infinite scale", check_replaced(wide, "\"scale\":\t\"", "\"scale\":\t\"AACAfw"), "preparation.steps");
+    refused("a shift of bad base64", check_replaced(wide, "\"shift\":\t\"", "\"shift\":\t\"!"), "preparation.steps[1].shift");
     lathe_free(wide);
     lathe_free(mixed);
     CHECK(lathe_alloc_live() == live, "%ld blocks leaked", lathe_alloc_live() - live);

@@ -14,6 +14,8 @@ typedef struct lathe_sha256 {
 
 void lathe_sha256_init(lathe_sha256 *ctx);
 void lathe_sha256_update(lathe_sha256 *ctx, const void *data, size_t n);
+/* Adds v:(n) as little-endian float32 bytes: how every weights hash reads the parameters. */
+void lathe_sha256_update_f32le(lathe_sha256 *ctx, const float *v, size_t n);
 /* Writes the 32-byte digest. ctx must be re-initialised before reuse. */
 void lathe_sha256_final(lathe_sha256 *ctx, uint8_t digest[32]);
 /* One-shot: hex[65] receives 64 lowercase hex digits and a NUL. */

@@ -99,6 +99,18 @@ void lathe_sha256_to_hex(const uint8_t digest[32], char hex[65]) {
     hex[64] = '\0';
 }
 
+void lathe_sha256_update_f32le(lathe_sha256 *ctx, const float *v, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        uint32_t bits;
+        uint8_t le[4];
+        memcpy(&bits, &v[i], 4);
+        le[0] = (uint8_t)bits, le[1] = (uint8_t)(bits >> 8), le[2] = (uint8_t)(bits >> 16),
+        le[3] = (uint8_t)(bits >> 24);
+        lathe_sha256_update(ctx, le, 4);
+    }
+}
+
 void lathe_sha256_hex(const void *data, size_t n, char hex[65]) {
     lathe_sha256 ctx;
     uint8_t digest[32];

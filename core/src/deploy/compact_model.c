@@ -49,16 +49,8 @@ static void read_floats(const uint8_t *b, size_t at, size_t count, float *out) {
 /* The parameters' SHA-256, as little-endian float32 bytes (the model file's weights_sha256). */
 static void params_digest(const float *params, size_t n, uint8_t digest[32]) {
     lathe_sha256 ctx;
-    size_t i;
     lathe_sha256_init(&ctx);
-    for (i = 0; i < n; i++) {
-        uint32_t bits;
-        uint8_t le[4];
-        memcpy(&bits, &params[i], 4);
-        le[0] = (uint8_t)bits, le[1] = (uint8_t)(bits >> 8), le[2] = (uint8_t)(bits >> 16),
-        le[3] = (uint8_t)(bits >> 24);
-        lathe_sha256_update(&ctx, le, 4);
-    }
+    lathe_sha256_update_f32le(&ctx, params, n);
     lathe_sha256_final(&ctx, digest);
 }
 

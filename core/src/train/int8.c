@@ -167,22 +167,10 @@ int lathe_int8_forward(lathe_trainer *t, size_t l, size_t n, const float *in) {
     return 1;
 }
 
-static void hash_floats(lathe_sha256 *ctx, const float *v, size_t n) {
-    size_t i;
-    for (i = 0; i < n; i++) {
-        uint32_t bits;
-        uint8_t le[4];
-        memcpy(&bits, &v[i], 4);
-        le[0] = (uint8_t)bits, le[1] = (uint8_t)(bits >> 8), le[2] = (uint8_t)(bits >> 16),
-        le[3] = (uint8_t)(bits >> 24);
-        lathe_sha256_update(ctx, le, 4);
-    }
-}
-
 void lathe_int8_hash(const lathe_trainer *t, lathe_sha256 *ctx) {
     size_t l;
     if (!t->int8) {
-        hash_floats(ctx, t->params, t->n_params);
+        lathe_sha256_update_f32le(ctx, t->params, t->n_params);
         return;
     }
     /* layer by layer; an int8 layer's weights as its int8 bytes, its weight scales, its input
@@ -194,14 +182,14 @@ void lathe_int8_hash(const lathe_trainer *t, lathe_sha256 *ctx) {
             uint32_t zp = (uint32_t)q->input_zero_point;
             uint8_t le[4];
             lathe_sha256_update(ctx, (const uint8_t *)q->weights, q->channels * q->fan_in);
-            hash_floats(ctx, q->weight_scales, q->channels);
-            hash_floats(ctx, &q->input_scale, 1);
+            lathe_sha256_update_f32le(ctx, q->weight_scales, q->channels);
+            lathe_sha256_update_f32le(ctx, &q->input_scale, 1);
             le[0] = (uint8_t)zp, le[1] = (uint8_t)(zp >> 8), le[2] = (uint8_t)(zp >> 16),
             le[3] = (uint8_t)(zp >> 24);
             lathe_sha256_update(ctx, le, 4);
         } else {
-            hash_floats(ctx, t->params + ly->w_off, ly->n_w);
+            lathe_sha256_update_f32le(ctx, t->params + ly->w_off, ly->n_w);
         }
-        hash_floats(ctx, t->params + ly->b_off, ly->n_b);
+        lathe_sha256_update_f32le(ctx, t->params + ly->b_off, ly->n_b);
     }
 }
