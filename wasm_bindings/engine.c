@@ -288,6 +288,15 @@ int lathe_engine_model_export_c(lathe_model *m, const char *name, char **header,
     return lathe_export_c(m, name, header, source, err);
 }
 
+/* out[0..1] = the bytes of the C export's constant data (flash, the code aside) and of its
+ * static buffers (RAM) (lathe_export_c_footprint). */
+int lathe_engine_model_c_footprint(lathe_model *m, double *out, lathe_error *err) {
+    size_t flash = 0, ram = 0;
+    lathe_status st = lathe_export_c_footprint(m, &flash, &ram, err);
+    out[0] = (double)flash, out[1] = (double)ram;
+    return st;
+}
+
 /* The model as ONNX bytes (lathe_export_onnx): *out (freed with lathe_engine_string_free),
  * *n bytes. */
 int lathe_engine_model_export_onnx(lathe_model *m, uint8_t **out, size_t *n, lathe_error *err) {

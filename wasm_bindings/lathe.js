@@ -159,6 +159,26 @@
       });
     }
 
+    /** Milliseconds per prediction of the first n prepared rows of x (Float32Array of rows of
+     * features): one timing, predicting again and again until minMs have passed (the data is
+     * copied in before the clock starts). */
+    timePredict(x, n, minMs) {
+      const m = this.alive();
+      const { features, outputs } = this.shape();
+      return withHeap(m, [n * features * 4, n * outputs * 4], 'out of memory timing predictions', (xPtr, out) => {
+        m.HEAPF32.set(x.subarray(0, n * features), xPtr >>> 2);
+        const t0 = performance.now();
+        let calls = 0,
+          dt;
+        do {
+          m._lathe_engine_session_predict(this.ptr, n, xPtr, out);
+          calls++;
+          dt = performance.now() - t0;
+        } while (dt < minMs);
+        return dt / calls;
+      });
+    }
+
     /** The layers: [{kind, activation?, in, out, weights, bias, kernel, stride, pad, flops}]. */
     layers() {
       return this.json('_lathe_engine_session_layers_json');
@@ -365,6 +385,17 @@
         } finally {
           for (const at of [out, out + 4]) if (u32(m, at)) m._lathe_engine_string_free(u32(m, at));
         }
+      });
+    }
+
+    /** What its C export takes (lathe_export_c_footprint): {flash, ram}, the bytes of its
+     * constant data (the code aside) and of its static buffers. */
+    cFootprint() {
+      const m = this.alive();
+      return withHeap(m, [16], 'out of memory', (out) => {
+        call(m, (err) => m._lathe_engine_model_c_footprint(this.ptr, out, err));
+        const [flash, ram] = f64(m, out, 2);
+        return { flash, ram };
       });
     }
 

@@ -13,7 +13,8 @@
  *               {type: 'table' | 'describe' | 'checkpoint' | 'model-info' | 'model-predict' |
  *               'model-predict-image' | 'model-export-c' (model, name: {header, source}) |
  *               'model-export-onnx' (model: the ONNX bytes) | 'model-quantize' (model, data,
- *               rows, percentile: {report, file}) |
+ *               rows, percentile: {report, file}) | 'model-measure' (model, data: {flash,
+ *               ram, rows, ms1, msN}) |
  *               'data-csv' | 'image-convert' | 'augment-images' | 'alloc-live', id, ...}
  * Messages out: {type: 'ready'}, {type: 'started', run, shape, progress, memory},
  *               {type: 'tick', run, progress}, {type: 'progress', run, progress, point},
@@ -399,6 +400,34 @@
     }
   }
 
+  /** Answers {type: 'model-measure', model, data}: `lathe compress-report`'s measures of one
+   * model file (native_cli/cmd_compress_report.c). {flash, ram}: its C export's constant data
+   * and static buffers (the deploy tools); ms1, msN: milliseconds per prediction of 1 row and
+   * of the first rows (up to 256) of the test split (the training split when there is none),
+   * in a session built from the model file as quantize builds one, each the median of 5
+   * timings of at least 0.1 s, the worker answering other messages between timings. */
+  async function measure(msg) {
+    const { flash, ram } = withModel(msg, (model) => model.cFootprint(), await deployTools());
+    const data = await engineData(msg.data);
+    const s = engine.createFineTuning(JSON.stringify(JSON.parse(msg.model).experiment), data, msg.model);
+    try {
+      let split = s.split('test');
+      if (!split.rows) split = s.split('train');
+      const rows = Math.min(256, split.rows);
+      const median = async (n) => {
+        const ms = [];
+        for (let r = 0; r < 5; r++) {
+          await new Promise((next) => setTimeout(next, 0));
+          ms.push(s.timePredict(split.x, n, 100));
+        }
+        return ms.sort((a, b) => a - b)[2];
+      };
+      return { value: { flash, ram, rows, ms1: rows && (await median(1)), msN: rows && (await median(rows)) } };
+    } finally {
+      s.free();
+    }
+  }
+
   function predictCsv(msg) {
     return withModel(msg, (model) => {
       const p = model.predictCsv(msg.data);
@@ -594,6 +623,7 @@
       value: (await deployTools()).importOnnx(msg.bytes, msg.classes || '', msg.inputs || ''),
     }),
     'model-quantize': quantize,
+    'model-measure': measure,
     'model-predict': predictCsv,
     'model-predict-image': predictImage,
     'alloc-live': async (msg) => ({ value: (msg.tools === 'deploy' ? await deployTools() : engine).allocLive() }),

@@ -1,7 +1,9 @@
 /* Deploy → Make it smaller (loaded on the first "Quantise to int8"): post-training int8
  * quantisation of the last run's model, as `lathe quantize` makes it (native_cli/cmd_quantize.c),
- * in one table — float and int8, test accuracy or R², the drop, the weights' and the model
- * file's bytes — with the max drop as a gate, the int8 model file to download, and "Try it".
+ * in one table, `lathe compress-report`'s — float and int8, test accuracy or R², the drop, the
+ * weights' and the model file's bytes, the C export's flash and RAM, and the milliseconds of a
+ * prediction of 1 and 256 test rows in this browser's wasm — with the max drop as a gate, the
+ * int8 model file to download, and "Try it".
  *
  * The worker quantises a session of its own ('model-quantize'): opened on the model file's
  * embedded experiment and the run's data, built from the model file as fine-tuning starts
@@ -66,8 +68,26 @@ export class MakeSmaller {
       if (model !== deploy.modelFile) return; // another run's model came meanwhile
       const drop = reply.report.drop_points;
       const fails = fields.maxDrop !== null && !(drop <= fields.maxDrop);
-      this.made = { model, ...reply, ...fields, fails };
+      const made = { model, ...reply, ...fields, fails, measured: {} };
+      this.made = made;
       this.show();
+      // then what `lathe compress-report` adds: each model's C footprint and speed, one
+      // model at a time (the worker times 5 × 2 × ≥ 0.1 s each, answering between timings)
+      $('quant-status').textContent = 'Measuring the C export and the speed…';
+      for (const [variant, file] of [
+        ['float', model],
+        ['int8', reply.file],
+      ]) {
+        const { message, transfer } = app.engine.data(await app.dataBytes(experiment));
+        made.measured[variant] = await app.engine
+          .ask('model-measure', { model: file, data: message }, transfer)
+          .catch((e) => {
+            if (made === this.made) fail(`The ${variant} model could not be measured: ${e.message}`);
+            return { error: true };
+          });
+        if (made !== this.made) return; // reset meanwhile
+        this.show();
+      }
     } catch (e) {
       if (model === deploy.modelFile) fail(`The model could not be quantised: ${e.message}`);
     } finally {
@@ -86,6 +106,19 @@ export class MakeSmaller {
     const kb = (n) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KB`);
     const points = (v) => (v === 0 ? '0.00' : `${v > 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`);
     const delta = r.float.test === null ? null : -r.drop_points;
+    const ms = (v) => Number(v.toPrecision(2));
+    // C flash / RAM and ms at batch 1 / 256: "measuring…" until the worker answers
+    const measures = (variant) => {
+      const c = m.measured[variant] || {};
+      const cell = (props, text) => h('td', { className: 'n', ...props }, m.measured[variant] ? text : 'measuring…');
+      return [
+        cell({ 'data-flash': c.flash, 'data-ram': c.ram }, c.error ? '—' : `${kb(c.flash)} / ${kb(c.ram)}`),
+        cell(
+          { 'data-ms1': c.ms1, 'data-msn': c.msN, 'data-rows': c.rows },
+          c.rows ? `${ms(c.ms1)} / ${ms(c.msN)}${c.rows < 256 ? ` (${c.rows} rows)` : ''}` : '—',
+        ),
+      ];
+    };
     const row = (variant, test, change, weights, file, ratio) =>
       h(
         'tr',
@@ -99,6 +132,7 @@ export class MakeSmaller {
         ),
         h('td', { className: 'n', 'data-bytes': weights }, kb(weights), ratio ? ` (${ratio})` : ''),
         h('td', { className: 'n', 'data-bytes': file }, kb(file)),
+        ...measures(variant),
       );
     const ratio = `${(r.weight_bytes.int8 / r.weight_bytes.float).toFixed(2)}×`;
     // the model files as they download: the Deploy step's, and the int8 one (the report's
@@ -119,6 +153,8 @@ export class MakeSmaller {
         h('code', {}, `lathe quantize --max-drop ${m.maxDrop}`),
         ' writes no file). The download below is still offered.',
       );
+    const base = this.deploy.baseName();
+    $('quant-report-command').textContent = `lathe compress-report ${base}.lathe.json ${base}.int8.lathe.json`;
     $('quant-download').textContent = m.fails
       ? 'Download the int8 model file (fails the max drop)'
       : 'Download the int8 model file';

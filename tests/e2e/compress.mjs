@@ -1,13 +1,15 @@
 // Deploy → Make it smaller: int8 quantisation of the last run's model in the page, the same
 // file (weights hash and bytes, the producer aside) as `build/native/lathe quantize` writes
-// from the page's model file, its table, its max-drop gate, its errors, and the int8 file in
-// Try the model predicting as `lathe predict` does on it.
+// from the page's model file, its table (with `lathe compress-report`'s C flash and RAM, and
+// timings in the page's wasm), its max-drop gate, its errors, and the int8 file in Try the
+// model predicting as `lathe predict` does on it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { test, assert, exampleText, root, cli, scratch, logs } from './fixtures.mjs';
 
-/** The panel's table: {variant: {value, points, weights, file}} from its cells' data. */
+/** The panel's table: {variant: {value, points, weights, file, flash, ram, ms1, msN, rows,
+ * text}} from its cells' data. */
 function readTable(page) {
   return page.$$eval('[data-testid=quant-table] tbody tr', (rows) =>
     Object.fromEntries(
@@ -21,6 +23,11 @@ function readTable(page) {
             points: num(td[1].dataset.points),
             weights: Number(td[2].dataset.bytes),
             file: Number(td[3].dataset.bytes),
+            flash: num(td[4].dataset.flash ?? ''),
+            ram: num(td[4].dataset.ram ?? ''),
+            ms1: num(td[5].dataset.ms1 ?? ''),
+            msN: num(td[5].dataset.msn ?? ''),
+            rows: num(td[5].dataset.rows ?? ''),
             text: Array.from(td, (c) => c.textContent),
           },
         ];
@@ -29,9 +36,22 @@ function readTable(page) {
   );
 }
 
-/** Clicks "Quantise to int8" and waits for the table or the panel's error. */
-async function quantise(page) {
+/** Clicks "Quantise to int8" and waits for the table (measured: the C footprint and the
+ * timings in) or the panel's error; with measuring, first checks that the table shows
+ * "measuring…" while the worker times the models. */
+async function quantise(page, measuring = false) {
   await page.click('[data-testid=quantize]');
+  if (measuring) {
+    await page.waitForFunction(
+      () =>
+        !document.querySelector('[data-testid=quant-result]').hidden &&
+        /measuring…/.test(document.querySelector('[data-testid=quant-table]').textContent),
+      null,
+      { timeout: 60000, polling: 20 },
+    );
+    const status = await page.textContent('[data-testid=quant-status]');
+    assert(/^Measuring/.test(status), `the status while measuring: ${status}`);
+  }
   await page.waitForFunction(
     () =>
       !document.querySelector('[data-testid=quantize]').disabled &&
@@ -71,9 +91,12 @@ test("deploy: Make it smaller quantises digits' MLP to int8 as `lathe quantize` 
   assert((await page.inputValue('[data-testid=quant-calib]')) === '256', 'the calibration rows default');
   const model = await s.downloadText('[data-testid=download-model]');
   const live = await page.evaluate(() => window.latheTest.allocLive());
-  await quantise(page);
+  await quantise(page, true);
   assert(await page.isHidden('[data-testid=quant-error]'), await page.textContent('[data-testid=quant-error]'));
-  assert((await page.evaluate(() => window.latheTest.allocLive())) === live, 'quantising leaked engine allocations');
+  assert(
+    (await page.evaluate(() => window.latheTest.allocLive())) === live,
+    'quantising and measuring leaked engine allocations',
+  );
   const table = await readTable(page);
   assert(Object.keys(table).join() === 'float,int8', `the table's rows: ${Object.keys(table)}`);
   const delta = table.int8.points;
@@ -119,6 +142,38 @@ test("deploy: Make it smaller quantises digits' MLP to int8 as `lathe quantize` 
       table.float.file === Buffer.byteLength(model.text) &&
       table.int8.file === Buffer.byteLength(int8.text),
     `the table's bytes ${JSON.stringify(table)}, the CLI's weights ${JSON.stringify(report.weight_bytes)}`,
+  );
+  // what `lathe compress-report` adds: the C export's flash and RAM (exact, so equal to the
+  // CLI's for the same two files) and the timings (this browser's wasm: plausible, not equal)
+  const int8Path = path.join(scratch, 'digits_page.int8.lathe.json');
+  fs.writeFileSync(int8Path, int8.text);
+  const [cliFloat, cliInt8] = JSON.parse(
+    execFileSync(cli, ['compress-report', model.file, int8Path, '--json'], { cwd: root }).toString(),
+  );
+  for (const [variant, c] of [
+    ['float', cliFloat],
+    ['int8', cliInt8],
+  ]) {
+    const t = table[variant];
+    assert(
+      t.flash > 0 && t.ram > 0 && t.flash === c.c_flash_data_bytes && t.ram === c.c_ram_bytes,
+      `${variant}: the page's C flash / RAM ${t.flash} / ${t.ram}, the CLI's ${c.c_flash_data_bytes} / ${c.c_ram_bytes}`,
+    );
+    assert(
+      t.ms1 > 0 && t.msN > 0 && t.msN < 1000 && t.rows === c.rows_256 && t.rows === 256,
+      `${variant}: ${t.ms1} ms at batch 1, ${t.msN} at ${t.rows} rows (the CLI: ${c.rows_256} rows)`,
+    );
+    assert(
+      /^[\d.]+ K?B \/ [\d.]+ K?B$/.test(t.text[4]) && /^[\d.]+ \/ [\d.]+$/.test(t.text[5]),
+      `${variant}'s cells: ${t.text}`,
+    );
+  }
+  assert(table.int8.flash < table.float.flash, `int8 C flash ${table.int8.flash}, float ${table.float.flash}`);
+  assert(cliInt8.int8 && !cliFloat.int8, 'the CLI did not read the int8 file as int8');
+  const reportCommand = await page.textContent('#quant-report-command');
+  assert(
+    reportCommand === `lathe compress-report ${model.name} ${int8.name}`,
+    `the compress-report command: ${reportCommand}`,
   );
   await panelShot(s, 'step-6-make-it-smaller');
   // Try it: the int8 model in Try the model predicts a CSV as lathe predict does on the file
