@@ -18,6 +18,7 @@
 
 #include "lathe/conv.h"
 #include "lathe/kernels.h"
+#include "lathe/sha256.h"
 
 /* The largest fan-in of an int8 layer: 255 · 127 · K stays below 2^31 (no int32 overflow). */
 #define LATHE_INT8_MAX_FAN_IN 65536u
@@ -48,6 +49,13 @@ void lathe_int8_quantize_weights(size_t channels, size_t fan_in, const float *w,
                                  float *scales);
 /* The float the core computes with for q·s (dequantised weights, for the float view). */
 static inline float lathe_int8_dequantize(int8_t q, float scale) { return (float)q * scale; }
+
+/* Adds one layer to a weights hash (docs/model-format.md): its weights w:(n_w) as little-endian
+ * float32 or, for an int8 layer (q not NULL), q's int8 bytes, weight scales (float32), input
+ * scale (float32) and zero point (int32, little-endian); then its bias b:(n_b). The trainer and
+ * the model loader both hash through it. */
+void lathe_int8_hash_layer(lathe_sha256 *ctx, const float *w, size_t n_w, const lathe_int8_layer *q,
+                           const float *b, size_t n_b);
 
 /* Widens q:(channels, fan_in) to int16 rows of stride kpad (fan_in rounded up to
  * LATHE_INT8_K_ALIGN, zero padded) and fills mult:(channels) with s_in · s_c. */

@@ -830,6 +830,25 @@ static void free_int8(lathe_int8_layer *q, size_t n) {
     lathe_free(q);
 }
 
+/* weights_sha256 of the decoded parameters, layer by layer as the trainer hashes them
+ * (lathe_int8_hash_layer): each layer's tensors follow one another in params. */
+static void decoded_hash(const lathe_layer_info *infos, size_t n_layers, const float *params,
+                         const lathe_int8_layer *int8, char hex[65]) {
+    lathe_sha256 ctx;
+    uint8_t digest[32];
+    size_t l, at = 0;
+    lathe_sha256_init(&ctx);
+    for (l = 0; l < n_layers; l++) {
+        size_t n_w = infos[l].kind == LATHE_LAYER_BATCH_NORM ? infos[l].channels : infos[l].n_weights;
+        size_t n_b = infos[l].kind == LATHE_LAYER_BATCH_NORM ? infos[l].channels : infos[l].n_bias;
+        lathe_int8_hash_layer(&ctx, params + at, n_w, int8[l].on ? &int8[l] : NULL,
+                              params + at + n_w, n_b);
+        at += n_w + n_b;
+    }
+    lathe_sha256_final(&ctx, digest);
+    lathe_sha256_to_hex(digest, hex);
+}
+
 /* ---- loading -------------------------------------------------------------------------- */
 
 lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lathe_error *err) {
@@ -972,11 +991,7 @@ lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lat
         any_int8 |= int8[i].on;
         i++;
     }
-    st = lathe_trainer_create(m->exp, m->prep, &m->net, err);
-    if (st != LATHE_OK) goto fail;
-    lathe_trainer_set_weights(m->net, params, n_stats ? stats : NULL);
-    if (any_int8 && (st = lathe_trainer_set_int8(m->net, int8, err)) != LATHE_OK) goto fail;
-    lathe_trainer_weights_sha256(m->net, m->weights_sha256);
+    decoded_hash(infos, n_layers, params, int8, m->weights_sha256);
     if (strcmp(m->weights_sha256, hash) != 0) {
         st = lathe_error_set(err, LATHE_ERR_MISMATCH,
                              "weights_sha256: the weights hash to %.12s…, the file says %.12s… "
@@ -984,6 +999,10 @@ lathe_status lathe_model_load(const char *text, size_t n, lathe_model **out, lat
                              m->weights_sha256, hash);
         goto fail;
     }
+    st = lathe_trainer_create(m->exp, m->prep, &m->net, err);
+    if (st != LATHE_OK) goto fail;
+    lathe_trainer_set_weights(m->net, params, n_stats ? stats : NULL);
+    if (any_int8 && (st = lathe_trainer_set_int8(m->net, int8, err)) != LATHE_OK) goto fail;
     free_int8(int8, n_layers);
     lathe_free(params);
     lathe_free(stats);

@@ -60,6 +60,23 @@ void lathe_int8_quantize_weights(size_t channels, size_t fan_in, const float *w,
     }
 }
 
+void lathe_int8_hash_layer(lathe_sha256 *ctx, const float *w, size_t n_w, const lathe_int8_layer *q,
+                           const float *b, size_t n_b) {
+    if (q) {
+        uint32_t zp = (uint32_t)q->input_zero_point;
+        uint8_t le[4];
+        le[0] = (uint8_t)zp, le[1] = (uint8_t)(zp >> 8), le[2] = (uint8_t)(zp >> 16),
+        le[3] = (uint8_t)(zp >> 24);
+        lathe_sha256_update(ctx, (const uint8_t *)q->weights, q->channels * q->fan_in);
+        lathe_sha256_update_f32le(ctx, q->weight_scales, q->channels);
+        lathe_sha256_update_f32le(ctx, &q->input_scale, 1);
+        lathe_sha256_update(ctx, le, 4);
+    } else {
+        lathe_sha256_update_f32le(ctx, w, n_w);
+    }
+    lathe_sha256_update_f32le(ctx, b, n_b);
+}
+
 void lathe_int8_pack(const lathe_int8_layer *q, size_t kpad, int16_t *w16, float *mult) {
     size_t c, k;
     for (c = 0; c < q->channels; c++) {

@@ -173,23 +173,10 @@ void lathe_int8_hash(const lathe_trainer *t, lathe_sha256 *ctx) {
         lathe_sha256_update_f32le(ctx, t->params, t->n_params);
         return;
     }
-    /* layer by layer; an int8 layer's weights as its int8 bytes, its weight scales, its input
-     * scale and its input zero point (int32, little-endian), in place of the float weights */
     for (l = 0; l < t->n_layers; l++) {
         const layer *ly = &t->layers[l];
         const lathe_int8_layer *q = &t->int8->layers[l].q;
-        if (q->on) {
-            uint32_t zp = (uint32_t)q->input_zero_point;
-            uint8_t le[4];
-            lathe_sha256_update(ctx, (const uint8_t *)q->weights, q->channels * q->fan_in);
-            lathe_sha256_update_f32le(ctx, q->weight_scales, q->channels);
-            lathe_sha256_update_f32le(ctx, &q->input_scale, 1);
-            le[0] = (uint8_t)zp, le[1] = (uint8_t)(zp >> 8), le[2] = (uint8_t)(zp >> 16),
-            le[3] = (uint8_t)(zp >> 24);
-            lathe_sha256_update(ctx, le, 4);
-        } else {
-            lathe_sha256_update_f32le(ctx, t->params + ly->w_off, ly->n_w);
-        }
-        lathe_sha256_update_f32le(ctx, t->params + ly->b_off, ly->n_b);
+        lathe_int8_hash_layer(ctx, t->params + ly->w_off, ly->n_w, q->on ? q : NULL,
+                              t->params + ly->b_off, ly->n_b);
     }
 }
