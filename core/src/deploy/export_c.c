@@ -131,9 +131,10 @@ static size_t weight_rows(const lathe_layer_info *li) {
 }
 
 static int stored_csr(const lathe_layer_info *li) {
-    size_t n = li->n_weights, k, rows = weight_rows(li), value = li->int8 ? 1 : 4;
-    size_t index = n / rows > 65535 ? 4 : 2;
+    size_t n = li->n_weights, k, rows, value = li->int8 ? 1 : 4, index;
     if (li->kind != LATHE_LAYER_DENSE && li->kind != LATHE_LAYER_CONV2D) return 0;
+    rows = weight_rows(li);
+    index = n / rows > 65535 ? 4 : 2;
     k = weight_nonzeros(li);
     return k * (value + index) + 4 * (rows + 1) < n * value;
 }
@@ -337,7 +338,6 @@ static void put_layer_constants(text *t, const lathe_layer_info *li, size_t l) {
  * the dense code without the zero terms), dense or conv2d. Returns 1. */
 static int put_packed_layer_code(text *t, const lathe_layer_info *li, size_t l, const char *bias) {
     int q = li->int8 != NULL, csr = stored_csr(li);
-    size_t fan_in = li->n_weights / weight_rows(li);
     const char *acc = q ? "int32_t s = 0" : "float s = 0.0f";
     char term[320], value[128], tail[96];
     if (q)
@@ -401,7 +401,6 @@ static int put_packed_layer_code(text *t, const lathe_layer_info *li, size_t l, 
             tail, li->out_h, li->out_w, bias);
     else
         put(t, "                y[(o * %zu + i) * %zu + j] = s%s;\n            }\n", li->out_h, li->out_w, bias);
-    (void)fan_in;
     return 1;
 }
 
